@@ -75,6 +75,10 @@ void ml_noise_cipher_rekey(ml_noise_cipher *cs);
 void ml_noise_cipher_export_key(const ml_noise_cipher *cs, uint8_t out[ML_NOISE_KEY_LEN]);
 void ml_noise_cipher_free(ml_noise_cipher *cs);
 
+/* Rekey() on a raw 32-byte key, in place (what ml_noise_cipher_rekey does to
+ * its own key), for layers that hold keys themselves. */
+void ml_noise_rekey_key(uint8_t key[ML_NOISE_KEY_LEN]);
+
 /* ---- HandshakeState --------------------------------------------------- */
 
 typedef struct ml_noise_handshake ml_noise_handshake;
