@@ -204,7 +204,7 @@ static size_t ss_encrypt_and_hash(symmetric_state *ss, const uint8_t *pt, size_t
     aead_encrypt(ss->cs.k, ss->cs.n, ss->h, sizeof ss->h, pt, len, out);
     ss->cs.n++;
     n = len + ML_NOISE_TAG_LEN;
-  } else {
+  } else if (len) {
     memmove(out, pt, len);
   }
   ss_mix_hash(ss, out, n);
