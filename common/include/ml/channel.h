@@ -64,14 +64,17 @@ int ml_channel_new(ml_channel **out, const uint8_t send_key[ML_NOISE_KEY_LEN],
                    const ml_channel_config *cfg) ML_MUST_CHECK;
 
 /* Creates a channel from the CipherStates of ml_noise_handshake_split (their
- * keys are copied; the caller still frees them). */
+ * keys are copied; the caller still frees them). The CipherStates must not
+ * have encrypted anything: the channel's counters start again at 0. */
 int ml_channel_new_from_noise(ml_channel **out, const ml_noise_cipher *send,
                               const ml_noise_cipher *recv,
                               const ml_channel_config *cfg) ML_MUST_CHECK;
 
 /* Seals payload as one transport datagram into out (cap at least
- * len + ML_DATAGRAM_TRANSPORT_OVERHEAD). Errors: ML_ERR_TOO_BIG (len >
- * ML_DATAGRAM_MAX_PAYLOAD), ML_ERR_BUFFER, ML_ERR_INVALID (bad type),
+ * len + ML_DATAGRAM_TRANSPORT_OVERHEAD); payload may overlap out (e.g.
+ * already sit at out + ML_DATAGRAM_TRANSPORT_HEADER_LEN + 1). Errors:
+ * ML_ERR_TOO_BIG (len > ML_DATAGRAM_MAX_PAYLOAD), ML_ERR_BUFFER,
+ * ML_ERR_INVALID (bad type),
  * ML_ERR_STATE (counter space spent: run a new handshake). */
 int ml_channel_seal(ml_channel *ch, ml_inner_type type, const uint8_t *payload, size_t len,
                     uint8_t *out, size_t out_cap, size_t *out_len) ML_MUST_CHECK;
@@ -79,8 +82,13 @@ int ml_channel_seal(ml_channel *ch, ml_inner_type type, const uint8_t *payload, 
 /* Opens one datagram from the network (untrusted, any length). On success
  * writes the inner type and payload. Errors (all leave the channel as it
  * was, and count in the stats): ML_ERR_TOO_BIG, ML_ERR_UNSUPPORTED,
- * ML_ERR_PROTOCOL (framing, or an unknown inner type after decryption),
- * ML_ERR_CRYPTO, ML_ERR_REPLAY; ML_ERR_BUFFER when payload_cap is too small. */
+ * ML_ERR_PROTOCOL (framing, a handshake datagram, or an unknown inner type
+ * after decryption), ML_ERR_CRYPTO (tag, or no key for that epoch),
+ * ML_ERR_REPLAY (seen, older than the window, or a counter past
+ * ML_CHANNEL_COUNTER_LIMIT); ML_ERR_BUFFER when payload_cap is too small
+ * (not counted; the datagram is not consumed and may be opened again).
+ * The only change not caused by a successful open: once epoch_overlap_ms
+ * has passed, the previous epoch's key is wiped, whatever the datagram. */
 int ml_channel_open(ml_channel *ch, const uint8_t *datagram, size_t len, ml_inner_type *type,
                     uint8_t *payload, size_t payload_cap, size_t *payload_len) ML_MUST_CHECK;
 

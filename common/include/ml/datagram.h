@@ -80,8 +80,10 @@ bool ml_datagram_is_ours(const uint8_t *buf, size_t len);
 int ml_datagram_write_transport_header(uint8_t *out, size_t cap, uint8_t epoch, uint16_t key_id,
                                        uint64_t counter) ML_MUST_CHECK;
 
-/* Frames a Noise handshake message. ML_ERR_TOO_BIG if the result would exceed
- * ML_DATAGRAM_MAX, ML_ERR_BUFFER if out_cap is too small. */
+/* Frames a Noise handshake message. msg may already sit at
+ * out + ML_DATAGRAM_HANDSHAKE_HEADER_LEN (framing in place). ML_ERR_TOO_BIG if
+ * the result would exceed ML_DATAGRAM_MAX, ML_ERR_BUFFER if out_cap is too
+ * small, ML_ERR_INVALID for an empty message (the parser rejects it). */
 int ml_datagram_write_handshake(uint8_t *out, size_t out_cap, uint8_t index, const uint8_t *msg,
                                 size_t msg_len, size_t *out_len) ML_MUST_CHECK;
 

@@ -1,9 +1,11 @@
 /* mentorlink — anti-replay sliding window over 64-bit counters (RFC 6479).
  *
  * The window is a ring of 64-bit blocks; it accepts any counter newer than the
- * highest seen, and any older counter within ML_REPLAY_WINDOW of it that has not
- * been seen. Use it in two steps so a forged datagram cannot move the window:
- * ml_replay_check() before authenticating, ml_replay_commit() after.
+ * highest seen, and any older counter within ML_REPLAY_WINDOW of it (highest -
+ * counter <= ML_REPLAY_WINDOW) that has not been seen. UINT64_MAX is never
+ * accepted (the channel stops far below it). Use it in two steps so a forged
+ * datagram cannot move the window: ml_replay_check() before authenticating,
+ * ml_replay_commit() after.
  * Plain value type: no allocation, embed it where needed.
  */
 #ifndef ML_REPLAY_H
@@ -12,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ML_REPLAY_BLOCKS 32                            /* ring size in 64-bit blocks */
-#define ML_REPLAY_WINDOW ((ML_REPLAY_BLOCKS - 1) * 64) /* 1984 counters guaranteed */
+#define ML_REPLAY_BLOCKS 32                                      /* ring size in 64-bit blocks */
+#define ML_REPLAY_WINDOW ((ML_REPLAY_BLOCKS - 1) * UINT64_C(64)) /* 1984 counters guaranteed */
 
 typedef struct ml_replay {
   uint64_t top; /* highest counter committed + 1; 0 when none yet */

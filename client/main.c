@@ -1,0 +1,117 @@
+/* mentorlink — command line entry point.
+ *
+ *   mentorlink identity [--file PATH]     show (creating if needed) your identity
+ *   mentorlink safety-number KEY_A KEY_B  the 60-digit number for two identity keys
+ *   mentorlink demo                       the secure core between two local processes
+ *
+ * A sealed identity's passphrase is read from the environment variable
+ * MENTORLINK_PASSPHRASE (never from the command line, where other users of
+ * the machine could read it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "demo.h"
+#include "ml/identity.h"
+#include "ml/verify.h"
+
+static void usage(FILE *f) {
+  fputs("usage: mentorlink COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  identity [--file PATH]      show your identity fingerprint and public key,\n"
+        "                              creating the identity on first use\n"
+        "  safety-number KEY_A KEY_B   the safety number of two identity public keys\n"
+        "                              (64 hex digits each), the same in either order\n"
+        "  demo                        run the secure core between two local processes\n"
+        "                              over UDP loopback and print what happened\n"
+        "  help                        this text\n"
+        "\n"
+        "environment:\n"
+        "  MENTORLINK_PASSPHRASE       passphrase of a sealed identity file\n"
+        "  XDG_DATA_HOME, HOME         where the identity lives by default\n"
+        "                              ($XDG_DATA_HOME/mentorlink/identity.key)\n",
+        f);
+}
+
+static int cmd_identity(int argc, char **argv) {
+  char path[4096];
+  if (argc == 3 && strcmp(argv[1], "--file") == 0) {
+    if (snprintf(path, sizeof path, "%s", argv[2]) >= (int)sizeof path) {
+      fprintf(stderr, "mentorlink: path too long\n");
+      return 2;
+    }
+  } else if (argc != 1) {
+    usage(stderr);
+    return 2;
+  } else {
+    int err = ml_identity_default_path(path, sizeof path);
+    if (err) {
+      fprintf(stderr, "mentorlink: no place for the identity: %s (set XDG_DATA_HOME or HOME)\n",
+              ml_strerror(err));
+      return 1;
+    }
+  }
+  ml_identity *id = NULL;
+  int created = 0;
+  int err = ml_identity_load_or_create(&id, path, getenv("MENTORLINK_PASSPHRASE"), &created);
+  if (err) {
+    fprintf(stderr, "mentorlink: cannot load %s: %s\n", path, ml_strerror(err));
+    if (err == ML_ERR_PERMISSION)
+      fprintf(stderr, "mentorlink: the file must be readable by you only: chmod 600 %s\n", path);
+    else if (err == ML_ERR_PASSPHRASE)
+      fprintf(stderr, "mentorlink: the identity is sealed: set MENTORLINK_PASSPHRASE\n");
+    return 1;
+  }
+  char fp[ML_IDENTITY_FINGERPRINT_LEN];
+  char hex[2 * ML_IDENTITY_PUBLIC_LEN + 1];
+  ml_identity_fingerprint(ml_identity_public_key(id), fp);
+  sodium_bin2hex(hex, sizeof hex, ml_identity_public_key(id), ML_IDENTITY_PUBLIC_LEN);
+  printf("identity:    %s%s\n", path, created ? " (created now)" : "");
+  printf("fingerprint: %s\n", fp);
+  printf("public key:  %s\n", hex);
+  ml_identity_free(id);
+  return 0;
+}
+
+static int cmd_safety_number(int argc, char **argv) {
+  uint8_t a[32], b[32];
+  size_t la = 0, lb = 0;
+  if (argc != 3 || sodium_hex2bin(a, sizeof a, argv[1], strlen(argv[1]), NULL, &la, NULL) != 0 ||
+      sodium_hex2bin(b, sizeof b, argv[2], strlen(argv[2]), NULL, &lb, NULL) != 0 || la != 32 ||
+      lb != 32) {
+    fprintf(stderr, "usage: mentorlink safety-number KEY_A KEY_B (64 hex digits each)\n");
+    return 2;
+  }
+  char text[ML_SAFETY_NUMBER_TEXT_LEN];
+  ml_safety_number(a, b, text);
+  printf("%s\n", text);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (sodium_init() < 0) {
+    fprintf(stderr, "mentorlink: libsodium failed to initialise\n");
+    return 1;
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "identity"))
+    return cmd_identity(argc - 1, argv + 1);
+  if (!strcmp(cmd, "safety-number"))
+    return cmd_safety_number(argc - 1, argv + 1);
+  if (!strcmp(cmd, "demo") && argc == 2)
+    return ml_demo_run();
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "mentorlink: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 2;
+}
