@@ -109,13 +109,13 @@ static int handshake(party *p, const ml_identity *id, ml_channel **out, uint8_t 
   uint8_t prologue[64];
   /* Both sides build the same prologue: it binds the pair of ports, ordered,
    * as the call will bind the room and both ICE ufrags. */
-  struct sockaddr_in self;
+  struct sockaddr_in self = {0};
   socklen_t sl = sizeof self;
   if (getsockname(p->fd, (struct sockaddr *)&self, &sl) != 0)
     return fail(p->rep, "getsockname failed");
   unsigned a = ntohs(self.sin_port), b = ntohs(p->peer.sin_port);
   int plen = snprintf((char *)prologue, sizeof prologue, "mentorlink-demo/1 %u %u", a < b ? a : b,
-                  a < b ? b : a);
+                      a < b ? b : a);
   ml_identity_noise_private(id, s_priv);
   ml_noise_config cfg = {.protocol_name = DEMO_PATTERN,
                          .role = p->role,
@@ -155,8 +155,8 @@ static int handshake(party *p, const ml_identity *id, ml_channel **out, uint8_t 
       }
       if (ml_datagram_parse(dgram, (size_t)n, &d) != ML_OK || d.type != ML_DATAGRAM_HANDSHAKE ||
           d.handshake_index != index ||
-          ml_noise_handshake_read_message(hs, d.body, d.body_len, payload, sizeof payload,
-                                          &len) != ML_OK) {
+          ml_noise_handshake_read_message(hs, d.body, d.body_len, payload, sizeof payload, &len) !=
+              ML_OK) {
         fail(p->rep, "the peer's handshake message did not authenticate");
         goto out;
       }

@@ -16,7 +16,7 @@ const char *ml_strerror(int err) {
   case ML_ERR_PASSPHRASE: return "passphrase missing or wrong";
   case ML_ERR_UNSUPPORTED: return "unsupported version or algorithm";
   case ML_ERR_STATE: return "operation not possible in this state";
-  case ML_ERR_COUNT_: break;
+  case ML_ERR_COUNT: break;
   }
   return "unknown error";
 }

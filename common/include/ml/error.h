@@ -23,7 +23,7 @@ typedef enum ml_err {
   ML_ERR_PASSPHRASE,  /* a sealed key needs a passphrase, or the one given is wrong */
   ML_ERR_UNSUPPORTED, /* a version, suite or pattern that this build does not implement */
   ML_ERR_STATE,       /* the object cannot do this now (e.g. the channel expired) */
-  ML_ERR_COUNT_       /* number of codes; not a code */
+  ML_ERR_COUNT        /* number of codes; not a code */
 } ml_err;
 
 /* A short, static, English description of err. Never NULL. */
