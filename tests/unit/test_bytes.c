@@ -13,10 +13,10 @@ static void test_reads_big_endian_integers(void **state) {
   const uint8_t buf[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
                          0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
   ml_reader r = ml_reader_init(buf, sizeof buf);
-  uint8_t a;
-  uint16_t b;
-  uint32_t c;
-  uint64_t d;
+  uint8_t a = 0;
+  uint16_t b = 0;
+  uint32_t c = 0;
+  uint64_t d = 0;
   assert_true(ml_reader_u8(&r, &a));
   assert_true(ml_reader_u16(&r, &b));
   assert_true(ml_reader_u32(&r, &c));
@@ -49,10 +49,10 @@ static void test_every_truncation_fails(void **state) {
   const uint8_t buf[15] = {0};
   for (size_t n = 0; n < sizeof buf; n++) {
     ml_reader r = ml_reader_init(buf, n);
-    uint8_t a;
-    uint16_t b;
-    uint32_t c;
-    uint64_t d;
+    uint8_t a = 0;
+    uint16_t b = 0;
+    uint32_t c = 0;
+    uint64_t d = 0;
     bool ok = ml_reader_u8(&r, &a) && ml_reader_u16(&r, &b) && ml_reader_u32(&r, &c) &&
               ml_reader_u64(&r, &d);
     assert_false(ok);
@@ -71,10 +71,10 @@ static void test_writer_round_trip_and_bound(void **state) {
   assert_false(ml_writer_u8(&w, 0)); /* full */
   assert_true(w.failed);
   ml_reader r = ml_reader_init(buf, sizeof buf);
-  uint8_t a;
-  uint16_t b;
-  uint32_t c;
-  uint64_t d;
+  uint8_t a = 0;
+  uint16_t b = 0;
+  uint32_t c = 0;
+  uint64_t d = 0;
   assert_true(ml_reader_u8(&r, &a) && ml_reader_u16(&r, &b) && ml_reader_u32(&r, &c) &&
               ml_reader_u64(&r, &d));
   assert_int_equal(a, 0xab);
