@@ -21,8 +21,9 @@ struct ml_channel {
   uint8_t send_key[ML_NOISE_KEY_LEN];
   uint8_t recv_key[ML_NOISE_KEY_LEN];
   uint8_t prev_key[ML_NOISE_KEY_LEN]; /* recv key of epoch recv_epoch - 1, during the overlap */
-  uint8_t next_key[ML_NOISE_KEY_LEN]; /* candidate recv key of recv_epoch + 1, during one open */
-  uint8_t scratch[ML_DATAGRAM_MAX];   /* decrypted inner type byte + payload */
+  uint8_t next_key[ML_NOISE_KEY_LEN]; /* candidate recv key of a later epoch, during one open */
+  uint8_t next_prev_key[ML_NOISE_KEY_LEN]; /* the key of the epoch just before the candidate */
+  uint8_t scratch[ML_DATAGRAM_MAX];        /* decrypted inner type byte + payload */
 
   uint64_t rekey_after_messages;
   uint64_t rekey_after_ms;
@@ -179,6 +180,11 @@ static void expire_prev_key(ml_channel *ch, uint64_t now) {
   }
 }
 
+static void wipe_candidate(ml_channel *ch) {
+  sodium_memzero(ch->next_key, sizeof ch->next_key);
+  sodium_memzero(ch->next_prev_key, sizeof ch->next_prev_key);
+}
+
 static uint64_t add_saturating(uint64_t a, uint64_t b) {
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
@@ -208,20 +214,23 @@ int ml_channel_open(ml_channel *ch, const uint8_t *datagram, size_t len, ml_inne
 
   const uint8_t *key = NULL;
   bool next_epoch = false;
-  switch ((uint8_t)(d.epoch - ch->recv_epoch)) {
-  case 0: key = ch->recv_key; break;
-  case 1:
-    /* The sender moved on: derive its key, but keep it only if the tag verifies. */
-    memcpy(ch->next_key, ch->recv_key, ML_NOISE_KEY_LEN);
-    ml_noise_rekey_key(ch->next_key);
-    key = ch->next_key;
-    next_epoch = true;
-    break;
-  case 0xff:
+  uint8_t ahead = (uint8_t)(d.epoch - ch->recv_epoch);
+  if (ahead == 0) {
+    key = ch->recv_key;
+  } else if (ahead == 0xff) {
     if (ch->prev_valid)
       key = ch->prev_key;
-    break;
-  default: break; /* no key for that epoch */
+  } else if (ahead <= ML_CHANNEL_MAX_EPOCH_AHEAD) {
+    /* The sender moved on, perhaps across epochs we never saw (a path outage
+     * longer than a rekey period): derive its key, keep it only if the tag
+     * verifies. */
+    memcpy(ch->next_key, ch->recv_key, ML_NOISE_KEY_LEN);
+    for (uint8_t i = 0; i < ahead; i++) {
+      memcpy(ch->next_prev_key, ch->next_key, ML_NOISE_KEY_LEN);
+      ml_noise_rekey_key(ch->next_key);
+    }
+    key = ch->next_key;
+    next_epoch = true;
   }
 
   uint8_t nonce[NONCE_LEN];
@@ -231,7 +240,7 @@ int ml_channel_open(ml_channel *ch, const uint8_t *datagram, size_t len, ml_inne
       crypto_aead_chacha20poly1305_ietf_decrypt(ch->scratch, &mlen, NULL, d.body, d.body_len,
                                                 d.header, d.header_len, nonce, key) != 0) {
     if (next_epoch)
-      sodium_memzero(ch->next_key, sizeof ch->next_key);
+      wipe_candidate(ch);
     ch->stats.dropped_auth++;
     return ML_ERR_CRYPTO;
   }
@@ -239,7 +248,7 @@ int ml_channel_open(ml_channel *ch, const uint8_t *datagram, size_t len, ml_inne
   if (!ml_inner_type_valid(ch->scratch[0])) {
     sodium_memzero(ch->scratch, inner_len);
     if (next_epoch)
-      sodium_memzero(ch->next_key, sizeof ch->next_key);
+      wipe_candidate(ch);
     ch->stats.dropped_malformed++;
     return ML_ERR_PROTOCOL;
   }
@@ -249,10 +258,10 @@ int ml_channel_open(ml_channel *ch, const uint8_t *datagram, size_t len, ml_inne
   assert(committed);
   (void)committed;
   if (next_epoch) {
-    memcpy(ch->prev_key, ch->recv_key, ML_NOISE_KEY_LEN);
+    memcpy(ch->prev_key, ch->next_prev_key, ML_NOISE_KEY_LEN);
     memcpy(ch->recv_key, ch->next_key, ML_NOISE_KEY_LEN);
-    sodium_memzero(ch->next_key, sizeof ch->next_key);
-    ch->recv_epoch++;
+    wipe_candidate(ch);
+    ch->recv_epoch = d.epoch;
     ch->prev_valid = true;
     ch->prev_until_ms = add_saturating(now, ch->epoch_overlap_ms);
   }

@@ -9,8 +9,10 @@
  * Rekeying: each direction advances its epoch on its own, after
  * rekey_after_messages datagrams or rekey_after_ms with one key, or on
  * ml_channel_rekey(). The next key is Noise's Rekey() of the current one, so the
- * receiver derives it from the epoch byte alone; it keeps the previous epoch's
- * key for epoch_overlap_ms so datagrams reordered across the change still open.
+ * receiver derives it from the epoch byte alone, up to ML_CHANNEL_MAX_EPOCH_AHEAD
+ * epochs ahead of its own (so a path outage of several rekey periods is
+ * survived); it keeps the previous epoch's key for epoch_overlap_ms so
+ * datagrams reordered across the change still open.
  * Counters never restart across epochs: one replay window covers them all.
  *
  * Keys live in sodium_malloc memory and are wiped when replaced or freed.
@@ -31,6 +33,9 @@
 #define ML_CHANNEL_REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
 #define ML_CHANNEL_REKEY_AFTER_MS UINT64_C(120000)
 #define ML_CHANNEL_EPOCH_OVERLAP_MS UINT64_C(10000)
+/* How many epochs the receiver derives ahead of its own: at 120 s an epoch,
+ * an outage of up to 8 minutes needs no new handshake. */
+#define ML_CHANNEL_MAX_EPOCH_AHEAD 4
 /* The last counter the channel will use; past it the channel is spent. */
 #define ML_CHANNEL_COUNTER_LIMIT (UINT64_MAX - (UINT64_C(1) << 13))
 
