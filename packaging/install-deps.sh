@@ -27,6 +27,8 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
+  # tests/nat: TURN REST credentials (openssl), JSON results (jq)
+  openssl jq
 )
 
 missing=()

@@ -863,7 +863,12 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
     return;
   if (link->cb.on_ice_state)
     link->cb.on_ice_state(link, (NiceComponentState)state, link->cb.user);
-  if (state != NICE_COMPONENT_STATE_READY || link->state != ML_PEER_LINK_CONNECTING)
+  /* Start at CONNECTED, not READY: a pair already works, and libnice may take
+   * ~2 s more to time out higher-priority pairs before it says READY; that
+   * wait would go straight into the time to first frame. Datagrams follow the
+   * selected pair if nomination later picks another. */
+  if ((state != NICE_COMPONENT_STATE_CONNECTED && state != NICE_COMPONENT_STATE_READY) ||
+      link->state != ML_PEER_LINK_CONNECTING)
     return;
   link->state = ML_PEER_LINK_HANDSHAKING;
   if (link->initiator)

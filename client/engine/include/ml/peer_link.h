@@ -16,7 +16,7 @@
  *      sends back goes into ml_peer_link_set_remote_credentials,
  *      ml_peer_link_add_remote_candidate and
  *      ml_peer_link_remote_gathering_done.
- *   3. When the component is READY the Noise initiator (see "Roles") starts
+ *   3. When the component is CONNECTED (or READY) the Noise initiator starts
  *      the handshake, retransmitting on a timer. On success the secure
  *      callback reports the SAS, the safety number and the peer's identity
  *      key; on failure the error callback says why, and the link stays
