@@ -1,0 +1,389 @@
+/* Strict parsing of client messages. See message.h. */
+#include "message.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+static const char *const error_names[ML_SIG_E_COUNT_] = {
+    [ML_SIG_OK] = "ok",
+    [ML_SIG_E_BAD_JSON] = "bad_json",
+    [ML_SIG_E_BAD_VERSION] = "bad_version",
+    [ML_SIG_E_UNKNOWN_TYPE] = "unknown_type",
+    [ML_SIG_E_BAD_FIELD] = "bad_field",
+    [ML_SIG_E_TOO_BIG] = "too_big",
+    [ML_SIG_E_NOT_JOINED] = "not_joined",
+    [ML_SIG_E_ALREADY_JOINED] = "already_joined",
+    [ML_SIG_E_UNAUTHORIZED] = "unauthorized",
+    [ML_SIG_E_TOKEN_EXPIRED] = "token_expired",
+    [ML_SIG_E_WRONG_SECRET] = "wrong_secret",
+    [ML_SIG_E_ROOM_LOCKED] = "room_locked",
+    [ML_SIG_E_ROOM_FULL] = "room_full",
+    [ML_SIG_E_WAITING_FULL] = "waiting_full",
+    [ML_SIG_E_NOT_HOST] = "not_host",
+    [ML_SIG_E_NOT_ADMITTED] = "not_admitted",
+    [ML_SIG_E_NO_SUCH_PEER] = "no_such_peer",
+    [ML_SIG_E_RATE_LIMITED] = "rate_limited",
+    [ML_SIG_E_SERVER_FULL] = "server_full",
+    [ML_SIG_E_SHUTTING_DOWN] = "shutting_down",
+    [ML_SIG_E_INTERNAL] = "internal",
+};
+
+const char *ml_sig_error_name(ml_sig_error err) {
+  if ((int)err < 0 || err >= ML_SIG_E_COUNT_)
+    return "internal";
+  return error_names[err];
+}
+
+static const struct {
+  const char *name;
+  ml_sig_msg_type type;
+} msg_types[] = {
+    {"join", ML_SIG_MSG_JOIN},
+    {"leave", ML_SIG_MSG_LEAVE},
+    {"admit", ML_SIG_MSG_ADMIT},
+    {"deny", ML_SIG_MSG_DENY},
+    {"remove", ML_SIG_MSG_REMOVE},
+    {"lock", ML_SIG_MSG_LOCK},
+    {"auto_admit", ML_SIG_MSG_AUTO_ADMIT},
+    {"signal", ML_SIG_MSG_SIGNAL},
+    {"ping", ML_SIG_MSG_PING},
+};
+
+const char *ml_sig_msg_type_name(ml_sig_msg_type t) {
+  for (size_t i = 0; i < G_N_ELEMENTS(msg_types); i++)
+    if (msg_types[i].type == t)
+      return msg_types[i].name;
+  return "unknown";
+}
+
+const char *ml_sig_role_name(ml_sig_role r) {
+  return r == ML_SIG_ROLE_HOST ? "host" : "participant";
+}
+
+bool ml_sig_valid_id(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > ML_SIG_MAX_ID)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!g_ascii_isalnum(c) && c != '_' && c != '-' && c != '.')
+      return false;
+  }
+  return true;
+}
+
+bool ml_sig_valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > ML_SIG_MAX_NAME || !g_utf8_validate(s, (gssize)n, NULL))
+    return false;
+  for (const char *p = s; p && *p; p = g_utf8_find_next_char(p, NULL)) {
+    gunichar c = g_utf8_get_char(p);
+    if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+      return false;
+  }
+  return true;
+}
+
+bool ml_sig_valid_identity_key(const char *s) {
+  unsigned char key[ML_SIG_IDENTITY_KEY_LEN + 1];
+  size_t n = 0;
+  size_t len = strlen(s);
+  if (len != 44) /* base64 of 32 bytes, padded */
+    return false;
+  if (sodium_base642bin(key, sizeof key, s, len, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) !=
+      0)
+    return false;
+  return n == ML_SIG_IDENTITY_KEY_LEN;
+}
+
+/* Checks the shape of the text before the recursive parser and generator
+ * ever see it: exactly one top-level value, which is an object; nesting no
+ * deeper than ML_SIG_MAX_DEPTH; no NUL bytes (they would truncate strings).
+ * The single-value rule also avoids a json-glib 1.6 leak: it loses the first
+ * value's tree when another value follows it ("1 {}", "{}{}"). */
+static bool shape_ok(const char *text, size_t len) {
+  int depth = 0;
+  bool in_str = false, esc = false, started = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (c == '\0')
+      return false;
+    if (in_str) {
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
+      continue;
+    }
+    bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (!started) {
+      if (space)
+        continue;
+      if (c != '{')
+        return false;
+      started = true;
+    } else if (depth == 0 && !space) {
+      return false; /* something after the top-level object */
+    }
+    if (c == '"')
+      in_str = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > ML_SIG_MAX_DEPTH)
+        return false;
+    } else if (c == '}' || c == ']')
+      depth--;
+  }
+  return started;
+}
+
+/* Field access helpers: each returns false on the wrong type. */
+static bool get_string(JsonObject *o, const char *key, size_t max, bool required, char **out,
+                       const char **detail) {
+  JsonNode *n = json_object_get_member(o, key);
+  if (!n) {
+    if (required)
+      *detail = "missing field";
+    return !required;
+  }
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+    *detail = "field must be a string";
+    return false;
+  }
+  const char *s = json_node_get_string(n);
+  size_t len = strlen(s);
+  if (len > max) {
+    *detail = "string too long";
+    return false;
+  }
+  *out = g_strdup(s);
+  return true;
+}
+
+static bool get_bool(JsonObject *o, const char *key, bool *out, const char **detail) {
+  JsonNode *n = json_object_get_member(o, key);
+  if (!n) {
+    *detail = "missing field";
+    return false;
+  }
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+    *detail = "field must be a boolean";
+    return false;
+  }
+  *out = json_node_get_boolean(n);
+  return true;
+}
+
+/* Every member must be in allowed (NULL-terminated) or be "v", "type", "id". */
+static bool only_fields(JsonObject *o, const char *const *allowed, const char **detail) {
+  bool ok = true;
+  GList *members = json_object_get_members(o);
+  for (GList *l = members; l && ok; l = l->next) {
+    const char *k = l->data;
+    if (!strcmp(k, "v") || !strcmp(k, "type") || !strcmp(k, "id"))
+      continue;
+    bool found = false;
+    for (const char *const *a = allowed; *a; a++)
+      if (!strcmp(*a, k))
+        found = true;
+    if (!found) {
+      *detail = "unknown field";
+      ok = false;
+    }
+  }
+  g_list_free(members);
+  return ok;
+}
+
+static ml_sig_error parse_join(JsonObject *o, ml_sig_msg *m, const char **detail) {
+  static const char *const allowed[] = {"token", "room", "secret", "name", "identity_key", NULL};
+  if (!only_fields(o, allowed, detail))
+    return ML_SIG_E_BAD_FIELD;
+  if (!get_string(o, "token", ML_SIG_MAX_TOKEN, false, &m->token, detail) ||
+      !get_string(o, "room", ML_SIG_MAX_ID, false, &m->room, detail) ||
+      !get_string(o, "secret", ML_SIG_MAX_SECRET, false, &m->secret, detail) ||
+      !get_string(o, "name", ML_SIG_MAX_NAME, false, &m->name, detail) ||
+      !get_string(o, "identity_key", 64, true, &m->identity_key, detail))
+    goto bad;
+  if (!ml_sig_valid_identity_key(m->identity_key)) {
+    *detail = "identity_key must be base64 of 32 bytes";
+    goto bad;
+  }
+  if (m->room && !ml_sig_valid_id(m->room)) {
+    *detail = "room must match [A-Za-z0-9_.-]{1,64}";
+    goto bad;
+  }
+  if (m->name && !ml_sig_valid_name(m->name)) {
+    *detail = "name must be 1-64 bytes of printable UTF-8";
+    goto bad;
+  }
+  if (m->secret && m->secret[0] == '\0') {
+    *detail = "secret must not be empty";
+    goto bad;
+  }
+  /* Exactly one access method: a token, or (open mode) a room code + name. */
+  if (m->token) {
+    if (m->room || m->secret || m->name) {
+      *detail = "token joins carry no room, secret or name";
+      goto bad;
+    }
+  } else if (!m->room || !m->name) {
+    *detail = "join needs a token, or a room and a name";
+    goto bad;
+  }
+  return ML_SIG_OK;
+bad:
+  return ML_SIG_E_BAD_FIELD;
+}
+
+static ml_sig_error parse_body(JsonObject *o, ml_sig_msg *m, const char **detail) {
+  static const char *const none[] = {NULL};
+  static const char *const peer_only[] = {"peer", NULL};
+  static const char *const locked_only[] = {"locked", NULL};
+  static const char *const enabled_only[] = {"enabled", NULL};
+  static const char *const signal_fields[] = {"to", "data", NULL};
+  switch (m->type) {
+  case ML_SIG_MSG_JOIN: return parse_join(o, m, detail);
+  case ML_SIG_MSG_LEAVE:
+  case ML_SIG_MSG_PING: return only_fields(o, none, detail) ? ML_SIG_OK : ML_SIG_E_BAD_FIELD;
+  case ML_SIG_MSG_ADMIT:
+  case ML_SIG_MSG_DENY:
+  case ML_SIG_MSG_REMOVE:
+    if (!only_fields(o, peer_only, detail) ||
+        !get_string(o, "peer", ML_SIG_MAX_ID, true, &m->peer, detail))
+      return ML_SIG_E_BAD_FIELD;
+    if (!ml_sig_valid_id(m->peer)) {
+      *detail = "peer must be a peer id";
+      return ML_SIG_E_BAD_FIELD;
+    }
+    return ML_SIG_OK;
+  case ML_SIG_MSG_LOCK:
+    return only_fields(o, locked_only, detail) && get_bool(o, "locked", &m->flag, detail)
+               ? ML_SIG_OK
+               : ML_SIG_E_BAD_FIELD;
+  case ML_SIG_MSG_AUTO_ADMIT:
+    return only_fields(o, enabled_only, detail) && get_bool(o, "enabled", &m->flag, detail)
+               ? ML_SIG_OK
+               : ML_SIG_E_BAD_FIELD;
+  case ML_SIG_MSG_SIGNAL: {
+    if (!only_fields(o, signal_fields, detail) ||
+        !get_string(o, "to", ML_SIG_MAX_ID, true, &m->peer, detail))
+      return ML_SIG_E_BAD_FIELD;
+    if (!ml_sig_valid_id(m->peer)) {
+      *detail = "to must be a peer id";
+      return ML_SIG_E_BAD_FIELD;
+    }
+    JsonNode *d = json_object_get_member(o, "data");
+    if (!d) {
+      *detail = "missing field";
+      return ML_SIG_E_BAD_FIELD;
+    }
+    bool is_obj = JSON_NODE_HOLDS_OBJECT(d);
+    bool is_str = JSON_NODE_HOLDS_VALUE(d) && json_node_get_value_type(d) == G_TYPE_STRING;
+    if (!is_obj && !is_str) {
+      *detail = "data must be an object or a string";
+      return ML_SIG_E_BAD_FIELD;
+    }
+    m->data = json_node_ref(d);
+    return ML_SIG_OK;
+  }
+  }
+  return ML_SIG_E_UNKNOWN_TYPE;
+}
+
+ml_sig_error ml_sig_msg_parse(const char *text, size_t len, size_t max_len, ml_sig_msg *out,
+                              const char **detail, char **req_id_out) {
+  const char *dummy = NULL;
+  if (!detail)
+    detail = &dummy;
+  *detail = "";
+  if (req_id_out)
+    *req_id_out = NULL;
+  memset(out, 0, sizeof *out);
+  if (len > max_len) {
+    *detail = "message too big";
+    return ML_SIG_E_TOO_BIG;
+  }
+  if (len == 0 || !shape_ok(text, len) || !g_utf8_validate(text, (gssize)len, NULL)) {
+    *detail = "not valid JSON text";
+    return ML_SIG_E_BAD_JSON;
+  }
+  ml_sig_error err = ML_SIG_E_BAD_JSON;
+  JsonParser *parser = json_parser_new_immutable();
+  if (!json_parser_load_from_data(parser, text, (gssize)len, NULL)) {
+    *detail = "not valid JSON text";
+    goto out;
+  }
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    *detail = "message must be a JSON object";
+    goto out;
+  }
+  JsonObject *o = json_node_get_object(root);
+
+  /* The request id first, so that every later error can echo it. */
+  JsonNode *idn = json_object_get_member(o, "id");
+  if (idn) {
+    if (!JSON_NODE_HOLDS_VALUE(idn) || json_node_get_value_type(idn) != G_TYPE_STRING ||
+        !ml_sig_valid_id(json_node_get_string(idn))) {
+      *detail = "id must be a short [A-Za-z0-9_.-] string";
+      err = ML_SIG_E_BAD_FIELD;
+      goto out;
+    }
+    out->req_id = g_strdup(json_node_get_string(idn));
+    if (req_id_out)
+      *req_id_out = g_strdup(out->req_id);
+  }
+
+  JsonNode *vn = json_object_get_member(o, "v");
+  if (!vn || !JSON_NODE_HOLDS_VALUE(vn) || json_node_get_value_type(vn) != G_TYPE_INT64 ||
+      json_node_get_int(vn) != ML_SIG_PROTOCOL_VERSION) {
+    *detail = "v must be 1";
+    err = ML_SIG_E_BAD_VERSION;
+    goto out;
+  }
+  JsonNode *tn = json_object_get_member(o, "type");
+  if (!tn || !JSON_NODE_HOLDS_VALUE(tn) || json_node_get_value_type(tn) != G_TYPE_STRING) {
+    *detail = "type must be a string";
+    err = ML_SIG_E_UNKNOWN_TYPE;
+    goto out;
+  }
+  const char *type = json_node_get_string(tn);
+  bool known = false;
+  for (size_t i = 0; i < G_N_ELEMENTS(msg_types); i++) {
+    if (!strcmp(msg_types[i].name, type)) {
+      out->type = msg_types[i].type;
+      known = true;
+    }
+  }
+  if (!known) {
+    *detail = "unknown message type";
+    err = ML_SIG_E_UNKNOWN_TYPE;
+    goto out;
+  }
+  err = parse_body(o, out, detail);
+out:
+  g_object_unref(parser);
+  if (err != ML_SIG_OK)
+    ml_sig_msg_clear(out);
+  return err;
+}
+
+void ml_sig_msg_clear(ml_sig_msg *msg) {
+  if (!msg)
+    return;
+  g_free(msg->req_id);
+  g_free(msg->token);
+  if (msg->secret)
+    sodium_memzero(msg->secret, strlen(msg->secret));
+  g_free(msg->secret);
+  g_free(msg->room);
+  g_free(msg->name);
+  g_free(msg->identity_key);
+  g_free(msg->peer);
+  if (msg->data)
+    json_node_unref(msg->data);
+  memset(msg, 0, sizeof *msg);
+}
