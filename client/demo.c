@@ -1,4 +1,4 @@
-/* mentorlink demo — the secure core end to end between two processes.
+/* mentorlink demo --core — the secure core end to end between two processes.
  *
  * A "mentor" (parent process, Noise initiator) and a "mentee" (child process,
  * responder) each make a fresh in-memory identity, run Noise XX over framed
@@ -9,7 +9,8 @@
  * searched for the chat text in clear. The child reports to the parent over a
  * pipe; the parent prints both sides and checks they agree.
  *
- * It is not a call: ICE, signaling, audio and video come with the engine. */
+ * It is not a call (no ICE, signaling, audio or video): `mentorlink demo`
+ * (call_demo.c) runs the real call. This one isolates the crypto core. */
 #define _GNU_SOURCE /* memmem */
 #include "demo.h"
 
@@ -344,7 +345,7 @@ int ml_demo_run(void) {
     fprintf(stderr, "mentorlink demo: cannot open loopback UDP sockets: %s\n", strerror(errno));
     return 1;
   }
-  printf("mentorlink demo: the secure core between two processes on this machine\n");
+  printf("mentorlink demo --core: the secure core between two processes on this machine\n");
   printf("  transport: UDP on 127.0.0.1 (ports %u and %u), %s\n", ntohs(a_addr.sin_port),
          ntohs(b_addr.sin_port), DEMO_PATTERN);
   fflush(stdout);
@@ -410,7 +411,7 @@ int ml_demo_run(void) {
     printf("  mentor: %s\n", mentor.error);
   if (!mentee.ok)
     printf("  mentee: %s\n", mentee.error);
-  printf("Not yet: this is not a call. Signaling, ICE, audio and video come with the\n"
-         "engine (the 1:1 call issue); then this command will run a real call.\n");
+  printf("This is the secure core alone, not a call: `mentorlink demo` runs a real call\n"
+         "(signaling, ICE, audio, video and chat).\n");
   return failed ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-/* mentorlink demo: the secure core end to end between two processes. */
+/* mentorlink demo --core: the secure core end to end between two processes. */
 #ifndef ML_CLIENT_DEMO_H
 #define ML_CLIENT_DEMO_H
 

@@ -2,7 +2,11 @@
  *
  *   mentorlink identity [--file PATH]     show (creating if needed) your identity
  *   mentorlink safety-number KEY_A KEY_B  the 60-digit number for two identity keys
- *   mentorlink demo                       the secure core between two local processes
+ *   mentorlink join ...                   join a call (client/join.c)
+ *   mentorlink demo                       a real call between two local processes
+ *                                         (client/call_demo.c)
+ *   mentorlink demo --core                the secure core between two local processes
+ *                                         (client/demo.c)
  *
  * A sealed identity's passphrase is read from the environment variable
  * MENTORLINK_PASSPHRASE (never from the command line, where other users of
@@ -13,7 +17,9 @@
 
 #include <sodium.h>
 
+#include "call_demo.h"
 #include "demo.h"
+#include "join.h"
 #include "ml/identity.h"
 #include "ml/verify.h"
 
@@ -24,15 +30,23 @@ static void usage(FILE *f) {
         "  identity [--file PATH]      show your identity fingerprint and public key,\n"
         "                              creating the identity on first use\n"
         "  safety-number KEY_A KEY_B   the safety number of two identity public keys\n"
-        "                              (64 hex digits each), the same in either order\n"
-        "  demo                        run the secure core between two local processes\n"
-        "                              over UDP loopback and print what happened\n"
+        "                              (64 hex digits each), the same in either order\n",
+        f);
+  ml_join_usage(f);
+  fputs("  demo                        a real call on this machine: an embedded signaling\n"
+        "                              server and two `join` processes with test sources\n"
+        "                              for 10 s; prints path, frames and audio decoded each\n"
+        "                              way, chat, SAS, and exits 0 only if all checks pass\n"
+        "  demo --duration SECONDS     the same, holding the call 3-40 s (default 10)\n"
+        "  demo --core                 the secure core alone (Noise + channel over raw UDP\n"
+        "                              between two local processes, no ICE or media)\n"
         "  help                        this text\n"
         "\n"
         "environment:\n"
         "  MENTORLINK_PASSPHRASE       passphrase of a sealed identity file\n"
-        "  XDG_DATA_HOME, HOME         where the identity lives by default\n"
-        "                              ($XDG_DATA_HOME/mentorlink/identity.key)\n",
+        "  MENTORLINK_ROOM_SECRET      join: the room secret, instead of --room-secret\n"
+        "  XDG_DATA_HOME, HOME         where the identity and the pinned peer keys live\n"
+        "                              ($XDG_DATA_HOME/mentorlink/identity.key, known_peers)\n",
         f);
 }
 
@@ -105,7 +119,20 @@ int main(int argc, char **argv) {
     return cmd_identity(argc - 1, argv + 1);
   if (!strcmp(cmd, "safety-number"))
     return cmd_safety_number(argc - 1, argv + 1);
+  if (!strcmp(cmd, "join"))
+    return ml_join_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo") && argc == 2)
+    return ml_call_demo_run("/proc/self/exe", 10.0);
+  if (!strcmp(cmd, "demo") && argc == 4 && !strcmp(argv[2], "--duration")) {
+    char *end = NULL;
+    double s = strtod(argv[3], &end);
+    if (!end || *end || !(s >= 3 && s <= 40)) {
+      fprintf(stderr, "usage: mentorlink demo [--duration SECONDS (3-40)]\n");
+      return 2;
+    }
+    return ml_call_demo_run("/proc/self/exe", s);
+  }
+  if (!strcmp(cmd, "demo") && argc == 3 && !strcmp(argv[2], "--core"))
     return ml_demo_run();
   if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
     usage(stdout);

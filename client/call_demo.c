@@ -1,0 +1,457 @@
+/* The call demo: embedded signaling server + two `mentorlink join` children.
+ * See call_demo.h. */
+#include "call_demo.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "ml/signal_server.h"
+
+#define MAX_LINE 65536
+#define STDERR_KEEP 4096
+#define EXTRA_WAIT_S 20 /* beyond --duration: joining, handshake, leaving */
+#define KILL_WAIT_MS 3000
+
+typedef struct child {
+  ml_demo_side *side;
+  GSubprocess *proc;
+  GDataInputStream *out, *err;
+  bool out_eof, err_eof, exited;
+  GString *err_tail;
+  int64_t chat_sent_ms;
+  bool verbose;
+} child;
+
+/* ---- reading the children's JSON lines ---- */
+
+static const char *jstr(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+             ? json_node_get_string(n)
+             : "";
+}
+
+static int64_t jint(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
+             ? json_node_get_int(n)
+             : -1;
+}
+
+static double jdouble(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n))
+    return -1;
+  GType t = json_node_get_value_type(n);
+  return t == G_TYPE_DOUBLE  ? json_node_get_double(n)
+         : t == G_TYPE_INT64 ? (double)json_node_get_int(n)
+                             : -1;
+}
+
+static void take_line(child *c, const char *line) {
+  ml_demo_side *s = c->side;
+  g_autoptr(JsonParser) p = json_parser_new();
+  if (strlen(line) > MAX_LINE || !json_parser_load_from_data(p, line, -1, NULL))
+    return;
+  JsonNode *root = json_parser_get_root(p);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+    return;
+  JsonObject *o = json_node_get_object(root);
+  const char *ev = jstr(o, "event");
+  int64_t t = jint(o, "t_ms");
+  if (!strcmp(ev, "joined")) {
+    s->joined = true;
+  } else if (!strcmp(ev, "verification")) {
+    s->secure = true;
+    s->secure_ms = t;
+    g_strlcpy(s->sas, jstr(o, "sas"), sizeof s->sas);
+    g_strlcpy(s->safety_number, jstr(o, "safety_number"), sizeof s->safety_number);
+    g_strlcpy(s->peer_fingerprint, jstr(o, "fingerprint"), sizeof s->peer_fingerprint);
+    g_strlcpy(s->pin, jstr(o, "pin"), sizeof s->pin);
+  } else if (!strcmp(ev, "stats")) {
+    s->have_stats = true;
+    g_strlcpy(s->path, jstr(o, "path"), sizeof s->path);
+    s->video_frames_decoded = (uint64_t)MAX(0, jint(o, "video_frames_decoded"));
+    s->video_frames_sent = (uint64_t)MAX(0, jint(o, "video_frames_sent"));
+    s->audio_ms_decoded = (uint64_t)MAX(0, jint(o, "audio_ms_decoded"));
+    s->first_frame_ms = jint(o, "first_frame_ms");
+    s->first_frame_since_start_ms = jint(o, "first_frame_since_start_ms");
+    s->rtt_ms = jdouble(o, "rtt_ms");
+    double tone = jdouble(o, "audio_tone_hz");
+    if (tone > 0)
+      s->audio_tone_hz = tone; /* the last measurement (the final stats may come after the end) */
+    s->bitrate_kbps = jdouble(o, "bitrate_kbps");
+    s->datagrams_in = (uint64_t)MAX(0, jint(o, "datagrams_in"));
+    s->opened = (uint64_t)MAX(0, jint(o, "opened"));
+    s->dropped_not_ours = (uint64_t)MAX(0, jint(o, "dropped_not_ours"));
+    s->dropped_malformed = (uint64_t)MAX(0, jint(o, "dropped_malformed"));
+    s->dropped_auth = (uint64_t)MAX(0, jint(o, "dropped_auth"));
+    s->dropped_replay = (uint64_t)MAX(0, jint(o, "dropped_replay"));
+    s->dropped_unexpected = (uint64_t)MAX(0, jint(o, "dropped_unexpected"));
+    s->dropped_handshake = (uint64_t)MAX(0, jint(o, "dropped_handshake"));
+  } else if (!strcmp(ev, "chat")) {
+    if (s->n_chat_rx < ML_DEMO_MAX_CHAT)
+      s->chat_rx[s->n_chat_rx++] = g_strdup(jstr(o, "text"));
+    else
+      s->chat_overflow = true;
+  } else if (!strcmp(ev, "chat_sent")) {
+    if (jint(o, "id") == 1)
+      c->chat_sent_ms = t;
+  } else if (!strcmp(ev, "receipt")) {
+    s->receipts++;
+    if (jint(o, "id") == 1 && c->chat_sent_ms >= 0)
+      s->chat_rtt_ms = t - c->chat_sent_ms;
+  } else if (!strcmp(ev, "error")) {
+    if (s->errors++ == 0)
+      g_strlcpy(s->first_error, jstr(o, "message"), sizeof s->first_error);
+  } else if (!strcmp(ev, "identity_changed")) {
+    s->identity_warnings++;
+  }
+}
+
+static void on_out_line(GObject *src, GAsyncResult *res, gpointer user) {
+  child *c = user;
+  gsize len = 0;
+  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, &len, NULL);
+  if (!line) {
+    c->out_eof = true;
+    return;
+  }
+  take_line(c, line);
+  g_free(line);
+  g_data_input_stream_read_line_async(c->out, G_PRIORITY_DEFAULT, NULL, on_out_line, c);
+}
+
+static void on_err_line(GObject *src, GAsyncResult *res, gpointer user) {
+  child *c = user;
+  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
+  if (!line) {
+    c->err_eof = true;
+    return;
+  }
+  if (c->verbose)
+    fprintf(stderr, "  [%s] %s\n", c->side->name, line);
+  g_string_append_printf(c->err_tail, "%s\n", line);
+  if (c->err_tail->len > STDERR_KEEP)
+    g_string_erase(c->err_tail, 0, (gssize)(c->err_tail->len - STDERR_KEEP));
+  g_free(line);
+  g_data_input_stream_read_line_async(c->err, G_PRIORITY_DEFAULT, NULL, on_err_line, c);
+}
+
+static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
+  child *c = user;
+  GSubprocess *p = G_SUBPROCESS(src);
+  c->exited = true;
+  if (g_subprocess_wait_finish(p, res, NULL) && g_subprocess_get_if_exited(p))
+    c->side->exit_status = g_subprocess_get_exit_status(p);
+  else
+    c->side->exit_status = -1;
+}
+
+/* ---- processes and files ---- */
+
+static void child_setup(gpointer user) {
+  (void)user;
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the demo */
+}
+
+static void remove_tree(const char *path) {
+  GDir *d = g_dir_open(path, 0, NULL);
+  if (d) {
+    const char *n;
+    while ((n = g_dir_read_name(d)) != NULL) {
+      g_autofree char *p = g_build_filename(path, n, NULL);
+      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+        remove_tree(p);
+      else
+        g_unlink(p);
+    }
+    g_dir_close(d);
+  }
+  g_rmdir(path);
+}
+
+static bool spawn(child *c, const ml_demo_options *opt, const char *url, const char *room,
+                  const char *secret, const char *data_dir, const char *const *chat) {
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  const char *fixed[] = {"join",      "--server",        url,           "--room",
+                         room,        "--name",          c->side->name, "--headless",
+                         "--json",    "--video-source",  "test",        "--audio-source",
+                         "test",      "--local-address", "127.0.0.1",   "--measure-tone",
+                         "--duration"};
+  char dur[32];
+  g_ptr_array_add(argv, g_strdup(opt->exe));
+  for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+    g_ptr_array_add(argv, g_strdup(fixed[i]));
+  g_ptr_array_add(argv, g_strdup(g_ascii_formatd(dur, sizeof dur, "%.1f", opt->duration_s)));
+  for (size_t i = 0; chat && chat[i]; i++) {
+    g_ptr_array_add(argv, g_strdup("--chat"));
+    g_ptr_array_add(argv, g_strdup(chat[i]));
+  }
+  g_ptr_array_add(argv, NULL);
+  GSubprocessLauncher *l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
+  /* Each participant has its own identity and pinned keys. */
+  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data_dir, TRUE);
+  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
+  /* The room secret goes through the environment, not argv (ps shows argv). */
+  g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
+  GError *err = NULL;
+  c->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
+  g_object_unref(l);
+  g_ptr_array_free(argv, TRUE);
+  if (!c->proc) {
+    fprintf(stderr, "mentorlink demo: cannot start %s: %s\n", opt->exe, err->message);
+    g_error_free(err);
+    return false;
+  }
+  c->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(c->proc));
+  c->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(c->proc));
+  g_data_input_stream_read_line_async(c->out, G_PRIORITY_DEFAULT, NULL, on_out_line, c);
+  g_data_input_stream_read_line_async(c->err, G_PRIORITY_DEFAULT, NULL, on_err_line, c);
+  g_subprocess_wait_async(c->proc, NULL, on_exit, c);
+  return true;
+}
+
+static bool children_done(child *c, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (c[i].proc && !(c[i].exited && c[i].out_eof && c[i].err_eof))
+      return false;
+  return true;
+}
+
+static gboolean wake(gpointer user) {
+  (void)user;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the default context until the children are done or deadline_us. */
+static bool run_until_done(child *c, size_t n, int64_t deadline_us) {
+  GSource *tick = g_timeout_source_new(100); /* re-check the deadline */
+  g_source_set_callback(tick, wake, NULL, NULL);
+  g_source_attach(tick, g_main_context_get_thread_default());
+  while (!children_done(c, n) && g_get_monotonic_time() < deadline_us)
+    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
+  g_source_destroy(tick);
+  g_source_unref(tick);
+  return children_done(c, n);
+}
+
+int ml_demo_collect(const ml_demo_options *opt, ml_demo_report *rep) {
+  memset(rep, 0, sizeof *rep);
+  g_strlcpy(rep->side[0].name, "mentor", sizeof rep->side[0].name);
+  g_strlcpy(rep->side[1].name, "mentee", sizeof rep->side[1].name);
+  for (int i = 0; i < 2; i++) {
+    rep->side[i].exit_status = -1;
+    rep->side[i].chat_rtt_ms = -1;
+    rep->side[i].first_frame_ms = -1;
+  }
+  int64_t t0 = g_get_monotonic_time();
+  ml_signal_config cfg;
+  ml_signal_config_init(&cfg);
+  cfg.listen_port = 0;
+  cfg.open_mode = true;
+  cfg.auto_admit = true; /* the demo has no host at a keyboard to admit the mentee */
+  ml_signal_server *srv = NULL;
+  char *errmsg = NULL;
+  int rc = -1;
+  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
+    fprintf(stderr, "mentorlink demo: the embedded signaling server did not start: %s\n",
+            errmsg ? errmsg : "?");
+    g_free(errmsg);
+    ml_signal_server_free(srv);
+    ml_signal_config_clear(&cfg);
+    return -1;
+  }
+  rep->server_port = ml_signal_server_port(srv);
+  char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", rep->server_port);
+  char room[32], secret[40];
+  g_snprintf(room, sizeof room, "demo-%08x", g_random_int());
+  g_snprintf(secret, sizeof secret, "%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
+  char *dir =
+      opt->data_dir ? g_strdup(opt->data_dir) : g_dir_make_tmp("mentorlink-demo-XXXXXX", NULL);
+  child c[2];
+  memset(c, 0, sizeof c);
+  size_t started = 0;
+  for (int i = 0; dir && i < 2; i++) {
+    c[i].side = &rep->side[i];
+    c[i].err_tail = g_string_new(NULL);
+    c[i].chat_sent_ms = -1;
+    c[i].verbose = opt->verbose;
+    g_autofree char *data = g_build_filename(dir, rep->side[i].name, NULL);
+    if (g_mkdir_with_parents(data, 0700) != 0 ||
+        !spawn(&c[i], opt, url, room, secret, data, opt->chat[i]))
+      break;
+    started++;
+  }
+  if (started == 2) {
+    int64_t deadline = g_get_monotonic_time() + (int64_t)((opt->duration_s + EXTRA_WAIT_S) * 1e6);
+    if (!run_until_done(c, 2, deadline)) {
+      fprintf(stderr, "mentorlink demo: the participants did not finish in time; stopping them\n");
+      for (int i = 0; i < 2; i++)
+        if (!c[i].exited)
+          g_subprocess_force_exit(c[i].proc);
+      (void)run_until_done(c, 2, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
+    }
+    rc = 0;
+  } else {
+    fprintf(stderr, "mentorlink demo: could not start the participants\n");
+    for (size_t i = 0; i < started; i++)
+      g_subprocess_force_exit(c[i].proc);
+    (void)run_until_done(c, started, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
+  }
+  for (int i = 0; i < 2; i++) {
+    if (c[i].err_tail && rep->side[i].exit_status != 0 && c[i].err_tail->len && !opt->verbose)
+      fprintf(stderr, "--- %s stderr (last lines) ---\n%s", rep->side[i].name, c[i].err_tail->str);
+    if (c[i].err_tail)
+      g_string_free(c[i].err_tail, TRUE);
+    g_clear_object(&c[i].out);
+    g_clear_object(&c[i].err);
+    g_clear_object(&c[i].proc);
+  }
+  /* Let pending async callbacks (cancelled reads) run before c goes. */
+  while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
+    ;
+  if (dir && !opt->data_dir)
+    remove_tree(dir);
+  g_free(dir);
+  g_free(url);
+  ml_signal_server_free(srv);
+  ml_signal_config_clear(&cfg);
+  rep->wall_s = (double)(g_get_monotonic_time() - t0) / 1e6;
+  return rc;
+}
+
+void ml_demo_report_clear(ml_demo_report *rep) {
+  for (int i = 0; i < 2; i++)
+    for (size_t j = 0; j < rep->side[i].n_chat_rx; j++)
+      g_free(rep->side[i].chat_rx[j]);
+  memset(rep, 0, sizeof *rep);
+}
+
+/* ---- the demo ---- */
+
+static const char *const mentor_lines[] = {
+    "Good morning! How did the night shift go?",
+    "Walk me through your first hour with the sepsis patient.",
+    "That is exactly right. Let's look at the fluid balance next.",
+    NULL,
+};
+static const char *const mentee_lines[] = {
+    "Busy: two admissions, one with suspected sepsis.",
+    "Cultures, lactate, fluids, then antibiotics within the hour.",
+    NULL,
+};
+
+static unsigned checks, failed;
+
+static void check(bool ok, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void check(bool ok, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("  [%s] ", ok ? " ok " : "FAIL");
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  checks++;
+  if (!ok)
+    failed++;
+}
+
+static bool chat_matches(const ml_demo_side *rx, const char *const *lines) {
+  size_t n = 0;
+  while (lines[n])
+    n++;
+  if (rx->n_chat_rx != n || rx->chat_overflow)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(rx->chat_rx[i], lines[i]) != 0)
+      return false;
+  return true;
+}
+
+int ml_call_demo_run(const char *exe, double duration) {
+  ml_demo_options opt = {.exe = exe, .duration_s = duration, .chat = {mentor_lines, mentee_lines}};
+  ml_demo_report rep;
+  printf("mentorlink demo: a real end-to-end encrypted call between two local processes\n"
+         "  an embedded signaling server (open mode) on 127.0.0.1, a room with a room secret,\n"
+         "  and two participants, \"mentor\" and \"mentee\", each running\n"
+         "  `mentorlink join --headless --json --video-source test --audio-source test "
+         "--duration %.0f`\n  with a fresh identity: ICE on loopback, Noise XXpsk3 over the ICE "
+         "path, VP8 + Opus\n  encrypted per datagram, chat over PseudoTCP inside the channel.\n\n",
+         duration);
+  fflush(stdout);
+  if (ml_demo_collect(&opt, &rep) != 0)
+    return 1;
+  const ml_demo_side *m = &rep.side[0], *e = &rep.side[1];
+  printf("signaling server port %u; call held for %.0f s (%.1f s in all)\n\n", rep.server_port,
+         duration, rep.wall_s);
+  for (int i = 0; i < 2; i++) {
+    const ml_demo_side *s = &rep.side[i], *o = &rep.side[1 - i];
+    printf("%s: secure after %lld ms, path %s, rtt %.1f ms\n", s->name, (long long)s->secure_ms,
+           s->path[0] ? s->path : "-", s->rtt_ms);
+    printf("  video from %s: %llu frames decoded of %llu sent (%.1f %%); first frame %lld ms after "
+           "start,\n  %lld ms after its receive branch started\n",
+           o->name, (unsigned long long)s->video_frames_decoded,
+           (unsigned long long)o->video_frames_sent,
+           o->video_frames_sent
+               ? 100.0 * (double)s->video_frames_decoded / (double)o->video_frames_sent
+               : 0.0,
+           (long long)s->first_frame_since_start_ms, (long long)s->first_frame_ms);
+    printf("  audio from %s: %llu ms decoded, dominant frequency %.1f Hz (sent: 440 Hz)\n", o->name,
+           (unsigned long long)s->audio_ms_decoded, s->audio_tone_hz);
+    printf("  chat: %zu line(s) received, %zu receipt(s) for its own, first round trip %lld ms\n",
+           s->n_chat_rx, s->receipts, (long long)s->chat_rtt_ms);
+    uint64_t dropped = s->dropped_not_ours + s->dropped_malformed + s->dropped_auth +
+                       s->dropped_replay + s->dropped_unexpected;
+    uint64_t other = s->datagrams_in - MIN(s->datagrams_in, s->opened + dropped);
+    printf("  datagrams in: %llu = %llu opened as our authenticated ciphertext + %llu handshake\n"
+           "  + dropped: %llu not ours, %llu malformed, %llu forged, %llu replayed, %llu early\n",
+           (unsigned long long)s->datagrams_in, (unsigned long long)s->opened,
+           (unsigned long long)other, (unsigned long long)s->dropped_not_ours,
+           (unsigned long long)s->dropped_malformed, (unsigned long long)s->dropped_auth,
+           (unsigned long long)s->dropped_replay, (unsigned long long)s->dropped_unexpected);
+    if (s->errors)
+      printf("  %u error event(s), first: %s\n", s->errors, s->first_error);
+  }
+  printf("\nSAS:           mentor \"%s\"\n               mentee \"%s\"\n", m->sas, e->sas);
+  printf("safety number: %s\n\nchecks:\n", m->safety_number);
+  checks = failed = 0;
+  check(m->exit_status == 0 && e->exit_status == 0, "both participants exited cleanly (%d, %d)",
+        m->exit_status, e->exit_status);
+  check(m->secure && e->secure, "both ends completed the handshake");
+  check(m->sas[0] && !strcmp(m->sas, e->sas), "the SAS is the same on both sides");
+  check(m->safety_number[0] && !strcmp(m->safety_number, e->safety_number),
+        "the safety number is the same on both sides");
+  check(!m->identity_warnings && !e->identity_warnings, "no identity warnings (fresh identities)");
+  for (int i = 0; i < 2; i++) {
+    const ml_demo_side *s = &rep.side[i], *o = &rep.side[1 - i];
+    check(s->have_stats && o->video_frames_sent > 0 &&
+              (double)s->video_frames_decoded >= 0.9 * (double)o->video_frames_sent,
+          "%s decoded >= 90 %% of the frames %s sent", s->name, o->name);
+    check(s->audio_ms_decoded >= (uint64_t)(duration * 1000 * 0.5),
+          "%s decoded %s's audio (>= half the call)", s->name, o->name);
+    check(fabs(s->audio_tone_hz - 440.0) <= 5.0, "%s hears %s's 440 Hz test tone (%.1f Hz)",
+          s->name, o->name, s->audio_tone_hz);
+    check(chat_matches(s, i == 0 ? mentee_lines : mentor_lines) &&
+              o->receipts == (size_t)(i == 0 ? 2 : 3),
+          "%s received %s's chat lines complete and in order; %s got every receipt", s->name,
+          o->name, o->name);
+    check(!strcmp(s->path, "host"), "%s's path is a direct host path", s->name);
+    check(s->datagrams_in > 0 &&
+              s->dropped_not_ours + s->dropped_malformed + s->dropped_auth + s->dropped_replay == 0,
+          "%s received only our authenticated ciphertext and handshake datagrams", s->name);
+  }
+  printf("\n%s: %u of %u checks passed\n", failed ? "FAILED" : "all good", checks - failed, checks);
+  ml_demo_report_clear(&rep);
+  return failed ? 1 : 0;
+}

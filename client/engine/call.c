@@ -1,0 +1,1007 @@
+/* One call: signaling client + one peer link and receive branch per peer +
+ * one send pipeline fanned out to every secure peer, on the engine thread.
+ * Contract in ml/call.h; the peer-to-peer signal payloads in docs/PROTOCOL.md
+ * ("Call setup through signaling"). */
+#include "ml/call.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+
+#include "ml/signal_client.h"
+#include "tone.h"
+
+#define MAX_CANDIDATE 1024 /* bytes of one relayed candidate attribute */
+#define MAX_CHAT ML_PEER_LINK_MAX_MESSAGE
+#define RTCP_SR 200
+#define TONE_SAMPLES 9600 /* 0.2 s at 48 kHz */
+
+typedef struct call_peer {
+  ml_call *call;
+  char id[ML_CALL_MAX_PEER_ID + 1];
+  char name[ML_CALL_MAX_NAME + 1];
+  uint8_t announced_key[ML_IDENTITY_PUBLIC_LEN]; /* what the server said */
+  ml_peer_link *link;
+  ml_media_receiver *rx;
+  char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
+  bool secure, failed;
+  int64_t rx_started_ms; /* since the call started */
+  ml_peer_link_state reported_state;
+  ml_peer_link_path reported_path;
+  uint64_t frames_sent, rtp_sent, pli_received;
+  ml_media_rtcp_info rtcp; /* latest report about our media */
+  bool have_rtcp;
+  int16_t *pcm; /* measure_tone: the last TONE_SAMPLES decoded, a ring */
+  size_t pcm_pos, pcm_total;
+} call_peer;
+
+struct ml_call {
+  /* Configuration (immutable after ml_call_new). */
+  char *url, *token, *room_cfg, *name, *secret, *pins_path;
+  const ml_identity *identity;
+  ml_media_video_source video;
+  ml_media_audio_source audio;
+  bool headless, admit_all, measure_tone;
+  char **local_addresses;
+  size_t n_local_addresses;
+  gint64 t0;
+
+  /* Shared with the owner thread. */
+  GThread *thread;
+  GMainContext *ctx;
+  GMainLoop *loop;
+  GAsyncQueue *events;
+  int efd;
+  gint leave_requested;
+
+  /* Engine thread only. */
+  uint8_t *psk; /* sodium_malloc, NULL without a room secret */
+  char verifier[45];
+  ml_signal_client *sig;
+  char self_id[ML_CALL_MAX_PEER_ID + 1];
+  char room_id[ML_CALL_MAX_PEER_ID + 1];
+  GHashTable *peers; /* id -> call_peer */
+  ml_media_sender *tx;
+  bool muted, camera_off;
+  GSource *stats_timer;
+  char *stun_host;
+  uint16_t stun_port;
+  ml_peer_link_turn turn[ML_PEER_LINK_MAX_TURN];
+  char *turn_strings[ML_PEER_LINK_MAX_TURN][3]; /* owned: server, username, password */
+  size_t n_turn;
+  bool ended;
+};
+
+/* ---- events ---- */
+
+static ml_call_event *event_new(ml_call *call, ml_call_event_type type, const call_peer *p) {
+  ml_call_event *ev = g_new0(ml_call_event, 1);
+  ev->type = type;
+  ev->t_ms = (g_get_monotonic_time() - call->t0) / 1000;
+  ev->pin = -1;
+  if (p) {
+    g_strlcpy(ev->peer_id, p->id, sizeof ev->peer_id);
+    g_strlcpy(ev->peer_name, p->name, sizeof ev->peer_name);
+  }
+  return ev;
+}
+
+static void emit(ml_call *call, ml_call_event *ev) {
+  if (ev->type == ML_CALL_EV_STATS && !ev->stats.final &&
+      g_async_queue_length(call->events) >= ML_CALL_MAX_EVENTS) {
+    ml_call_event_free(ev); /* nobody is draining: drop the least important */
+    return;
+  }
+  g_async_queue_push(call->events, ev);
+  uint64_t one = 1;
+  ssize_t w = write(call->efd, &one, sizeof one);
+  (void)w; /* EAGAIN only when the counter is saturated: readable anyway */
+}
+
+static void emit_error_full(ml_call *call, const call_peer *p, int err, const char *text,
+                            bool fatal) {
+  ml_call_event *ev = event_new(call, ML_CALL_EV_ERROR, p);
+  ev->err = err;
+  ev->text = g_strdup(text);
+  ev->fatal = fatal;
+  emit(call, ev);
+}
+
+static void emit_error(ml_call *call, const call_peer *p, int err, const char *text) {
+  emit_error_full(call, p, err, text, false);
+}
+
+/* ---- signaling payloads between peers ---- */
+
+static void send_signal(call_peer *p, const char *kind, const char *k1, const char *v1,
+                        const char *k2, const char *v2) {
+  ml_call *call = p->call;
+  if (!call->sig)
+    return;
+  JsonObject *o = json_object_new();
+  json_object_set_string_member(o, "kind", kind);
+  if (k1)
+    json_object_set_string_member(o, k1, v1);
+  if (k2)
+    json_object_set_string_member(o, k2, v2);
+  int err = ml_signal_client_send(call->sig, p->id, o);
+  json_object_unref(o);
+  if (err)
+    emit_error(call, p, err, "could not relay ICE setup through signaling");
+}
+
+static void local_ufrag(call_peer *p, char ufrag[ML_PEER_LINK_MAX_UFRAG + 1],
+                        char pwd[ML_PEER_LINK_MAX_PWD + 1]) {
+  if (ml_peer_link_local_credentials(p->link, ufrag, ML_PEER_LINK_MAX_UFRAG + 1, pwd,
+                                     ML_PEER_LINK_MAX_PWD + 1) != ML_OK)
+    ufrag[0] = pwd[0] = '\0';
+}
+
+/* ---- per-peer state reporting ---- */
+
+static void check_state(call_peer *p) {
+  ml_peer_link_stats st;
+  ml_peer_link_get_stats(p->link, &st);
+  if (st.state == p->reported_state && st.path == p->reported_path)
+    return;
+  p->reported_state = st.state;
+  p->reported_path = st.path;
+  ml_call_event *ev = event_new(p->call, ML_CALL_EV_PEER_STATE, p);
+  ev->state = (int)st.state;
+  ev->path = st.path;
+  emit(p->call, ev);
+}
+
+static void fill_stats(call_peer *p, ml_call_stats *s) {
+  memset(s, 0, sizeof *s);
+  s->rtt_ms = -1;
+  s->first_frame_ms = -1;
+  s->first_frame_since_start_ms = -1;
+  ml_peer_link_stats ls;
+  ml_peer_link_get_stats(p->link, &ls);
+  s->path = ls.path;
+  s->datagrams_in = ls.datagrams_in;
+  s->datagrams_out = ls.datagrams_out;
+  s->opened = ls.channel.opened;
+  s->dropped_not_ours = ls.dropped_not_ours;
+  s->dropped_malformed = ls.dropped_malformed;
+  s->dropped_unexpected = ls.dropped_unexpected;
+  s->dropped_auth = ls.channel.dropped_auth;
+  s->dropped_replay = ls.channel.dropped_replay;
+  s->dropped_handshake = ls.dropped_handshake;
+  s->video_frames_sent = p->frames_sent;
+  s->rtp_packets_sent = p->rtp_sent;
+  s->pli_received = p->pli_received;
+  if (p->have_rtcp) {
+    s->rtt_ms = p->rtcp.rtt_ms;
+    s->loss = p->rtcp.fraction_lost;
+  }
+  if (p->rx) {
+    ml_media_receiver_stats rs;
+    ml_media_receiver_get_stats(p->rx, &rs);
+    s->bitrate_kbps = rs.bitrate_kbps;
+    s->fps = rs.fps;
+    s->jitter_ms = rs.jitter_ms;
+    s->latency_ms = rs.latency_ms;
+    s->first_frame_ms = rs.first_frame_ms;
+    if (rs.first_frame_ms >= 0)
+      s->first_frame_since_start_ms = p->rx_started_ms + rs.first_frame_ms;
+    s->video_frames_decoded = rs.video_frames_decoded;
+    s->audio_ms_decoded = rs.audio_ms_decoded;
+    s->packets_lost = rs.packets_lost;
+    s->pli_sent = rs.pli_sent;
+  }
+  if (p->pcm && p->pcm_total >= TONE_SAMPLES) {
+    int16_t *lin = g_new(int16_t, TONE_SAMPLES);
+    size_t head = TONE_SAMPLES - p->pcm_pos;
+    memcpy(lin, p->pcm + p->pcm_pos, head * sizeof *lin);
+    memcpy(lin + head, p->pcm, p->pcm_pos * sizeof *lin);
+    s->audio_tone_hz = ml_tone_dominant_hz(lin, TONE_SAMPLES, ML_MEDIA_AUDIO_CLOCK_RATE, 50, 2000);
+    g_free(lin);
+  }
+}
+
+static void emit_stats(call_peer *p, bool final) {
+  ml_call_event *ev = event_new(p->call, ML_CALL_EV_STATS, p);
+  fill_stats(p, &ev->stats);
+  ev->stats.final = final;
+  ev->path = ev->stats.path;
+  emit(p->call, ev);
+}
+
+static gboolean on_stats_tick(gpointer user) {
+  ml_call *call = user;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    call_peer *p = v;
+    check_state(p);
+    if (p->secure)
+      emit_stats(p, false);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- media ---- */
+
+/* One packet of the send pipeline: sealed to every secure peer (encode once,
+ * fan out). */
+static void on_sender_packet(ml_inner_type type, const uint8_t *data, size_t len, void *user) {
+  ml_call *call = user;
+  bool frame_end = type == ML_INNER_RTP && len > 12 && (data[1] & 0x7f) == ML_MEDIA_PT_VP8 &&
+                   (data[1] & 0x80) != 0;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    call_peer *p = v;
+    if (!p->secure)
+      continue;
+    if (ml_peer_link_send(p->link, type, data, len) != ML_OK)
+      continue; /* lost, as UDP would lose it; counted by the link */
+    if (type == ML_INNER_RTP) {
+      p->rtp_sent++;
+      if (frame_end)
+        p->frames_sent++;
+    }
+  }
+}
+
+static void on_media_error(int err, const char *message, void *user) {
+  ml_call *call = user;
+  emit_error(call, NULL, err, message);
+}
+
+static void on_receiver_error(int err, const char *message, void *user) {
+  call_peer *p = user;
+  emit_error(p->call, p, err, message);
+}
+
+/* The receive branch's RTCP (receiver reports, PLI, NACK) goes to its peer. */
+static void on_receiver_rtcp(ml_inner_type type, const uint8_t *data, size_t len, void *user) {
+  call_peer *p = user;
+  if (p->secure)
+    (void)!ml_peer_link_send(p->link, type, data, len); /* a loss, as on UDP */
+}
+
+static void ensure_sender(ml_call *call) {
+  if (call->tx || (call->video == ML_MEDIA_VIDEO_NONE && call->audio == ML_MEDIA_AUDIO_NONE))
+    return;
+  ml_media_sender_config cfg = {
+      .video = call->video,
+      .audio = call->audio,
+      .on_packet = on_sender_packet,
+      .on_error = on_media_error,
+      .user = call,
+  };
+  int err = ml_media_sender_new(&call->tx, call->ctx, &cfg);
+  if (err) {
+    emit_error(call, NULL, err, "the send pipeline would not start");
+    return;
+  }
+  if (call->muted)
+    ml_media_sender_set_audio_muted(call->tx, true);
+  if (call->camera_off)
+    ml_media_sender_set_camera_on(call->tx, false);
+}
+
+static void on_receiver_pcm(const int16_t *samples, size_t n, void *user) {
+  call_peer *p = user;
+  for (size_t i = 0; i < n; i++) {
+    p->pcm[p->pcm_pos] = samples[i];
+    p->pcm_pos = (p->pcm_pos + 1) % TONE_SAMPLES;
+  }
+  p->pcm_total += n;
+}
+
+static void start_receiver(call_peer *p) {
+  if (p->call->measure_tone && !p->pcm)
+    p->pcm = g_new0(int16_t, TONE_SAMPLES);
+  ml_media_receiver_config cfg = {
+      .headless = p->call->headless,
+      .on_rtcp = on_receiver_rtcp,
+      .on_pcm = p->pcm ? on_receiver_pcm : NULL,
+      .on_error = on_receiver_error,
+      .user = p,
+  };
+  p->rx_started_ms = (g_get_monotonic_time() - p->call->t0) / 1000;
+  int err = ml_media_receiver_new(&p->rx, p->call->ctx, &cfg);
+  if (err)
+    emit_error(p->call, p, err, "the receive branch would not start");
+}
+
+/* ---- peer link callbacks ---- */
+
+static void on_candidate(ml_peer_link *link, const char *sdp, void *user) {
+  call_peer *p = user;
+  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
+  (void)link;
+  local_ufrag(p, ufrag, pwd);
+  sodium_memzero(pwd, sizeof pwd);
+  send_signal(p, "candidate", "ufrag", ufrag, "candidate", sdp);
+}
+
+static void on_gathering_done(ml_peer_link *link, void *user) {
+  call_peer *p = user;
+  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
+  (void)link;
+  local_ufrag(p, ufrag, pwd);
+  sodium_memzero(pwd, sizeof pwd);
+  send_signal(p, "end-of-candidates", "ufrag", ufrag, NULL, NULL);
+}
+
+static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) {
+  call_peer *p = user;
+  (void)link;
+  if (st == NICE_COMPONENT_STATE_FAILED)
+    emit_error(p->call, p, ML_ERR_IO, "ICE found no working path to the peer");
+  check_state(p);
+}
+
+static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, void *user) {
+  call_peer *p = user;
+  ml_call *call = p->call;
+  (void)link;
+  p->secure = true;
+  ml_call_event *ev = event_new(call, ML_CALL_EV_VERIFIED, p);
+  g_strlcpy(ev->sas, v->sas, sizeof ev->sas);
+  g_strlcpy(ev->safety_number, v->safety_number, sizeof ev->safety_number);
+  ml_identity_fingerprint(v->peer_identity, ev->fingerprint);
+  ml_call_event *warn = NULL;
+  if (call->pins_path[0]) {
+    ml_pin_status st;
+    uint8_t old[ML_IDENTITY_PUBLIC_LEN];
+    int err = ml_pins_check(call->pins_path, p->name, v->peer_identity, &st, old);
+    if (err) {
+      emit_error(call, p, err, "the pinned-peers file could not be used; identity not pinned");
+    } else {
+      ev->pin = (int)st;
+      if (st == ML_PIN_CHANGED) {
+        warn = event_new(call, ML_CALL_EV_IDENTITY_CHANGED, p);
+        g_strlcpy(warn->fingerprint, ev->fingerprint, sizeof warn->fingerprint);
+        ml_identity_fingerprint(old, warn->old_fingerprint);
+        warn->text = g_strdup("the identity key of this peer name differs from the pinned one: "
+                              "compare the SAS aloud before trusting this call");
+      }
+    }
+  }
+  emit(call, ev);
+  if (warn)
+    emit(call, warn);
+  if (sodium_memcmp(v->peer_identity, p->announced_key, ML_IDENTITY_PUBLIC_LEN) != 0)
+    emit_error(call, p, ML_ERR_CRYPTO,
+               "the peer proved a different identity key than the server announced");
+  check_state(p);
+  /* Media starts now that the channel is up; the branch PLIs as it starts. */
+  ensure_sender(call);
+  start_receiver(p);
+}
+
+static void on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *data, size_t len,
+                        void *user) {
+  call_peer *p = user;
+  (void)link;
+  if (type == ML_INNER_RTP) {
+    if (p->rx)
+      (void)!ml_media_receiver_push(p->rx, type, data, len); /* refusals are counted there */
+  } else if (type == ML_INNER_RTCP && len >= 2) {
+    /* Two RTP sessions meet on one channel: the peer's sender reports (SR
+     * first) concern our receive branch; receiver reports and feedback (RR,
+     * PLI, NACK) concern our sender. Both ends use the same SSRCs, so an SR
+     * must never reach our sender's session (it would look like a collision). */
+    if (data[1] == RTCP_SR) {
+      if (p->rx)
+        (void)!ml_media_receiver_push(p->rx, type, data, len);
+    } else if (p->call->tx) {
+      ml_media_rtcp_info info;
+      if (ml_media_sender_push_rtcp(p->call->tx, data, len, &info) == ML_OK) {
+        p->pli_received += info.pli + info.fir;
+        if (info.have_report) {
+          p->rtcp = info;
+          p->have_rtcp = true;
+        }
+      }
+    }
+  }
+}
+
+static void on_message(ml_peer_link *link, uint64_t id, const uint8_t *bytes, size_t len,
+                       void *user) {
+  call_peer *p = user;
+  (void)link;
+  ml_call_event *ev = event_new(p->call, ML_CALL_EV_CHAT, p);
+  ev->id = id;
+  /* Untrusted text: invalid UTF-8 is replaced, never passed on. */
+  ev->text = g_utf8_make_valid((const char *)bytes, (gssize)len);
+  emit(p->call, ev);
+}
+
+static void on_receipt(ml_peer_link *link, uint64_t id, void *user) {
+  call_peer *p = user;
+  (void)link;
+  ml_call_event *ev = event_new(p->call, ML_CALL_EV_RECEIPT, p);
+  ev->id = id;
+  emit(p->call, ev);
+}
+
+static void on_link_error(ml_peer_link *link, int err, const char *what, void *user) {
+  call_peer *p = user;
+  (void)link;
+  p->failed = true;
+  emit_error(p->call, p, err, what);
+  check_state(p);
+}
+
+/* ---- peers ---- */
+
+static void peer_free(call_peer *p) {
+  ml_media_receiver_free(p->rx);
+  ml_peer_link_free(p->link);
+  g_free(p->pcm);
+  g_free(p);
+}
+
+static void peer_remove(ml_call *call, call_peer *p, const char *reason) {
+  if (p->secure)
+    emit_stats(p, true);
+  ml_call_event *ev = event_new(call, ML_CALL_EV_PEER_LEFT, p);
+  ev->text = g_strdup(reason);
+  emit(call, ev);
+  g_hash_table_remove(call->peers, p->id); /* frees p */
+}
+
+static void peer_add(ml_call *call, const ml_signal_peer *sp) {
+  if (g_hash_table_contains(call->peers, sp->id) || !strcmp(sp->id, call->self_id))
+    return;
+  if (g_hash_table_size(call->peers) >= ML_CALL_MAX_PEERS) {
+    /* The server decides who is in the room, and it is untrusted too: a
+     * bound on ICE streams, pipelines and threads. */
+    emit_error(call, NULL, ML_ERR_TOO_BIG, "too many peers in the room; one was not connected");
+    return;
+  }
+  call_peer *p = g_new0(call_peer, 1);
+  p->call = call;
+  g_strlcpy(p->id, sp->id, sizeof p->id);
+  g_strlcpy(p->name, sp->name, sizeof p->name);
+  memcpy(p->announced_key, sp->identity_key, sizeof p->announced_key);
+  ml_peer_link_config cfg = {
+      .context = call->ctx,
+      .identity = call->identity,
+      .local_peer_id = call->self_id,
+      .remote_peer_id = p->id,
+      .room_id = call->room_id,
+      .psk = call->psk,
+      .stun_server = call->stun_host,
+      .stun_port = call->stun_port,
+      .turn = call->turn,
+      .n_turn = call->n_turn,
+      .local_addresses = (const char *const *)call->local_addresses,
+      .n_local_addresses = call->n_local_addresses,
+      .callbacks = {.on_candidate = on_candidate,
+                    .on_gathering_done = on_gathering_done,
+                    .on_ice_state = on_ice_state,
+                    .on_secure = on_secure,
+                    .on_datagram = on_datagram,
+                    .on_message = on_message,
+                    .on_receipt = on_receipt,
+                    .on_error = on_link_error,
+                    .user = p},
+  };
+  int err = ml_peer_link_new(&p->link, &cfg);
+  if (err) {
+    emit_error(call, p, err, "could not create the ICE stream for this peer");
+    g_free(p);
+    return;
+  }
+  g_hash_table_insert(call->peers, p->id, p);
+  ml_call_event *ev = event_new(call, ML_CALL_EV_PEER_JOINED, p);
+  ml_identity_fingerprint(p->announced_key, ev->fingerprint);
+  emit(call, ev);
+  /* Our credentials first: the peer needs them before our candidates. */
+  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
+  local_ufrag(p, ufrag, pwd);
+  send_signal(p, "offer", "ufrag", ufrag, "pwd", pwd);
+  sodium_memzero(pwd, sizeof pwd);
+  err = ml_peer_link_start(p->link);
+  if (err)
+    emit_error(call, p, err, "ICE gathering would not start");
+  check_state(p);
+}
+
+static void remove_all_peers(ml_call *call, const char *reason) {
+  GList *vals = g_hash_table_get_values(call->peers);
+  for (GList *l = vals; l; l = l->next)
+    peer_remove(call, l->data, reason);
+  g_list_free(vals);
+}
+
+/* ---- signaling callbacks ---- */
+
+static void on_sig_state(ml_signal_client_state st, void *user) {
+  ml_call *call = user;
+  ml_call_event *ev = event_new(call, ML_CALL_EV_SIGNALING, NULL);
+  ev->state = (int)st;
+  emit(call, ev);
+}
+
+/* libnice takes IP literals only: names are resolved here (blocking the
+ * engine thread for the resolver's time, once per welcome). */
+static char *resolve_host(const char *host) {
+  GInetAddress *a = g_inet_address_new_from_string(host);
+  if (a) {
+    g_object_unref(a);
+    return g_strdup(host);
+  }
+  GResolver *r = g_resolver_get_default();
+  GList *list = g_resolver_lookup_by_name(r, host, NULL, NULL);
+  g_object_unref(r);
+  char *out = list ? g_inet_address_to_string(list->data) : NULL;
+  g_resolver_free_addresses(list);
+  return out;
+}
+
+static void clear_ice(ml_call *call) {
+  g_clear_pointer(&call->stun_host, g_free);
+  for (size_t i = 0; i < call->n_turn; i++) {
+    char **str = call->turn_strings[i];
+    if (str[2])
+      sodium_memzero(str[2], strlen(str[2]));
+    for (size_t j = 0; j < 3; j++)
+      g_free(str[j]);
+  }
+  memset(call->turn, 0, sizeof call->turn);
+  memset(call->turn_strings, 0, sizeof call->turn_strings);
+  call->n_turn = 0;
+}
+
+static void take_ice(ml_call *call, const ml_signal_welcome *w) {
+  clear_ice(call);
+  for (size_t i = 0; i < w->n_ice; i++) {
+    const ml_signal_ice_server *s = &w->ice[i];
+    if (s->kind == ML_SIGNAL_ICE_STUN && call->stun_host)
+      continue;
+    if (s->kind != ML_SIGNAL_ICE_STUN && call->n_turn == ML_PEER_LINK_MAX_TURN)
+      continue;
+    char *ip = resolve_host(s->host);
+    if (!ip) {
+      emit_error(call, NULL, ML_ERR_NOT_FOUND, "an ICE server name did not resolve; skipped");
+      continue;
+    }
+    if (s->kind == ML_SIGNAL_ICE_STUN) {
+      call->stun_host = ip;
+      call->stun_port = s->port;
+      continue;
+    }
+    char **str = call->turn_strings[call->n_turn];
+    ml_peer_link_turn *t = &call->turn[call->n_turn++];
+    t->server = str[0] = ip;
+    t->port = s->port;
+    t->username = str[1] = g_strdup(s->username);
+    t->password = str[2] = g_strdup(s->credential);
+    t->transport = s->kind == ML_SIGNAL_ICE_TURN_UDP   ? ML_PEER_LINK_TURN_UDP
+                   : s->kind == ML_SIGNAL_ICE_TURN_TCP ? ML_PEER_LINK_TURN_TCP
+                                                       : ML_PEER_LINK_TURN_TLS;
+  }
+}
+
+static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
+  ml_call *call = user;
+  /* A welcome after a reconnect gives us a new peer id: links keyed on the
+   * old one are stale, and the peers see us as a new peer. Start over. */
+  remove_all_peers(call, "reconnect");
+  g_strlcpy(call->self_id, w->peer_id, sizeof call->self_id);
+  g_strlcpy(call->room_id, w->room, sizeof call->room_id);
+  take_ice(call, w);
+  ml_call_event *ev = event_new(call, ML_CALL_EV_JOINED, NULL);
+  g_strlcpy(ev->peer_id, w->peer_id, sizeof ev->peer_id);
+  g_strlcpy(ev->peer_name, w->name, sizeof ev->peer_name);
+  ev->text = g_strdup(w->room);
+  emit(call, ev);
+  for (size_t i = 0; i < w->n_peers; i++)
+    peer_add(call, &w->peers[i]);
+}
+
+static void on_sig_peer_joined(const ml_signal_peer *sp, void *user) { peer_add(user, sp); }
+
+static void on_sig_knock(const ml_signal_peer *sp, void *user) {
+  ml_call *call = user;
+  ml_call_event *ev = event_new(call, ML_CALL_EV_KNOCK, NULL);
+  g_strlcpy(ev->peer_id, sp->id, sizeof ev->peer_id);
+  g_strlcpy(ev->peer_name, sp->name, sizeof ev->peer_name);
+  ml_identity_fingerprint(sp->identity_key, ev->fingerprint);
+  emit(call, ev);
+  if (call->admit_all && ml_signal_client_admit(call->sig, sp->id) != ML_OK)
+    emit_error(call, NULL, ML_ERR_STATE, "could not admit a waiting peer");
+}
+
+static void on_sig_peer_left(const char *id, const char *reason, void *user) {
+  ml_call *call = user;
+  call_peer *p = g_hash_table_lookup(call->peers, id);
+  if (p)
+    peer_remove(call, p, reason);
+}
+
+static bool ice_string(const char *s, size_t min, size_t max) {
+  size_t n = s ? strlen(s) : 0;
+  return s && n >= min && n <= max;
+}
+
+/* A string member of untrusted data, or NULL (absent, or not a string). */
+static const char *get_str(JsonObject *o, const char *name) {
+  JsonNode *n = json_object_get_member(o, name);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string(n);
+}
+
+static void on_sig_signal(const char *from, JsonObject *data, void *user) {
+  ml_call *call = user;
+  call_peer *p = g_hash_table_lookup(call->peers, from);
+  if (!p)
+    return; /* not a peer we know (yet): nothing to apply it to */
+  const char *kind = get_str(data, "kind");
+  const char *ufrag = get_str(data, "ufrag");
+  int err = ML_ERR_PROTOCOL;
+  if (kind && !strcmp(kind, "offer")) {
+    const char *pwd = get_str(data, "pwd");
+    if (ice_string(ufrag, 4, ML_PEER_LINK_MAX_UFRAG) && ice_string(pwd, 22, ML_PEER_LINK_MAX_PWD))
+      err = ml_peer_link_set_remote_credentials(p->link, ufrag, pwd);
+    if (!err)
+      g_strlcpy(p->remote_ufrag, ufrag, sizeof p->remote_ufrag);
+  } else if (kind && !strcmp(kind, "candidate")) {
+    const char *cand = get_str(data, "candidate");
+    if (ufrag && strcmp(ufrag, p->remote_ufrag) != 0)
+      return; /* for an earlier ICE session: stale, not an error */
+    if (ice_string(cand, 1, MAX_CANDIDATE))
+      err = ml_peer_link_add_remote_candidate(p->link, cand);
+  } else if (kind && !strcmp(kind, "end-of-candidates")) {
+    if (ufrag && strcmp(ufrag, p->remote_ufrag) != 0)
+      return;
+    ml_peer_link_remote_gathering_done(p->link);
+    err = ML_OK;
+  }
+  if (err)
+    emit_error(call, p, err, "a relayed ICE message from the peer was refused");
+}
+
+static gboolean cmd_leave(gpointer user);
+
+static void on_sig_error(const char *code, const char *message, bool fatal, void *user) {
+  ml_call *call = user;
+  g_autofree char *text =
+      g_strdup_printf("signaling: %s%s%s", code, message[0] ? ": " : "", message);
+  emit_error_full(call, NULL, 0, text, fatal);
+  if (fatal) { /* later: not from inside the signaling client's callback */
+    GSource *later = g_idle_source_new();
+    g_source_set_callback(later, cmd_leave, call, NULL);
+    g_source_attach(later, call->ctx);
+    g_source_unref(later);
+  }
+}
+
+/* ---- engine thread ---- */
+
+static void call_end(ml_call *call) {
+  if (call->ended)
+    return;
+  call->ended = true;
+  remove_all_peers(call, "ended");
+  ml_media_sender_free(call->tx);
+  call->tx = NULL;
+  if (call->stats_timer) {
+    g_source_destroy(call->stats_timer);
+    g_source_unref(call->stats_timer);
+    call->stats_timer = NULL;
+  }
+  if (call->sig && ml_signal_client_get_state(call->sig) != ML_SIGNAL_CLOSED)
+    ml_signal_client_leave(call->sig);
+  g_main_loop_quit(call->loop);
+}
+
+static gboolean cmd_leave(gpointer user) {
+  call_end(user);
+  return G_SOURCE_REMOVE;
+}
+
+static void engine_start(ml_call *call) {
+  if (call->secret) {
+    call->psk = sodium_malloc(32);
+    if (!call->psk || ml_signal_room_psk(call->secret, call->room_cfg, call->psk) != ML_OK ||
+        ml_signal_room_verifier(call->secret, call->room_cfg, call->verifier) != ML_OK) {
+      emit_error_full(call, NULL, ML_ERR_NOMEM,
+                      "could not derive the room key from the room secret", true);
+      call_end(call);
+      return;
+    }
+  }
+  ml_signal_client_config sc = {
+      .context = call->ctx,
+      .url = call->url,
+      .token = call->token,
+      .room = call->room_cfg,
+      .name = call->name,
+      .secret_verifier = call->secret ? call->verifier : NULL,
+      .identity_key = ml_identity_public_key(call->identity),
+      .callbacks = {.on_state = on_sig_state,
+                    .on_welcome = on_sig_welcome,
+                    .on_peer_joined = on_sig_peer_joined,
+                    .on_knock = on_sig_knock,
+                    .on_peer_left = on_sig_peer_left,
+                    .on_signal = on_sig_signal,
+                    .on_error = on_sig_error,
+                    .user = call},
+  };
+  int err = ml_signal_client_new(&call->sig, &sc);
+  if (err) {
+    emit_error_full(call, NULL, err, "the signaling settings were refused", true);
+    call_end(call);
+    return;
+  }
+  call->stats_timer = g_timeout_source_new(ML_CALL_STATS_INTERVAL_MS);
+  g_source_set_callback(call->stats_timer, on_stats_tick, call, NULL);
+  g_source_attach(call->stats_timer, call->ctx);
+  ml_signal_client_start(call->sig);
+}
+
+static gpointer engine_main(gpointer user) {
+  ml_call *call = user;
+  g_main_context_push_thread_default(call->ctx);
+  engine_start(call);
+  if (!call->ended)
+    g_main_loop_run(call->loop);
+  call_end(call); /* if the loop stopped otherwise */
+  ml_signal_client_free(call->sig);
+  call->sig = NULL;
+  clear_ice(call);
+  while (g_main_context_iteration(call->ctx, FALSE))
+    ;
+  g_main_context_pop_thread_default(call->ctx);
+  emit(call, event_new(call, ML_CALL_EV_ENDED, NULL));
+  return NULL;
+}
+
+/* ---- owner-thread API ---- */
+
+static bool valid_text(const char *s, size_t max) {
+  return s && s[0] && strlen(s) <= max && g_utf8_validate(s, -1, NULL);
+}
+
+int ml_call_new(ml_call **out, const ml_call_config *cfg) {
+  g_assert(out && cfg);
+  if (!cfg->server_url || !cfg->identity || (cfg->token != NULL) == (cfg->room != NULL) ||
+      (cfg->room && !valid_text(cfg->name, ML_CALL_MAX_NAME)) ||
+      (cfg->room_secret && (!cfg->room || !valid_text(cfg->room_secret, 64))))
+    return ML_ERR_INVALID;
+  ml_call *call = g_new0(ml_call, 1);
+  call->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (call->efd < 0) {
+    g_free(call);
+    return ML_ERR_IO;
+  }
+  call->url = g_strdup(cfg->server_url);
+  call->token = g_strdup(cfg->token);
+  call->room_cfg = g_strdup(cfg->room);
+  call->name = g_strdup(cfg->name);
+  call->secret = g_strdup(cfg->room_secret);
+  call->identity = cfg->identity;
+  if (cfg->pins_path) {
+    call->pins_path = g_strdup(cfg->pins_path);
+  } else {
+    char path[4096];
+    call->pins_path = g_strdup(ml_pins_default_path(path, sizeof path) == ML_OK ? path : "");
+  }
+  call->video = cfg->video;
+  call->audio = cfg->audio;
+  call->headless = cfg->headless;
+  call->admit_all = cfg->admit_all;
+  call->measure_tone = cfg->measure_tone;
+  call->n_local_addresses = cfg->n_local_addresses;
+  call->local_addresses = g_new0(char *, cfg->n_local_addresses + 1);
+  for (size_t i = 0; i < cfg->n_local_addresses; i++)
+    call->local_addresses[i] = g_strdup(cfg->local_addresses[i]);
+  call->t0 = g_get_monotonic_time();
+  call->events = g_async_queue_new_full((GDestroyNotify)ml_call_event_free);
+  call->ctx = g_main_context_new();
+  call->loop = g_main_loop_new(call->ctx, FALSE);
+  call->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)peer_free);
+  call->thread = g_thread_new("ml-engine", engine_main, call);
+  *out = call;
+  return ML_OK;
+}
+
+int ml_call_event_fd(const ml_call *call) { return call->efd; }
+
+ml_call_event *ml_call_next_event(ml_call *call, int timeout_ms) {
+  ml_call_event *ev;
+  if (timeout_ms < 0)
+    ev = g_async_queue_pop(call->events);
+  else if (timeout_ms == 0)
+    ev = g_async_queue_try_pop(call->events);
+  else
+    ev = g_async_queue_timeout_pop(call->events, (guint64)timeout_ms * 1000);
+  if (g_async_queue_length(call->events) <= 0) {
+    /* Reset readiness; an event pushed meanwhile writes again, and one pushed
+     * between the check and the read is caught by the second check. */
+    uint64_t n;
+    if (read(call->efd, &n, sizeof n) < 0 && errno != EAGAIN)
+      return ev;
+    if (g_async_queue_length(call->events) > 0) {
+      uint64_t one = 1;
+      if (write(call->efd, &one, sizeof one) < 0)
+        return ev; /* EAGAIN: the counter is saturated, readable anyway */
+    }
+  }
+  return ev;
+}
+
+void ml_call_event_free(ml_call_event *ev) {
+  if (!ev)
+    return;
+  g_free(ev->text);
+  g_free(ev);
+}
+
+static gboolean cmd_chat(gpointer user) {
+  void **args = user;
+  ml_call *call = args[0];
+  const char *text = args[1];
+  if (call->ended)
+    return G_SOURCE_REMOVE;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    call_peer *p = v;
+    uint64_t id = 0;
+    if (p->failed)
+      continue;
+    int err = ml_peer_link_send_message(p->link, (const uint8_t *)text, strlen(text), &id);
+    if (err) {
+      emit_error(call, p, err, "the chat message could not be queued to this peer");
+      continue;
+    }
+    ml_call_event *ev = event_new(call, ML_CALL_EV_CHAT_SENT, p);
+    ev->id = id;
+    ev->text = g_strdup(text);
+    emit(call, ev);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void free_chat_args(gpointer user) {
+  void **args = user;
+  g_free(args[1]);
+  g_free(args);
+}
+
+int ml_call_send_chat(ml_call *call, const char *text) {
+  g_assert(call && text);
+  if (!valid_text(text, MAX_CHAT))
+    return ML_ERR_INVALID;
+  void **args = g_new(void *, 2);
+  args[0] = call;
+  args[1] = g_strdup(text);
+  g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_chat, args, free_chat_args);
+  return ML_OK;
+}
+
+static gboolean cmd_muted(gpointer user) {
+  ml_call *call = ((void **)user)[0];
+  call->muted = ((void **)user)[1] != NULL;
+  if (call->tx)
+    ml_media_sender_set_audio_muted(call->tx, call->muted);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean cmd_camera(gpointer user) {
+  ml_call *call = ((void **)user)[0];
+  call->camera_off = ((void **)user)[1] == NULL;
+  if (call->tx)
+    ml_media_sender_set_camera_on(call->tx, !call->camera_off);
+  return G_SOURCE_REMOVE;
+}
+
+static void invoke_flag(ml_call *call, GSourceFunc fn, bool flag) {
+  void **args = g_new(void *, 2);
+  args[0] = call;
+  args[1] = flag ? call : NULL;
+  g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, fn, args, g_free);
+}
+
+void ml_call_set_muted(ml_call *call, bool muted) { invoke_flag(call, cmd_muted, muted); }
+void ml_call_set_camera_on(ml_call *call, bool on) { invoke_flag(call, cmd_camera, on); }
+
+static gboolean cmd_admit(gpointer user) {
+  void **args = user;
+  ml_call *call = args[0];
+  if (!call->ended && call->sig && ml_signal_client_admit(call->sig, args[1]) != ML_OK)
+    emit_error(call, NULL, ML_ERR_STATE, "could not admit the peer (not joined, or a bad id)");
+  return G_SOURCE_REMOVE;
+}
+
+void ml_call_admit(ml_call *call, const char *peer_id) {
+  g_assert(call && peer_id);
+  void **args = g_new(void *, 2);
+  args[0] = call;
+  args[1] = g_strndup(peer_id, ML_CALL_MAX_PEER_ID);
+  g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_admit, args, free_chat_args);
+}
+
+void ml_call_leave(ml_call *call) {
+  g_assert(call);
+  if (g_atomic_int_compare_and_exchange(&call->leave_requested, 0, 1))
+    g_main_context_invoke(call->ctx, cmd_leave, call);
+}
+
+const char *ml_call_event_name(ml_call_event_type type) {
+  switch (type) {
+  case ML_CALL_EV_SIGNALING: return "signaling";
+  case ML_CALL_EV_JOINED: return "joined";
+  case ML_CALL_EV_PEER_JOINED: return "peer_joined";
+  case ML_CALL_EV_PEER_LEFT: return "peer_left";
+  case ML_CALL_EV_KNOCK: return "knock";
+  case ML_CALL_EV_PEER_STATE: return "peer_state";
+  case ML_CALL_EV_VERIFIED: return "verification";
+  case ML_CALL_EV_IDENTITY_CHANGED: return "identity_changed";
+  case ML_CALL_EV_CHAT: return "chat";
+  case ML_CALL_EV_CHAT_SENT: return "chat_sent";
+  case ML_CALL_EV_RECEIPT: return "receipt";
+  case ML_CALL_EV_STATS: return "stats";
+  case ML_CALL_EV_ERROR: return "error";
+  case ML_CALL_EV_ENDED: return "ended";
+  }
+  return "unknown";
+}
+
+const char *ml_call_path_name(ml_peer_link_path path) {
+  switch (path) {
+  case ML_PEER_LINK_PATH_HOST: return "host";
+  case ML_PEER_LINK_PATH_SRFLX: return "srflx";
+  case ML_PEER_LINK_PATH_RELAY: return "relay";
+  case ML_PEER_LINK_PATH_NONE: break;
+  }
+  return "none";
+}
+
+const char *ml_call_peer_state_name(ml_peer_link_state state) {
+  switch (state) {
+  case ML_PEER_LINK_NEW: return "new";
+  case ML_PEER_LINK_CONNECTING: return "connecting";
+  case ML_PEER_LINK_HANDSHAKING: return "handshaking";
+  case ML_PEER_LINK_SECURE: return "secure";
+  case ML_PEER_LINK_FAILED: return "failed";
+  }
+  return "unknown";
+}
+
+void ml_call_free(ml_call *call) {
+  if (!call)
+    return;
+  ml_call_leave(call);
+  g_thread_join(call->thread);
+  g_hash_table_destroy(call->peers);
+  g_main_loop_unref(call->loop);
+  g_main_context_unref(call->ctx);
+  g_async_queue_unref(call->events);
+  close(call->efd);
+  if (call->psk)
+    sodium_free(call->psk);
+  g_free(call->url);
+  if (call->token)
+    sodium_memzero(call->token, strlen(call->token));
+  g_free(call->token);
+  g_free(call->room_cfg);
+  g_free(call->name);
+  if (call->secret)
+    sodium_memzero(call->secret, strlen(call->secret));
+  g_free(call->secret);
+  g_free(call->pins_path);
+  g_strfreev(call->local_addresses);
+  g_free(call);
+}
