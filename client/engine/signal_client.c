@@ -1,5 +1,5 @@
 /* The signaling client: libsoup-3 WebSocket, strict validation, reconnect.
- * Contract in ml/signal_client.h; wire format in docs/protocol-signaling.md. */
+ * Contract in ml/signal_client.h; wire format in docs/PROTOCOL.md ("Signaling"). */
 #include "ml/signal_client.h"
 #include "signal_client_internal.h"
 

@@ -1,5 +1,5 @@
 /* mentorlink-signal — client-to-server messages: strict JSON parsing into typed
- * structs, and the protocol error codes (docs/protocol-signaling.md).
+ * structs, and the protocol error codes (docs/PROTOCOL.md ("Signaling")).
  *
  * Everything here handles attacker-controlled text: every field is type- and
  * length-checked, unknown fields are refused, nesting depth is bounded before

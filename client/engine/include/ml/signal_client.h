@@ -1,6 +1,6 @@
 /* mentorlink — the client side of the signaling protocol (/v1/ws).
  *
- * A WebSocket client (libsoup-3) of mentorlink-signal as docs/protocol-signaling.md
+ * A WebSocket client (libsoup-3) of mentorlink-signal as docs/PROTOCOL.md ("Signaling")
  * describes it: connects, joins (token, or room code + optional room-secret
  * verifier), reports the welcome (our peer id, the peers already there, the
  * ICE servers with TURN REST credentials), presence (peer joined / left),
