@@ -505,28 +505,24 @@ static void sender_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf) 
   gst_buffer_unmap(buf, &map);
 }
 
-static GstFlowReturn sender_new_rtp(GstAppSink *sink, gpointer data) {
-  ml_media_sender *tx = data;
+/* Streaming thread: moves one appsink sample into the owner's hand-off queue. */
+static GstFlowReturn pull_to_handoff(GstAppSink *sink, handoff *h, enum handoff_kind kind) {
   GstSample *s = gst_app_sink_pull_sample(sink);
   if (s == NULL)
     return GST_FLOW_EOS;
   GstBuffer *b = gst_sample_get_buffer(s);
   if (b != NULL)
-    handoff_push(&tx->h, HANDOFF_RTP, gst_buffer_ref(b));
+    handoff_push(h, kind, gst_buffer_ref(b));
   gst_sample_unref(s);
   return GST_FLOW_OK;
 }
 
+static GstFlowReturn sender_new_rtp(GstAppSink *sink, gpointer data) {
+  return pull_to_handoff(sink, &((ml_media_sender *)data)->h, HANDOFF_RTP);
+}
+
 static GstFlowReturn sender_new_rtcp(GstAppSink *sink, gpointer data) {
-  ml_media_sender *tx = data;
-  GstSample *s = gst_app_sink_pull_sample(sink);
-  if (s == NULL)
-    return GST_FLOW_EOS;
-  GstBuffer *b = gst_sample_get_buffer(s);
-  if (b != NULL)
-    handoff_push(&tx->h, HANDOFF_RTCP, gst_buffer_ref(b));
-  gst_sample_unref(s);
-  return GST_FLOW_OK;
+  return pull_to_handoff(sink, &((ml_media_sender *)data)->h, HANDOFF_RTCP);
 }
 
 static GstPadProbeReturn on_encoded_frame(GstPad *pad, GstPadProbeInfo *pi, gpointer data) {
@@ -1033,15 +1029,7 @@ static void receiver_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf
 }
 
 static GstFlowReturn receiver_new_rtcp(GstAppSink *sink, gpointer data) {
-  ml_media_receiver *rx = data;
-  GstSample *s = gst_app_sink_pull_sample(sink);
-  if (s == NULL)
-    return GST_FLOW_EOS;
-  GstBuffer *b = gst_sample_get_buffer(s);
-  if (b != NULL)
-    handoff_push(&rx->h, HANDOFF_RTCP, gst_buffer_ref(b));
-  gst_sample_unref(s);
-  return GST_FLOW_OK;
+  return pull_to_handoff(sink, &((ml_media_receiver *)data)->h, HANDOFF_RTCP);
 }
 
 static void frame_unref(ml_media_frame *f) {

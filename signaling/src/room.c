@@ -275,14 +275,21 @@ static ml_sig_error host_target(ml_room_registry *reg, ml_room_peer *host, const
   return ML_SIG_OK;
 }
 
+/* The peer a host admits or denies: in the host's room and waiting. */
+static ml_sig_error waiting_target(ml_room_registry *reg, ml_room_peer *host, const char *peer_id,
+                                   ml_room_peer **target) {
+  ml_sig_error e = host_target(reg, host, peer_id, target);
+  if (e == ML_SIG_OK && (*target)->state != ML_ROOM_PEER_WAITING)
+    e = ML_SIG_E_NO_SUCH_PEER;
+  return e;
+}
+
 ml_sig_error ml_room_admit(ml_room_registry *reg, ml_room_peer *host, const char *peer_id) {
   g_assert(reg && host && peer_id);
   ml_room_peer *t = NULL;
-  ml_sig_error e = host_target(reg, host, peer_id, &t);
+  ml_sig_error e = waiting_target(reg, host, peer_id, &t);
   if (e != ML_SIG_OK)
     return e;
-  if (t->state != ML_ROOM_PEER_WAITING)
-    return ML_SIG_E_NO_SUCH_PEER;
   if (host->room->admitted >= host->room->settings.capacity)
     return ML_SIG_E_ROOM_FULL;
   admit_peer(reg, host->room, t);
@@ -292,11 +299,9 @@ ml_sig_error ml_room_admit(ml_room_registry *reg, ml_room_peer *host, const char
 ml_sig_error ml_room_deny(ml_room_registry *reg, ml_room_peer *host, const char *peer_id) {
   g_assert(reg && host && peer_id);
   ml_room_peer *t = NULL;
-  ml_sig_error e = host_target(reg, host, peer_id, &t);
+  ml_sig_error e = waiting_target(reg, host, peer_id, &t);
   if (e != ML_SIG_OK)
     return e;
-  if (t->state != ML_ROOM_PEER_WAITING)
-    return ML_SIG_E_NO_SUCH_PEER;
   emit(reg, t, ML_ROOM_EV_DENIED, t, "denied", NULL, true);
   depart(reg, t, "denied");
   return ML_SIG_OK;
