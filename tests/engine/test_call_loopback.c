@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "call_demo.h"
+#include "check.h"
 
 #ifndef MENTORLINK_BIN
 #error "MENTORLINK_BIN must name the mentorlink binary"
@@ -42,18 +43,6 @@
 #define MIN_VIDEO 0.9
 #define MIN_AUDIO 0.5
 #endif
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static const char *const lines_a[] = {"line 1 from mentor: é ü ✓", "line 2 from mentor",
                                       "line 3 from mentor, the last", NULL};

@@ -31,24 +31,13 @@
 
 #include "ml/channel.h"
 #include "ml/media.h"
+#include "check.h"
 
 #define JOIN_MS 1000 /* the sender runs alone this long before the receiver joins */
 #define RUN_MS 5000  /* media flowing to the receiver */
 #define DRAIN_MS 700 /* video paused, in-flight frames land */
 #define TONE_HZ 440.0
 #define PCM_KEEP 24000 /* 0.5 s at 48 kHz analysed for the tone */
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 typedef struct call {
   const char *name;

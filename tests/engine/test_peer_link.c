@@ -22,6 +22,7 @@
 
 #include "ml/peer_link.h"
 #include "peer_link_internal.h"
+#include "check.h"
 
 #define DATAGRAMS 100
 #define STREAM_BYTES (200 * 1024)
@@ -46,17 +47,6 @@ typedef struct side {
 } side;
 
 static GMainContext *ctx;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static gboolean timed_out(gpointer data) {
   *(bool *)data = true;

@@ -19,21 +19,10 @@
 #include "ml/identity.h"
 #include "ml/signal_client.h"
 #include "ml/signal_server.h"
+#include "check.h"
 
 #define WAIT_MS 5000
 #define TURN_SECRET "turn-test-secret-0123456789"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 typedef struct client {
   const char *label;
