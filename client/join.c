@@ -276,6 +276,10 @@ static void print_json(const ml_call_event *ev) {
     add_double(b, "fps", s->fps, 1);
     add_double(b, "jitter_ms", s->jitter_ms, 2);
     add_int(b, "latency_ms", s->latency_ms);
+    if (s->e2e_latency_ms >= 0)
+      add_double(b, "e2e_latency_ms", s->e2e_latency_ms, 1);
+    else
+      add_raw(b, "e2e_latency_ms", "null");
     add_int(b, "video_frames_decoded", (int64_t)s->video_frames_decoded);
     add_int(b, "audio_ms_decoded", (int64_t)s->audio_ms_decoded);
     add_int(b, "first_frame_ms", s->first_frame_ms);

@@ -162,6 +162,7 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
   s->rtt_ms = -1;
   s->first_frame_ms = -1;
   s->first_frame_since_start_ms = -1;
+  s->e2e_latency_ms = -1;
   ml_peer_link_stats ls;
   ml_peer_link_get_stats(p->link, &ls);
   s->path = ls.path;
@@ -188,6 +189,7 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
     s->fps = rs.fps;
     s->jitter_ms = rs.jitter_ms;
     s->latency_ms = rs.latency_ms;
+    s->e2e_latency_ms = rs.e2e_latency_ms;
     s->first_frame_ms = rs.first_frame_ms;
     if (rs.first_frame_ms >= 0)
       s->first_frame_since_start_ms = p->rx_started_ms + rs.first_frame_ms;

@@ -89,13 +89,14 @@ typedef enum ml_call_event_type {
 /* Per peer, what the stats event reports. */
 typedef struct ml_call_stats {
   ml_peer_link_path path;
-  double rtt_ms;                      /* from the peer's RTCP reports; < 0 unknown */
-  double loss;                        /* 0..1, fraction of our packets the peer reported lost */
-  double bitrate_kbps;                /* RTP received from the peer, last second */
-  double fps;                         /* video frames decoded, last second */
-  double jitter_ms;                   /* interarrival jitter of the peer's video */
-  unsigned latency_ms;                /* jitter-buffer latency */
-  int64_t first_frame_ms;             /* receive branch start to first decoded frame; -1 before */
+  double rtt_ms;          /* from the peer's RTCP reports; < 0 unknown */
+  double loss;            /* 0..1, fraction of our packets the peer reported lost */
+  double bitrate_kbps;    /* RTP received from the peer, last second */
+  double fps;             /* video frames decoded, last second */
+  double jitter_ms;       /* interarrival jitter of the peer's video */
+  unsigned latency_ms;    /* jitter-buffer latency */
+  double e2e_latency_ms;  /* the peer's capture to our decode, latest frame; < 0 unknown */
+  int64_t first_frame_ms; /* receive branch start to first decoded frame; -1 before */
   int64_t first_frame_since_start_ms; /* ml_call_new to that frame (join to first frame) */
   uint64_t video_frames_decoded, audio_ms_decoded;
   uint64_t video_frames_sent; /* VP8 frames whose last packet we sealed to this peer */

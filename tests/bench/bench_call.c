@@ -1,0 +1,559 @@
+/* bench_call — figures for a real 1:1 call on loopback, two processes.
+ *
+ * Each run: an embedded signaling server on 127.0.0.1 (open mode, auto-admit,
+ * as `mentorlink demo` does) and two `mentorlink join --headless --json
+ * --video-source test --audio-source test --duration N` children in one room.
+ * From each child's JSON stats lines (about the other participant):
+ *   - first frame: first_frame_since_start_ms (ml_call_new in that process,
+ *     i.e. join, to the first decoded remote frame);
+ *   - latency: e2e_latency_ms (capture -> decoded) when `join` prints it;
+ *     otherwise only latency_ms exists, the receiver's current jitter-buffer
+ *     latency (the delay rtpjitterbuffer is set to hold packets), which is a
+ *     part of capture -> decoded, not all of it (it leaves out capture,
+ *     encode, packetising, sealing, the network hop, depacketising, decode);
+ *   - frames/s: decoded frames per second between the first and the last
+ *     per-second stats line that had decoded video;
+ * and from /proc/<pid>/stat (utime + stime) the CPU of each process in
+ * percent of one core, over the call (first to last stats line) and over the
+ * whole process (spawn to the last sample before it exited).
+ *
+ * The test source's format: `join` has no option for it; the engine's sender
+ * uses the default of ml_media_sender_config (640x360 at 30 fps), which is
+ * the format the figures are asked for.
+ *
+ * Usage: bench_call [runs [seconds]]   (default 5 6; runs 1-50, seconds 2-60)
+ * A program, not a test: the figures depend on the machine. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "ml/signal_server.h"
+
+#ifndef MENTORLINK_BIN
+#error "MENTORLINK_BIN must name the mentorlink binary"
+#endif
+
+#define MAX_LINE 65536
+#define EXTRA_WAIT_S 20 /* beyond --duration: joining, handshake, leaving */
+#define KILL_WAIT_MS 3000
+#define SAMPLE_MS 100
+
+typedef struct side {
+  const char *name;
+  GSubprocess *proc;
+  GDataInputStream *out, *err;
+  bool out_eof, err_eof, exited;
+  int exit_status;
+  int pid;
+  GString *err_tail;
+  /* CPU, in clock ticks, sampled from /proc/<pid>/stat. */
+  int64_t spawn_us;
+  int64_t last_sample_us;
+  long long last_ticks;
+  int64_t call_first_us, call_last_us; /* first / last non-final stats line */
+  long long call_first_ticks, call_last_ticks;
+  /* From the stats lines. */
+  int64_t first_frame_since_start_ms, first_frame_ms;
+  GArray *jb_latency_ms;  /* of double: latency_ms of every stats line with video */
+  GArray *e2e_latency_ms; /* of double: e2e_latency_ms, when printed */
+  int64_t dec_first, dec_last, dec_first_ms, dec_last_ms;
+  uint64_t frames_decoded, frames_sent;
+  bool have_stats, secure;
+  int64_t secure_ms; /* t_ms of the verification event: join -> Noise handshake done */
+} side;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest rank; -1 for an empty array. Sorts a. */
+static double percentile(GArray *a, unsigned p) {
+  if (a->len == 0)
+    return -1;
+  qsort(a->data, a->len, sizeof(double), cmp_double);
+  size_t rank = (size_t)((p * (size_t)a->len + 99) / 100);
+  if (rank < 1)
+    rank = 1;
+  return g_array_index(a, double, rank - 1);
+}
+
+/* utime + stime of pid in clock ticks, or -1 (gone). */
+static long long proc_ticks(int pid) {
+  char path[64], buf[1024];
+  g_snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  if (!p)
+    return -1;
+  unsigned long long ut = 0, st = 0;
+  /* After ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt
+   * majflt cmajflt utime(14) stime(15). */
+  if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    return -1;
+  return (long long)(ut + st);
+}
+
+static void sample(side *s) {
+  if (s->pid <= 0 || s->exited)
+    return;
+  long long t = proc_ticks(s->pid);
+  if (t >= 0) {
+    s->last_ticks = t;
+    s->last_sample_us = g_get_monotonic_time();
+  }
+}
+
+static int64_t jint(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
+             ? json_node_get_int(n)
+             : -1;
+}
+
+static double jdouble(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n))
+    return -1;
+  GType t = json_node_get_value_type(n);
+  return t == G_TYPE_DOUBLE  ? json_node_get_double(n)
+         : t == G_TYPE_INT64 ? (double)json_node_get_int(n)
+                             : -1;
+}
+
+static bool jtrue(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+         json_node_get_boolean(n);
+}
+
+static void take_line(side *s, const char *line) {
+  g_autoptr(JsonParser) p = json_parser_new();
+  if (strlen(line) > MAX_LINE || !json_parser_load_from_data(p, line, -1, NULL))
+    return;
+  JsonNode *root = json_parser_get_root(p);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+    return;
+  JsonObject *o = json_node_get_object(root);
+  const char *ev = json_object_has_member(o, "event")
+                       ? json_object_get_string_member_with_default(o, "event", "")
+                       : "";
+  if (!strcmp(ev, "verification")) {
+    s->secure = true;
+    s->secure_ms = jint(o, "t_ms");
+    return;
+  }
+  if (strcmp(ev, "stats") != 0)
+    return;
+  s->have_stats = true;
+  int64_t t_ms = jint(o, "t_ms");
+  int64_t dec = jint(o, "video_frames_decoded");
+  int64_t ff = jint(o, "first_frame_since_start_ms");
+  if (ff >= 0 && s->first_frame_since_start_ms < 0) {
+    s->first_frame_since_start_ms = ff;
+    s->first_frame_ms = jint(o, "first_frame_ms");
+  }
+  if (dec >= 0)
+    s->frames_decoded = (uint64_t)dec;
+  int64_t sent = jint(o, "video_frames_sent");
+  if (sent >= 0)
+    s->frames_sent = (uint64_t)sent;
+  if (jtrue(o, "final"))
+    return; /* may come after the sender stopped: not part of the steady call */
+  /* CPU over the call: sampled as each per-second stats line arrives. */
+  long long ticks = s->exited ? -1 : proc_ticks(s->pid);
+  if (ticks >= 0) {
+    int64_t now = g_get_monotonic_time();
+    if (s->call_first_us == 0) {
+      s->call_first_us = now;
+      s->call_first_ticks = ticks;
+    }
+    s->call_last_us = now;
+    s->call_last_ticks = ticks;
+  }
+  if (dec > 0 && t_ms >= 0) {
+    if (s->dec_first < 0) {
+      s->dec_first = dec;
+      s->dec_first_ms = t_ms;
+    }
+    s->dec_last = dec;
+    s->dec_last_ms = t_ms;
+    double jb = jdouble(o, "latency_ms");
+    if (jb >= 0)
+      g_array_append_val(s->jb_latency_ms, jb);
+    double e2e = jdouble(o, "e2e_latency_ms");
+    if (e2e >= 0)
+      g_array_append_val(s->e2e_latency_ms, e2e);
+  }
+}
+
+static void on_out_line(GObject *src, GAsyncResult *res, gpointer user) {
+  side *s = user;
+  gsize len = 0;
+  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, &len, NULL);
+  if (!line) {
+    s->out_eof = true;
+    return;
+  }
+  take_line(s, line);
+  g_free(line);
+  g_data_input_stream_read_line_async(s->out, G_PRIORITY_DEFAULT, NULL, on_out_line, s);
+}
+
+static void on_err_line(GObject *src, GAsyncResult *res, gpointer user) {
+  side *s = user;
+  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
+  if (!line) {
+    s->err_eof = true;
+    return;
+  }
+  g_string_append_printf(s->err_tail, "%s\n", line);
+  if (s->err_tail->len > 4096)
+    g_string_erase(s->err_tail, 0, (gssize)(s->err_tail->len - 4096));
+  g_free(line);
+  g_data_input_stream_read_line_async(s->err, G_PRIORITY_DEFAULT, NULL, on_err_line, s);
+}
+
+static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
+  side *s = user;
+  GSubprocess *p = G_SUBPROCESS(src);
+  s->exited = true;
+  if (g_subprocess_wait_finish(p, res, NULL) && g_subprocess_get_if_exited(p))
+    s->exit_status = g_subprocess_get_exit_status(p);
+  else
+    s->exit_status = -1;
+}
+
+static void child_setup(gpointer user) {
+  (void)user;
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the bench */
+}
+
+static void remove_tree(const char *path) {
+  GDir *d = g_dir_open(path, 0, NULL);
+  if (d) {
+    const char *n;
+    while ((n = g_dir_read_name(d)) != NULL) {
+      g_autofree char *p = g_build_filename(path, n, NULL);
+      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+        remove_tree(p);
+      else
+        g_unlink(p);
+    }
+    g_dir_close(d);
+  }
+  g_rmdir(path);
+}
+
+static bool spawn(side *s, const char *url, const char *room, const char *secret,
+                  const char *data_dir, unsigned seconds) {
+  char dur[16];
+  g_snprintf(dur, sizeof dur, "%u", seconds);
+  const char *argv[] = {MENTORLINK_BIN,
+                        "join",
+                        "--server",
+                        url,
+                        "--room",
+                        room,
+                        "--name",
+                        s->name,
+                        "--headless",
+                        "--json",
+                        "--video-source",
+                        "test",
+                        "--audio-source",
+                        "test",
+                        "--local-address",
+                        "127.0.0.1",
+                        "--duration",
+                        dur,
+                        NULL};
+  GSubprocessLauncher *l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
+  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data_dir, TRUE);
+  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
+  g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
+  GError *err = NULL;
+  s->spawn_us = g_get_monotonic_time();
+  s->proc = g_subprocess_launcher_spawnv(l, argv, &err);
+  g_object_unref(l);
+  if (!s->proc) {
+    fprintf(stderr, "bench_call: cannot start %s: %s\n", MENTORLINK_BIN, err->message);
+    g_error_free(err);
+    return false;
+  }
+  const char *id = g_subprocess_get_identifier(s->proc);
+  s->pid = id ? atoi(id) : -1;
+  s->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(s->proc));
+  s->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(s->proc));
+  g_data_input_stream_read_line_async(s->out, G_PRIORITY_DEFAULT, NULL, on_out_line, s);
+  g_data_input_stream_read_line_async(s->err, G_PRIORITY_DEFAULT, NULL, on_err_line, s);
+  g_subprocess_wait_async(s->proc, NULL, on_exit, s);
+  return true;
+}
+
+static bool sides_done(side *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i].proc && !(s[i].exited && s[i].out_eof && s[i].err_eof))
+      return false;
+  return true;
+}
+
+static gboolean on_tick(gpointer user) {
+  side *s = user;
+  sample(&s[0]);
+  sample(&s[1]);
+  return G_SOURCE_CONTINUE;
+}
+
+static bool run_until_done(side *s, size_t n, int64_t deadline_us) {
+  GSource *tick = g_timeout_source_new(SAMPLE_MS);
+  g_source_set_callback(tick, on_tick, s, NULL);
+  g_source_attach(tick, g_main_context_get_thread_default());
+  while (!sides_done(s, n) && g_get_monotonic_time() < deadline_us)
+    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
+  g_source_destroy(tick);
+  g_source_unref(tick);
+  return sides_done(s, n);
+}
+
+static double pct_core(long long ticks, int64_t us) {
+  long hz = sysconf(_SC_CLK_TCK);
+  if (ticks < 0 || us <= 0 || hz <= 0)
+    return -1;
+  return 100.0 * ((double)ticks / (double)hz) / ((double)us / 1e6);
+}
+
+/* One call; fills s[0] (mentor), s[1] (mentee). Returns 0 when both
+ * children ran and exited with status 0. */
+static int one_call(unsigned seconds, side s[2]) {
+  ml_signal_config cfg;
+  ml_signal_config_init(&cfg);
+  cfg.listen_port = 0;
+  cfg.open_mode = true;
+  cfg.auto_admit = true;
+  ml_signal_server *srv = NULL;
+  char *errmsg = NULL;
+  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
+    fprintf(stderr, "bench_call: the signaling server did not start: %s\n", errmsg ? errmsg : "?");
+    g_free(errmsg);
+    ml_signal_server_free(srv);
+    ml_signal_config_clear(&cfg);
+    return -1;
+  }
+  char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", ml_signal_server_port(srv));
+  char room[32], secret[40];
+  g_snprintf(room, sizeof room, "bench-%08x", g_random_int());
+  g_snprintf(secret, sizeof secret, "%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
+  char *dir = g_dir_make_tmp("mentorlink-bench-XXXXXX", NULL);
+  size_t started = 0;
+  for (int i = 0; dir && i < 2; i++) {
+    g_autofree char *data = g_build_filename(dir, s[i].name, NULL);
+    if (g_mkdir_with_parents(data, 0700) != 0 || !spawn(&s[i], url, room, secret, data, seconds))
+      break;
+    started++;
+  }
+  int rc = -1;
+  if (started == 2) {
+    int64_t deadline = g_get_monotonic_time() + (int64_t)(seconds + EXTRA_WAIT_S) * 1000000;
+    if (!run_until_done(s, 2, deadline)) {
+      fprintf(stderr, "bench_call: the participants did not finish in time; stopping them\n");
+      for (int i = 0; i < 2; i++)
+        if (!s[i].exited)
+          g_subprocess_force_exit(s[i].proc);
+      (void)run_until_done(s, 2, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
+    }
+    rc = s[0].exit_status == 0 && s[1].exit_status == 0 ? 0 : -1;
+  } else {
+    for (size_t i = 0; i < started; i++)
+      g_subprocess_force_exit(s[i].proc);
+    (void)run_until_done(s, started, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
+  }
+  for (int i = 0; i < 2; i++) {
+    if (s[i].exit_status != 0 && s[i].err_tail->len)
+      fprintf(stderr, "--- %s stderr (last lines) ---\n%s", s[i].name, s[i].err_tail->str);
+    g_clear_object(&s[i].out);
+    g_clear_object(&s[i].err);
+    g_clear_object(&s[i].proc);
+  }
+  while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
+    ;
+  if (dir)
+    remove_tree(dir);
+  g_free(dir);
+  g_free(url);
+  ml_signal_server_free(srv);
+  ml_signal_config_clear(&cfg);
+  return rc;
+}
+
+static void side_init(side *s, const char *name) {
+  memset(s, 0, sizeof *s);
+  s->name = name;
+  s->exit_status = -1;
+  s->first_frame_since_start_ms = -1;
+  s->first_frame_ms = -1;
+  s->secure_ms = -1;
+  s->dec_first = -1;
+  s->err_tail = g_string_new(NULL);
+  s->jb_latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
+  s->e2e_latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
+}
+
+static void side_clear(side *s) {
+  g_string_free(s->err_tail, TRUE);
+  g_array_free(s->jb_latency_ms, TRUE);
+  g_array_free(s->e2e_latency_ms, TRUE);
+}
+
+static void append_all(GArray *dst, GArray *src) {
+  if (src->len)
+    g_array_append_vals(dst, src->data, src->len);
+}
+
+static void print_pair(const char *what, GArray *a, const char *unit) {
+  if (a->len == 0) {
+    printf("  %-44s n/a (no samples)\n", what);
+    return;
+  }
+  unsigned n = a->len;
+  double med = percentile(a, 50), p95 = percentile(a, 95);
+  printf("  %-44s median %7.1f %s  p95 %7.1f %s  (n=%u)\n", what, med, unit, p95, unit, n);
+}
+
+int main(int argc, char **argv) {
+  unsigned runs = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 5;
+  unsigned seconds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 6;
+  if (argc > 3 || runs < 1 || runs > 50 || seconds < 2 || seconds > 60) {
+    fprintf(stderr, "usage: bench_call [runs [seconds]]   (runs 1-50, seconds 2-60)\n");
+    return 2;
+  }
+  if (!g_file_test(MENTORLINK_BIN, G_FILE_TEST_IS_EXECUTABLE)) {
+    fprintf(stderr, "bench_call: %s is missing (build the mentorlink target)\n", MENTORLINK_BIN);
+    return 1;
+  }
+  printf("bench_call: %u runs of a %u s 1:1 call on loopback (embedded signaling server + two\n"
+         "`mentorlink join --headless --json` processes, test sources); video at the engine's\n"
+         "default 640x360@30 (join has no --video-size/--fps option); %ld online CPUs, load "
+         "average at start: ",
+         runs, seconds, sysconf(_SC_NPROCESSORS_ONLN));
+  g_autofree char *loadavg = NULL;
+  double l1, l5, l15;
+  if (g_file_get_contents("/proc/loadavg", &loadavg, NULL, NULL) &&
+      sscanf(loadavg, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+    printf("%.2f %.2f %.2f\n", l1, l5, l15);
+  else
+    printf("?\n");
+  printf("columns: secure = join -> Noise handshake done; first = join -> first decoded remote\n"
+         "frame; rx->1st = receive branch start -> that frame; jb = median jitter-buffer latency;\n"
+         "e2e = median capture -> decoded; fps = decoded/s; cpu = %% of one core over the call /\n"
+         "over the process; dec = frames decoded from the peer; sent = frames sealed to it\n");
+  printf("%-4s %-7s %4s %7s %7s %7s %5s %6s %6s %8s %8s %5s %5s\n", "run", "side", "exit", "secure",
+         "first", "rx->1st", "jb", "e2e", "fps", "cpu_call", "cpu_proc", "dec", "sent");
+  GArray *first = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *secure = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *jb = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *e2e = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *fps = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *cpu_call[2], *cpu_proc[2];
+  for (int i = 0; i < 2; i++) {
+    cpu_call[i] = g_array_new(FALSE, FALSE, sizeof(double));
+    cpu_proc[i] = g_array_new(FALSE, FALSE, sizeof(double));
+  }
+  unsigned failed = 0, no_frame = 0;
+  for (unsigned r = 0; r < runs; r++) {
+    side s[2];
+    side_init(&s[0], "mentor");
+    side_init(&s[1], "mentee");
+    if (one_call(seconds, s) != 0)
+      failed++;
+    for (int i = 0; i < 2; i++) {
+      side *x = &s[i];
+      double ff = (double)x->first_frame_since_start_ms;
+      double cc =
+          pct_core(x->call_last_ticks - x->call_first_ticks, x->call_last_us - x->call_first_us);
+      double cp = pct_core(x->last_ticks, x->last_sample_us - x->spawn_us);
+      double rate = x->dec_first >= 0 && x->dec_last_ms > x->dec_first_ms
+                        ? (double)(x->dec_last - x->dec_first) * 1000.0 /
+                              (double)(x->dec_last_ms - x->dec_first_ms)
+                        : -1;
+      char e2e_txt[24] = "n/a", jb_txt[24] = "n/a";
+      if (x->jb_latency_ms->len)
+        g_snprintf(jb_txt, sizeof jb_txt, "%.0f", percentile(x->jb_latency_ms, 50));
+      if (x->e2e_latency_ms->len)
+        g_snprintf(e2e_txt, sizeof e2e_txt, "%.1f", percentile(x->e2e_latency_ms, 50));
+      printf("%-4u %-7s %4d %7lld %7lld %7lld %5s %6s %6.1f %7.0f%% %7.0f%% %5llu %5llu\n", r + 1,
+             x->name, x->exit_status, (long long)x->secure_ms,
+             (long long)x->first_frame_since_start_ms, (long long)x->first_frame_ms, jb_txt,
+             e2e_txt, rate, cc, cp, (unsigned long long)x->frames_decoded,
+             (unsigned long long)x->frames_sent);
+      if (x->secure_ms >= 0) {
+        double sm = (double)x->secure_ms;
+        g_array_append_val(secure, sm);
+      }
+      if (ff >= 0)
+        g_array_append_val(first, ff);
+      else
+        no_frame++;
+      append_all(jb, x->jb_latency_ms);
+      append_all(e2e, x->e2e_latency_ms);
+      if (rate >= 0)
+        g_array_append_val(fps, rate);
+      if (cc >= 0)
+        g_array_append_val(cpu_call[i], cc);
+      if (cp >= 0)
+        g_array_append_val(cpu_proc[i], cp);
+      side_clear(x);
+    }
+    fflush(stdout);
+  }
+  printf("summary over %u runs x 2 sides (%u runs with a failed side, %u sides without a frame):\n",
+         runs, failed, no_frame);
+  print_pair("join -> secure (verification event)", secure, "ms");
+  print_pair("join -> first decoded remote frame", first, "ms");
+  if (e2e->len)
+    print_pair("capture -> decoded (e2e_latency_ms)", e2e, "ms");
+  else
+    printf("  %-44s n/a: `join` prints no e2e_latency_ms\n"
+           "    (ml_call_stats does not carry the receiver's e2e_latency_ms; the jitter-buffer\n"
+           "    latency below is only the receiver's buffering delay, a part of it)\n",
+           "capture -> decoded");
+  print_pair("jitter-buffer latency (latency_ms, per s)", jb, "ms");
+  print_pair("decoded frames/s (steady part of the call)", fps, "fps");
+  for (int i = 0; i < 2; i++) {
+    char what[64];
+    g_snprintf(what, sizeof what, "CPU %s, first->last stats line", i ? "mentee" : "mentor");
+    print_pair(what, cpu_call[i], "%");
+    g_snprintf(what, sizeof what, "CPU %s, spawn->exit", i ? "mentee" : "mentor");
+    print_pair(what, cpu_proc[i], "%");
+  }
+  g_autofree char *loadavg_end = NULL;
+  if (g_file_get_contents("/proc/loadavg", &loadavg_end, NULL, NULL) &&
+      sscanf(loadavg_end, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+    printf("load average at the end: %.2f %.2f %.2f\n", l1, l5, l15);
+  printf("CPU in %% of one core (utime + stime from /proc/<pid>/stat); each process both sends\n"
+         "and receives. Goal: first frame < 500 ms, capture -> decoded < 100 ms.\n");
+  g_array_free(first, TRUE);
+  g_array_free(secure, TRUE);
+  g_array_free(jb, TRUE);
+  g_array_free(e2e, TRUE);
+  g_array_free(fps, TRUE);
+  for (int i = 0; i < 2; i++) {
+    g_array_free(cpu_call[i], TRUE);
+    g_array_free(cpu_proc[i], TRUE);
+  }
+  return failed == runs ? 1 : 0;
+}
