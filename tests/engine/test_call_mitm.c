@@ -501,7 +501,10 @@ static void on_join(victim *v, JsonObject *o) {
   randombytes_buf(rnd, sizeof rnd);
   sodium_bin2base64(v->id, sizeof v->id, rnd, sizeof rnd, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   v->joined = true;
-  victim *host = &m->v[0];
+  /* The two victims connect and join concurrently: pair them when the second
+   * join arrives, whichever victim sends it. */
+  victim *other = &m->v[1 - v->idx];
+  bool both = other->joined;
   JsonObject *w = json_object_new();
   json_object_set_string_member(w, "type", "welcome");
   json_object_set_string_member(w, "peer_id", v->id);
@@ -513,23 +516,25 @@ static void on_join(victim *v, JsonObject *o) {
   json_object_set_int_member(w, "capacity", 8);
   JsonArray *peers = json_array_new();
   json_object_set_array_member(w, "ice_servers", json_array_new());
-  if (v->idx == 1) {
+  if (both) {
     /* Both are here: terminate each victim's link ourselves. */
-    if (!make_link(host) || !make_link(v)) {
+    if (!make_link(other) || !make_link(v)) {
       json_array_unref(peers);
       json_object_unref(w);
       return;
     }
-    json_array_add_object_element(peers, fake_peer(m, host, "host"));
+    json_array_add_object_element(peers,
+                                  fake_peer(m, other, other->idx == 0 ? "host" : "participant"));
   }
   json_object_set_array_member(w, "peers", peers);
   send_obj(v, w);
-  if (v->idx == 1) {
+  if (both) {
     JsonObject *pj = json_object_new();
     json_object_set_string_member(pj, "type", "peer_joined");
-    json_object_set_object_member(pj, "peer", fake_peer(m, v, "participant"));
-    send_obj(host, pj);
-    start_link(host);
+    json_object_set_object_member(pj, "peer",
+                                  fake_peer(m, v, v->idx == 0 ? "host" : "participant"));
+    send_obj(other, pj);
+    start_link(other);
     start_link(v);
   }
 }
