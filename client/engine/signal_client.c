@@ -310,6 +310,15 @@ static void drop_ws(ml_signal_client *sc) {
 
 static void connect_now(ml_signal_client *sc);
 
+/* Drops a pending reconnect timer, if any. */
+static void cancel_retry(ml_signal_client *sc) {
+  if (sc->retry) {
+    g_source_destroy(sc->retry);
+    g_source_unref(sc->retry);
+    sc->retry = NULL;
+  }
+}
+
 static gboolean on_retry(gpointer user) {
   ml_signal_client *sc = user;
   g_source_unref(sc->retry);
@@ -339,6 +348,7 @@ static void schedule_reconnect(ml_signal_client *sc) {
   }
   sc->attempt++;
   set_state(sc, ML_SIGNAL_RECONNECTING);
+  cancel_retry(sc); /* a second "shutdown" replaces the first one's timer */
   sc->retry = g_timeout_source_new((guint)delay);
   g_source_set_callback(sc->retry, on_retry, sc, NULL);
   g_source_attach(sc->retry, sc->ctx);
@@ -657,11 +667,7 @@ void ml_signal_client_start(ml_signal_client *sc) {
 void ml_signal_client_leave(ml_signal_client *sc) {
   g_assert(sc != NULL);
   sc->fatal = true;
-  if (sc->retry) {
-    g_source_destroy(sc->retry);
-    g_source_unref(sc->retry);
-    sc->retry = NULL;
-  }
+  cancel_retry(sc);
   g_cancellable_cancel(sc->cancel);
   if (sc->ws && soup_websocket_connection_get_state(sc->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
     g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
@@ -715,10 +721,7 @@ int ml_signal_room_psk(const char *secret, const char *room, uint8_t out[32]) {
 void ml_signal_client_free(ml_signal_client *sc) {
   if (sc == NULL)
     return;
-  if (sc->retry) {
-    g_source_destroy(sc->retry);
-    g_source_unref(sc->retry);
-  }
+  cancel_retry(sc);
   g_cancellable_cancel(sc->cancel);
   drop_ws(sc);
   /* Let the cancelled connect finish (its callback sees CANCELLED). */

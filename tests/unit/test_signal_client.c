@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "ml/signal_client.h"
+#include "signal_client_internal.h"
 
 #define SECRET "correct horse battery staple"
 
@@ -91,6 +92,39 @@ static void test_config_refused(void **state) {
   ml_signal_client_free(sc);
 }
 
+static gboolean quit_loop(gpointer loop) {
+  g_main_loop_quit(loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Two "shutdown" messages in a row schedule a reconnect twice: the first
+ * timer must be cancelled, or it fires after the client is freed (a
+ * use-after-free found by fuzz_signal_client; ASan fails this test then). */
+static void test_second_shutdown_replaces_retry(void **state) {
+  (void)state;
+  static const uint8_t key[32];
+  ml_signal_client_config c = {
+      .context = g_main_context_default(),
+      .url = "ws://127.0.0.1:1/v1/ws",
+      .room = "ward-7",
+      .name = "Dr Okafor",
+      .identity_key = key,
+  };
+  ml_signal_client *sc = NULL;
+  assert_int_equal(ml_signal_client_new(&sc, &c), ML_OK);
+  static const char shutdown[] = "{\"v\":1,\"type\":\"shutdown\",\"reconnect\":true,"
+                                 "\"retry_after_ms\":20}";
+  ml_signal_client_test_receive(sc, shutdown, strlen(shutdown), true);
+  ml_signal_client_test_receive(sc, shutdown, strlen(shutdown), true);
+  assert_int_equal(ml_signal_client_get_state(sc), ML_SIGNAL_RECONNECTING);
+  ml_signal_client_free(sc);
+  /* Run the context well past the retry delay: no timer of the freed client may fire. */
+  GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+  g_timeout_add(200, quit_loop, loop);
+  g_main_loop_run(loop);
+  g_main_loop_unref(loop);
+}
+
 int main(void) {
   if (sodium_init() < 0)
     return 1;
@@ -98,6 +132,7 @@ int main(void) {
       cmocka_unit_test(test_verifier_vector),
       cmocka_unit_test(test_psk_vector),
       cmocka_unit_test(test_config_refused),
+      cmocka_unit_test(test_second_shutdown_replaces_retry),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
