@@ -42,6 +42,7 @@
 #include "ml/identity.h"
 #include "ml/peer_link.h"
 #include "ml/signal_server.h"
+#include "check.h"
 
 #ifndef MENTORLINK_BIN
 #error "MENTORLINK_BIN must name the mentorlink binary"
@@ -55,18 +56,6 @@
 #endif
 #define EXTRA_WAIT_S 12 /* beyond --duration: start, join, handshake, leave */
 #define KILL_WAIT_MS 3000
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static const char *const names[2] = {"mentor", "mentee"};
 static const char *const chat_lines[2] = {"mentor's line, read by a man in the middle",
