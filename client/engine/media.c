@@ -564,6 +564,22 @@ static GstPadProbeReturn on_audio_packet(GstPad *pad, GstPadProbeInfo *pi, gpoin
   return GST_PAD_PROBE_OK;
 }
 
+/* rtpbin's aux sender/receiver for one session: el inside a bin whose ghost
+ * pads are named src_<session> and sink_<session>, as rtpbin requires. */
+static GstElement *aux_bin(GstElement *el, guint session) {
+  GstElement *bin = gst_bin_new(NULL);
+  gst_bin_add(GST_BIN(bin), el);
+  const char *dirs[] = {"src", "sink"};
+  for (size_t i = 0; i < 2; i++) {
+    char name[32];
+    GstPad *pad = gst_element_get_static_pad(el, dirs[i]);
+    g_snprintf(name, sizeof name, "%s_%u", dirs[i], session);
+    gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
+    gst_object_unref(pad);
+  }
+  return bin;
+}
+
 /* rtpbin "request-aux-sender": RFC 4588 retransmission of VP8 only. */
 static GstElement *on_request_aux_sender(GstElement *rtpbin, guint session, gpointer data) {
   (void)rtpbin;
@@ -583,19 +599,8 @@ static GstElement *on_request_aux_sender(GstElement *rtpbin, guint session, gpoi
   gst_structure_free(pt_map);
   gst_structure_free(ssrc_map);
 
-  GstElement *bin = gst_bin_new(NULL);
-  gst_bin_add(GST_BIN(bin), rtx);
-  char name[32];
-  GstPad *pad = gst_element_get_static_pad(rtx, "src");
-  g_snprintf(name, sizeof name, "src_%u", session);
-  gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
-  gst_object_unref(pad);
-  pad = gst_element_get_static_pad(rtx, "sink");
-  g_snprintf(name, sizeof name, "sink_%u", session);
-  gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
-  gst_object_unref(pad);
   tx->rtxsend = gst_object_ref(rtx);
-  return bin; /* floating: rtpbin adds it */
+  return aux_bin(rtx, session); /* floating: rtpbin adds it */
 }
 
 static unsigned clampu(unsigned v, unsigned lo, unsigned hi) {
@@ -1258,18 +1263,7 @@ static GstElement *on_request_aux_receiver(GstElement *rtpbin, guint session, gp
   GstPad *up = gst_element_get_static_pad(rtx, "sink");
   gst_pad_add_probe(up, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_feedback_request, rx, NULL);
   gst_object_unref(up);
-  GstElement *bin = gst_bin_new(NULL);
-  gst_bin_add(GST_BIN(bin), rtx);
-  char name[32];
-  GstPad *pad = gst_element_get_static_pad(rtx, "src");
-  g_snprintf(name, sizeof name, "src_%u", session);
-  gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
-  gst_object_unref(pad);
-  pad = gst_element_get_static_pad(rtx, "sink");
-  g_snprintf(name, sizeof name, "sink_%u", session);
-  gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
-  gst_object_unref(pad);
-  return bin;
+  return aux_bin(rtx, session);
 }
 
 /* Adds elements (first is linked to pad) to the running pipeline. */
