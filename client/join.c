@@ -308,6 +308,16 @@ static void print_json(const ml_call_event *ev) {
     add_str(b, "message", ev->text ? ev->text : "");
     add_raw(b, "fatal", ev->fatal ? "true" : "false");
     break;
+  case ML_CALL_EV_PEER_MEDIA:
+    add_raw(b, "muted", ev->media.muted ? "true" : "false");
+    add_raw(b, "camera_on", ev->media.camera_on ? "true" : "false");
+    add_raw(b, "video_paused", ev->media.video_paused ? "true" : "false");
+    break;
+  case ML_CALL_EV_MARKED_VERIFIED:
+    add_raw(b, "ok", ev->err ? "false" : "true");
+    if (ev->err)
+      add_str(b, "error", ml_strerror(ev->err));
+    break;
   case ML_CALL_EV_ENDED: break;
   }
   g_string_append(b, "}\n");
@@ -378,6 +388,16 @@ static void print_text(const ml_call_event *ev) {
     printf("[%7.3f] %s%s%s: %s%s%s%s\n", t, ev->fatal ? "FATAL error" : "error",
            who[0] ? " with " : "", who, ev->text, ev->err ? " (" : "",
            ev->err ? ml_strerror(ev->err) : "", ev->err ? ")" : "");
+    break;
+  case ML_CALL_EV_PEER_MEDIA:
+    printf("[%7.3f] %s: microphone %s, camera %s%s\n", t, who, ev->media.muted ? "muted" : "on",
+           ev->media.camera_on ? "on" : "off",
+           ev->media.video_paused ? ", video paused for bandwidth" : "");
+    break;
+  case ML_CALL_EV_MARKED_VERIFIED:
+    printf("[%7.3f] %s: %s%s\n", t, who,
+           ev->err ? "could not store the verification: " : "marked verified",
+           ev->err ? ml_strerror(ev->err) : "");
     break;
   case ML_CALL_EV_ENDED: printf("[%7.3f] call ended\n", t); break;
   }

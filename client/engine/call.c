@@ -935,6 +935,23 @@ void ml_call_admit(ml_call *call, const char *peer_id) {
   g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_admit, args, free_chat_args);
 }
 
+int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
+                         ml_media_frame **out) {
+  (void)call, (void)peer_id, (void)after_seq;
+  *out = NULL;
+  return ML_ERR_NOT_FOUND; /* TODO(issue 5): implemented by the engine work */
+}
+
+int ml_call_audio_level(ml_call *call, const char *peer_id, double *dbfs) {
+  (void)call, (void)peer_id;
+  *dbfs = -127.0;
+  return ML_ERR_NOT_FOUND; /* TODO(issue 5) */
+}
+
+void ml_call_mark_verified(ml_call *call, const char *peer_id) {
+  (void)call, (void)peer_id; /* TODO(issue 5) */
+}
+
 void ml_call_leave(ml_call *call) {
   g_assert(call);
   if (g_atomic_int_compare_and_exchange(&call->leave_requested, 0, 1))
@@ -955,6 +972,8 @@ const char *ml_call_event_name(ml_call_event_type type) {
   case ML_CALL_EV_CHAT_SENT: return "chat_sent";
   case ML_CALL_EV_RECEIPT: return "receipt";
   case ML_CALL_EV_STATS: return "stats";
+  case ML_CALL_EV_PEER_MEDIA: return "peer_media";
+  case ML_CALL_EV_MARKED_VERIFIED: return "marked_verified";
   case ML_CALL_EV_ERROR: return "error";
   case ML_CALL_EV_ENDED: return "ended";
   }

@@ -82,6 +82,8 @@ typedef enum ml_call_event_type {
   ML_CALL_EV_CHAT_SENT,        /* id: our message queued to that peer */
   ML_CALL_EV_RECEIPT,          /* id: the peer received our message */
   ML_CALL_EV_STATS,            /* stats, once per second per secure peer */
+  ML_CALL_EV_PEER_MEDIA,       /* media: what the peer says of its own media; on change */
+  ML_CALL_EV_MARKED_VERIFIED,  /* ml_call_mark_verified stored (err 0) or failed (err) */
   ML_CALL_EV_ERROR,            /* err, text, fatal; peer set when it concerns one peer */
   ML_CALL_EV_ENDED,            /* the engine stopped; no event follows */
 } ml_call_event_type;
@@ -113,6 +115,14 @@ typedef struct ml_call_stats {
   bool final; /* the last stats of this peer (it left or the call ended) */
 } ml_call_stats;
 
+/* What a peer announces of its own media (CONTROL messages inside the
+ * secure channel, sent on change and repeated once per second). */
+typedef struct ml_call_peer_media {
+  bool muted;        /* its microphone is muted */
+  bool camera_on;    /* its camera is on (false: camera off or no video source) */
+  bool video_paused; /* its sender paused video because the path is too poor */
+} ml_call_peer_media;
+
 typedef struct ml_call_event {
   ml_call_event_type type;
   int64_t t_ms; /* milliseconds since ml_call_new */
@@ -124,7 +134,10 @@ typedef struct ml_call_event {
   char safety_number[ML_SAFETY_NUMBER_TEXT_LEN];
   char fingerprint[ML_IDENTITY_FINGERPRINT_LEN];
   char old_fingerprint[ML_IDENTITY_FINGERPRINT_LEN];
-  int pin; /* ml_pin_status, or -1 when pinning is off or failed */
+  int pin;                  /* ml_pin_status, or -1 when pinning is off or failed */
+  bool verified;            /* VERIFIED: the user marked this peer's current key verified
+                               earlier (persisted with the pin) */
+  ml_call_peer_media media; /* PEER_MEDIA */
   uint64_t id;
   char *text; /* owned by the event; NULL when unused */
   int err;    /* ERROR: an ml_err, or 0 when text alone says it (signaling errors) */
@@ -154,6 +167,25 @@ void ml_call_set_muted(ml_call *call, bool muted);
 void ml_call_set_camera_on(ml_call *call, bool on);
 /* As a host: admits a peer that knocked (peer_id from a KNOCK event). */
 void ml_call_admit(ml_call *call, const char *peer_id);
+
+/* The latest decoded video frame of a peer (peer_id from PEER_JOINED), or of
+ * our own camera as captured (peer_id NULL: the self view), if its seq is
+ * greater than after_seq (transfer full: ml_media_frame_free). Any thread;
+ * never blocks on the engine. Errors: ML_ERR_NOT_FOUND (no such peer, no
+ * frame yet, or none newer than after_seq). */
+int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
+                         ml_media_frame **out) ML_MUST_CHECK;
+
+/* The level of a peer's decoded audio over the last 100 ms in dBFS (-127:
+ * silence or unknown), for an active-speaker display. Any thread. Errors:
+ * ML_ERR_NOT_FOUND (no such peer or no audio yet). */
+int ml_call_audio_level(ml_call *call, const char *peer_id, double *dbfs) ML_MUST_CHECK;
+
+/* The user compared the SAS (or safety number) with this peer: its current
+ * key is stored as verified with its pin (replacing a changed pin). The
+ * result comes as ML_CALL_EV_MARKED_VERIFIED (err 0, or the ml_err). */
+void ml_call_mark_verified(ml_call *call, const char *peer_id);
+
 /* Leaves the room: a final STATS per peer, then ENDED. */
 void ml_call_leave(ml_call *call);
 
