@@ -380,9 +380,15 @@ static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, vo
     emit_error(call, p, ML_ERR_CRYPTO,
                "the peer proved a different identity key than the server announced");
   check_state(p);
-  /* Media starts now that the channel is up; the branch PLIs as it starts. */
+  /* Media flows now that the channel is up. The pipelines were started
+   * earlier (warm); a keyframe each way starts the pictures at once. */
   ensure_sender(call);
-  start_receiver(p);
+  if (call->tx)
+    ml_media_sender_request_keyframe(call->tx);
+  if (!p->rx)
+    start_receiver(p);
+  else
+    ml_media_receiver_request_keyframe(p->rx);
 }
 
 static void on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *data, size_t len,
@@ -513,6 +519,10 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
   err = ml_peer_link_start(p->link);
   if (err)
     emit_error(call, p, err, "ICE gathering would not start");
+  /* The receive branch starts while ICE and the handshake run, so that it is
+   * ready when the first packets arrive; nothing reaches it before the
+   * channel is secure (its first PLI is dropped; on_secure asks again). */
+  start_receiver(p);
   check_state(p);
 }
 
@@ -605,6 +615,10 @@ static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   g_strlcpy(ev->peer_name, w->name, sizeof ev->peer_name);
   ev->text = g_strdup(w->room);
   emit(call, ev);
+  /* Capture and encoding start with the call (the self view, and a warm
+   * encoder when the first peer is secure); packets leave only to secure
+   * peers (on_sender_packet). */
+  ensure_sender(call);
   for (size_t i = 0; i < w->n_peers; i++)
     peer_add(call, &w->peers[i]);
 }

@@ -4,9 +4,10 @@
  * keeps one secure peer link (ml/peer_link.h) per remote peer, one media send
  * pipeline for the whole call whose packets are sealed to every secure peer
  * (encode once, fan out), and one receive branch per peer (ml/media.h).
- * Media starts for a peer only once its secure channel is up; its receive
- * branch asks for a keyframe (PLI) as it starts. Peer identities are pinned
- * on first use (ml/pins.h); a changed key produces ML_CALL_EV_IDENTITY_CHANGED.
+ * The send pipeline starts when the server welcomes us, a peer's receive
+ * branch when the peer joins; media flows to and from a peer only once its
+ * secure channel is up, when a keyframe is made and one is asked for (PLI). Peer identities are
+ * pinned on first use (ml/pins.h); a changed key produces ML_CALL_EV_IDENTITY_CHANGED.
  *
  * Threads. ml_call_new starts the engine thread, which owns a GMainContext
  * of its own: libnice, the libsoup client, GStreamer's bus watches and every
