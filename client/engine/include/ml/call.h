@@ -6,8 +6,9 @@
  * (encode once, fan out), and one receive branch per peer (ml/media.h).
  * The send pipeline starts when the server welcomes us, a peer's receive
  * branch when the peer joins; media flows to and from a peer only once its
- * secure channel is up, when a keyframe is made and one is asked for (PLI). Peer identities are
- * pinned on first use (ml/pins.h); a changed key produces ML_CALL_EV_IDENTITY_CHANGED.
+ * secure channel is up, when a keyframe is made and one is asked for (PLI).
+ * Peer identities are pinned on first use (ml/pins.h); a changed key
+ * produces ML_CALL_EV_IDENTITY_CHANGED.
  *
  * Threads. ml_call_new starts the engine thread, which owns a GMainContext
  * of its own: libnice, the libsoup client, GStreamer's bus watches and every
