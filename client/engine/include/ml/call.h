@@ -112,6 +112,12 @@ typedef struct ml_call_stats {
   uint64_t dropped_not_ours, dropped_malformed, dropped_unexpected, dropped_auth, dropped_replay,
       dropped_handshake;
   uint64_t pli_sent, pli_received;
+  /* Our sender, for the whole call (one encoder fanned out to every peer):
+   * the rate controller's video target (ml/rate.h; 0 before media starts),
+   * and whether it paused our video because the worst peer's path is too
+   * poor (audio goes on). */
+  unsigned target_kbps;
+  bool video_paused;
   bool final; /* the last stats of this peer (it left or the call ended) */
 } ml_call_stats;
 
