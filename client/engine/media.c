@@ -650,6 +650,11 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
                "max-quantizer", 56, NULL);
   gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
   gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
+  /* Drop frames rather than overshoot when the content is too costly for
+   * the target (libwebrtc's VP8 setting): without it, noisy content (the
+   * test pattern's noise square, a dark camera) holds ~750 kbps whatever
+   * target the rate controller sets. */
+  g_object_set(enc, "dropframe-threshold", 30, NULL);
   g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_VP8, "ssrc",
                (guint)ML_MEDIA_SSRC_VIDEO, NULL);
   gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");

@@ -109,7 +109,7 @@ static void delay_update(peer *p, int64_t now, double rtt) {
       p->high_rtt_reports++;
     else
       p->high_rtt_reports = 0;
-    if (rtt > base + 2 * margin || p->high_rtt_reports >= 2)
+    if (p->high_rtt_reports >= 2) /* one late report is noise (a busy host) */
       p->delay = DELAY_OVERUSE;
     else if (rtt > base + margin / 2)
       p->delay = DELAY_ELEVATED;

@@ -301,9 +301,15 @@ static void test_rtt_rise_holds_then_decreases(void **state) {
   ml_rate_decision d = get(rc);
   assert_int_equal(d.last_action, ML_RATE_DECREASE);
   assert_int_equal(d.video_kbps, (unsigned)lround(before * 0.85));
-  report(rc, A, 8000, 0.0, RTT + 200); /* far above (base + 100 ms) at once */
+  report(rc, A, 8000, 0.0, RTT + 200); /* still high: overuse again */
   assert_int_equal(get(rc).last_action, ML_RATE_DECREASE);
   report(rc, A, 9000, 0.0, RTT + 5); /* back to the base: increase */
+  assert_int_equal(get(rc).last_action, ML_RATE_INCREASE);
+  before = get(rc).video_kbps;
+  report(rc, A, 10000, 0.0, RTT + 500); /* one late report alone: hold */
+  assert_int_equal(get(rc).last_action, ML_RATE_HOLD);
+  assert_int_equal(get(rc).video_kbps, before);
+  report(rc, A, 11000, 0.0, RTT);
   assert_int_equal(get(rc).last_action, ML_RATE_INCREASE);
   ml_rate_free(rc);
 }

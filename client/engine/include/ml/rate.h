@@ -19,8 +19,9 @@
  * Delay-based part, from RTT (a sender sees no one-way delay in receiver
  * reports): each peer keeps the minimum RTT of the last ~30 s (two 15 s
  * buckets) as its path's base. An RTT above base + max(50 ms, base / 4) on two
- * consecutive reports (or above base + 2 x that once) is overuse: decrease to
- * 0.85 x the current rate; an RTT above base + half that margin holds. RTT
+ * consecutive reports is overuse: decrease to 0.85 x the current rate (one
+ * such report alone is too often a busy host, not a queue); an RTT above
+ * base + half that margin holds. RTT
  * includes the peer's RTCP timing; a persistent queue becomes the new base
  * after the window (the price of a sender-only estimate).
  *
