@@ -242,8 +242,13 @@ static void apply_rate(ml_call *call) {
 
 static void rate_report(call_peer *p, const ml_media_rtcp_info *info) {
   ml_call *call = p->call;
-  if (call->rate &&
-      ml_rate_on_report(call->rate, p, call_ms(call), info->fraction_lost, info->rtt_ms) == ML_OK)
+  if (!call->rate)
+    return;
+  /* Paused video is reported as 0 lost of 0 sent: audio tells the path then. */
+  double loss = info->fraction_lost;
+  if (call->rate_set.video_paused && info->audio_fraction_lost >= 0)
+    loss = info->audio_fraction_lost;
+  if (ml_rate_on_report(call->rate, p, call_ms(call), loss, info->rtt_ms) == ML_OK)
     apply_rate(call);
 }
 

@@ -288,6 +288,7 @@ static int64_t ntp64_to_unix_us(uint64_t ntp) {
 static void rtcp_parse(GstBuffer *buf, ml_media_rtcp_info *info) {
   memset(info, 0, sizeof(*info));
   info->rtt_ms = -1.0;
+  info->audio_fraction_lost = -1.0;
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map(buf, GST_MAP_READ, &rtcp))
     return;
@@ -306,14 +307,13 @@ static void rtcp_parse(GstBuffer *buf, ml_media_rtcp_info *info) {
         bool video = ssrc == ML_MEDIA_SSRC_VIDEO;
         if (!video && ssrc != ML_MEDIA_SSRC_AUDIO)
           continue;
-        /* Loss: the highest of our streams' (one path; a paused video
-         * stream reports 0 over an interval in which nothing was sent). */
-        if (!info->have_report || fraction / 256.0 > info->fraction_lost)
-          info->fraction_lost = fraction / 256.0;
-        info->have_report = true;
+        if (!video)
+          info->audio_fraction_lost = fraction / 256.0;
         if (have_video_block && !video)
           continue;
         have_video_block = have_video_block || video;
+        info->have_report = true;
+        info->fraction_lost = fraction / 256.0;
         info->packets_lost = lost;
         info->jitter_ms =
             jitter * 1000.0 / (video ? ML_MEDIA_VIDEO_CLOCK_RATE : ML_MEDIA_AUDIO_CLOCK_RATE);

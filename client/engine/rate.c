@@ -23,6 +23,7 @@ typedef struct peer {
   int64_t last_ms; /* time of the latest report */
   double loss;
   double rtt_ms;                    /* latest; < 0 unknown */
+  double srtt, rttvar;              /* RFC 6298 smoothing; srtt < 0 before the first */
   double rtt_min_cur, rtt_min_prev; /* < 0: none yet */
   int64_t bucket_ms;
   bool have_bucket;
@@ -104,7 +105,8 @@ static void delay_update(peer *p, int64_t now, double rtt) {
     base = p->rtt_min_prev;
   p->delay = DELAY_NORMAL;
   if (base >= 0) {
-    double margin = fmax(DELAY_MARGIN_MIN_MS, base / 4);
+    /* A noisy RTT (a busy host) widens the margin, as TCP's RTO does. */
+    double margin = fmax(fmax(DELAY_MARGIN_MIN_MS, base / 4), 2 * p->rttvar);
     if (rtt > base + margin)
       p->high_rtt_reports++;
     else
@@ -113,6 +115,13 @@ static void delay_update(peer *p, int64_t now, double rtt) {
       p->delay = DELAY_OVERUSE;
     else if (rtt > base + margin / 2)
       p->delay = DELAY_ELEVATED;
+  }
+  if (p->srtt < 0) {
+    p->srtt = rtt;
+    p->rttvar = 0;
+  } else {
+    p->rttvar = 0.75 * p->rttvar + 0.25 * fabs(p->srtt - rtt);
+    p->srtt = 0.875 * p->srtt + 0.125 * rtt;
   }
   if (!p->have_bucket || elapsed(now, p->bucket_ms) >= RTT_BUCKET_MS) {
     p->rtt_min_prev = p->have_bucket ? p->rtt_min_cur : -1;
@@ -253,7 +262,7 @@ int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
     p = find_peer(rc, NULL);
     if (p == NULL)
       return ML_ERR_TOO_BIG;
-    *p = (peer){.key = key, .rtt_ms = -1, .rtt_min_cur = -1, .rtt_min_prev = -1};
+    *p = (peer){.key = key, .rtt_ms = -1, .srtt = -1, .rtt_min_cur = -1, .rtt_min_prev = -1};
   }
   p->last_ms = now_ms;
   p->loss = loss;

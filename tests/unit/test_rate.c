@@ -314,6 +314,28 @@ static void test_rtt_rise_holds_then_decreases(void **state) {
   ml_rate_free(rc);
 }
 
+/* A noisy RTT (a busy host) widens the margin: the same rise that is
+ * overuse on a quiet path is not on a noisy one. */
+static void test_noisy_rtt_widens_the_margin(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  int64_t t = 0;
+  for (int i = 0; i < 10; i++, t += 1000) {
+    report(rc, A, t, 0.0, i % 2 ? RTT + 260 : RTT); /* a spike every other report */
+    assert_int_not_equal(get(rc).last_action, ML_RATE_DECREASE);
+  }
+  report(rc, A, t, 0.0, RTT + 70);
+  report(rc, A, t + 1000, 0.0, RTT + 70);
+  assert_int_not_equal(get(rc).last_action, ML_RATE_DECREASE);
+  t += 2000;
+  reports(rc, A, t, t + 20000, 0.0, RTT); /* quiet again */
+  t += 20000;
+  report(rc, A, t, 0.0, RTT + 70);
+  report(rc, A, t + 1000, 0.0, RTT + 70);
+  assert_int_equal(get(rc).last_action, ML_RATE_DECREASE);
+  ml_rate_free(rc);
+}
+
 static void test_feedback_timeout(void **state) {
   (void)state;
   ml_rate *rc = make(NULL); /* timeout 4 s */
@@ -372,6 +394,7 @@ int main(void) {
       cmocka_unit_test(test_peer_limit),
       cmocka_unit_test(test_garbage_reports),
       cmocka_unit_test(test_rtt_rise_holds_then_decreases),
+      cmocka_unit_test(test_noisy_rtt_widens_the_margin),
       cmocka_unit_test(test_feedback_timeout),
       cmocka_unit_test(test_report_flood_is_rate_limited),
       cmocka_unit_test(test_audio_loss_expectation),

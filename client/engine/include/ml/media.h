@@ -155,11 +155,13 @@ typedef struct ml_media_sender_stats {
 /* What one incoming RTCP packet said about our streams (per peer: the engine
  * knows which peer sent it). Feeds the rate controller. */
 typedef struct ml_media_rtcp_info {
-  bool have_report;     /* a report block about one of our SSRCs */
-  double fraction_lost; /* 0..1, the highest over the blocks about our SSRCs */
-  int64_t packets_lost; /* cumulative, as reported (video block preferred) */
-  double jitter_ms;     /* interarrival jitter as reported (video block preferred) */
-  double rtt_ms;        /* from LSR/DLSR (RFC 3550 6.4.1); negative if unknown */
+  bool have_report;           /* a report block about one of our SSRCs */
+  double fraction_lost;       /* 0..1, from the latest such block (video preferred) */
+  double audio_fraction_lost; /* 0..1 from the audio block; negative if none (a
+                                 paused video stream reports 0 lost of 0 sent) */
+  int64_t packets_lost;       /* cumulative, as reported */
+  double jitter_ms;           /* interarrival jitter as reported */
+  double rtt_ms;              /* from LSR/DLSR (RFC 3550 6.4.1); negative if unknown */
   unsigned pli, fir, nack;
 } ml_media_rtcp_info;
 

@@ -18,12 +18,12 @@
  *                   already acted on is never counted twice).
  * Delay-based part, from RTT (a sender sees no one-way delay in receiver
  * reports): each peer keeps the minimum RTT of the last ~30 s (two 15 s
- * buckets) as its path's base. An RTT above base + max(50 ms, base / 4) on two
- * consecutive reports is overuse: decrease to 0.85 x the current rate (one
- * such report alone is too often a busy host, not a queue); an RTT above
- * base + half that margin holds. RTT
- * includes the peer's RTCP timing; a persistent queue becomes the new base
- * after the window (the price of a sender-only estimate).
+ * buckets) as its path's base. An RTT above base + margin on two consecutive
+ * reports is overuse, where margin = max(50 ms, base / 4, 2 x RTT variation)
+ * (RFC 6298's RTTVAR: a noisy RTT, e.g. from a busy host, widens it): decrease to 0.85 x the
+ * current rate (one such report alone is too often a busy host, not a queue); an RTT above base +
+ * half that margin holds. RTT includes the peer's RTCP timing; a persistent queue becomes the new
+ * base after the window (the price of a sender-only estimate).
  *
  * Several peers (encode once, fan out): there is one encoder, so the target is
  * driven by the worst peer: one weak peer lowers quality for everyone, but
