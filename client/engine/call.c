@@ -160,6 +160,8 @@ static void check_state(call_peer *p) {
   emit(p->call, ev);
 }
 
+static double report_loss(const ml_call *call, const ml_media_rtcp_info *info);
+
 static void fill_stats(call_peer *p, ml_call_stats *s) {
   memset(s, 0, sizeof *s);
   s->rtt_ms = -1;
@@ -183,7 +185,7 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
   s->pli_received = p->pli_received;
   if (p->have_rtcp) {
     s->rtt_ms = p->rtcp.rtt_ms;
-    s->loss = p->rtcp.fraction_lost;
+    s->loss = report_loss(p->call, &p->rtcp);
   }
   if (p->call->rate) {
     s->target_kbps = p->call->rate_set.video_kbps;
@@ -240,15 +242,18 @@ static void apply_rate(ml_call *call) {
   call->rate_set = d;
 }
 
+/* The loss a report tells of the path: paused video is reported as 0 lost
+ * of 0 sent, so while the controller has paused it, the audio block tells. */
+static double report_loss(const ml_call *call, const ml_media_rtcp_info *info) {
+  if (call->rate && call->rate_set.video_paused && info->audio_fraction_lost >= 0)
+    return info->audio_fraction_lost;
+  return info->fraction_lost;
+}
+
 static void rate_report(call_peer *p, const ml_media_rtcp_info *info) {
   ml_call *call = p->call;
-  if (!call->rate)
-    return;
-  /* Paused video is reported as 0 lost of 0 sent: audio tells the path then. */
-  double loss = info->fraction_lost;
-  if (call->rate_set.video_paused && info->audio_fraction_lost >= 0)
-    loss = info->audio_fraction_lost;
-  if (ml_rate_on_report(call->rate, p, call_ms(call), loss, info->rtt_ms) == ML_OK)
+  if (call->rate && ml_rate_on_report(call->rate, p, call_ms(call), report_loss(call, info),
+                                      info->rtt_ms) == ML_OK)
     apply_rate(call);
 }
 

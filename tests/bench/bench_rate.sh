@@ -4,8 +4,10 @@
 # a router namespace between them that drops a share of alice's packets
 # towards bob (iptables -m statistic --mode random) and can cap that link's
 # rate (tc tbf). Prints, once per second: the phase, alice's video target
-# (target_kbps, video_paused), the loss and RTT bob reports to her, and what
-# bob receives from her (bitrate_kbps, decoded fps); then a summary per phase.
+# (target_kbps, video_paused), the loss and RTT bob reports to her, the
+# keyframe requests (PLI) she received in that second, and what bob receives
+# from her (bitrate_kbps: all RTP, audio and retransmissions included; decoded
+# fps); then a summary per phase.
 # A program, not a test: it asserts nothing and its figures depend on the
 # machine.
 #
@@ -22,7 +24,7 @@
 # usage: bench_rate.sh --mentorlink BIN --signal BIN [--phases "PHASE:S ..."] [--keep]
 #   PHASE is clean, lossN (N % random loss, 1-99) or capN (N kbit/s tbf cap,
 #   64-100000, with a 100 ms queue); S is seconds (1-600). Default:
-#   "clean:20 loss10:30 loss30:40 clean:50 cap500:40".
+#   "clean:20 loss5:20 loss10:30 loss30:40 clean:50 cap500:40".
 set -euo pipefail
 
 SIGNAL_PORT=8443
@@ -43,7 +45,7 @@ fail() {
 
 ml_bin=
 signal_bin=
-phases="clean:20 loss10:30 loss30:40 clean:50 cap500:40"
+phases="clean:20 loss5:20 loss10:30 loss30:40 clean:50 cap500:40"
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -212,7 +214,7 @@ done
 [ "$up" = 1 ] || fail "bob decoded no video from alice within $START_WAIT_S s"
 say "call up; phases: $phases (alice -> bob is the measured direction)"
 
-printf '%5s %-8s %7s %6s %6s %7s %7s %5s\n' t phase target paused loss% rtt_ms rx_kbps fps |
+printf '%5s %-8s %7s %6s %6s %7s %4s %7s %5s\n' t phase target paused loss% rtt_ms pli rx_kbps fps |
   tee "$tmp/rows.txt"
 t=0
 next=$EPOCHREALTIME
@@ -227,26 +229,28 @@ for p in $phases; do
     sleep "$d" # pacing the samples of a benchmark, not synchronisation
     t=$((t + 1))
     a=$(latest alice '[.target_kbps, (if .video_paused then "yes" else "no" end),
-                       (.loss * 100 | floor), (.rtt_ms // -1 | floor)] | @tsv')
+                       (.loss * 100 | floor), (.rtt_ms // -1 | floor), .pli_received] | @tsv')
     b=$(latest bob '[.bitrate_kbps, .fps] | @tsv')
-    read -r target paused loss rtt <<<"${a:-- - - -}"
+    read -r target paused loss rtt plis <<<"${a:-- - - - -}"
     read -r rx fps <<<"${b:-- -}"
-    printf '%5d %-8s %7s %6s %6s %7s %7s %5s\n' "$t" "$name" "$target" "$paused" "$loss" \
-      "$rtt" "$rx" "$fps" | tee -a "$tmp/rows.txt"
+    pli=-
+    [ "$plis" != - ] && { pli=$((plis - ${last_plis:-$plis})); last_plis=$plis; }
+    printf '%5d %-8s %7s %6s %6s %7s %4s %7s %5s\n' "$t" "$name" "$target" "$paused" "$loss" \
+      "$rtt" "$pli" "$rx" "$fps" | tee -a "$tmp/rows.txt"
   done
 done
 set_phase clean
 
 echo
 echo "per phase: mean target kbps, target at its end, seconds paused, mean loss reported," \
-  "mean RTT, mean kbps received, mean decoded fps"
+  "mean RTT, PLIs received, mean kbps received, mean decoded fps"
 awk 'NR > 1 && $3 != "-" {
        k = $2 "#" (($2 != last) ? ++n : n); last = $2
        if (!(k in cnt)) order[n] = k
        cnt[k]++; tg[k] += $3; end[k] = $3; ps[k] += ($4 == "yes"); ls[k] += $5
-       rt[k] += $6; rx[k] += $7; fp[k] += $8 }
-     END { printf "%-8s %5s %11s %10s %7s %7s %7s %7s %6s\n", "phase", "secs", "mean_target",
-             "end_target", "paused", "loss%", "rtt_ms", "rx_kbps", "fps"
+       rt[k] += $6; pl[k] += $7; rx[k] += $8; fp[k] += $9 }
+     END { printf "%-8s %5s %11s %10s %7s %7s %7s %5s %7s %6s\n", "phase", "secs", "mean_target",
+             "end_target", "paused", "loss%", "rtt_ms", "plis", "rx_kbps", "fps"
            for (i = 1; i <= n; i++) { k = order[i]; c = cnt[k]; split(k, nm, "#")
-             printf "%-8s %5d %11.0f %10d %7d %7.1f %7.0f %7.0f %6.1f\n", nm[1], c, tg[k] / c,
-               end[k], ps[k], ls[k] / c, rt[k] / c, rx[k] / c, fp[k] / c } }' "$tmp/rows.txt"
+             printf "%-8s %5d %11.0f %10d %7d %7.1f %7.0f %5d %7.0f %6.1f\n", nm[1], c, tg[k] / c,
+               end[k], ps[k], ls[k] / c, rt[k] / c, pl[k], rx[k] / c, fp[k] / c } }' "$tmp/rows.txt"

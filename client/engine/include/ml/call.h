@@ -92,7 +92,9 @@ typedef enum ml_call_event_type {
 typedef struct ml_call_stats {
   ml_peer_link_path path;
   double rtt_ms;          /* from the peer's RTCP reports; < 0 unknown */
-  double loss;            /* 0..1, fraction of our packets the peer reported lost */
+  double loss;            /* 0..1, fraction of our video the peer reported lost (of
+                             our audio when we send no video or the rate
+                             controller paused it) */
   double bitrate_kbps;    /* RTP received from the peer, last second */
   double fps;             /* video frames decoded, last second */
   double jitter_ms;       /* interarrival jitter of the peer's video */
