@@ -180,7 +180,8 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
                               ml_media_rtcp_info *info) ML_MUST_CHECK;
 
 /* Runtime controls. Bitrates are clamped to [30, 4000] kbps for video and
- * [6, 128] kbps for audio. Pausing video keeps audio flowing (audio-first);
+ * [6, 128] kbps for audio; VP8 drops frames rather than overshoot a target
+ * its content cannot meet. Pausing video keeps audio flowing (audio-first);
  * resuming, or turning the camera on, sends a keyframe first. Camera off also
  * stops the capture element (the camera light goes out). */
 void ml_media_sender_set_video_kbps(ml_media_sender *tx, unsigned kbps);

@@ -19,11 +19,12 @@
  * Delay-based part, from RTT (a sender sees no one-way delay in receiver
  * reports): each peer keeps the minimum RTT of the last ~30 s (two 15 s
  * buckets) as its path's base. An RTT above base + margin on two consecutive
- * reports is overuse, where margin = max(50 ms, base / 4, 2 x RTT variation)
- * (RFC 6298's RTTVAR: a noisy RTT, e.g. from a busy host, widens it): decrease to 0.85 x the
- * current rate (one such report alone is too often a busy host, not a queue); an RTT above base +
- * half that margin holds. RTT includes the peer's RTCP timing; a persistent queue becomes the new
- * base after the window (the price of a sender-only estimate).
+ * reports is overuse: decrease to 0.85 x the current rate (one such report
+ * alone is too often a busy host, not a queue). margin = max(50 ms, base / 4,
+ * 2 x RTT variation): RFC 6298's RTTVAR, so a noisy RTT widens it. An RTT
+ * above base + margin / 2 holds. RTT includes both hosts' scheduling; a
+ * persistent queue becomes the new base after the window (the price of a
+ * sender-only estimate).
  *
  * Several peers (encode once, fan out): there is one encoder, so the target is
  * driven by the worst peer: one weak peer lowers quality for everyone, but
@@ -35,7 +36,8 @@
  *
  * Audio-first pause: when the rate sits at min_kbps and the path is still
  * congested (loss > 10 %, overuse or timeout) for pause_after_ms, video is
- * paused (audio keeps going). While paused, reports (now about audio) must be
+ * paused (audio keeps going). While paused, reports (the caller passes the
+ * audio block's loss: paused video reports 0 lost of 0 sent) must be
  * clean (loss < 2 %, no RTT rise) for resume_wait; then video resumes at
  * min_kbps, a probe that grows at the normal pace. A probe that fails
  * (paused again within probe_window_ms of the resume) doubles resume_wait
