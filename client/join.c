@@ -272,6 +272,8 @@ static void print_json(const ml_call_event *ev) {
     else
       add_raw(b, "rtt_ms", "null");
     add_double(b, "loss", s->loss, 4);
+    add_int(b, "target_kbps", s->target_kbps);
+    add_raw(b, "video_paused", s->video_paused ? "true" : "false");
     add_double(b, "bitrate_kbps", s->bitrate_kbps, 1);
     add_double(b, "fps", s->fps, 1);
     add_double(b, "jitter_ms", s->jitter_ms, 2);
@@ -377,8 +379,10 @@ static void print_text(const ml_call_event *ev) {
     else
       snprintf(rtt, sizeof rtt, "unknown");
     printf("[%7.3f] %s: path %s, rtt %s, loss %.1f %%, %.0f kbps in, %.0f fps, "
+           "video out %u kbps%s, "
            "frames %llu decoded / %llu sent, audio %llu ms, first frame %lld ms%s\n",
            t, who, ml_call_path_name(s->path), rtt, s->loss * 100.0, s->bitrate_kbps, s->fps,
+           s->target_kbps, s->video_paused ? " (paused)" : "",
            (unsigned long long)s->video_frames_decoded, (unsigned long long)s->video_frames_sent,
            (unsigned long long)s->audio_ms_decoded, (long long)s->first_frame_ms,
            s->final ? " (final)" : "");

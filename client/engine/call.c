@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 #include <sodium.h>
 
+#include "ml/rate.h"
 #include "ml/signal_client.h"
 #include "tone.h"
 
@@ -67,6 +68,8 @@ struct ml_call {
   char room_id[ML_CALL_MAX_PEER_ID + 1];
   GHashTable *peers; /* id -> call_peer */
   ml_media_sender *tx;
+  ml_rate *rate;             /* with tx: congestion control from the peers' reports */
+  ml_rate_decision rate_set; /* what was last applied to tx */
   bool muted, camera_off;
   GSource *stats_timer;
   char *stun_host;
@@ -157,6 +160,8 @@ static void check_state(call_peer *p) {
   emit(p->call, ev);
 }
 
+static double report_loss(const ml_call *call, const ml_media_rtcp_info *info);
+
 static void fill_stats(call_peer *p, ml_call_stats *s) {
   memset(s, 0, sizeof *s);
   s->rtt_ms = -1;
@@ -180,7 +185,11 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
   s->pli_received = p->pli_received;
   if (p->have_rtcp) {
     s->rtt_ms = p->rtcp.rtt_ms;
-    s->loss = p->rtcp.fraction_lost;
+    s->loss = report_loss(p->call, &p->rtcp);
+  }
+  if (p->call->rate) {
+    s->target_kbps = p->call->rate_set.video_kbps;
+    s->video_paused = p->call->rate_set.video_paused;
   }
   if (p->rx) {
     ml_media_receiver_stats rs;
@@ -216,8 +225,55 @@ static void emit_stats(call_peer *p, bool final) {
   emit(p->call, ev);
 }
 
+/* ---- congestion control (ml/rate.h) ---- */
+
+static int64_t call_ms(const ml_call *call) { return (g_get_monotonic_time() - call->t0) / 1000; }
+
+/* Applies the controller's decision to the sender, only what changed. */
+static void apply_rate(ml_call *call) {
+  ml_rate_decision d;
+  ml_rate_get(call->rate, &d);
+  if (d.video_kbps != call->rate_set.video_kbps)
+    ml_media_sender_set_video_kbps(call->tx, d.video_kbps);
+  if (d.video_paused != call->rate_set.video_paused)
+    ml_media_sender_set_video_paused(call->tx, d.video_paused);
+  if (d.audio_loss_percent != call->rate_set.audio_loss_percent)
+    ml_media_sender_set_audio_loss_percent(call->tx, d.audio_loss_percent);
+  call->rate_set = d;
+}
+
+/* The loss a report tells of the path: paused video is reported as 0 lost
+ * of 0 sent, so while the controller has paused it, the audio block tells. */
+static double report_loss(const ml_call *call, const ml_media_rtcp_info *info) {
+  if (call->rate && call->rate_set.video_paused && info->audio_fraction_lost >= 0)
+    return info->audio_fraction_lost;
+  return info->fraction_lost;
+}
+
+static void rate_report(call_peer *p, const ml_media_rtcp_info *info) {
+  ml_call *call = p->call;
+  if (call->rate && ml_rate_on_report(call->rate, p, call_ms(call), report_loss(call, info),
+                                      info->rtt_ms) == ML_OK)
+    apply_rate(call);
+}
+
+static void start_rate(ml_call *call) {
+  /* Without audio, paused video would leave the peers nothing to report on. */
+  ml_rate_config rc = {.no_pause = call->audio == ML_MEDIA_AUDIO_NONE};
+  if (ml_rate_new(&call->rate, &rc) != ML_OK) {
+    emit_error(call, NULL, ML_ERR_NOMEM, "no congestion control: the video bitrate stays fixed");
+    return;
+  }
+  ml_rate_get(call->rate, &call->rate_set);
+  ml_media_sender_set_video_kbps(call->tx, call->rate_set.video_kbps);
+}
+
 static gboolean on_stats_tick(gpointer user) {
   ml_call *call = user;
+  if (call->rate) {
+    ml_rate_tick(call->rate, call_ms(call));
+    apply_rate(call);
+  }
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);
@@ -291,6 +347,7 @@ static void ensure_sender(ml_call *call) {
     ml_media_sender_set_audio_muted(call->tx, true);
   if (call->camera_off)
     ml_media_sender_set_camera_on(call->tx, false);
+  start_rate(call);
 }
 
 static void on_receiver_pcm(const int16_t *samples, size_t n, void *user) {
@@ -413,6 +470,7 @@ static void on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *d
         if (info.have_report) {
           p->rtcp = info;
           p->have_rtcp = true;
+          rate_report(p, &info);
         }
       }
     }
@@ -449,6 +507,8 @@ static void on_link_error(ml_peer_link *link, int err, const char *what, void *u
 /* ---- peers ---- */
 
 static void peer_free(call_peer *p) {
+  if (p->call->rate)
+    ml_rate_remove_peer(p->call->rate, p);
   ml_media_receiver_free(p->rx);
   ml_peer_link_free(p->link);
   g_free(p->pcm);
@@ -710,6 +770,8 @@ static void call_end(ml_call *call) {
   remove_all_peers(call, "ended");
   ml_media_sender_free(call->tx);
   call->tx = NULL;
+  ml_rate_free(call->rate);
+  call->rate = NULL;
   if (call->stats_timer) {
     g_source_destroy(call->stats_timer);
     g_source_unref(call->stats_timer);

@@ -288,6 +288,7 @@ static int64_t ntp64_to_unix_us(uint64_t ntp) {
 static void rtcp_parse(GstBuffer *buf, ml_media_rtcp_info *info) {
   memset(info, 0, sizeof(*info));
   info->rtt_ms = -1.0;
+  info->audio_fraction_lost = -1.0;
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map(buf, GST_MAP_READ, &rtcp))
     return;
@@ -306,6 +307,8 @@ static void rtcp_parse(GstBuffer *buf, ml_media_rtcp_info *info) {
         bool video = ssrc == ML_MEDIA_SSRC_VIDEO;
         if (!video && ssrc != ML_MEDIA_SSRC_AUDIO)
           continue;
+        if (!video)
+          info->audio_fraction_lost = fraction / 256.0;
         if (have_video_block && !video)
           continue;
         have_video_block = have_video_block || video;
@@ -647,6 +650,11 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
                "max-quantizer", 56, NULL);
   gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
   gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
+  /* Drop frames rather than overshoot when the content is too costly for
+   * the target (libwebrtc's VP8 setting): without it, noisy content (the
+   * test pattern's noise square, a dark camera) holds ~750 kbps whatever
+   * target the rate controller sets. */
+  g_object_set(enc, "dropframe-threshold", 30, NULL);
   g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_VP8, "ssrc",
                (guint)ML_MEDIA_SSRC_VIDEO, NULL);
   gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");

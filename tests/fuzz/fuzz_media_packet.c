@@ -31,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* What the parse reports must be self-consistent. */
     if (info.fraction_lost < 0.0 || info.fraction_lost > 1.0)
       abort();
+    if (info.audio_fraction_lost > 1.0 ||
+        (info.audio_fraction_lost < 0.0 && info.audio_fraction_lost != -1.0))
+      abort();
     if (!info.have_report && info.rtt_ms >= 0.0)
       abort();
   }

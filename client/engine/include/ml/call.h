@@ -94,7 +94,9 @@ typedef enum ml_call_event_type {
 typedef struct ml_call_stats {
   ml_peer_link_path path;
   double rtt_ms;          /* from the peer's RTCP reports; < 0 unknown */
-  double loss;            /* 0..1, fraction of our packets the peer reported lost */
+  double loss;            /* 0..1, fraction of our video the peer reported lost (of
+                             our audio when we send no video or the rate
+                             controller paused it) */
   double bitrate_kbps;    /* RTP received from the peer, last second */
   double fps;             /* video frames decoded, last second */
   double jitter_ms;       /* interarrival jitter of the peer's video */
@@ -114,6 +116,12 @@ typedef struct ml_call_stats {
   uint64_t dropped_not_ours, dropped_malformed, dropped_unexpected, dropped_auth, dropped_replay,
       dropped_handshake;
   uint64_t pli_sent, pli_received;
+  /* Our sender, for the whole call (one encoder fanned out to every peer):
+   * the rate controller's video target (ml/rate.h; 0 before media starts),
+   * and whether it paused our video because the worst peer's path is too
+   * poor (audio goes on). */
+  unsigned target_kbps;
+  bool video_paused;
   bool final; /* the last stats of this peer (it left or the call ended) */
 } ml_call_stats;
 

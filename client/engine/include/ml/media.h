@@ -155,11 +155,13 @@ typedef struct ml_media_sender_stats {
 /* What one incoming RTCP packet said about our streams (per peer: the engine
  * knows which peer sent it). Feeds the rate controller. */
 typedef struct ml_media_rtcp_info {
-  bool have_report;     /* a report block about one of our SSRCs */
-  double fraction_lost; /* 0..1, from the latest such block (video preferred) */
-  int64_t packets_lost; /* cumulative, as reported */
-  double jitter_ms;     /* interarrival jitter as reported */
-  double rtt_ms;        /* from LSR/DLSR (RFC 3550 6.4.1); negative if unknown */
+  bool have_report;           /* a report block about one of our SSRCs */
+  double fraction_lost;       /* 0..1, from the latest such block (video preferred) */
+  double audio_fraction_lost; /* 0..1 from the audio block; negative if none (a
+                                 paused video stream reports 0 lost of 0 sent) */
+  int64_t packets_lost;       /* cumulative, as reported */
+  double jitter_ms;           /* interarrival jitter as reported */
+  double rtt_ms;              /* from LSR/DLSR (RFC 3550 6.4.1); negative if unknown */
   unsigned pli, fir, nack;
 } ml_media_rtcp_info;
 
@@ -178,7 +180,8 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
                               ml_media_rtcp_info *info) ML_MUST_CHECK;
 
 /* Runtime controls. Bitrates are clamped to [30, 4000] kbps for video and
- * [6, 128] kbps for audio. Pausing video keeps audio flowing (audio-first);
+ * [6, 128] kbps for audio; VP8 drops frames rather than overshoot a target
+ * its content cannot meet. Pausing video keeps audio flowing (audio-first);
  * resuming, or turning the camera on, sends a keyframe first. Camera off also
  * stops the capture element (the camera light goes out). */
 void ml_media_sender_set_video_kbps(ml_media_sender *tx, unsigned kbps);

@@ -1,0 +1,124 @@
+/* mentorlink — rate: the sender's congestion controller (pure logic).
+ *
+ * Debian ships no GStreamer congestion-control element, so the video target
+ * bitrate is decided here from the RTCP receiver reports each peer sends about
+ * our media (ml_media_rtcp_info: fraction lost, round-trip time). The module
+ * holds no GLib, GStreamer or clock: the caller passes the time in
+ * (milliseconds of a monotonic clock) and applies the decision through the
+ * ml_media_sender setters. That is what makes it testable report by report.
+ *
+ * Loss-based part, after draft-ietf-rmcat-gcc-02 section 6, evaluated on each
+ * update with the worst peer's latest report:
+ *   loss < 2 %      increase by 8 % per second elapsed since the previous
+ *                   update (at most one second's worth per update), so a
+ *                   peer flooding reports cannot ramp faster;
+ *   2 % .. 10 %     hold;
+ *   > 10 %          rate * (1 - 0.5 * loss), once per fresh report of a
+ *                   congested peer and at most once per 300 ms + RTT (a report
+ *                   already acted on is never counted twice).
+ * Delay-based part, from RTT (a sender sees no one-way delay in receiver
+ * reports): each peer keeps the minimum RTT of the last ~30 s (two 15 s
+ * buckets) as its path's base. An RTT above base + margin on two consecutive
+ * reports is overuse: decrease to 0.85 x the current rate (one such report
+ * alone is too often a busy host, not a queue). margin = max(50 ms, base / 4,
+ * 2 x RTT variation): RFC 6298's RTTVAR, so a noisy RTT widens it. An RTT
+ * above base + margin / 2 holds. RTT includes both hosts' scheduling; a
+ * persistent queue becomes the new base after the window (the price of a
+ * sender-only estimate).
+ *
+ * Several peers (encode once, fan out): there is one encoder, so the target is
+ * driven by the worst peer: one weak peer lowers quality for everyone, but
+ * nobody is sent more than their path carries (no layers to give each peer its
+ * own rate until a simulcast/SVC or relay mode exists). A peer is known from
+ * its first report until ml_rate_remove_peer; a known peer with no report for
+ * feedback_timeout_ms counts as congested (loss 100 %): feedback that stops
+ * is the worst sign, not a neutral one.
+ *
+ * Audio-first pause: when the rate sits at min_kbps and the path is still
+ * congested (loss > 10 %, overuse or timeout) for pause_after_ms, video is
+ * paused (audio keeps going). While paused, reports (the caller passes the
+ * audio block's loss: paused video reports 0 lost of 0 sent) must be
+ * clean (loss < 2 %, no RTT rise) for resume_wait; then video resumes at
+ * min_kbps, a probe that grows at the normal pace. A probe that fails
+ * (paused again within probe_window_ms of the resume) doubles resume_wait
+ * (from resume_after_ms up to 60 s); a pause long after the last resume
+ * starts from resume_after_ms again.
+ *
+ * Opus FEC: audio_loss_percent follows the worst peer's loss, fast up and
+ * slowly down (est = loss if higher, else 0.8 est + 0.2 loss), in whole percent.
+ *
+ * Inputs are validated: a report with a NaN or infinite loss is ignored
+ * (ML_ERR_INVALID); loss outside [0, 1] is clamped; an RTT that is negative,
+ * NaN, infinite or above 60 s is treated as unknown (loss still counts). Time
+ * that goes backwards is treated as no time elapsed.
+ *
+ * Threads: none of its own; one object is used by one thread at a time.
+ * Errors: ml_err codes.
+ */
+#ifndef ML_RATE_H
+#define ML_RATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ml/error.h"
+
+#define ML_RATE_MAX_PEERS 16 /* peers tracked; reports from more are refused */
+
+typedef struct ml_rate_config {
+  unsigned min_kbps;            /* video floor; 0 selects 50 */
+  unsigned max_kbps;            /* 0 selects 1200 */
+  unsigned start_kbps;          /* 0 selects 800; clamped to [min, max] */
+  unsigned min_interval_ms;     /* between two updates; 0 selects 250 */
+  unsigned feedback_timeout_ms; /* 0 selects 4000 */
+  unsigned pause_after_ms;      /* congested at the floor this long: pause; 0 selects 5000 */
+  unsigned resume_after_ms;     /* clean this long: resume (first try); 0 selects 5000 */
+  unsigned probe_window_ms;     /* a pause this soon after a resume failed the probe;
+                                   0 selects 15000 */
+  bool no_pause;                /* never pause (e.g. no audio: reports would stop) */
+} ml_rate_config;
+
+/* What the caller applies to the sender. */
+typedef enum ml_rate_action {
+  ML_RATE_HOLD = 0,
+  ML_RATE_INCREASE,
+  ML_RATE_DECREASE,
+} ml_rate_action;
+
+typedef struct ml_rate_decision {
+  unsigned video_kbps;         /* ml_media_sender_set_video_kbps */
+  bool video_paused;           /* ml_media_sender_set_video_paused */
+  unsigned audio_loss_percent; /* ml_media_sender_set_audio_loss_percent, 0..100 */
+  ml_rate_action last_action;  /* what the latest update did (for stats and tests) */
+  double worst_loss;           /* 0..1, the worst known peer's latest report */
+  uint64_t updates;            /* updates run so far */
+} ml_rate_decision;
+
+typedef struct ml_rate ml_rate;
+
+/* cfg may be NULL (all defaults). Errors: ML_ERR_INVALID (min > max),
+ * ML_ERR_NOMEM. */
+int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) ML_MUST_CHECK;
+
+/* One receiver report from the peer identified by key (any stable non-NULL
+ * pointer of the caller's; it is never dereferenced). loss is the fraction
+ * lost (0..1), rtt_ms negative when unknown. Runs an update unless the
+ * previous one is less than min_interval_ms old (the report is still stored
+ * and counts at the next update). Errors: ML_ERR_INVALID (NaN/infinite loss;
+ * ignored), ML_ERR_TOO_BIG (ML_RATE_MAX_PEERS peers already known). */
+int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
+                      double rtt_ms) ML_MUST_CHECK;
+
+/* Periodic call (about once per second): notices peers whose reports stopped
+ * and runs an update for them. */
+void ml_rate_tick(ml_rate *rc, int64_t now_ms);
+
+/* Forgets a peer (it left). Unknown keys are ignored. */
+void ml_rate_remove_peer(ml_rate *rc, const void *key);
+
+void ml_rate_get(const ml_rate *rc, ml_rate_decision *out);
+
+/* NULL does nothing. */
+void ml_rate_free(ml_rate *rc);
+
+#endif /* ML_RATE_H */

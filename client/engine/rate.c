@@ -1,0 +1,308 @@
+/* The sender's congestion controller: contract and rules in ml/rate.h. */
+#include "ml/rate.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+
+#define LOSS_LOW 0.02         /* below: increase */
+#define LOSS_HIGH 0.10        /* above: decrease */
+#define INCREASE_PER_S 1.08   /* multiplicative increase per second */
+#define OVERUSE_FACTOR 0.85   /* delay overuse: rate * 0.85 */
+#define TIMEOUT_FACTOR 0.5    /* feedback stopped: as loss 100 % */
+#define DECREASE_GAP_MS 300.0 /* + RTT between two decreases */
+#define RTT_MAX_MS 60000.0    /* larger RTTs are garbage */
+#define RTT_BUCKET_MS 15000   /* base RTT: minimum over two such buckets */
+#define DELAY_MARGIN_MIN_MS 50.0
+#define RESUME_WAIT_MAX_MS 60000u
+
+enum delay_state { DELAY_NORMAL, DELAY_ELEVATED, DELAY_OVERUSE };
+
+typedef struct peer {
+  const void *key; /* NULL: slot free */
+  int64_t last_ms; /* time of the latest report */
+  double loss;
+  double rtt_ms;                    /* latest; < 0 unknown */
+  double srtt, rttvar;              /* RFC 6298 smoothing; srtt < 0 before the first */
+  double rtt_min_cur, rtt_min_prev; /* < 0: none yet */
+  int64_t bucket_ms;
+  bool have_bucket;
+  unsigned high_rtt_reports; /* consecutive reports above base + margin */
+  enum delay_state delay;
+  bool fresh; /* not yet acted on by an update */
+} peer;
+
+struct ml_rate {
+  ml_rate_config cfg;
+  peer peers[ML_RATE_MAX_PEERS];
+  double rate_kbps;
+  bool paused;
+  bool have_update, have_decrease, have_resume;
+  int64_t last_update_ms, last_decrease_ms, last_resume_ms;
+  bool congested_at_floor; /* since floor_since_ms */
+  int64_t floor_since_ms;
+  bool clean; /* paused, and clean since clean_since_ms */
+  int64_t clean_since_ms;
+  unsigned resume_wait_ms;
+  double audio_loss_est;
+  double worst_loss;
+  ml_rate_action last_action;
+  uint64_t updates;
+};
+
+static unsigned or_default(unsigned v, unsigned def) { return v ? v : def; }
+
+/* Milliseconds from then to now; time that went backwards counts as none. */
+static int64_t elapsed(int64_t now, int64_t then) { return now > then ? now - then : 0; }
+
+int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) {
+  assert(out != NULL);
+  ml_rate_config c = {0};
+  if (cfg != NULL)
+    c = *cfg;
+  c.min_kbps = or_default(c.min_kbps, 50);
+  c.max_kbps = or_default(c.max_kbps, 1200);
+  c.start_kbps = or_default(c.start_kbps, 800);
+  c.min_interval_ms = or_default(c.min_interval_ms, 250);
+  c.feedback_timeout_ms = or_default(c.feedback_timeout_ms, 4000);
+  c.pause_after_ms = or_default(c.pause_after_ms, 5000);
+  c.resume_after_ms = or_default(c.resume_after_ms, 5000);
+  c.probe_window_ms = or_default(c.probe_window_ms, 15000);
+  if (c.min_kbps > c.max_kbps)
+    return ML_ERR_INVALID;
+  ml_rate *rc = calloc(1, sizeof *rc);
+  if (rc == NULL)
+    return ML_ERR_NOMEM;
+  rc->cfg = c;
+  rc->rate_kbps = c.start_kbps < c.min_kbps   ? c.min_kbps
+                  : c.start_kbps > c.max_kbps ? c.max_kbps
+                                              : c.start_kbps;
+  rc->resume_wait_ms = c.resume_after_ms;
+  *out = rc;
+  return ML_OK;
+}
+
+void ml_rate_free(ml_rate *rc) { free(rc); }
+
+static peer *find_peer(ml_rate *rc, const void *key) {
+  for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++)
+    if (rc->peers[i].key == key)
+      return &rc->peers[i];
+  return NULL;
+}
+
+/* Classifies the new RTT against the peer's base (the minimum of the last
+ * 15-30 s, this report excluded), then adds it to the window. */
+static void delay_update(peer *p, int64_t now, double rtt) {
+  p->rtt_ms = rtt;
+  if (rtt < 0) {
+    p->delay = DELAY_NORMAL;
+    p->high_rtt_reports = 0;
+    return;
+  }
+  double base = p->rtt_min_cur;
+  if (p->rtt_min_prev >= 0 && (base < 0 || p->rtt_min_prev < base))
+    base = p->rtt_min_prev;
+  p->delay = DELAY_NORMAL;
+  if (base >= 0) {
+    /* A noisy RTT (a busy host) widens the margin, as TCP's RTO does. */
+    double margin = fmax(fmax(DELAY_MARGIN_MIN_MS, base / 4), 2 * p->rttvar);
+    if (rtt > base + margin)
+      p->high_rtt_reports++;
+    else
+      p->high_rtt_reports = 0;
+    if (p->high_rtt_reports >= 2) /* one late report is noise (a busy host) */
+      p->delay = DELAY_OVERUSE;
+    else if (rtt > base + margin / 2)
+      p->delay = DELAY_ELEVATED;
+  }
+  if (p->srtt < 0) {
+    p->srtt = rtt;
+    p->rttvar = 0;
+  } else {
+    p->rttvar = 0.75 * p->rttvar + 0.25 * fabs(p->srtt - rtt);
+    p->srtt = 0.875 * p->srtt + 0.125 * rtt;
+  }
+  if (!p->have_bucket || elapsed(now, p->bucket_ms) >= RTT_BUCKET_MS) {
+    p->rtt_min_prev = p->have_bucket ? p->rtt_min_cur : -1;
+    p->rtt_min_cur = rtt;
+    p->bucket_ms = now;
+    p->have_bucket = true;
+  } else if (p->rtt_min_cur < 0 || rtt < p->rtt_min_cur) {
+    p->rtt_min_cur = rtt;
+  }
+}
+
+static void pause_logic(ml_rate *rc, int64_t now, bool congested, bool clean) {
+  if (rc->cfg.no_pause)
+    return;
+  if (!rc->paused) {
+    if (!congested || rc->rate_kbps > rc->cfg.min_kbps) {
+      rc->congested_at_floor = false;
+      return;
+    }
+    if (!rc->congested_at_floor) {
+      rc->congested_at_floor = true;
+      rc->floor_since_ms = now;
+    }
+    if (elapsed(now, rc->floor_since_ms) < rc->cfg.pause_after_ms)
+      return;
+    rc->paused = true;
+    rc->clean = false;
+    rc->congested_at_floor = false;
+    /* A probe that failed soon after resuming: wait twice as long next time. */
+    if (rc->have_resume && elapsed(now, rc->last_resume_ms) < rc->cfg.probe_window_ms) {
+      unsigned w = rc->resume_wait_ms * 2;
+      rc->resume_wait_ms = w > RESUME_WAIT_MAX_MS ? RESUME_WAIT_MAX_MS : w;
+    } else {
+      rc->resume_wait_ms = rc->cfg.resume_after_ms;
+    }
+    return;
+  }
+  if (!clean) {
+    rc->clean = false;
+    return;
+  }
+  if (!rc->clean) {
+    rc->clean = true;
+    rc->clean_since_ms = now;
+  }
+  if (elapsed(now, rc->clean_since_ms) < rc->resume_wait_ms)
+    return;
+  rc->paused = false; /* probe: from the floor, at the normal pace */
+  rc->clean = false;
+  rc->rate_kbps = rc->cfg.min_kbps;
+  rc->have_resume = true;
+  rc->last_resume_ms = now;
+}
+
+static void update(ml_rate *rc, int64_t now) {
+  bool any = false, congested = false, hold = false, decrease = false;
+  double factor = 1.0, worst_loss = 0, worst_rtt = 0;
+  for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
+    peer *p = &rc->peers[i];
+    if (p->key == NULL)
+      continue;
+    any = true;
+    if (elapsed(now, p->last_ms) >= rc->cfg.feedback_timeout_ms) {
+      congested = decrease = true;
+      factor = fmin(factor, TIMEOUT_FACTOR);
+      worst_loss = 1.0;
+      continue;
+    }
+    worst_loss = fmax(worst_loss, p->loss);
+    if (p->rtt_ms > worst_rtt)
+      worst_rtt = p->rtt_ms;
+    if (p->loss > LOSS_HIGH || p->delay == DELAY_OVERUSE) {
+      congested = true;
+      if (p->fresh) { /* each report is acted on once */
+        decrease = true;
+        if (p->loss > LOSS_HIGH)
+          factor = fmin(factor, 1.0 - 0.5 * p->loss);
+        if (p->delay == DELAY_OVERUSE)
+          factor = fmin(factor, OVERUSE_FACTOR);
+      }
+    } else if (p->loss >= LOSS_LOW || p->delay != DELAY_NORMAL) {
+      hold = true;
+    }
+    p->fresh = false;
+  }
+  if (!any)
+    return;
+  ml_rate_action action = ML_RATE_HOLD;
+  if (!rc->paused) {
+    if (decrease) {
+      if (!rc->have_decrease || elapsed(now, rc->last_decrease_ms) >= DECREASE_GAP_MS + worst_rtt) {
+        rc->rate_kbps *= factor;
+        rc->have_decrease = true;
+        rc->last_decrease_ms = now;
+        action = ML_RATE_DECREASE;
+      }
+    } else if (!congested && !hold) {
+      int64_t dt = rc->have_update ? elapsed(now, rc->last_update_ms) : 0;
+      if (dt > 1000)
+        dt = 1000;
+      rc->rate_kbps *= pow(INCREASE_PER_S, (double)dt / 1000.0);
+      action = ML_RATE_INCREASE;
+    }
+    if (rc->rate_kbps < rc->cfg.min_kbps)
+      rc->rate_kbps = rc->cfg.min_kbps;
+    if (rc->rate_kbps > rc->cfg.max_kbps)
+      rc->rate_kbps = rc->cfg.max_kbps;
+  }
+  pause_logic(rc, now, congested, !congested && !hold);
+  if (rc->paused)
+    rc->rate_kbps = rc->cfg.min_kbps;
+
+  /* Opus FEC expectation: fast attack, slow release. */
+  if (worst_loss > rc->audio_loss_est)
+    rc->audio_loss_est = worst_loss;
+  else
+    rc->audio_loss_est = 0.8 * rc->audio_loss_est + 0.2 * worst_loss;
+  rc->worst_loss = worst_loss;
+  rc->last_action = action;
+  rc->have_update = true;
+  rc->last_update_ms = now;
+  rc->updates++;
+}
+
+static bool update_due(const ml_rate *rc, int64_t now) {
+  return !rc->have_update || elapsed(now, rc->last_update_ms) >= rc->cfg.min_interval_ms;
+}
+
+int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss, double rtt_ms) {
+  assert(rc != NULL && key != NULL);
+  if (!isfinite(loss))
+    return ML_ERR_INVALID;
+  loss = loss < 0 ? 0 : loss > 1 ? 1 : loss;
+  if (!isfinite(rtt_ms) || rtt_ms < 0 || rtt_ms > RTT_MAX_MS)
+    rtt_ms = -1;
+  peer *p = find_peer(rc, key);
+  if (p == NULL) {
+    p = find_peer(rc, NULL);
+    if (p == NULL)
+      return ML_ERR_TOO_BIG;
+    *p = (peer){.key = key, .rtt_ms = -1, .srtt = -1, .rtt_min_cur = -1, .rtt_min_prev = -1};
+  }
+  p->last_ms = now_ms;
+  p->loss = loss;
+  delay_update(p, now_ms, rtt_ms);
+  p->fresh = true;
+  if (update_due(rc, now_ms))
+    update(rc, now_ms);
+  return ML_OK;
+}
+
+void ml_rate_tick(ml_rate *rc, int64_t now_ms) {
+  assert(rc != NULL);
+  for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
+    const peer *p = &rc->peers[i];
+    if (p->key != NULL && elapsed(now_ms, p->last_ms) >= rc->cfg.feedback_timeout_ms) {
+      if (update_due(rc, now_ms))
+        update(rc, now_ms);
+      return;
+    }
+  }
+}
+
+void ml_rate_remove_peer(ml_rate *rc, const void *key) {
+  assert(rc != NULL);
+  peer *p = key ? find_peer(rc, key) : NULL;
+  if (p != NULL)
+    *p = (peer){0};
+}
+
+void ml_rate_get(const ml_rate *rc, ml_rate_decision *out) {
+  assert(rc != NULL && out != NULL);
+  double pct = round(rc->audio_loss_est * 100.0);
+  *out = (ml_rate_decision){
+      .video_kbps = (unsigned)lround(rc->rate_kbps),
+      .video_paused = rc->paused,
+      .audio_loss_percent = pct < 0     ? 0u
+                            : pct > 100 ? 100u
+                                        : (unsigned)pct,
+      .last_action = rc->last_action,
+      .worst_loss = rc->worst_loss,
+      .updates = rc->updates,
+  };
+}
