@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "ml/rate.h"
+#include "ml/rtp_vp8.h"
 #include "ml/signal_client.h"
 #include "tone.h"
 
@@ -31,6 +32,7 @@ typedef struct call_peer {
   ml_media_receiver *rx;
   char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
   bool secure, failed;
+  bool video_flowing;    /* a keyframe start was sent to it: video may follow */
   int64_t rx_started_ms; /* since the call started */
   ml_peer_link_state reported_state;
   ml_peer_link_path reported_path;
@@ -301,6 +303,14 @@ static void on_sender_packet(ml_inner_type type, const uint8_t *data, size_t len
     call_peer *p = v;
     if (!p->secure)
       continue;
+    if (!p->video_flowing && type == ML_INNER_RTP && len >= 12 &&
+        (data[1] & 0x7f) == ML_MEDIA_PT_VP8) {
+      /* Nothing before a keyframe is decodable: wait for the one on_secure
+       * asked for. (RTX answers NACKs, which only come after it.) */
+      if (!ml_rtp_vp8_keyframe_start(data, len, ML_MEDIA_PT_VP8))
+        continue;
+      p->video_flowing = true;
+    }
     if (ml_peer_link_send(p->link, type, data, len) != ML_OK)
       continue; /* lost, as UDP would lose it; counted by the link */
     if (type == ML_INNER_RTP) {
