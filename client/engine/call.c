@@ -285,8 +285,10 @@ static void send_media_state(ml_call *call, call_peer *only) {
 }
 
 /* After anything that may change our media state (mute, camera, the
- * sender's pause; the once-a-second tick catches what nobody reported):
- * announces a changed state at once, with the next seq. True when sent. */
+ * sender's pause: whoever calls ml_media_sender_set_video_paused, such as a
+ * rate controller, calls this right after; the once-a-second tick catches
+ * what nobody reported): announces a changed state at once, with the next
+ * seq. True when sent. */
 static bool media_state_update(ml_call *call) {
   ml_call_peer_media m = own_media(call);
   if (call->media_seq != 0 && m.muted == call->announced.muted &&

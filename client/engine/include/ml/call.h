@@ -184,20 +184,20 @@ void ml_call_admit(ml_call *call, const char *peer_id);
  * greater than after_seq (transfer full: ml_media_frame_free; the frame
  * stays valid after the peer leaves). Seqs count per peer and per receive
  * branch: a peer that leaves and joins again comes back with a new peer id.
- * Any thread; never blocks on the engine (a short lock the engine holds
- * only to add or remove a peer). The self view has no new frames while the
- * camera is off or without a video source. Errors: ML_ERR_NOT_FOUND (no
- * such peer or receive branch yet, no frame yet, or none newer than
- * after_seq). */
+ * Any thread, until ml_call_free; never blocks on the engine (a short lock
+ * the engine holds only to add or remove a peer or to publish a level).
+ * The self view has no new frames while the camera is off or without a
+ * video source. Errors: ML_ERR_NOT_FOUND (no such peer or receive branch
+ * yet, no frame yet, or none newer than after_seq). */
 int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
                          ml_media_frame **out) ML_MUST_CHECK;
 
 /* The level of a peer's decoded audio over the last 100 ms in dBFS (RMS
  * relative to a full-scale square wave: a full-scale sine is -3; -127:
  * silence, or no audio decoded for 0.5 s), for an active-speaker display.
- * Updated every 100 ms of decoded audio. Any thread; never blocks on the
- * engine. Errors: ML_ERR_NOT_FOUND (no such peer or no audio yet; *dbfs is
- * -127). */
+ * Updated every 100 ms of decoded audio. Any thread, until ml_call_free;
+ * never blocks on the engine. Errors: ML_ERR_NOT_FOUND (no such peer or no
+ * audio yet; *dbfs is -127). */
 int ml_call_audio_level(ml_call *call, const char *peer_id, double *dbfs) ML_MUST_CHECK;
 
 /* The user compared the SAS (or safety number) with this peer: the key it

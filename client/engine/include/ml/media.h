@@ -6,7 +6,8 @@
  * The receiver is one per remote peer: the engine pushes the RTP and RTCP it
  * opened from that peer's channel; the receiver jitter-buffers, decodes, keeps
  * the latest video frame for the UI and hands its own RTCP (receiver reports,
- * PLI, NACK) back out for the engine to seal to that peer.
+ * PLI, NACK) back out for the engine to seal to that peer. The sender keeps
+ * the latest captured frame too (the self view).
  *
  * RTP layout (fixed): one bundled RTP
  * session (audio and video in one rtpbin session, as webrtcbin bundles),
