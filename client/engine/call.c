@@ -616,6 +616,7 @@ static void on_link_error(ml_peer_link *link, int err, const char *what, void *u
   p->failed = true;
   emit_error(p->call, p, err, what);
   check_state(p);
+  update_idle(p->call);
 }
 
 /* ---- peers ---- */

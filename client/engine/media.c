@@ -1,8 +1,8 @@
 /* mentorlink — media pipelines (see ml/media.h for the contract).
  *
  * Send:  src -> convert/scale -> I420 caps -> tee -> valve -> queue -> vp8enc -> rtpvp8pay -+
- *                                              tee -> queue -> appsink (self view slot)    |
- *        src -> convert/resample -> 48 kHz mono -> volume -> opusenc -> rtpopuspay -+
+ *                                            tee -> queue -> appsink (self view slot)      |
+ *        src -> convert/resample -> 48 kHz mono -> volume -> opusenc -> rtpopuspay ---------+
  *        -> rtpfunnel -> rtpbin session 0 [aux: rtprtxsend] -> appsink (RTP)
  *        rtpbin send_rtcp_src_0 -> appsink (RTCP SR); appsrc (peer RTCP) -> recv_rtcp_sink_0
  *
@@ -141,6 +141,21 @@ static void count(atomic_uint_fast64_t *c, uint64_t n) {
 
 static uint64_t load(const atomic_uint_fast64_t *c) {
   return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static gpointer init_gst(gpointer unused) {
+  (void)unused;
+  if (!gst_is_initialized())
+    gst_init(NULL, NULL);
+  return NULL;
+}
+
+/* GStreamer initialised once per process, whichever thread comes first; the
+ * others wait until it has finished (without this, two calls starting their
+ * pipelines at once on their engine threads found elements missing). */
+static void ensure_gst(void) {
+  static GOnce once = G_ONCE_INIT;
+  g_once(&once, init_gst, NULL);
 }
 
 /* Adds a new element to bin; NULL when the factory is missing. */
@@ -865,8 +880,7 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   if (cfg->on_packet == NULL || cfg->width > 3840 || cfg->height > 2160 || cfg->fps > 120 ||
       (cfg->video == ML_MEDIA_VIDEO_NONE && cfg->audio == ML_MEDIA_AUDIO_NONE))
     return ML_ERR_INVALID;
-  if (!gst_is_initialized())
-    gst_init(NULL, NULL);
+  ensure_gst();
 
   ml_media_sender *tx = g_new0(ml_media_sender, 1);
   int rc = ML_OK;
@@ -1636,8 +1650,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   g_assert(out != NULL && ctx != NULL && cfg != NULL);
   if (cfg->on_rtcp == NULL)
     return ML_ERR_INVALID;
-  if (!gst_is_initialized())
-    gst_init(NULL, NULL);
+  ensure_gst();
   ml_media_receiver *rx = g_new0(ml_media_receiver, 1);
   int rc = ML_OK;
   rx->ctx = g_main_context_ref(ctx);

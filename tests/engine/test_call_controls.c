@@ -457,7 +457,7 @@ static gpointer ui_main(gpointer user) {
     if (ml_call_audio_level(u->call, u->peer_id, &dbfs) == ML_OK)
       u->levels++;
     u->calls++;
-    g_thread_yield();
+    g_usleep(500); /* pacing, as a UI at 2 kHz: not a synchronisation */
   }
   return NULL;
 }
@@ -517,6 +517,11 @@ static void run_in_process(const char *url, const char *dir) {
   if (!in_wait(c, &c[0], ip_secure, NULL, "A secure") ||
       !in_wait(c, &c[1], ip_secure, NULL, "B secure"))
     goto out;
+  /* A UI thread asks for B's view of A from now on: while A's receive branch
+   * starts at B, while frames and levels are published, and while A leaves. */
+  ui_thread ui = {.call = c[1].call};
+  g_strlcpy(ui.peer_id, c[1].peer_id, sizeof ui.peer_id);
+  GThread *t = g_thread_new("ui", ui_main, &ui);
   ml_media_frame *remote = NULL;
   if (in_wait(c, &c[1], ip_remote_frame, &remote, "B's frame of A")) {
     frame_check(remote, "remote");
@@ -527,10 +532,6 @@ static void run_in_process(const char *url, const char *dir) {
     /* The test tone: a sine at volume 0.5, -9 dBFS; Opus keeps it within a few dB. */
     CHECK(level > -15.0 && level < -3.0, "A's level at B %.1f dBFS", level);
 
-  /* A UI thread keeps asking while A leaves. */
-  ui_thread ui = {.call = c[1].call};
-  g_strlcpy(ui.peer_id, c[1].peer_id, sizeof ui.peer_id);
-  GThread *t = g_thread_new("ui", ui_main, &ui);
   ml_call_leave(c[0].call);
   in_wait(c, &c[1], ip_left, NULL, "B to see A leave");
   in_wait(c, &c[0], ip_ended, NULL, "A's call to end");
@@ -543,7 +544,7 @@ static void run_in_process(const char *url, const char *dir) {
   CHECK(ml_call_audio_level(c[1].call, ui.peer_id, &dbfs) == ML_ERR_NOT_FOUND,
         "no level of a peer that left");
   printf("in-process: self view and remote frames 640x360, A's level at B %.1f dBFS; UI thread: "
-         "%llu calls, %llu frames during A's leaving\n",
+         "%llu calls, %llu frames until A had left\n",
          level, (unsigned long long)ui.calls, (unsigned long long)ui.frames);
 out:
   for (int i = 0; i < 2; i++) {
