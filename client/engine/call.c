@@ -82,6 +82,7 @@ struct ml_call {
   GAsyncQueue *events;
   int efd;
   gint leave_requested;
+  gint self_view_requested;
   /* Written by the engine thread under shared_lock, read by any thread under
    * it (the engine thread reads without it): `tx` below and this table. */
   GMutex shared_lock;
@@ -372,9 +373,12 @@ static void on_receiver_rtcp(ml_inner_type type, const uint8_t *data, size_t len
     (void)!ml_peer_link_send(p->link, type, data, len); /* a loss, as on UDP */
 }
 
-/* The sender runs from the start of the call, so the self view works while
- * alone or waiting to be admitted; it stays idle (no video encoded) until a
- * peer is secure. */
+/* The sender starts when the first peer is secure, or earlier when the owner
+ * asks for the self view (so it works while alone or waiting to be
+ * admitted); it stays idle (no video encoded) while no peer is secure. Its
+ * start takes the engine thread for a moment (tens of ms; most of a second
+ * under sanitizers), which is why a call nobody looks at does not start it
+ * before it is needed. */
 static void ensure_sender(ml_call *call) {
   if (call->tx || (call->video == ML_MEDIA_VIDEO_NONE && call->audio == ML_MEDIA_AUDIO_NONE))
     return;
@@ -933,7 +937,6 @@ static void engine_start(ml_call *call) {
   g_source_set_callback(call->stats_timer, on_stats_tick, call, NULL);
   g_source_attach(call->stats_timer, call->ctx);
   ml_signal_client_start(call->sig);
-  ensure_sender(call); /* the self view, before anyone is there */
 }
 
 static gpointer engine_main(gpointer user) {
@@ -1126,6 +1129,13 @@ void ml_call_admit(ml_call *call, const char *peer_id) {
   g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_admit, args, free_chat_args);
 }
 
+static gboolean cmd_self_view(gpointer user) {
+  ml_call *call = user;
+  if (!call->ended)
+    ensure_sender(call);
+  return G_SOURCE_REMOVE;
+}
+
 /* The owner's reads hold shared_lock while they use a receiver or the
  * sender: the engine thread removes either under it before freeing it. */
 int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
@@ -1133,16 +1143,21 @@ int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
   g_assert(call && out);
   *out = NULL;
   int err = ML_ERR_NOT_FOUND;
+  bool start = false;
   g_mutex_lock(&call->shared_lock);
   if (!peer_id) {
     if (call->tx)
       err = ml_media_sender_latest_frame(call->tx, after_seq, out);
+    else
+      start = g_atomic_int_compare_and_exchange(&call->self_view_requested, 0, 1);
   } else {
     peer_shared *s = g_hash_table_lookup(call->shared, peer_id);
     if (s)
       err = ml_media_receiver_latest_frame(s->rx, after_seq, out);
   }
   g_mutex_unlock(&call->shared_lock);
+  if (start) /* the first ask starts the sender */
+    g_main_context_invoke(call->ctx, cmd_self_view, call);
   return err;
 }
 

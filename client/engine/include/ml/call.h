@@ -4,8 +4,10 @@
  * keeps one secure peer link (ml/peer_link.h) per remote peer, one media send
  * pipeline for the whole call whose packets are sealed to every secure peer
  * (encode once, fan out), and one receive branch per peer (ml/media.h).
- * The send pipeline starts with the call (the self view works while alone
- * or waiting to be admitted) but encodes no video until a peer is secure.
+ * The send pipeline starts when the first peer is secure, or as soon as the
+ * owner asks for the self view (ml_call_latest_frame with peer_id NULL), so
+ * the self view works while alone or waiting to be admitted; it encodes no
+ * video while no peer is secure.
  * Media flows to a peer only once its secure channel is up; its receive
  * branch asks for a keyframe (PLI) as it starts. Peer identities are pinned
  * on first use (ml/pins.h); a changed key produces ML_CALL_EV_IDENTITY_CHANGED.
@@ -186,9 +188,11 @@ void ml_call_admit(ml_call *call, const char *peer_id);
  * branch: a peer that leaves and joins again comes back with a new peer id.
  * Any thread, until ml_call_free; never blocks on the engine (a short lock
  * the engine holds only to add or remove a peer or to publish a level).
- * The self view has no new frames while the camera is off or without a
- * video source. Errors: ML_ERR_NOT_FOUND (no such peer or receive branch
- * yet, no frame yet, or none newer than after_seq). */
+ * The first request for the self view starts the send pipeline (the
+ * camera) if no peer has yet: frames follow a moment later. The self view
+ * has no new frames while the camera is off or without a video source.
+ * Errors: ML_ERR_NOT_FOUND (no such peer or receive branch yet, no frame
+ * yet, or none newer than after_seq). */
 int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
                          ml_media_frame **out) ML_MUST_CHECK;
 
