@@ -8,6 +8,7 @@
 #include "join.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -368,18 +369,15 @@ static void print_text(const ml_call_event *ev) {
            ml_call_peer_state_name((ml_peer_link_state)ev->state), ml_call_path_name(ev->path));
     break;
   case ML_CALL_EV_VERIFIED:
-    if (ev->verified)
-      printf("[%7.3f] %s: end-to-end encrypted; you verified this identity before\n"
-             "          SAS            %s\n"
-             "          safety number  %s\n"
-             "          fingerprint    %s (pin: %s, verified)\n",
-             t, who, ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin));
-    else
-      printf("[%7.3f] %s: end-to-end encrypted. Read aloud and compare:\n"
-             "          SAS            %s\n"
-             "          safety number  %s\n"
-             "          fingerprint    %s (pin: %s)\n",
-             t, who, ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin));
+    printf("[%7.3f] %s: end-to-end encrypted%s\n"
+           "          SAS            %s\n"
+           "          safety number  %s\n"
+           "          fingerprint    %s (pin: %s%s)\n",
+           t, who,
+           ev->verified ? "; you verified this identity in an earlier call"
+                        : ". Read aloud and compare:",
+           ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin),
+           ev->verified ? ", verified" : "");
     break;
   case ML_CALL_EV_IDENTITY_CHANGED:
     printf("\n!!! WARNING: the identity of \"%s\" has CHANGED !!!\n"
@@ -548,6 +546,10 @@ int ml_join_run(int argc, char **argv) {
   if (!o.headless)
     fprintf(stderr, "mentorlink: the call window is not implemented yet (a later issue); "
                     "running headless\n");
+  /* A closed stdin: descriptor 0 would be whatever we open next. */
+  bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
+  if (o.stdin_commands && !stdin_open)
+    command_error("--stdin-commands: stdin is closed; no commands", NULL);
   char id_path[4096];
   ml_identity *id = NULL;
   int err = ml_identity_default_path(id_path, sizeof id_path);
@@ -588,7 +590,7 @@ int ml_join_run(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
 
   commands cmd = {.buf = g_string_new(NULL),
-                  .eof = !o.stdin_commands,
+                  .eof = !o.stdin_commands || !stdin_open,
                   .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
   int64_t deadline = o.duration_s > 0 ? now_ms() + (int64_t)(o.duration_s * 1000.0) : -1;
   int64_t end_by = -1;
@@ -611,7 +613,7 @@ int ml_join_run(int argc, char **argv) {
     bool read_stdin = !cmd.eof && end_by < 0;
     if (poll(pfd, read_stdin ? 2 : 1, timeout) < 0 && errno != EINTR)
       break;
-    if (read_stdin && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+    if (read_stdin && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
       read_commands(call, &cmd);
     ml_call_event *ev;
     while ((ev = ml_call_next_event(call, 0)) != NULL) {
