@@ -50,7 +50,7 @@
 
 #define ML_CALL_MAX_PEER_ID 64
 #define ML_CALL_MAX_NAME 64
-#define ML_CALL_MAX_EVENTS 4096 /* queued events; beyond it stats events are dropped */
+#define ML_CALL_MAX_EVENTS 4096 /* queued events; beyond it stats and peer_media are dropped */
 #define ML_CALL_MAX_PEERS 16    /* remote peers with a link; more are refused (error event) */
 #define ML_CALL_STATS_INTERVAL_MS 1000
 
