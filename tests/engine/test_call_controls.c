@@ -16,7 +16,6 @@
  * while the peer leaves (ASan builds catch a use after free).
  *
  * Every wait is bounded (WAIT_S) and says what it waited for; no sleeps. */
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -364,7 +363,6 @@ out:
 typedef struct in_call {
   ml_call *call;
   ml_identity *id;
-  char self_id[ML_CALL_MAX_PEER_ID + 1];
   char peer_id[ML_CALL_MAX_PEER_ID + 1];
   bool secure, peer_left, ended;
 } in_call;
@@ -372,9 +370,7 @@ typedef struct in_call {
 static void drain(in_call *c) {
   ml_call_event *ev;
   while ((ev = ml_call_next_event(c->call, 0)) != NULL) {
-    if (ev->type == ML_CALL_EV_JOINED)
-      g_strlcpy(c->self_id, ev->peer_id, sizeof c->self_id);
-    else if (ev->type == ML_CALL_EV_PEER_JOINED)
+    if (ev->type == ML_CALL_EV_PEER_JOINED)
       g_strlcpy(c->peer_id, ev->peer_id, sizeof c->peer_id);
     else if (ev->type == ML_CALL_EV_VERIFIED)
       c->secure = true;
