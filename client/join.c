@@ -1,17 +1,21 @@
-/* mentorlink join: joins a room and holds a call until --duration ends or
- * SIGINT/SIGTERM, printing events as text or, with --json, one JSON object
- * per line (fields documented in README, "Command line"). The engine runs on
- * its own thread (ml/call.h); this thread only parses options, drains the
- * event queue, prints, and sends the --chat lines once a peer is secure. */
+/* mentorlink join: joins a room and holds a call until --duration ends,
+ * SIGINT/SIGTERM or /leave, printing events as text or, with --json, one
+ * JSON object per line (fields documented in README, "Command line"). The
+ * engine runs on its own thread (ml/call.h); this thread only parses
+ * options, drains the event queue, prints, sends the --chat lines once a
+ * peer is secure and, with --stdin-commands, turns the lines of stdin into
+ * commands and chat. */
 #include "join.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -20,7 +24,8 @@
 
 #define MAX_CHAT_LINES 64
 #define MAX_LOCAL_ADDRESSES 8
-#define END_WAIT_MS 5000 /* after leave, the longest wait for the engine to end */
+#define END_WAIT_MS 5000       /* after leave, the longest wait for the engine to end */
+#define MAX_COMMAND_LINE 65536 /* bytes of one stdin line, newline excluded (the chat maximum) */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -59,13 +64,19 @@ void ml_join_usage(FILE *f) {
         "    --measure-tone            for tests: report the dominant frequency of each\n"
         "                              peer's decoded audio (stats: audio_tone_hz)\n"
         "    --known-peers PATH        pinned peer identities (default\n"
-        "                              $XDG_DATA_HOME/mentorlink/known_peers)\n",
+        "                              $XDG_DATA_HOME/mentorlink/known_peers)\n"
+        "    --stdin-commands          read commands from stdin, one per line:\n"
+        "                              /mute, /unmute, /camera on|off,\n"
+        "                              /verify PEER (name or peer id: you compared\n"
+        "                              the SAS; stored with its pin), /leave;\n"
+        "                              //TEXT sends /TEXT; any other line is a chat\n"
+        "                              message (lines up to 65536 bytes of UTF-8)\n",
         f);
 }
 
 typedef struct options {
   const char *server, *room, *token, *secret, *name, *known_peers;
-  bool headless, json, admit_all, measure_tone;
+  bool headless, json, admit_all, measure_tone, stdin_commands;
   ml_media_video_source video;
   ml_media_audio_source audio;
   double duration_s; /* <= 0: no limit */
@@ -100,6 +111,9 @@ static int parse_options(int argc, char **argv, options *o) {
       takes = false;
     } else if (!strcmp(a, "--measure-tone")) {
       o->measure_tone = true;
+      takes = false;
+    } else if (!strcmp(a, "--stdin-commands")) {
+      o->stdin_commands = true;
       takes = false;
     } else if (!v) {
       return usage_error("missing value after", a);
@@ -253,6 +267,7 @@ static void print_json(const ml_call_event *ev) {
     add_str(b, "safety_number", ev->safety_number);
     add_str(b, "fingerprint", ev->fingerprint);
     add_str(b, "pin", pin_name(ev->pin));
+    add_raw(b, "verified", ev->verified ? "true" : "false");
     break;
   case ML_CALL_EV_IDENTITY_CHANGED:
     add_str(b, "fingerprint", ev->fingerprint);
@@ -302,6 +317,8 @@ static void print_json(const ml_call_event *ev) {
     add_int(b, "dropped_handshake", (int64_t)s->dropped_handshake);
     add_int(b, "pli_sent", (int64_t)s->pli_sent);
     add_int(b, "pli_received", (int64_t)s->pli_received);
+    add_int(b, "control_unknown", (int64_t)s->control_unknown);
+    add_int(b, "control_malformed", (int64_t)s->control_malformed);
     add_raw(b, "final", s->final ? "true" : "false");
     break;
   case ML_CALL_EV_ERROR:
@@ -319,6 +336,8 @@ static void print_json(const ml_call_event *ev) {
     add_raw(b, "ok", ev->err ? "false" : "true");
     if (ev->err)
       add_str(b, "error", ml_strerror(ev->err));
+    else
+      add_str(b, "fingerprint", ev->fingerprint);
     break;
   case ML_CALL_EV_ENDED: break;
   }
@@ -352,17 +371,21 @@ static void print_text(const ml_call_event *ev) {
            ml_call_peer_state_name((ml_peer_link_state)ev->state), ml_call_path_name(ev->path));
     break;
   case ML_CALL_EV_VERIFIED:
-    printf("[%7.3f] %s: end-to-end encrypted. Read aloud and compare:\n"
+    printf("[%7.3f] %s: end-to-end encrypted%s\n"
            "          SAS            %s\n"
            "          safety number  %s\n"
-           "          fingerprint    %s (pin: %s)\n",
-           t, who, ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin));
+           "          fingerprint    %s (pin: %s%s)\n",
+           t, who,
+           ev->verified ? "; you verified this identity in an earlier call"
+                        : ". Read aloud and compare:",
+           ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin),
+           ev->verified ? ", verified" : "");
     break;
   case ML_CALL_EV_IDENTITY_CHANGED:
     printf("\n!!! WARNING: the identity of \"%s\" has CHANGED !!!\n"
            "!!! pinned:  %s\n!!! now:     %s\n!!! %s\n"
-           "!!! If this is expected (new device), verify the SAS, then remove the old line\n"
-           "!!! from the known_peers file.\n\n",
+           "!!! If this is expected (new device), compare the SAS aloud, then remove the old\n"
+           "!!! line from the known_peers file (or, with --stdin-commands, type /verify NAME).\n\n",
            who, ev->old_fingerprint, ev->fingerprint, ev->text ? ev->text : "");
     break;
   case ML_CALL_EV_CHAT: printf("[%7.3f] <%s> %s\n", t, who, ev->text); break;
@@ -399,13 +422,120 @@ static void print_text(const ml_call_event *ev) {
            ev->media.video_paused ? ", video paused for bandwidth" : "");
     break;
   case ML_CALL_EV_MARKED_VERIFIED:
-    printf("[%7.3f] %s: %s%s\n", t, who,
-           ev->err ? "could not store the verification: " : "marked verified",
-           ev->err ? ml_strerror(ev->err) : "");
+    if (ev->err)
+      printf("[%7.3f] %s: could not store the verification: %s\n", t, who[0] ? who : ev->peer_id,
+             ml_strerror(ev->err));
+    else
+      printf("[%7.3f] %s: marked verified (fingerprint %s)\n", t, who, ev->fingerprint);
     break;
   case ML_CALL_EV_ENDED: printf("[%7.3f] call ended\n", t); break;
   }
   fflush(stdout);
+}
+
+/* ---- commands from stdin ---- */
+
+typedef struct commands {
+  GString *buf;      /* bytes of the line being read */
+  bool skipping;     /* the current line grew too long: drop it up to its newline */
+  bool eof;          /* stdin ended (or failed): no more commands */
+  bool leave;        /* /leave was given */
+  GHashTable *peers; /* peer id -> display name (owned), from the events */
+} commands;
+
+static void command_error(const char *what, const char *arg) {
+  fprintf(stderr, "mentorlink: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
+}
+
+/* /verify ARG: a peer id, or the display name of exactly one peer. */
+static void command_verify(ml_call *call, commands *c, const char *arg) {
+  if (g_hash_table_contains(c->peers, arg)) {
+    ml_call_mark_verified(call, arg);
+    return;
+  }
+  const char *found = NULL;
+  unsigned n = 0;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, c->peers);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    if (!strcmp(v, arg)) {
+      found = k;
+      n++;
+    }
+  if (n == 1)
+    ml_call_mark_verified(call, found);
+  else
+    command_error(n ? "/verify: several peers have that name; give the peer id"
+                    : "/verify: no peer with that name or id",
+                  arg);
+}
+
+static void run_command(ml_call *call, commands *c, const char *line) {
+  if (!line[0])
+    return; /* empty lines are nothing */
+  if (!g_utf8_validate(line, -1, NULL)) {
+    command_error("a line of stdin is not UTF-8; ignored", NULL);
+    return;
+  }
+  if (line[0] != '/' || line[1] == '/') {
+    if (ml_call_send_chat(call, line[0] == '/' ? line + 1 : line) != ML_OK)
+      command_error("chat line refused (too long)", NULL);
+  } else if (!strcmp(line, "/mute")) {
+    ml_call_set_muted(call, true);
+  } else if (!strcmp(line, "/unmute")) {
+    ml_call_set_muted(call, false);
+  } else if (!strcmp(line, "/camera on")) {
+    ml_call_set_camera_on(call, true);
+  } else if (!strcmp(line, "/camera off")) {
+    ml_call_set_camera_on(call, false);
+  } else if (!strncmp(line, "/verify ", 8) && line[8]) {
+    command_verify(call, c, line + 8);
+  } else if (!strcmp(line, "/leave")) {
+    c->leave = true;
+  } else {
+    command_error("unknown command (send a line starting with / as //...)", line);
+  }
+}
+
+static void end_line(ml_call *call, commands *c) {
+  if (c->buf->len && c->buf->str[c->buf->len - 1] == '\r')
+    g_string_truncate(c->buf, c->buf->len - 1);
+  if (!c->skipping && strlen(c->buf->str) == c->buf->len)
+    run_command(call, c, c->buf->str);
+  else if (!c->skipping)
+    command_error("a line of stdin holds a NUL byte; ignored", NULL);
+  c->skipping = false;
+  g_string_truncate(c->buf, 0);
+}
+
+/* Called when poll() says stdin is readable: one read (it does not block
+ * then, and stdin stays in blocking mode for whoever shares it), and each
+ * complete line is run. */
+static void read_commands(ml_call *call, commands *c) {
+  char chunk[4096];
+  ssize_t r = read(STDIN_FILENO, chunk, sizeof chunk);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (r <= 0) {
+    c->eof = true; /* a last line without a newline still counts */
+    if (c->buf->len || c->skipping)
+      end_line(call, c);
+    return;
+  }
+  for (ssize_t i = 0; i < r; i++) {
+    if (chunk[i] == '\n') {
+      end_line(call, c);
+    } else if (c->skipping) {
+      continue;
+    } else if (c->buf->len >= MAX_COMMAND_LINE + 1) { /* + 1: room for a CR */
+      command_error("a line of stdin is longer than 65536 bytes; ignored", NULL);
+      c->skipping = true;
+      g_string_truncate(c->buf, 0);
+    } else {
+      g_string_append_c(c->buf, chunk[i]);
+    }
+  }
 }
 
 /* ---- the run ---- */
@@ -420,6 +550,10 @@ int ml_join_run(int argc, char **argv) {
   if (!o.headless)
     fprintf(stderr, "mentorlink: the call window is not implemented yet (a later issue); "
                     "running headless\n");
+  /* A closed stdin: descriptor 0 would be whatever we open next. */
+  bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
+  if (o.stdin_commands && !stdin_open)
+    command_error("--stdin-commands: stdin is closed; no commands", NULL);
   char id_path[4096];
   ml_identity *id = NULL;
   int err = ml_identity_default_path(id_path, sizeof id_path);
@@ -459,12 +593,15 @@ int ml_join_run(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
+  commands cmd = {.buf = g_string_new(NULL),
+                  .eof = !o.stdin_commands || !stdin_open,
+                  .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
   int64_t deadline = o.duration_s > 0 ? now_ms() + (int64_t)(o.duration_s * 1000.0) : -1;
   int64_t end_by = -1;
   bool chat_sent = false, joined = false, fatal = false, ended = false;
   while (!ended) {
     int64_t now = now_ms();
-    if (end_by < 0 && (stop_requested || (deadline >= 0 && now >= deadline))) {
+    if (end_by < 0 && (stop_requested || cmd.leave || (deadline >= 0 && now >= deadline))) {
       ml_call_leave(call);
       end_by = now + END_WAIT_MS;
     }
@@ -475,17 +612,27 @@ int ml_join_run(int argc, char **argv) {
     }
     int64_t wake = end_by >= 0 ? end_by : deadline;
     int timeout = wake < 0 ? 1000 : (int)MIN(1000, MAX(0, wake - now));
-    struct pollfd pfd = {.fd = ml_call_event_fd(call), .events = POLLIN};
-    if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+    struct pollfd pfd[2] = {{.fd = ml_call_event_fd(call), .events = POLLIN},
+                            {.fd = STDIN_FILENO, .events = POLLIN}};
+    bool read_stdin = !cmd.eof && end_by < 0;
+    if (poll(pfd, read_stdin ? 2 : 1, timeout) < 0 && errno != EINTR)
       break;
+    if (read_stdin && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+      read_commands(call, &cmd);
     ml_call_event *ev;
     while ((ev = ml_call_next_event(call, 0)) != NULL) {
       if (o.json)
         print_json(ev);
       else
         print_text(ev);
-      if (ev->type == ML_CALL_EV_JOINED)
+      if (ev->type == ML_CALL_EV_JOINED) {
         joined = true;
+        g_hash_table_remove_all(cmd.peers); /* after a reconnect: new ids */
+      }
+      if (ev->type == ML_CALL_EV_PEER_JOINED)
+        g_hash_table_replace(cmd.peers, g_strdup(ev->peer_id), g_strdup(ev->peer_name));
+      if (ev->type == ML_CALL_EV_PEER_LEFT)
+        g_hash_table_remove(cmd.peers, ev->peer_id);
       if (ev->type == ML_CALL_EV_ERROR && ev->fatal)
         fatal = true; /* e.g. signaling refused us */
       if (ev->type == ML_CALL_EV_VERIFIED && !chat_sent) {
@@ -505,5 +652,7 @@ int ml_join_run(int argc, char **argv) {
   }
   ml_call_free(call);
   ml_identity_free(id);
+  g_string_free(cmd.buf, TRUE);
+  g_hash_table_destroy(cmd.peers);
   return fatal || !joined ? 1 : 0;
 }

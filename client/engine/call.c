@@ -5,6 +5,7 @@
 #include "ml/call.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <json-glib/json-glib.h>
 #include <sodium.h>
 
+#include "ml/control.h"
 #include "ml/rate.h"
 #include "ml/rtp_vp8.h"
 #include "ml/signal_client.h"
@@ -21,7 +23,21 @@
 #define MAX_CANDIDATE 1024 /* bytes of one relayed candidate attribute */
 #define MAX_CHAT ML_PEER_LINK_MAX_MESSAGE
 #define RTCP_SR 200
-#define TONE_SAMPLES 9600 /* 0.2 s at 48 kHz */
+#define TONE_SAMPLES 9600     /* 0.2 s at 48 kHz */
+#define LEVEL_SAMPLES 4800    /* the audio level's window: 0.1 s at 48 kHz */
+#define LEVEL_STALE_US 500000 /* no decoded audio for this long: silence */
+#define LEVEL_FLOOR_DBFS -127.0
+
+/* What other threads may read of a peer (ml_call_latest_frame,
+ * ml_call_audio_level): an entry of ml_call.shared, created when the peer's
+ * receive branch starts and removed before it is freed, both on the engine
+ * thread and under ml_call.shared_lock, which readers hold while they use
+ * it. */
+typedef struct peer_shared {
+  ml_media_receiver *rx;
+  double dbfs;      /* the last complete window */
+  int64_t level_us; /* monotonic time of that window; 0 before the first */
+} peer_shared;
 
 typedef struct call_peer {
   ml_call *call;
@@ -41,6 +57,14 @@ typedef struct call_peer {
   bool have_rtcp;
   int16_t *pcm; /* measure_tone: the last TONE_SAMPLES decoded, a ring */
   size_t pcm_pos, pcm_total;
+  double level_sum; /* the audio level window being summed */
+  size_t level_n;
+  peer_shared *shared;                        /* in call->shared while rx runs */
+  uint8_t proven_key[ML_IDENTITY_PUBLIC_LEN]; /* from the handshake, once secure */
+  bool have_media;                            /* a MEDIA_STATE came: media, media_seq */
+  ml_call_peer_media media;
+  uint32_t media_seq;
+  uint64_t control_unknown, control_malformed;
 } call_peer;
 
 struct ml_call {
@@ -61,6 +85,11 @@ struct ml_call {
   GAsyncQueue *events;
   int efd;
   gint leave_requested;
+  gint self_view_requested;
+  /* Written by the engine thread under shared_lock, read by any thread under
+   * it (the engine thread reads without it): `tx` below and this table. */
+  GMutex shared_lock;
+  GHashTable *shared; /* peer id (owned) -> peer_shared (owned) */
 
   /* Engine thread only. */
   uint8_t *psk; /* sodium_malloc, NULL without a room secret */
@@ -68,11 +97,13 @@ struct ml_call {
   ml_signal_client *sig;
   char self_id[ML_CALL_MAX_PEER_ID + 1];
   char room_id[ML_CALL_MAX_PEER_ID + 1];
-  GHashTable *peers; /* id -> call_peer */
-  ml_media_sender *tx;
+  GHashTable *peers;         /* id -> call_peer */
+  ml_media_sender *tx;       /* see shared_lock */
   ml_rate *rate;             /* with tx: congestion control from the peers' reports */
   ml_rate_decision rate_set; /* what was last applied to tx */
   bool muted, camera_off;
+  ml_call_peer_media announced; /* our media state as last announced, with its seq */
+  uint32_t media_seq;           /* 0 before the first announcement */
   GSource *stats_timer;
   char *stun_host;
   uint16_t stun_port;
@@ -96,16 +127,20 @@ static ml_call_event *event_new(ml_call *call, ml_call_event_type type, const ca
   return ev;
 }
 
-static void emit(ml_call *call, ml_call_event *ev) {
-  if (ev->type == ML_CALL_EV_STATS && !ev->stats.final &&
+/* Queues ev (taken). False when it was dropped: a full queue (nobody is
+ * draining) drops what a peer repeats anyway, non-final stats and media
+ * states (the caller keeps the old state so the next repeat tries again). */
+static bool emit(ml_call *call, ml_call_event *ev) {
+  if (((ev->type == ML_CALL_EV_STATS && !ev->stats.final) || ev->type == ML_CALL_EV_PEER_MEDIA) &&
       g_async_queue_length(call->events) >= ML_CALL_MAX_EVENTS) {
-    ml_call_event_free(ev); /* nobody is draining: drop the least important */
-    return;
+    ml_call_event_free(ev);
+    return false;
   }
   g_async_queue_push(call->events, ev);
   uint64_t one = 1;
   ssize_t w = write(call->efd, &one, sizeof one);
   (void)w; /* EAGAIN only when the counter is saturated: readable anyway */
+  return true;
 }
 
 static void emit_error_full(ml_call *call, const call_peer *p, int err, const char *text,
@@ -185,6 +220,8 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
   s->video_frames_sent = p->frames_sent;
   s->rtp_packets_sent = p->rtp_sent;
   s->pli_received = p->pli_received;
+  s->control_unknown = p->control_unknown;
+  s->control_malformed = p->control_malformed;
   if (p->have_rtcp) {
     s->rtt_ms = p->rtcp.rtt_ms;
     s->loss = report_loss(p->call, &p->rtcp);
@@ -227,6 +264,68 @@ static void emit_stats(call_peer *p, bool final) {
   emit(p->call, ev);
 }
 
+/* ---- our media state, announced to every secure peer (ml/control.h) ---- */
+
+static ml_call_peer_media own_media(ml_call *call) {
+  ml_call_peer_media m = {.muted = true};
+  if (call->tx) {
+    ml_media_sender_stats st;
+    ml_media_sender_get_stats(call->tx, &st);
+    m.muted = call->muted || call->audio == ML_MEDIA_AUDIO_NONE;
+    m.camera_on = call->video != ML_MEDIA_VIDEO_NONE && st.camera_on;
+    m.video_paused = st.video_paused;
+  }
+  return m;
+}
+
+/* Sends the state last announced to p, or to every secure peer (NULL). */
+static void send_media_state(ml_call *call, call_peer *only) {
+  ml_control_media_state st = {.muted = call->announced.muted,
+                               .camera_on = call->announced.camera_on,
+                               .video_paused = call->announced.video_paused,
+                               .seq = call->media_seq};
+  uint8_t buf[ML_CONTROL_MAX_LEN];
+  size_t n = ml_control_write_media_state(&st, buf, sizeof buf);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    call_peer *p = v;
+    if (p->secure && !p->failed && (!only || p == only))
+      (void)!ml_peer_link_send(p->link, ML_INNER_CONTROL, buf, n); /* lost as UDP; repeated */
+  }
+}
+
+/* After anything that may change our media state (mute, camera, the
+ * sender's pause: whoever calls ml_media_sender_set_video_paused, such as a
+ * rate controller, calls this right after; the once-a-second tick catches
+ * what nobody reported): announces a changed state at once, with the next
+ * seq. True when sent. */
+static bool media_state_update(ml_call *call) {
+  ml_call_peer_media m = own_media(call);
+  if (call->media_seq != 0 && m.muted == call->announced.muted &&
+      m.camera_on == call->announced.camera_on && m.video_paused == call->announced.video_paused)
+    return false;
+  call->announced = m;
+  if (++call->media_seq == 0) /* 0 means "none yet" here */
+    call->media_seq = 1;
+  send_media_state(call, NULL);
+  return true;
+}
+
+/* Video is encoded only while a peer is secure (the self view goes on). */
+static void update_idle(ml_call *call) {
+  if (!call->tx)
+    return;
+  bool any = false;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (!any && g_hash_table_iter_next(&it, &k, &v))
+    any = ((call_peer *)v)->secure && !((call_peer *)v)->failed;
+  ml_media_sender_set_idle(call->tx, !any);
+}
+
 /* ---- congestion control (ml/rate.h) ---- */
 
 static int64_t call_ms(const ml_call *call) { return (g_get_monotonic_time() - call->t0) / 1000; }
@@ -237,11 +336,14 @@ static void apply_rate(ml_call *call) {
   ml_rate_get(call->rate, &d);
   if (d.video_kbps != call->rate_set.video_kbps)
     ml_media_sender_set_video_kbps(call->tx, d.video_kbps);
-  if (d.video_paused != call->rate_set.video_paused)
+  bool pause_changed = d.video_paused != call->rate_set.video_paused;
+  if (pause_changed)
     ml_media_sender_set_video_paused(call->tx, d.video_paused);
   if (d.audio_loss_percent != call->rate_set.audio_loss_percent)
     ml_media_sender_set_audio_loss_percent(call->tx, d.audio_loss_percent);
   call->rate_set = d;
+  if (pause_changed)
+    media_state_update(call); /* the peers show "video paused" at once */
 }
 
 /* The loss a report tells of the path: paused video is reported as 0 lost
@@ -285,6 +387,8 @@ static gboolean on_stats_tick(gpointer user) {
     if (p->secure)
       emit_stats(p, false);
   }
+  if (!media_state_update(call)) /* the repeat: CONTROL datagrams get lost */
+    send_media_state(call, NULL);
   return G_SOURCE_CONTINUE;
 }
 
@@ -338,6 +442,10 @@ static void on_receiver_rtcp(ml_inner_type type, const uint8_t *data, size_t len
     (void)!ml_peer_link_send(p->link, type, data, len); /* a loss, as on UDP */
 }
 
+/* The sender starts when the server welcomes us (or earlier, when the owner
+ * asks for the self view); it stays idle (no video encoded) while no peer is
+ * secure. Its start takes the engine thread for a moment (tens of ms; most
+ * of a second under sanitizers). */
 static void ensure_sender(ml_call *call) {
   if (call->tx || (call->video == ML_MEDIA_VIDEO_NONE && call->audio == ML_MEDIA_AUDIO_NONE))
     return;
@@ -348,20 +456,51 @@ static void ensure_sender(ml_call *call) {
       .on_error = on_media_error,
       .user = call,
   };
-  int err = ml_media_sender_new(&call->tx, call->ctx, &cfg);
+  ml_media_sender *tx = NULL;
+  int err = ml_media_sender_new(&tx, call->ctx, &cfg);
   if (err) {
     emit_error(call, NULL, err, "the send pipeline would not start");
     return;
   }
   if (call->muted)
-    ml_media_sender_set_audio_muted(call->tx, true);
+    ml_media_sender_set_audio_muted(tx, true);
   if (call->camera_off)
-    ml_media_sender_set_camera_on(call->tx, false);
+    ml_media_sender_set_camera_on(tx, false);
+  g_mutex_lock(&call->shared_lock);
+  call->tx = tx;
+  g_mutex_unlock(&call->shared_lock);
   start_rate(call);
+  update_idle(call);
 }
 
+static void free_sender(ml_call *call) {
+  g_mutex_lock(&call->shared_lock);
+  ml_media_sender *tx = call->tx;
+  call->tx = NULL;
+  g_mutex_unlock(&call->shared_lock);
+  ml_media_sender_free(tx);
+}
+
+/* Decoded audio of the peer: its level (RMS over 100 ms windows, in dB
+ * relative to a full-scale square wave) and, with measure_tone, the ring the
+ * tone measurement reads. */
 static void on_receiver_pcm(const int16_t *samples, size_t n, void *user) {
   call_peer *p = user;
+  for (size_t i = 0; i < n; i++) {
+    p->level_sum += (double)samples[i] * samples[i];
+    if (++p->level_n == LEVEL_SAMPLES) {
+      double ms = p->level_sum / LEVEL_SAMPLES / (32768.0 * 32768.0);
+      double dbfs = ms > 0 ? 10.0 * log10(ms) : LEVEL_FLOOR_DBFS;
+      g_mutex_lock(&p->call->shared_lock);
+      p->shared->dbfs = dbfs < LEVEL_FLOOR_DBFS ? LEVEL_FLOOR_DBFS : dbfs;
+      p->shared->level_us = g_get_monotonic_time();
+      g_mutex_unlock(&p->call->shared_lock);
+      p->level_sum = 0;
+      p->level_n = 0;
+    }
+  }
+  if (!p->pcm)
+    return;
   for (size_t i = 0; i < n; i++) {
     p->pcm[p->pcm_pos] = samples[i];
     p->pcm_pos = (p->pcm_pos + 1) % TONE_SAMPLES;
@@ -375,14 +514,22 @@ static void start_receiver(call_peer *p) {
   ml_media_receiver_config cfg = {
       .headless = p->call->headless,
       .on_rtcp = on_receiver_rtcp,
-      .on_pcm = p->pcm ? on_receiver_pcm : NULL,
+      .on_pcm = on_receiver_pcm,
       .on_error = on_receiver_error,
       .user = p,
   };
   p->rx_started_ms = (g_get_monotonic_time() - p->call->t0) / 1000;
   int err = ml_media_receiver_new(&p->rx, p->call->ctx, &cfg);
-  if (err)
+  if (err) {
     emit_error(p->call, p, err, "the receive branch would not start");
+    return;
+  }
+  p->shared = g_new0(peer_shared, 1);
+  p->shared->rx = p->rx;
+  p->shared->dbfs = LEVEL_FLOOR_DBFS;
+  g_mutex_lock(&p->call->shared_lock);
+  g_hash_table_insert(p->call->shared, g_strdup(p->id), p->shared);
+  g_mutex_unlock(&p->call->shared_lock);
 }
 
 /* ---- peer link callbacks ---- */
@@ -418,6 +565,7 @@ static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, vo
   ml_call *call = p->call;
   (void)link;
   p->secure = true;
+  memcpy(p->proven_key, v->peer_identity, sizeof p->proven_key);
   ml_call_event *ev = event_new(call, ML_CALL_EV_VERIFIED, p);
   g_strlcpy(ev->sas, v->sas, sizeof ev->sas);
   g_strlcpy(ev->safety_number, v->safety_number, sizeof ev->safety_number);
@@ -426,7 +574,8 @@ static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, vo
   if (call->pins_path[0]) {
     ml_pin_status st;
     uint8_t old[ML_IDENTITY_PUBLIC_LEN];
-    int err = ml_pins_check(call->pins_path, p->name, v->peer_identity, &st, old);
+    int err =
+        ml_pins_check_verified(call->pins_path, p->name, v->peer_identity, &st, old, &ev->verified);
     if (err) {
       emit_error(call, p, err, "the pinned-peers file could not be used; identity not pinned");
     } else {
@@ -450,12 +599,44 @@ static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, vo
   /* Media flows now that the channel is up. The pipelines were started
    * earlier (warm); a keyframe each way starts the pictures at once. */
   ensure_sender(call);
+  update_idle(call);
   if (call->tx)
     ml_media_sender_request_keyframe(call->tx);
   if (!p->rx)
     start_receiver(p);
   else
     ml_media_receiver_request_keyframe(p->rx);
+  if (!media_state_update(call))
+    send_media_state(call, p);
+}
+
+/* A CONTROL datagram from the peer (untrusted; ml/control.h). */
+static void on_control(call_peer *p, const uint8_t *data, size_t len) {
+  ml_control_message m;
+  int err = ml_control_parse(data, len, &m);
+  if (err == ML_ERR_UNSUPPORTED) {
+    p->control_unknown++; /* a later version's message: not for us */
+    return;
+  }
+  if (err) {
+    p->control_malformed++;
+    return;
+  }
+  /* MEDIA_STATE: a repeat, or older than what we have, changes nothing. */
+  if (p->have_media && (int32_t)(m.media.seq - p->media_seq) <= 0)
+    return;
+  ml_call_peer_media now = {
+      .muted = m.media.muted, .camera_on = m.media.camera_on, .video_paused = m.media.video_paused};
+  if (!p->have_media || now.muted != p->media.muted || now.camera_on != p->media.camera_on ||
+      now.video_paused != p->media.video_paused) {
+    ml_call_event *ev = event_new(p->call, ML_CALL_EV_PEER_MEDIA, p);
+    ev->media = now;
+    if (!emit(p->call, ev))
+      return; /* dropped: the next repeat tries again */
+  }
+  p->have_media = true;
+  p->media = now;
+  p->media_seq = m.media.seq;
 }
 
 static void on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *data, size_t len,
@@ -465,6 +646,8 @@ static void on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *d
   if (type == ML_INNER_RTP) {
     if (p->rx)
       (void)!ml_media_receiver_push(p->rx, type, data, len); /* refusals are counted there */
+  } else if (type == ML_INNER_CONTROL) {
+    on_control(p, data, len);
   } else if (type == ML_INNER_RTCP && len >= 2) {
     /* Two RTP sessions meet on one channel: the peer's sender reports (SR
      * first) concern our receive branch; receiver reports and feedback (RR,
@@ -512,6 +695,7 @@ static void on_link_error(ml_peer_link *link, int err, const char *what, void *u
   p->failed = true;
   emit_error(p->call, p, err, what);
   check_state(p);
+  update_idle(p->call);
 }
 
 /* ---- peers ---- */
@@ -519,6 +703,11 @@ static void on_link_error(ml_peer_link *link, int err, const char *what, void *u
 static void peer_free(call_peer *p) {
   if (p->call->rate)
     ml_rate_remove_peer(p->call->rate, p);
+  if (p->shared) { /* no other thread may reach rx from here on */
+    g_mutex_lock(&p->call->shared_lock);
+    g_hash_table_remove(p->call->shared, p->id);
+    g_mutex_unlock(&p->call->shared_lock);
+  }
   ml_media_receiver_free(p->rx);
   ml_peer_link_free(p->link);
   g_free(p->pcm);
@@ -532,6 +721,7 @@ static void peer_remove(ml_call *call, call_peer *p, const char *reason) {
   ev->text = g_strdup(reason);
   emit(call, ev);
   g_hash_table_remove(call->peers, p->id); /* frees p */
+  update_idle(call);
 }
 
 static void peer_add(ml_call *call, const ml_signal_peer *sp) {
@@ -685,12 +875,11 @@ static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   g_strlcpy(ev->peer_name, w->name, sizeof ev->peer_name);
   ev->text = g_strdup(w->room);
   emit(call, ev);
-  /* Capture and encoding start with the call (the self view, and a warm
-   * encoder when the first peer is secure); packets leave only to secure
-   * peers (on_sender_packet). */
-  ensure_sender(call);
   for (size_t i = 0; i < w->n_peers; i++)
     peer_add(call, &w->peers[i]);
+  /* After the peers' ICE has started: capture starts with the call (the self
+   * view, and a warm pipeline when the first peer is secure). */
+  ensure_sender(call);
 }
 
 static void on_sig_peer_joined(const ml_signal_peer *sp, void *user) { peer_add(user, sp); }
@@ -778,8 +967,7 @@ static void call_end(ml_call *call) {
     return;
   call->ended = true;
   remove_all_peers(call, "ended");
-  ml_media_sender_free(call->tx);
-  call->tx = NULL;
+  free_sender(call);
   ml_rate_free(call->rate);
   call->rate = NULL;
   if (call->stats_timer) {
@@ -898,6 +1086,8 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
   call->ctx = g_main_context_new();
   call->loop = g_main_loop_new(call->ctx, FALSE);
   call->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)peer_free);
+  g_mutex_init(&call->shared_lock);
+  call->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   call->thread = g_thread_new("ml-engine", engine_main, call);
   *out = call;
   return ML_OK;
@@ -984,6 +1174,8 @@ static gboolean cmd_muted(gpointer user) {
   call->muted = ((void **)user)[1] != NULL;
   if (call->tx)
     ml_media_sender_set_audio_muted(call->tx, call->muted);
+  if (!call->ended)
+    (void)media_state_update(call);
   return G_SOURCE_REMOVE;
 }
 
@@ -992,6 +1184,8 @@ static gboolean cmd_camera(gpointer user) {
   call->camera_off = ((void **)user)[1] == NULL;
   if (call->tx)
     ml_media_sender_set_camera_on(call->tx, !call->camera_off);
+  if (!call->ended)
+    (void)media_state_update(call);
   return G_SOURCE_REMOVE;
 }
 
@@ -1021,21 +1215,83 @@ void ml_call_admit(ml_call *call, const char *peer_id) {
   g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_admit, args, free_chat_args);
 }
 
+static gboolean cmd_self_view(gpointer user) {
+  ml_call *call = user;
+  if (!call->ended)
+    ensure_sender(call);
+  return G_SOURCE_REMOVE;
+}
+
+/* The owner's reads hold shared_lock while they use a receiver or the
+ * sender: the engine thread removes either under it before freeing it. */
 int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
                          ml_media_frame **out) {
-  (void)call, (void)peer_id, (void)after_seq;
+  g_assert(call && out);
   *out = NULL;
-  return ML_ERR_NOT_FOUND; /* TODO(issue 5): implemented by the engine work */
+  int err = ML_ERR_NOT_FOUND;
+  bool start = false;
+  g_mutex_lock(&call->shared_lock);
+  if (!peer_id) {
+    if (call->tx)
+      err = ml_media_sender_latest_frame(call->tx, after_seq, out);
+    else
+      start = g_atomic_int_compare_and_exchange(&call->self_view_requested, 0, 1);
+  } else {
+    peer_shared *s = g_hash_table_lookup(call->shared, peer_id);
+    if (s)
+      err = ml_media_receiver_latest_frame(s->rx, after_seq, out);
+  }
+  g_mutex_unlock(&call->shared_lock);
+  if (start) /* the first ask starts the sender */
+    g_main_context_invoke(call->ctx, cmd_self_view, call);
+  return err;
 }
 
 int ml_call_audio_level(ml_call *call, const char *peer_id, double *dbfs) {
-  (void)call, (void)peer_id;
-  *dbfs = -127.0;
-  return ML_ERR_NOT_FOUND; /* TODO(issue 5) */
+  g_assert(call && peer_id && dbfs);
+  *dbfs = LEVEL_FLOOR_DBFS;
+  int err = ML_ERR_NOT_FOUND;
+  int64_t now = g_get_monotonic_time();
+  g_mutex_lock(&call->shared_lock);
+  peer_shared *s = g_hash_table_lookup(call->shared, peer_id);
+  if (s && s->level_us) {
+    /* Decoded audio stopped (the peer stopped sending): silence. */
+    *dbfs = now - s->level_us <= LEVEL_STALE_US ? s->dbfs : LEVEL_FLOOR_DBFS;
+    err = ML_OK;
+  }
+  g_mutex_unlock(&call->shared_lock);
+  return err;
+}
+
+static gboolean cmd_mark_verified(gpointer user) {
+  void **args = user;
+  ml_call *call = args[0];
+  const char *id = args[1];
+  if (call->ended)
+    return G_SOURCE_REMOVE;
+  call_peer *p = g_hash_table_lookup(call->peers, id);
+  ml_call_event *ev = event_new(call, ML_CALL_EV_MARKED_VERIFIED, p);
+  if (!p) {
+    g_strlcpy(ev->peer_id, id, sizeof ev->peer_id);
+    ev->err = ML_ERR_NOT_FOUND;
+  } else if (!p->secure || !call->pins_path[0]) {
+    ev->err = ML_ERR_STATE; /* no proven key yet, or pinning is off */
+  } else {
+    ev->err = ml_pins_mark_verified(call->pins_path, p->name, p->proven_key);
+    ml_identity_fingerprint(p->proven_key, ev->fingerprint);
+    ev->verified = ev->err == ML_OK;
+  }
+  emit(call, ev);
+  return G_SOURCE_REMOVE;
 }
 
 void ml_call_mark_verified(ml_call *call, const char *peer_id) {
-  (void)call, (void)peer_id; /* TODO(issue 5) */
+  g_assert(call && peer_id);
+  void **args = g_new(void *, 2);
+  args[0] = call;
+  args[1] = g_strndup(peer_id, ML_CALL_MAX_PEER_ID);
+  g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_mark_verified, args,
+                             free_chat_args);
 }
 
 void ml_call_leave(ml_call *call) {
@@ -1093,6 +1349,8 @@ void ml_call_free(ml_call *call) {
   ml_call_leave(call);
   g_thread_join(call->thread);
   g_hash_table_destroy(call->peers);
+  g_hash_table_destroy(call->shared);
+  g_mutex_clear(&call->shared_lock);
   g_main_loop_unref(call->loop);
   g_main_context_unref(call->ctx);
   g_async_queue_unref(call->events);

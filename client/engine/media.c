@@ -1,7 +1,8 @@
 /* mentorlink — media pipelines (see ml/media.h for the contract).
  *
- * Send:  src -> convert/scale -> I420 caps -> valve -> queue -> vp8enc -> rtpvp8pay -+
- *        src -> convert/resample -> 48 kHz mono -> volume -> opusenc -> rtpopuspay -+
+ * Send:  src -> convert/scale -> I420 caps -> tee -> valve -> queue -> vp8enc -> rtpvp8pay -+
+ *                                            tee -> queue -> appsink (self view slot)      |
+ *        src -> convert/resample -> 48 kHz mono -> volume -> opusenc -> rtpopuspay ---------+
  *        -> rtpfunnel -> rtpbin session 0 [aux: rtprtxsend] -> appsink (RTP)
  *        rtpbin send_rtcp_src_0 -> appsink (RTCP SR); appsrc (peer RTCP) -> recv_rtcp_sink_0
  *
@@ -140,6 +141,21 @@ static void count(atomic_uint_fast64_t *c, uint64_t n) {
 
 static uint64_t load(const atomic_uint_fast64_t *c) {
   return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static gpointer init_gst(gpointer unused) {
+  (void)unused;
+  if (!gst_is_initialized())
+    gst_init(NULL, NULL);
+  return NULL;
+}
+
+/* GStreamer initialised once per process, whichever thread comes first; the
+ * others wait until it has finished (without this, two calls starting their
+ * pipelines at once on their engine threads found elements missing). */
+static void ensure_gst(void) {
+  static GOnce once = G_ONCE_INIT;
+  g_once(&once, init_gst, NULL);
 }
 
 /* Adds a new element to bin; NULL when the factory is missing. */
@@ -466,6 +482,108 @@ static bool rtp_valid(GstBuffer *buf, const uint8_t *data, size_t len) {
 }
 
 /* ---------------------------------------------------------------------------
+ * Latest-frame slot: I420 frames from a streaming thread (the receiver's
+ * decoded video, the sender's self view), read by any thread. Newest wins;
+ * nothing waits.
+ * ------------------------------------------------------------------------- */
+
+struct ml_media_frame {
+  gint refs;
+  GstVideoFrame vframe;
+  ml_media_frame_info info;
+};
+
+typedef struct frame_slot {
+  GMutex lock;
+  ml_media_frame *latest; /* NULL before the first frame and while closed */
+  uint64_t seq;           /* of the last frame put, never reset */
+  bool closed;            /* frames put are dropped */
+} frame_slot;
+
+static void frame_unref(ml_media_frame *f) {
+  if (f != NULL && g_atomic_int_dec_and_test(&f->refs)) {
+    gst_video_frame_unmap(&f->vframe);
+    g_free(f);
+  }
+}
+
+/* A new frame (one reference) holding sample's buffer mapped as raw video,
+ * with size and planes filled in; NULL when the sample is not raw video. */
+static ml_media_frame *frame_from_sample(GstSample *s) {
+  GstVideoInfo vinfo;
+  GstBuffer *buf = gst_sample_get_buffer(s);
+  GstCaps *caps = gst_sample_get_caps(s);
+  ml_media_frame *f = g_new0(ml_media_frame, 1);
+  if (buf == NULL || caps == NULL || !gst_video_info_from_caps(&vinfo, caps) ||
+      !gst_video_frame_map(&f->vframe, &vinfo, buf, GST_MAP_READ)) {
+    g_free(f);
+    return NULL;
+  }
+  f->refs = 1;
+  f->info.width = (unsigned)GST_VIDEO_INFO_WIDTH(&vinfo);
+  f->info.height = (unsigned)GST_VIDEO_INFO_HEIGHT(&vinfo);
+  for (unsigned i = 0; i < 3 && i < GST_VIDEO_FRAME_N_PLANES(&f->vframe); i++) {
+    f->info.planes[i] = GST_VIDEO_FRAME_PLANE_DATA(&f->vframe, i);
+    f->info.strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&f->vframe, i);
+  }
+  return f;
+}
+
+static void slot_init(frame_slot *s) {
+  g_mutex_init(&s->lock);
+  s->latest = NULL;
+  s->seq = 0;
+  s->closed = false;
+}
+
+/* Any thread: f (its reference taken) becomes the latest frame, with the
+ * next seq; dropped while the slot is closed. */
+static void slot_put(frame_slot *s, ml_media_frame *f) {
+  g_mutex_lock(&s->lock);
+  ml_media_frame *old = f;
+  if (!s->closed) {
+    f->info.seq = ++s->seq;
+    old = s->latest;
+    s->latest = f;
+  }
+  g_mutex_unlock(&s->lock);
+  frame_unref(old);
+}
+
+/* Any thread: closing drops the latest frame and refuses new ones until the
+ * slot is opened again (seq goes on from where it was). */
+static void slot_set_closed(frame_slot *s, bool closed) {
+  g_mutex_lock(&s->lock);
+  ml_media_frame *old = closed ? s->latest : NULL;
+  if (closed)
+    s->latest = NULL;
+  s->closed = closed;
+  g_mutex_unlock(&s->lock);
+  frame_unref(old);
+}
+
+static int slot_get(frame_slot *s, uint64_t after_seq, ml_media_frame **out) {
+  ml_media_frame *f = NULL;
+  g_mutex_lock(&s->lock);
+  if (s->latest != NULL && s->latest->info.seq > after_seq) {
+    f = s->latest;
+    g_atomic_int_inc(&f->refs);
+  }
+  g_mutex_unlock(&s->lock);
+  if (f == NULL)
+    return ML_ERR_NOT_FOUND;
+  *out = f;
+  return ML_OK;
+}
+
+/* Only once no streaming thread can put (pipeline in NULL). */
+static void slot_clear(frame_slot *s) {
+  frame_unref(s->latest);
+  s->latest = NULL;
+  g_mutex_clear(&s->lock);
+}
+
+/* ---------------------------------------------------------------------------
  * Sender.
  * ------------------------------------------------------------------------- */
 
@@ -484,8 +602,9 @@ struct ml_media_sender {
   atomic_uint_fast64_t frames, keyframes, audio_packets, rtp_packets, rtp_bytes, rtcp_out,
       rtcp_in_count, pli, fir, nack, key_requests;
   atomic_int_fast64_t encode_delay_us; /* -1 before the first frame */
+  frame_slot preview;                  /* the self view: captured frames, closed while camera off */
   unsigned video_kbps;
-  bool paused, muted, camera_on;
+  bool paused, muted, camera_on, idle;
 };
 
 static void sender_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf) {
@@ -526,6 +645,21 @@ static GstFlowReturn sender_new_rtp(GstAppSink *sink, gpointer data) {
 
 static GstFlowReturn sender_new_rtcp(GstAppSink *sink, gpointer data) {
   return pull_to_handoff(sink, &((ml_media_sender *)data)->h, HANDOFF_RTCP);
+}
+
+/* Streaming thread (the preview queue's): the captured frame becomes the self view. */
+static GstFlowReturn sender_new_preview(GstAppSink *sink, gpointer data) {
+  ml_media_sender *tx = data;
+  GstSample *s = gst_app_sink_pull_sample(sink);
+  if (s == NULL)
+    return GST_FLOW_EOS;
+  ml_media_frame *f = frame_from_sample(s);
+  gst_sample_unref(s); /* the mapped frame holds the buffer */
+  if (f != NULL) {
+    f->info.capture_time_us = f->info.decoded_time_us = g_get_real_time();
+    slot_put(&tx->preview, f);
+  }
+  return GST_FLOW_OK;
 }
 
 static GstPadProbeReturn on_encoded_frame(GstPad *pad, GstPadProbeInfo *pi, gpointer data) {
@@ -631,17 +765,28 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   GstElement *scale = make(bin, "videoscale", NULL);
   GstElement *rate = make(bin, "videorate", NULL);
   GstElement *caps = make_capsfilter(bin, caps_video_i420(c->width, c->height, c->fps));
+  GstElement *tee = make(bin, "tee", NULL);
   GstElement *valve = make(bin, "valve", NULL);
   GstElement *queue = make(bin, "queue", NULL);
   GstElement *enc = make(bin, "vp8enc", "venc");
   GstElement *pay = make(bin, "rtpvp8pay", NULL);
-  if (!conv || !scale || !rate || !caps || !valve || !queue || !enc || !pay)
+  GstElement *pqueue = make(bin, "queue", NULL);
+  GstElement *preview =
+      make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_preview}, tx);
+  if (!conv || !scale || !rate || !caps || !tee || !valve || !queue || !enc || !pay || !pqueue ||
+      !preview)
     return ML_ERR_UNSUPPORTED;
   g_object_set(rate, "drop-only", TRUE, NULL);
-  /* Never let frames pile up ahead of the encoder: newest wins. */
-  g_object_set(queue, "max-size-buffers", 1u, "max-size-bytes", 0u, "max-size-time", (guint64)0,
-               NULL);
-  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+  /* Never let frames pile up ahead of the encoder or the self view: newest
+   * wins, and each branch has its own thread, so the self view never holds
+   * the encoder back (nor the other way round). */
+  GstElement *queues[] = {queue, pqueue};
+  for (size_t i = 0; i < G_N_ELEMENTS(queues); i++) {
+    g_object_set(queues[i], "max-size-buffers", 1u, "max-size-bytes", 0u, "max-size-time",
+                 (guint64)0, NULL);
+    gst_util_set_object_arg(G_OBJECT(queues[i]), "leaky", "downstream");
+  }
+  g_object_set(preview, "max-buffers", 1u, "drop", TRUE, NULL);
   /* Real-time VP8 as WebRTC engines configure it: no lag, CBR, short GOP. */
   g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads", 2,
                "keyframe-max-dist", (int)c->keyframe_max_frames, "target-bitrate",
@@ -658,8 +803,11 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_VP8, "ssrc",
                (guint)ML_MEDIA_SSRC_VIDEO, NULL);
   gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
-  if (!gst_element_link_many(src, conv, scale, rate, caps, valve, queue, enc, pay, NULL) ||
-      link_pads(pay, "src", funnel, "sink_%u") != ML_OK)
+  if (!gst_element_link_many(src, conv, scale, rate, caps, tee, NULL) ||
+      link_pads(tee, "src_%u", valve, "sink") != ML_OK ||
+      !gst_element_link_many(valve, queue, enc, pay, NULL) ||
+      link_pads(pay, "src", funnel, "sink_%u") != ML_OK ||
+      link_pads(tee, "src_%u", pqueue, "sink") != ML_OK || !gst_element_link(pqueue, preview))
     return ML_ERR_IO;
 
   GstPad *encsrc = gst_element_get_static_pad(enc, "src");
@@ -740,14 +888,14 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   if (cfg->on_packet == NULL || cfg->width > 3840 || cfg->height > 2160 || cfg->fps > 120 ||
       (cfg->video == ML_MEDIA_VIDEO_NONE && cfg->audio == ML_MEDIA_AUDIO_NONE))
     return ML_ERR_INVALID;
-  if (!gst_is_initialized())
-    gst_init(NULL, NULL);
+  ensure_gst();
 
   ml_media_sender *tx = g_new0(ml_media_sender, 1);
   int rc = ML_OK;
   tx->ctx = g_main_context_ref(ctx);
   tx->cfg = *cfg;
   tx->cfg.camera_device = NULL; /* borrowed: used only while building */
+  slot_init(&tx->preview);
   sender_config_defaults(&tx->cfg);
   const ml_media_sender_config c = tx->cfg;
   tx->video_kbps = c.video_kbps;
@@ -878,7 +1026,7 @@ void ml_media_sender_set_audio_loss_percent(ml_media_sender *tx, unsigned percen
 static void video_flow(ml_media_sender *tx) {
   if (tx->valve == NULL)
     return;
-  bool drop = tx->paused || !tx->camera_on;
+  bool drop = tx->paused || !tx->camera_on || tx->idle;
   gboolean was;
   g_object_get(tx->valve, "drop", &was, NULL);
   g_object_set(tx->valve, "drop", drop, NULL);
@@ -889,6 +1037,12 @@ static void video_flow(ml_media_sender *tx) {
 void ml_media_sender_set_video_paused(ml_media_sender *tx, bool paused) {
   g_assert(tx != NULL);
   tx->paused = paused;
+  video_flow(tx);
+}
+
+void ml_media_sender_set_idle(ml_media_sender *tx, bool idle) {
+  g_assert(tx != NULL);
+  tx->idle = idle;
   video_flow(tx);
 }
 
@@ -907,11 +1061,13 @@ void ml_media_sender_set_camera_on(ml_media_sender *tx, bool on) {
   tx->camera_on = on;
   if (!on) {
     video_flow(tx);
+    slot_set_closed(&tx->preview, true); /* no frozen self view */
     /* Release the device (camera light off) without touching the rest. */
     gst_element_set_locked_state(tx->vsrc, TRUE);
     gst_element_set_state(tx->vsrc, GST_STATE_NULL);
   } else {
     gst_element_set_locked_state(tx->vsrc, FALSE);
+    slot_set_closed(&tx->preview, false);
     gst_element_sync_state_with_parent(tx->vsrc);
     video_flow(tx);
   }
@@ -946,6 +1102,12 @@ void ml_media_sender_get_stats(const ml_media_sender *tx, ml_media_sender_stats 
   out->video_paused = tx->paused;
   out->audio_muted = tx->muted;
   out->camera_on = tx->camera_on;
+  out->idle = tx->idle;
+}
+
+int ml_media_sender_latest_frame(ml_media_sender *tx, uint64_t after_seq, ml_media_frame **out) {
+  g_assert(tx != NULL && out != NULL);
+  return slot_get(&tx->preview, after_seq, out);
 }
 
 void ml_media_sender_free(ml_media_sender *tx) {
@@ -958,6 +1120,7 @@ void ml_media_sender_free(ml_media_sender *tx) {
   }
   detach_source(&tx->bus_source);
   handoff_clear(&tx->h);
+  slot_clear(&tx->preview);
   if (tx->rtxsend != NULL)
     gst_object_unref(tx->rtxsend);
   if (tx->pipeline != NULL)
@@ -969,12 +1132,6 @@ void ml_media_sender_free(ml_media_sender *tx) {
 /* ---------------------------------------------------------------------------
  * Receiver.
  * ------------------------------------------------------------------------- */
-
-struct ml_media_frame {
-  gint refs;
-  GstVideoFrame vframe;
-  ml_media_frame_info info;
-};
 
 #define TS_RING 64
 
@@ -988,9 +1145,8 @@ struct ml_media_receiver {
   handoff h;
   int64_t start_us; /* monotonic */
 
-  GMutex lock; /* guards the fields up to `counters` */
-  ml_media_frame *latest;
-  uint64_t frame_seq;
+  frame_slot frames_slot; /* the latest decoded frame */
+  GMutex lock;            /* guards the fields up to `counters` */
   struct {
     GstClockTime pts;
     uint32_t rtp_ts;
@@ -1045,39 +1201,18 @@ static GstFlowReturn receiver_new_rtcp(GstAppSink *sink, gpointer data) {
   return pull_to_handoff(sink, &((ml_media_receiver *)data)->h, HANDOFF_RTCP);
 }
 
-static void frame_unref(ml_media_frame *f) {
-  if (f != NULL && g_atomic_int_dec_and_test(&f->refs)) {
-    gst_video_frame_unmap(&f->vframe);
-    g_free(f);
-  }
-}
-
 /* Streaming thread: the newest decoded frame replaces the slot's. */
 static GstFlowReturn receiver_new_frame(GstAppSink *sink, gpointer data) {
   ml_media_receiver *rx = data;
   GstSample *s = gst_app_sink_pull_sample(sink);
   if (s == NULL)
     return GST_FLOW_EOS;
-  GstVideoInfo vinfo;
-  GstBuffer *buf = gst_sample_get_buffer(s);
-  GstCaps *caps = gst_sample_get_caps(s);
-  ml_media_frame *f = g_new0(ml_media_frame, 1);
-  if (buf == NULL || caps == NULL || !gst_video_info_from_caps(&vinfo, caps) ||
-      !gst_video_frame_map(&f->vframe, &vinfo, buf, GST_MAP_READ)) {
-    g_free(f);
-    gst_sample_unref(s);
-    return GST_FLOW_OK;
-  }
+  ml_media_frame *f = frame_from_sample(s);
   gst_sample_unref(s); /* the mapped frame holds the buffer */
-  f->refs = 1;
-  f->info.width = (unsigned)GST_VIDEO_INFO_WIDTH(&vinfo);
-  f->info.height = (unsigned)GST_VIDEO_INFO_HEIGHT(&vinfo);
-  for (unsigned i = 0; i < 3 && i < GST_VIDEO_FRAME_N_PLANES(&f->vframe); i++) {
-    f->info.planes[i] = GST_VIDEO_FRAME_PLANE_DATA(&f->vframe, i);
-    f->info.strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&f->vframe, i);
-  }
+  if (f == NULL)
+    return GST_FLOW_OK;
   f->info.decoded_time_us = g_get_real_time();
-  GstClockTime pts = GST_BUFFER_PTS(buf);
+  GstClockTime pts = GST_BUFFER_PTS(f->vframe.buffer);
 
   int64_t first = -1;
   atomic_compare_exchange_strong(&rx->first_frame_us, &first,
@@ -1096,13 +1231,10 @@ static GstFlowReturn receiver_new_frame(GstAppSink *sink, gpointer data) {
       break;
     }
   }
-  f->info.seq = ++rx->frame_seq;
-  ml_media_frame *old = rx->latest;
-  rx->latest = f;
   g_mutex_unlock(&rx->lock);
   if (f->info.capture_time_us != 0)
     atomic_store(&rx->e2e_us, f->info.decoded_time_us - f->info.capture_time_us);
-  frame_unref(old);
+  slot_put(&rx->frames_slot, f);
   return GST_FLOW_OK;
 }
 
@@ -1526,8 +1658,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   g_assert(out != NULL && ctx != NULL && cfg != NULL);
   if (cfg->on_rtcp == NULL)
     return ML_ERR_INVALID;
-  if (!gst_is_initialized())
-    gst_init(NULL, NULL);
+  ensure_gst();
   ml_media_receiver *rx = g_new0(ml_media_receiver, 1);
   int rc = ML_OK;
   rx->ctx = g_main_context_ref(ctx);
@@ -1541,6 +1672,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   rx->latency_ms = clampu(cfg->latency_start_ms == 0 ? 50 : cfg->latency_start_ms,
                           rx->cfg.latency_min_ms, rx->cfg.latency_max_ms);
   g_mutex_init(&rx->lock);
+  slot_init(&rx->frames_slot);
   rx->nack_tokens = NACK_BURST;
   rx->nack_refill_us = g_get_monotonic_time();
   for (unsigned i = 0; i < TS_RING; i++)
@@ -1692,17 +1824,7 @@ void ml_media_receiver_get_stats(const ml_media_receiver *rx, ml_media_receiver_
 int ml_media_receiver_latest_frame(ml_media_receiver *rx, uint64_t after_seq,
                                    ml_media_frame **out) {
   g_assert(rx != NULL && out != NULL);
-  ml_media_frame *f = NULL;
-  g_mutex_lock(&rx->lock);
-  if (rx->latest != NULL && rx->latest->info.seq > after_seq) {
-    f = rx->latest;
-    g_atomic_int_inc(&f->refs);
-  }
-  g_mutex_unlock(&rx->lock);
-  if (f == NULL)
-    return ML_ERR_NOT_FOUND;
-  *out = f;
-  return ML_OK;
+  return slot_get(&rx->frames_slot, after_seq, out);
 }
 
 void ml_media_frame_get_info(const ml_media_frame *frame, ml_media_frame_info *out) {
@@ -1732,7 +1854,7 @@ void ml_media_receiver_free(ml_media_receiver *rx) {
     gst_object_unref(rx->video_jb);
   if (rx->pipeline != NULL)
     gst_object_unref(rx->pipeline);
-  frame_unref(rx->latest);
+  slot_clear(&rx->frames_slot);
   g_mutex_clear(&rx->lock);
   g_main_context_unref(rx->ctx);
   g_free(rx);

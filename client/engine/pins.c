@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #define KEY_B64_LEN 44
+#define VERIFIED_MARK "\tverified"
 
 int ml_pins_default_path(char *out, size_t cap) {
   const char *xdg = getenv("XDG_DATA_HOME");
@@ -93,8 +94,9 @@ out:
   return err;
 }
 
-/* Parses one non-comment line "<b64 key> <name>". */
-static bool parse_line(const char *line, uint8_t key[ML_IDENTITY_PUBLIC_LEN], const char **name) {
+/* Parses one non-comment line "<b64 key> SP <name> [TAB verified]". */
+static bool parse_line(const char *line, uint8_t key[ML_IDENTITY_PUBLIC_LEN],
+                       char name[ML_PINS_MAX_NAME + 1], bool *verified) {
   size_t n = 0;
   if (strlen(line) < KEY_B64_LEN + 2 || line[KEY_B64_LEN] != ' ')
     return false;
@@ -102,8 +104,16 @@ static bool parse_line(const char *line, uint8_t key[ML_IDENTITY_PUBLIC_LEN], co
                         sodium_base64_VARIANT_ORIGINAL) != 0 ||
       n != ML_IDENTITY_PUBLIC_LEN)
     return false;
-  *name = line + KEY_B64_LEN + 1;
-  return valid_name(*name);
+  const char *start = line + KEY_B64_LEN + 1;
+  const char *tab = strchr(start, '\t');
+  size_t len = tab ? (size_t)(tab - start) : strlen(start);
+  /* The mark, exactly, or nothing (a name never holds a TAB). */
+  if (len > ML_PINS_MAX_NAME || (tab && strcmp(tab, VERIFIED_MARK) != 0))
+    return false;
+  memcpy(name, start, len);
+  name[len] = '\0';
+  *verified = tab != NULL;
+  return valid_name(name);
 }
 
 static bool write_all(int fd, const char *p, size_t len) {
@@ -139,11 +149,16 @@ static int write_atomically(const char *path, const char *text, size_t len) {
   return ML_OK;
 }
 
-/* The locked read-modify-write both entry points share. With replace, any
- * line of name is dropped and key appended; without, key is appended only
- * when name has no line. */
+typedef enum update_mode {
+  UPDATE_CHECK,    /* key appended only when name has no line */
+  UPDATE_REPLACE,  /* any line of name dropped, key appended */
+  UPDATE_VERIFIED, /* the same, the new line marked verified */
+} update_mode;
+
+/* The locked read-modify-write every entry point shares. */
 static int update(const char *path, const char *name, const uint8_t key[ML_IDENTITY_PUBLIC_LEN],
-                  bool replace, ml_pin_status *status, uint8_t pinned[ML_IDENTITY_PUBLIC_LEN]) {
+                  update_mode mode, ml_pin_status *status, uint8_t pinned[ML_IDENTITY_PUBLIC_LEN],
+                  bool *verified) {
   if (!valid_name(name))
     return ML_ERR_INVALID;
   g_autofree char *dir = g_path_get_dirname(path);
@@ -166,7 +181,7 @@ static int update(const char *path, const char *name, const uint8_t key[ML_IDENT
   if (err)
     goto out;
   GString *kept = g_string_new(NULL);
-  bool found = false;
+  bool found = false, line_verified = false, pin_verified = false;
   ml_pin_status st = ML_PIN_NEW;
   char **lines = g_strsplit(text, "\n", -1);
   for (char **l = lines; *l; l++) {
@@ -177,16 +192,17 @@ static int update(const char *path, const char *name, const uint8_t key[ML_IDENT
       continue;
     }
     uint8_t k[ML_IDENTITY_PUBLIC_LEN];
-    const char *n;
-    if (!parse_line(*l, k, &n)) {
+    char n[ML_PINS_MAX_NAME + 1];
+    if (!parse_line(*l, k, n, &line_verified)) {
       err = ML_ERR_PROTOCOL;
       break;
     }
     if (strcmp(n, name) == 0) {
-      if (replace)
+      if (mode != UPDATE_CHECK)
         continue;
       found = true;
       st = sodium_memcmp(k, key, ML_IDENTITY_PUBLIC_LEN) == 0 ? ML_PIN_MATCH : ML_PIN_CHANGED;
+      pin_verified = st == ML_PIN_MATCH && line_verified;
       if (st == ML_PIN_CHANGED && pinned)
         memcpy(pinned, k, ML_IDENTITY_PUBLIC_LEN);
     }
@@ -197,14 +213,18 @@ static int update(const char *path, const char *name, const uint8_t key[ML_IDENT
     char b64[KEY_B64_LEN + 1];
     sodium_bin2base64(b64, sizeof b64, key, ML_IDENTITY_PUBLIC_LEN, sodium_base64_VARIANT_ORIGINAL);
     if (kept->len == 0)
-      g_string_append(kept, "# mentorlink known peers: <identity key (base64)> <display name>\n");
-    g_string_append_printf(kept, "%s %s\n", b64, name);
+      g_string_append(kept, "# mentorlink known peers: <identity key (base64)> <display name>"
+                            "[<TAB>verified]\n");
+    g_string_append_printf(kept, "%s %s%s\n", b64, name,
+                           mode == UPDATE_VERIFIED ? VERIFIED_MARK : "");
     err = kept->len > ML_PINS_MAX_FILE ? ML_ERR_TOO_BIG
                                        : write_atomically(path, kept->str, kept->len);
   }
   g_string_free(kept, TRUE);
   if (!err && status)
     *status = st;
+  if (!err && verified)
+    *verified = pin_verified;
 out:
   g_free(text);
   flock(lock, LOCK_UN);
@@ -214,11 +234,23 @@ out:
 
 int ml_pins_check(const char *path, const char *name, const uint8_t key[ML_IDENTITY_PUBLIC_LEN],
                   ml_pin_status *status, uint8_t pinned[ML_IDENTITY_PUBLIC_LEN]) {
+  return ml_pins_check_verified(path, name, key, status, pinned, NULL);
+}
+
+int ml_pins_check_verified(const char *path, const char *name,
+                           const uint8_t key[ML_IDENTITY_PUBLIC_LEN], ml_pin_status *status,
+                           uint8_t pinned[ML_IDENTITY_PUBLIC_LEN], bool *verified) {
   g_assert(path && name && key && status);
-  return update(path, name, key, false, status, pinned);
+  return update(path, name, key, UPDATE_CHECK, status, pinned, verified);
 }
 
 int ml_pins_replace(const char *path, const char *name, const uint8_t key[ML_IDENTITY_PUBLIC_LEN]) {
   g_assert(path && name && key);
-  return update(path, name, key, true, NULL, NULL);
+  return update(path, name, key, UPDATE_REPLACE, NULL, NULL, NULL);
+}
+
+int ml_pins_mark_verified(const char *path, const char *name,
+                          const uint8_t key[ML_IDENTITY_PUBLIC_LEN]) {
+  g_assert(path && name && key);
+  return update(path, name, key, UPDATE_VERIFIED, NULL, NULL, NULL);
 }

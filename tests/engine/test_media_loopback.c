@@ -65,6 +65,11 @@ typedef struct call {
   size_t pcm_at_mute;
   ml_media_sender_stats at_camera_off;
   uint64_t decoded_at_camera_on;
+  /* The self view (ml_media_sender_latest_frame): the seq held when the
+   * camera went off, whether a frame was there just after it went off or
+   * just before it came on, and the seq when video was paused. */
+  uint64_t self_seq_at_off, self_seq_at_pause;
+  bool self_frame_after_off, self_frame_before_on;
   GHashTable *sent_at; /* VP8 RTP timestamp -> g_get_real_time() of its first packet */
   uint64_t polled_seq; /* the UI-like poller's last frame */
   GArray *send_to_decode_ms, *capture_to_decode_ms; /* of double */
@@ -293,15 +298,29 @@ static gboolean ask_keyframe(gpointer data) {
 
 /* Camera off then on again mid-call (clean case): the capture element stops
  * and restarts, and the receiver must keep decoding after it. */
+/* The seq of the self view's latest frame, 0 if none. */
+static uint64_t self_view_seq(call *c) {
+  ml_media_frame *f = NULL;
+  if (ml_media_sender_latest_frame(c->tx, 0, &f) != ML_OK)
+    return 0;
+  ml_media_frame_info fi;
+  ml_media_frame_get_info(f, &fi);
+  ml_media_frame_free(f);
+  return fi.seq;
+}
+
 static gboolean camera_off(gpointer data) {
   call *c = data;
+  c->self_seq_at_off = self_view_seq(c);
   ml_media_sender_set_camera_on(c->tx, false);
+  c->self_frame_after_off = self_view_seq(c) != 0;
   ml_media_sender_get_stats(c->tx, &c->at_camera_off);
   return G_SOURCE_REMOVE;
 }
 
 static gboolean camera_on(gpointer data) {
   call *c = data;
+  c->self_frame_before_on = self_view_seq(c) != 0; /* nothing came while the camera was off */
   ml_media_sender_set_camera_on(c->tx, true);
   ml_media_sender_set_video_kbps(c->tx, 400); /* a rate controller's step */
   ml_media_sender_set_audio_loss_percent(c->tx, 10);
@@ -330,6 +349,7 @@ static gboolean pause_video(gpointer data) {
   c->tone_rms = recent_rms(c, PCM_KEEP / 4);
   c->pcm_at_mute = c->pcm_total;
   ml_media_sender_set_video_paused(c->tx, true);
+  c->self_seq_at_pause = self_view_seq(c);
   ml_media_sender_set_audio_muted(c->tx, true);
   return G_SOURCE_REMOVE;
 }
@@ -483,6 +503,28 @@ static void run_call(const char *name, unsigned drop_every) {
           (unsigned long long)c->decoded_at_camera_on, (unsigned long long)rs.video_frames_decoded);
     CHECK(ts.video_keyframes > c->at_camera_off.video_keyframes,
           "no keyframe after the camera came back");
+    /* The self view: captured frames before the camera went off, none held
+     * or new while it was off, new ones after, and on while video is paused
+     * (the preview branch is before the valve). */
+    CHECK(c->self_seq_at_off > 0, "no self-view frame before the camera went off");
+    CHECK(!c->self_frame_after_off && !c->self_frame_before_on,
+          "a self-view frame while the camera was off (%d just after, %d just before on)",
+          c->self_frame_after_off, c->self_frame_before_on);
+    CHECK(c->self_seq_at_pause > c->self_seq_at_off, "no self-view frame after the camera came on");
+    ml_media_frame *self = NULL;
+    CHECK(ml_media_sender_latest_frame(c->tx, c->self_seq_at_pause, &self) == ML_OK,
+          "the self view stopped while video was paused");
+    if (self != NULL) {
+      ml_media_frame_info fi;
+      ml_media_frame_get_info(self, &fi);
+      unsigned white = fi.planes[0][8 * fi.strides[0] + 8];
+      unsigned blue = fi.planes[0][8 * fi.strides[0] + fi.width - 8];
+      CHECK(fi.width == 320 && fi.height == 240 && white >= 150 && blue <= 80,
+            "self view %ux%u, luma %u (white) %u (blue)", fi.width, fi.height, white, blue);
+      ml_media_frame_free(self);
+    }
+    printf("%s: self view seq %llu at camera off, %llu at pause\n", c->name,
+           (unsigned long long)c->self_seq_at_off, (unsigned long long)c->self_seq_at_pause);
   } else {
     CHECK(c->rtp_dropped > 0, "nothing dropped");
     /* NACK/RTX repairs nearly all of it on loopback (measured ~98 %); the

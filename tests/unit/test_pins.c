@@ -166,6 +166,138 @@ static void test_corrupt_and_unsafe_files(void **state) {
   assert_int_equal(ml_pins_check(f->path, longname, a, &st, NULL), ML_ERR_INVALID);
 }
 
+static unsigned count_lines(const char *path, const char *needle) {
+  g_autofree char *text = NULL;
+  assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  unsigned n = 0;
+  for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static void test_mark_verified(void **state) {
+  fixture *f = *state;
+  uint8_t a[32], b[32];
+  key_of(a, 1);
+  key_of(b, 2);
+  ml_pin_status st;
+  bool verified = true;
+  /* A new pin is not verified. */
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", a, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_NEW);
+  assert_false(verified);
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", a, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_false(verified);
+  /* Marked: the same key is verified from now on, in the documented form. */
+  assert_int_equal(ml_pins_mark_verified(f->path, "mentor", a), ML_OK);
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", a, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_true(verified);
+  assert_int_equal(
+      count_lines(f->path, "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= mentor\tverified\n"), 1);
+  assert_int_equal(count_lines(f->path, "= mentor"), 1);
+  /* Marking twice keeps one line. */
+  assert_int_equal(ml_pins_mark_verified(f->path, "mentor", a), ML_OK);
+  assert_int_equal(count_lines(f->path, "= mentor"), 1);
+  /* ml_pins_check still works on the marked line (the old entry point). */
+  assert_int_equal(ml_pins_check(f->path, "mentor", a, &st, NULL), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  /* Another key under the name: changed, and not verified. */
+  uint8_t pinned[32];
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", b, &st, pinned, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_CHANGED);
+  assert_false(verified);
+  assert_memory_equal(pinned, a, 32);
+  /* Marking the new key verified replaces the changed pin. */
+  assert_int_equal(ml_pins_mark_verified(f->path, "mentor", b), ML_OK);
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", b, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_true(verified);
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", a, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_CHANGED);
+  assert_false(verified);
+  assert_int_equal(count_lines(f->path, "= mentor"), 1);
+  /* ml_pins_replace drops the mark with the old key. */
+  assert_int_equal(ml_pins_replace(f->path, "mentor", a), ML_OK);
+  assert_int_equal(ml_pins_check_verified(f->path, "mentor", a, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_false(verified);
+  assert_int_equal(count_lines(f->path, "\t"), 0);
+  /* Marking a name never seen pins it verified; other names are untouched. */
+  assert_int_equal(ml_pins_check(f->path, "Nurse Ünal", b, &st, NULL), ML_OK);
+  assert_int_equal(ml_pins_mark_verified(f->path, "Dr Okafor", b), ML_OK);
+  assert_int_equal(ml_pins_check_verified(f->path, "Dr Okafor", b, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_true(verified);
+  assert_int_equal(ml_pins_check_verified(f->path, "Nurse Ünal", b, &st, NULL, &verified), ML_OK);
+  assert_false(verified);
+  /* The rewrite keeps the file private. */
+  struct stat sb;
+  assert_int_equal(stat(f->path, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  /* Same rules as check. */
+  assert_int_equal(ml_pins_mark_verified(f->path, "", a), ML_ERR_INVALID);
+  assert_int_equal(ml_pins_mark_verified(f->path, "a\tverified", a), ML_ERR_INVALID);
+  assert_int_equal(chmod(f->path, 0640), 0);
+  assert_int_equal(ml_pins_mark_verified(f->path, "mentor", a), ML_ERR_PERMISSION);
+}
+
+static void test_verified_format(void **state) {
+  fixture *f = *state;
+  uint8_t z[32];
+  key_of(z, 0);
+  ml_pin_status st;
+  bool verified = false;
+  /* Old files (no marks) and hand-written marks parse; a name with spaces
+   * keeps them. */
+  write_text(f->path,
+             "# old\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= Dr A. Okafor\tverified\n"
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= plain name\n",
+             0600);
+  assert_int_equal(ml_pins_check_verified(f->path, "Dr A. Okafor", z, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_true(verified);
+  assert_int_equal(ml_pins_check_verified(f->path, "plain name", z, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_false(verified);
+  /* The name is what comes before the TAB: "Dr A. Okafor\tverified" is not a name. */
+  assert_int_equal(ml_pins_check(f->path, "Dr A. Okafor\tverified", z, &st, NULL), ML_ERR_INVALID);
+  /* Anything but exactly TAB "verified" after the name is corrupt. */
+  static const char *const bad[] = {
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= n\tVerified\n",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= n\tverified \n",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= n\tverified\tverified\n",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= n\t\n",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \tverified\n",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= n\tverifie\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    write_text(f->path, bad[i], 0600);
+    assert_int_equal(ml_pins_check(f->path, "n", z, &st, NULL), ML_ERR_PROTOCOL);
+  }
+  /* A space before the TAB belongs to the name, as any space does. */
+  write_text(f->path, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= n \tverified\n", 0600);
+  assert_int_equal(ml_pins_check_verified(f->path, "n ", z, &st, NULL, &verified), ML_OK);
+  assert_int_equal(st, ML_PIN_MATCH);
+  assert_true(verified);
+  /* A 64-byte name with the mark parses; 65 bytes do not. */
+  char name[66];
+  memset(name, 'x', 65);
+  name[64] = '\0';
+  g_autofree char *line64 =
+      g_strdup_printf("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= %s\tverified\n", name);
+  write_text(f->path, line64, 0600);
+  assert_int_equal(ml_pins_check_verified(f->path, name, z, &st, NULL, &verified), ML_OK);
+  assert_true(verified);
+  name[64] = 'x';
+  name[65] = '\0';
+  g_autofree char *line65 =
+      g_strdup_printf("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= %s\tverified\n", name);
+  write_text(f->path, line65, 0600);
+  assert_int_equal(ml_pins_check(f->path, "y", z, &st, NULL), ML_ERR_PROTOCOL);
+}
+
 static void test_default_path(void **state) {
   (void)state;
   char buf[256];
@@ -187,6 +319,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_changed_is_reported_not_replaced, setup, teardown),
       cmocka_unit_test_setup_teardown(test_file_format, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_and_unsafe_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mark_verified, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verified_format, setup, teardown),
       cmocka_unit_test(test_default_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

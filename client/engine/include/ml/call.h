@@ -4,11 +4,15 @@
  * keeps one secure peer link (ml/peer_link.h) per remote peer, one media send
  * pipeline for the whole call whose packets are sealed to every secure peer
  * (encode once, fan out), and one receive branch per peer (ml/media.h).
- * The send pipeline starts when the server welcomes us, a peer's receive
- * branch when the peer joins; media flows to and from a peer only once its
- * secure channel is up, when a keyframe is made and one is asked for (PLI).
- * Peer identities are pinned on first use (ml/pins.h); a changed key
- * produces ML_CALL_EV_IDENTITY_CHANGED.
+ * The send pipeline starts when the server welcomes us (it feeds the self
+ * view: ml_call_latest_frame with peer_id NULL), a peer's receive branch
+ * when the peer joins; the sender encodes no video while no peer is secure.
+ * Media flows to and from a peer only once its secure channel is up, when a
+ * keyframe is made and one is asked for (PLI). Peer identities are pinned
+ * on first use (ml/pins.h); a changed key produces ML_CALL_EV_IDENTITY_CHANGED.
+ * Each side announces its own media state (muted, camera, video paused) to
+ * every secure peer in CONTROL datagrams (ml/control.h), on change and once
+ * per second; the other side reports a change as ML_CALL_EV_PEER_MEDIA.
  *
  * Threads. ml_call_new starts the engine thread, which owns a GMainContext
  * of its own: libnice, the libsoup client, GStreamer's bus watches and every
@@ -45,7 +49,7 @@
 
 #define ML_CALL_MAX_PEER_ID 64
 #define ML_CALL_MAX_NAME 64
-#define ML_CALL_MAX_EVENTS 4096 /* queued events; beyond it stats events are dropped */
+#define ML_CALL_MAX_EVENTS 4096 /* queued events; beyond it stats and peer_media are dropped */
 #define ML_CALL_MAX_PEERS 16    /* remote peers with a link; more are refused (error event) */
 #define ML_CALL_STATS_INTERVAL_MS 1000
 
@@ -78,14 +82,16 @@ typedef enum ml_call_event_type {
   ML_CALL_EV_PEER_LEFT,        /* text: reason; a last STATS event (final) precedes it */
   ML_CALL_EV_KNOCK,            /* we host; the peer waits to be admitted (ml_call_admit) */
   ML_CALL_EV_PEER_STATE,       /* state: ml_peer_link_state; path */
-  ML_CALL_EV_VERIFIED,         /* secure: sas, safety_number, fingerprint, pin */
+  ML_CALL_EV_VERIFIED,         /* secure: sas, safety_number, fingerprint, pin, verified */
   ML_CALL_EV_IDENTITY_CHANGED, /* WARNING: fingerprint (now), old_fingerprint (pinned) */
   ML_CALL_EV_CHAT,             /* id, text (valid UTF-8) from the peer */
   ML_CALL_EV_CHAT_SENT,        /* id: our message queued to that peer */
   ML_CALL_EV_RECEIPT,          /* id: the peer received our message */
   ML_CALL_EV_STATS,            /* stats, once per second per secure peer */
-  ML_CALL_EV_PEER_MEDIA,       /* media: what the peer says of its own media; on change */
-  ML_CALL_EV_MARKED_VERIFIED,  /* ml_call_mark_verified stored (err 0) or failed (err) */
+  ML_CALL_EV_PEER_MEDIA,       /* media: what the peer says of its own media; the first
+                                  announcement, then on change */
+  ML_CALL_EV_MARKED_VERIFIED,  /* ml_call_mark_verified stored (err 0; fingerprint: the key
+                                  marked, verified true) or failed (err) */
   ML_CALL_EV_ERROR,            /* err, text, fatal; peer set when it concerns one peer */
   ML_CALL_EV_ENDED,            /* the engine stopped; no event follows */
 } ml_call_event_type;
@@ -122,13 +128,17 @@ typedef struct ml_call_stats {
    * poor (audio goes on). */
   unsigned target_kbps;
   bool video_paused;
+  /* CONTROL datagrams from the peer that were ignored: an unknown version
+   * or type (a later version's), or malformed. */
+  uint64_t control_unknown, control_malformed;
   bool final; /* the last stats of this peer (it left or the call ended) */
 } ml_call_stats;
 
 /* What a peer announces of its own media (CONTROL messages inside the
- * secure channel, sent on change and repeated once per second). */
+ * secure channel, sent on change and repeated once per second). The peer's
+ * word: its media may say otherwise. */
 typedef struct ml_call_peer_media {
-  bool muted;        /* its microphone is muted */
+  bool muted;        /* its microphone is muted (or it has none) */
   bool camera_on;    /* its camera is on (false: camera off or no video source) */
   bool video_paused; /* its sender paused video because the path is too poor */
 } ml_call_peer_media;
@@ -180,20 +190,34 @@ void ml_call_admit(ml_call *call, const char *peer_id);
 
 /* The latest decoded video frame of a peer (peer_id from PEER_JOINED), or of
  * our own camera as captured (peer_id NULL: the self view), if its seq is
- * greater than after_seq (transfer full: ml_media_frame_free). Any thread;
- * never blocks on the engine. Errors: ML_ERR_NOT_FOUND (no such peer, no
- * frame yet, or none newer than after_seq). */
+ * greater than after_seq (transfer full: ml_media_frame_free; the frame
+ * stays valid after the peer leaves). Seqs count per peer and per receive
+ * branch: a peer that leaves and joins again comes back with a new peer id.
+ * Any thread, until ml_call_free; never blocks on the engine (a short lock
+ * the engine holds only to add or remove a peer or to publish a level).
+ * The first request for the self view starts the send pipeline (the
+ * camera) if no peer has yet: frames follow a moment later. The self view
+ * has no new frames while the camera is off or without a video source.
+ * Errors: ML_ERR_NOT_FOUND (no such peer or receive branch yet, no frame
+ * yet, or none newer than after_seq). */
 int ml_call_latest_frame(ml_call *call, const char *peer_id, uint64_t after_seq,
                          ml_media_frame **out) ML_MUST_CHECK;
 
-/* The level of a peer's decoded audio over the last 100 ms in dBFS (-127:
- * silence or unknown), for an active-speaker display. Any thread. Errors:
- * ML_ERR_NOT_FOUND (no such peer or no audio yet). */
+/* The level of a peer's decoded audio over the last 100 ms in dBFS (RMS
+ * relative to a full-scale square wave: a full-scale sine is -3; -127:
+ * silence, or no audio decoded for 0.5 s), for an active-speaker display.
+ * Updated every 100 ms of decoded audio. Any thread, until ml_call_free;
+ * never blocks on the engine. Errors: ML_ERR_NOT_FOUND (no such peer or no
+ * audio yet; *dbfs is -127). */
 int ml_call_audio_level(ml_call *call, const char *peer_id, double *dbfs) ML_MUST_CHECK;
 
-/* The user compared the SAS (or safety number) with this peer: its current
- * key is stored as verified with its pin (replacing a changed pin). The
- * result comes as ML_CALL_EV_MARKED_VERIFIED (err 0, or the ml_err). */
+/* The user compared the SAS (or safety number) with this peer: the key it
+ * proved in this call's handshake is stored as verified with its pin
+ * (ml_pins_mark_verified: replacing a changed pin), so later calls report
+ * VERIFIED with verified true. The result comes as
+ * ML_CALL_EV_MARKED_VERIFIED: err 0, or ML_ERR_NOT_FOUND (no such peer),
+ * ML_ERR_STATE (not secure yet, or pinning is off), or the pins file's
+ * error. */
 void ml_call_mark_verified(ml_call *call, const char *peer_id);
 
 /* Leaves the room: a final STATS per peer, then ENDED. */

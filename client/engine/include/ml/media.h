@@ -6,7 +6,8 @@
  * The receiver is one per remote peer: the engine pushes the RTP and RTCP it
  * opened from that peer's channel; the receiver jitter-buffers, decodes, keeps
  * the latest video frame for the UI and hands its own RTCP (receiver reports,
- * PLI, NACK) back out for the engine to seal to that peer.
+ * PLI, NACK) back out for the engine to seal to that peer. The sender keeps
+ * the latest captured frame too (the self view).
  *
  * RTP layout (fixed): one bundled RTP
  * session (audio and video in one rtpbin session, as webrtcbin bundles),
@@ -120,6 +121,22 @@ typedef enum ml_media_audio_source {
   ML_MEDIA_AUDIO_MIC,  /* autoaudiosrc (PulseAudio/PipeWire/ALSA) */
 } ml_media_audio_source;
 
+/* One video frame, I420, immutable and reference counted: the UI may hold it
+ * on any thread while the receiver (or the sender's self view) moves on, and
+ * after the object that produced it is freed. */
+typedef struct ml_media_frame ml_media_frame;
+
+typedef struct ml_media_frame_info {
+  unsigned width, height;
+  const uint8_t *planes[3]; /* Y, U, V: valid until ml_media_frame_free */
+  int strides[3];
+  uint64_t seq; /* 1 for the first frame, then increasing (per receiver or self view) */
+  uint32_t rtp_timestamp;
+  int64_t capture_time_us; /* sender's wall clock (g_get_real_time) at capture,
+                              from RTCP SR mapping; 0 when not yet known */
+  int64_t decoded_time_us; /* our g_get_real_time() when decoded */
+} ml_media_frame_info;
+
 typedef struct ml_media_sender_config {
   ml_media_video_source video;
   ml_media_audio_source audio;
@@ -149,7 +166,9 @@ typedef struct ml_media_sender_stats {
   double capture_to_encoded_ms; /* smoothed; -1 before the first frame */
   unsigned video_kbps;          /* current encoder target */
   unsigned width, height, fps;  /* current capture/encode format */
-  bool video_paused, audio_muted, camera_on;
+  bool video_paused;            /* ml_media_sender_set_video_paused (the rate controller) */
+  bool audio_muted, camera_on;
+  bool idle; /* ml_media_sender_set_idle */
 } ml_media_sender_stats;
 
 /* What one incoming RTCP packet said about our streams (per peer: the engine
@@ -194,11 +213,27 @@ int ml_media_sender_set_video_format(ml_media_sender *tx, unsigned width, unsign
 void ml_media_sender_set_audio_kbps(ml_media_sender *tx, unsigned kbps);
 void ml_media_sender_set_audio_loss_percent(ml_media_sender *tx, unsigned percent);
 void ml_media_sender_set_video_paused(ml_media_sender *tx, bool paused);
+/* Nobody to send to (e.g. alone in the room): video stops before the
+ * encoder, as when paused, but the self view goes on; leaving idle sends a
+ * keyframe first. Audio is unaffected (Opus is cheap). */
+void ml_media_sender_set_idle(ml_media_sender *tx, bool idle);
 void ml_media_sender_set_audio_muted(ml_media_sender *tx, bool muted);
 void ml_media_sender_set_camera_on(ml_media_sender *tx, bool on);
 void ml_media_sender_request_keyframe(ml_media_sender *tx);
 
 void ml_media_sender_get_stats(const ml_media_sender *tx, ml_media_sender_stats *out);
+
+/* The self view: the latest frame as captured (I420 at the capture format,
+ * before the valve and the encoder, so pausing or idling video does not
+ * stop it), if its seq is greater than after_seq (transfer full:
+ * ml_media_frame_free). A branch of its own with a one-frame leaky queue
+ * feeds it, so it never holds the encoder back. Its rtp_timestamp is 0;
+ * capture_time_us and decoded_time_us are when it reached the slot. Camera
+ * off drops the held frame and no new ones come until it is on again; a
+ * sender without video never has one. Any thread (the sender must stay
+ * alive during the call). Errors: ML_ERR_NOT_FOUND (no newer frame). */
+int ml_media_sender_latest_frame(ml_media_sender *tx, uint64_t after_seq,
+                                 ml_media_frame **out) ML_MUST_CHECK;
 
 /* Stops the pipeline (joining its streaming threads) and frees everything.
  * No callback runs after it returns. NULL does nothing. */
@@ -232,21 +267,6 @@ typedef struct ml_media_receiver_stats {
   double fps;                            /* decoded, over the last second */
   double e2e_latency_ms;                 /* capture to decode of the latest frame; <0 unknown */
 } ml_media_receiver_stats;
-
-/* One decoded video frame, I420, immutable and reference counted: the UI may
- * hold it on any thread while the receiver moves on. */
-typedef struct ml_media_frame ml_media_frame;
-
-typedef struct ml_media_frame_info {
-  unsigned width, height;
-  const uint8_t *planes[3]; /* Y, U, V: valid until ml_media_frame_free */
-  int strides[3];
-  uint64_t seq; /* 1 for the first decoded frame, then increasing */
-  uint32_t rtp_timestamp;
-  int64_t capture_time_us; /* sender's wall clock (g_get_real_time) at capture,
-                              from RTCP SR mapping; 0 when not yet known */
-  int64_t decoded_time_us; /* our g_get_real_time() when decoded */
-} ml_media_frame_info;
 
 typedef struct ml_media_receiver ml_media_receiver;
 
