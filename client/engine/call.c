@@ -20,6 +20,8 @@
 #define MAX_CHAT ML_PEER_LINK_MAX_MESSAGE
 #define RTCP_SR 200
 #define TONE_SAMPLES 9600 /* 0.2 s at 48 kHz */
+#define MAX_ICE_RESTARTS 5       /* in a row, without the path coming back */
+#define ICE_RESTART_BACKOFF_MS 2000 /* before the 2nd restart in a row; doubles */
 
 typedef struct call_peer {
   ml_call *call;
@@ -29,6 +31,10 @@ typedef struct call_peer {
   ml_peer_link *link;
   ml_media_receiver *rx;
   char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
+  char offered_ufrag[ML_PEER_LINK_MAX_UFRAG + 1]; /* of our last offer */
+  bool gathered;          /* our candidates are all reported (end-of-candidates sent) */
+  unsigned ice_restarts;  /* in a row, since the path last came back */
+  GSource *restart_timer; /* a pending ICE restart (we are controlling) */
   bool secure, failed;
   int64_t rx_started_ms; /* since the call started */
   ml_peer_link_state reported_state;
@@ -140,6 +146,18 @@ static void local_ufrag(call_peer *p, char ufrag[ML_PEER_LINK_MAX_UFRAG + 1],
   if (ml_peer_link_local_credentials(p->link, ufrag, ML_PEER_LINK_MAX_UFRAG + 1, pwd,
                                      ML_PEER_LINK_MAX_PWD + 1) != ML_OK)
     ufrag[0] = pwd[0] = '\0';
+}
+
+/* Our current ICE credentials, once per ICE session: they must reach the
+ * peer before the candidates of that session. */
+static void send_offer_if_new(call_peer *p) {
+  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
+  local_ufrag(p, ufrag, pwd);
+  if (ufrag[0] && strcmp(ufrag, p->offered_ufrag) != 0) {
+    send_signal(p, "offer", "ufrag", ufrag, "pwd", pwd);
+    g_strlcpy(p->offered_ufrag, ufrag, sizeof p->offered_ufrag);
+  }
+  sodium_memzero(pwd, sizeof pwd);
 }
 
 /* ---- per-peer state reporting ---- */
@@ -324,25 +342,93 @@ static void on_candidate(ml_peer_link *link, const char *sdp, void *user) {
   call_peer *p = user;
   char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
   (void)link;
+  send_offer_if_new(p); /* after an ICE restart, the new session's offer first */
   local_ufrag(p, ufrag, pwd);
   sodium_memzero(pwd, sizeof pwd);
   send_signal(p, "candidate", "ufrag", ufrag, "candidate", sdp);
 }
 
-static void on_gathering_done(ml_peer_link *link, void *user) {
-  call_peer *p = user;
+static void send_end_of_candidates(call_peer *p) {
   char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
-  (void)link;
+  send_offer_if_new(p);
   local_ufrag(p, ufrag, pwd);
   sodium_memzero(pwd, sizeof pwd);
   send_signal(p, "end-of-candidates", "ufrag", ufrag, NULL, NULL);
 }
 
+static void on_gathering_done(ml_peer_link *link, void *user) {
+  call_peer *p = user;
+  (void)link;
+  p->gathered = true;
+  send_end_of_candidates(p);
+}
+
+/* An ICE restart of this peer's link: the new session's offer, its
+ * candidates (reported again by the link) and end-of-candidates go out
+ * through signaling like the first ones. */
+static void restart_ice(call_peer *p) {
+  int err = ml_peer_link_restart(p->link);
+  if (err) {
+    emit_error(p->call, p, err, "the ICE restart was refused");
+    return;
+  }
+  if (p->gathered)
+    send_end_of_candidates(p);
+  else
+    send_offer_if_new(p);
+}
+
+static gboolean on_restart_timer(gpointer user) {
+  call_peer *p = user;
+  g_source_destroy(p->restart_timer);
+  g_source_unref(p->restart_timer);
+  p->restart_timer = NULL;
+  if (ml_peer_link_get_state(p->link) != ML_PEER_LINK_FAILED)
+    restart_ice(p);
+  return G_SOURCE_REMOVE;
+}
+
+/* The path is gone (ICE FAILED, or silence on a secure link). The
+ * controlling side decides: it restarts ICE, at once the first time, then
+ * backing off, at most MAX_ICE_RESTARTS times in a row; the other side
+ * follows when the new offer arrives (on_sig_signal). If nothing helps, the
+ * link gives up by itself (connect or path timeout: peer_state failed). */
+static void path_lost(call_peer *p, const char *what) {
+  ml_call *call = p->call;
+  if (!ml_peer_link_is_controlling(call->self_id, p->id) || p->restart_timer ||
+      ml_peer_link_get_state(p->link) == ML_PEER_LINK_FAILED)
+    return;
+  if (p->ice_restarts == MAX_ICE_RESTARTS) {
+    emit_error(call, p, ML_ERR_IO, "ICE restarts did not bring the path back; no more restarts");
+    p->ice_restarts++;
+    return;
+  }
+  if (p->ice_restarts > MAX_ICE_RESTARTS)
+    return;
+  g_autofree char *text = g_strdup_printf("%s: restarting ICE (attempt %u of %u)", what,
+                                          p->ice_restarts + 1, MAX_ICE_RESTARTS);
+  emit_error(call, p, ML_ERR_IO, text);
+  guint delay = p->ice_restarts ? ICE_RESTART_BACKOFF_MS << MIN(p->ice_restarts - 1, 4u) : 0;
+  p->ice_restarts++;
+  p->restart_timer = g_timeout_source_new(delay);
+  g_source_set_callback(p->restart_timer, on_restart_timer, p, NULL);
+  g_source_attach(p->restart_timer, call->ctx);
+}
+
+static void on_path_lost(ml_peer_link *link, void *user) {
+  (void)link;
+  path_lost(user, "nothing arrived from the peer for a while");
+}
+
 static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) {
   call_peer *p = user;
   (void)link;
-  if (st == NICE_COMPONENT_STATE_FAILED)
+  if (st == NICE_COMPONENT_STATE_FAILED) {
     emit_error(p->call, p, ML_ERR_IO, "ICE found no working path to the peer");
+    path_lost(p, "ICE failed");
+  } else if (st == NICE_COMPONENT_STATE_READY) {
+    p->ice_restarts = 0; /* the path is back */
+  }
   check_state(p);
 }
 
@@ -434,8 +520,7 @@ static void on_receipt(ml_peer_link *link, uint64_t id, void *user) {
 
 static void on_link_error(ml_peer_link *link, int err, const char *what, void *user) {
   call_peer *p = user;
-  (void)link;
-  p->failed = true;
+  p->failed = ml_peer_link_get_state(link) == ML_PEER_LINK_FAILED; /* else it goes on */
   emit_error(p->call, p, err, what);
   check_state(p);
 }
@@ -443,6 +528,10 @@ static void on_link_error(ml_peer_link *link, int err, const char *what, void *u
 /* ---- peers ---- */
 
 static void peer_free(call_peer *p) {
+  if (p->restart_timer) {
+    g_source_destroy(p->restart_timer);
+    g_source_unref(p->restart_timer);
+  }
   ml_media_receiver_free(p->rx);
   ml_peer_link_free(p->link);
   g_free(p->pcm);
@@ -493,6 +582,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
                     .on_message = on_message,
                     .on_receipt = on_receipt,
                     .on_error = on_link_error,
+                    .on_path_lost = on_path_lost,
                     .user = p},
   };
   int err = ml_peer_link_new(&p->link, &cfg);
@@ -505,11 +595,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
   ml_call_event *ev = event_new(call, ML_CALL_EV_PEER_JOINED, p);
   ml_identity_fingerprint(p->announced_key, ev->fingerprint);
   emit(call, ev);
-  /* Our credentials first: the peer needs them before our candidates. */
-  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
-  local_ufrag(p, ufrag, pwd);
-  send_signal(p, "offer", "ufrag", ufrag, "pwd", pwd);
-  sodium_memzero(pwd, sizeof pwd);
+  send_offer_if_new(p); /* our credentials first: the peer needs them before our candidates */
   err = ml_peer_link_start(p->link);
   if (err)
     emit_error(call, p, err, "ICE gathering would not start");
@@ -652,8 +738,15 @@ static void on_sig_signal(const char *from, JsonObject *data, void *user) {
   int err = ML_ERR_PROTOCOL;
   if (kind && !strcmp(kind, "offer")) {
     const char *pwd = get_str(data, "pwd");
-    if (ice_string(ufrag, 4, ML_PEER_LINK_MAX_UFRAG) && ice_string(pwd, 22, ML_PEER_LINK_MAX_PWD))
+    if (ice_string(ufrag, 4, ML_PEER_LINK_MAX_UFRAG) && ice_string(pwd, 22, ML_PEER_LINK_MAX_PWD)) {
+      /* New credentials from the controlling peer: it restarted ICE, and we
+       * follow (the controlling side never follows, so restarts cannot
+       * ping-pong). */
+      if (p->remote_ufrag[0] && strcmp(ufrag, p->remote_ufrag) != 0 &&
+          !ml_peer_link_is_controlling(call->self_id, p->id))
+        restart_ice(p);
       err = ml_peer_link_set_remote_credentials(p->link, ufrag, pwd);
+    }
     if (!err)
       g_strlcpy(p->remote_ufrag, ufrag, sizeof p->remote_ufrag);
   } else if (kind && !strcmp(kind, "candidate")) {
