@@ -59,7 +59,10 @@ void ml_join_usage(FILE *f) {
         "    --measure-tone            for tests: report the dominant frequency of each\n"
         "                              peer's decoded audio (stats: audio_tone_hz)\n"
         "    --known-peers PATH        pinned peer identities (default\n"
-        "                              $XDG_DATA_HOME/mentorlink/known_peers)\n",
+        "                              $XDG_DATA_HOME/mentorlink/known_peers)\n"
+        "    exit status: 0 the call ended as asked and a peer was secure at some\n"
+        "                 point; 1 joining failed or the call broke; 2 usage error;\n"
+        "                 3 joined, but no peer became secure (end-to-end encrypted)\n",
         f);
 }
 
@@ -457,7 +460,7 @@ int ml_join_run(int argc, char **argv) {
 
   int64_t deadline = o.duration_s > 0 ? now_ms() + (int64_t)(o.duration_s * 1000.0) : -1;
   int64_t end_by = -1;
-  bool chat_sent = false, joined = false, fatal = false, ended = false;
+  bool chat_sent = false, joined = false, secure = false, fatal = false, ended = false;
   while (!ended) {
     int64_t now = now_ms();
     if (end_by < 0 && (stop_requested || (deadline >= 0 && now >= deadline))) {
@@ -484,6 +487,8 @@ int ml_join_run(int argc, char **argv) {
         joined = true;
       if (ev->type == ML_CALL_EV_ERROR && ev->fatal)
         fatal = true; /* e.g. signaling refused us */
+      if (ev->type == ML_CALL_EV_VERIFIED)
+        secure = true;
       if (ev->type == ML_CALL_EV_VERIFIED && !chat_sent) {
         chat_sent = true;
         for (size_t i = 0; i < o.n_chat; i++)
@@ -501,5 +506,12 @@ int ml_join_run(int argc, char **argv) {
   }
   ml_call_free(call);
   ml_identity_free(id);
-  return fatal || !joined ? 1 : 0;
+  if (fatal || !joined)
+    return 1;
+  if (!secure) {
+    fprintf(stderr, "mentorlink: no peer became secure (end-to-end encrypted) during the call%s\n",
+            o.json ? "" : "; see the errors above");
+    return 3;
+  }
+  return 0;
 }

@@ -19,9 +19,10 @@
 #define MAX_CANDIDATE 1024 /* bytes of one relayed candidate attribute */
 #define MAX_CHAT ML_PEER_LINK_MAX_MESSAGE
 #define RTCP_SR 200
-#define TONE_SAMPLES 9600 /* 0.2 s at 48 kHz */
-#define MAX_ICE_RESTARTS 5       /* in a row, without the path coming back */
+#define TONE_SAMPLES 9600           /* 0.2 s at 48 kHz */
+#define MAX_ICE_RESTARTS 5          /* in a row, without the path coming back */
 #define ICE_RESTART_BACKOFF_MS 2000 /* before the 2nd restart in a row; doubles */
+#define CLOSE_WAIT_MS 2000          /* at the end, the longest wait for TURN allocations' release */
 
 typedef struct call_peer {
   ml_call *call;
@@ -80,6 +81,7 @@ struct ml_call {
   ml_peer_link_turn turn[ML_PEER_LINK_MAX_TURN];
   char *turn_strings[ML_PEER_LINK_MAX_TURN][3]; /* owned: server, username, password */
   size_t n_turn;
+  unsigned closing; /* links whose agent close (TURN release) is pending */
   bool ended;
 };
 
@@ -527,13 +529,19 @@ static void on_link_error(ml_peer_link *link, int err, const char *what, void *u
 
 /* ---- peers ---- */
 
+static void on_link_closed(void *user) {
+  ml_call *call = user;
+  call->closing--;
+}
+
 static void peer_free(call_peer *p) {
   if (p->restart_timer) {
     g_source_destroy(p->restart_timer);
     g_source_unref(p->restart_timer);
   }
   ml_media_receiver_free(p->rx);
-  ml_peer_link_free(p->link);
+  p->call->closing++;
+  ml_peer_link_close(p->link, on_link_closed, p->call);
   g_free(p->pcm);
   g_free(p);
 }
@@ -844,6 +852,11 @@ static void engine_start(ml_call *call) {
   ml_signal_client_start(call->sig);
 }
 
+static gboolean set_flag(gpointer flag) {
+  *(bool *)flag = true;
+  return G_SOURCE_REMOVE;
+}
+
 static gpointer engine_main(gpointer user) {
   ml_call *call = user;
   g_main_context_push_thread_default(call->ctx);
@@ -854,6 +867,15 @@ static gpointer engine_main(gpointer user) {
   ml_signal_client_free(call->sig);
   call->sig = NULL;
   clear_ice(call);
+  /* The links' agents release their TURN allocations; bounded. */
+  bool expired = false;
+  GSource *limit = g_timeout_source_new(CLOSE_WAIT_MS);
+  g_source_set_callback(limit, set_flag, &expired, NULL);
+  g_source_attach(limit, call->ctx);
+  while (call->closing > 0 && !expired)
+    g_main_context_iteration(call->ctx, TRUE);
+  g_source_destroy(limit);
+  g_source_unref(limit);
   while (g_main_context_iteration(call->ctx, FALSE))
     ;
   g_main_context_pop_thread_default(call->ctx);

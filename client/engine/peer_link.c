@@ -103,10 +103,10 @@ struct ml_peer_link {
   uint64_t next_message_id;
   /* Sequence numbers seen in the segments, for tcp_nudge. */
   bool have_peer_ack;
-  uint32_t peer_ack;  /* highest ack the peer sent: our PseudoTCP's snd_una */
-  uint16_t peer_wnd;  /* its window field with that ack */
+  uint32_t peer_ack;    /* highest ack the peer sent: our PseudoTCP's snd_una */
+  uint16_t peer_wnd;    /* its window field with that ack */
   uint32_t peer_ack_ts; /* echoed timestamp of the segment that last advanced it */
-  uint32_t our_ack;   /* ack of our latest segment: our PseudoTCP's rcv_nxt */
+  uint32_t our_ack;     /* ack of our latest segment: our PseudoTCP's rcv_nxt */
 
   /* Test hook. */
   ml_peer_link_output_cb test_output;
@@ -542,8 +542,7 @@ static gboolean live_tick(gpointer data) {
          "nothing arrived from the peer for too long (path timeout): the path is lost");
     return G_SOURCE_CONTINUE;
   }
-  if (!link->path_lost_reported &&
-      now - link->silence_from_us >= (gint64)link->silence_ms * 1000) {
+  if (!link->path_lost_reported && now - link->silence_from_us >= (gint64)link->silence_ms * 1000) {
     link->path_lost_reported = true;
     if (link->cb.on_path_lost)
       link->cb.on_path_lost(link, link->cb.user);
@@ -816,7 +815,8 @@ static void responder_on_msg3(ml_peer_link *link, const uint8_t *dgram, size_t d
      * room secret (or the message was altered on the way). That cannot be
      * cured by trying again. */
     uint8_t rs[ML_NOISE_KEY_LEN];
-    if (err == ML_ERR_CRYPTO && link->psk && ml_noise_handshake_remote_static(link->hs, rs) == ML_OK)
+    if (err == ML_ERR_CRYPTO && link->psk &&
+        ml_noise_handshake_remote_static(link->hs, rs) == ML_OK)
       fail(link, err,
            "the peer's room secret differs from ours (handshake message 3 did not "
            "authenticate after the peer's key did)");
@@ -1366,13 +1366,48 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
   *out = link->stats;
 }
 
-void ml_peer_link_free(ml_peer_link *link) {
-  if (!link)
+typedef struct agent_close {
+  ml_peer_link_closed_cb closed;
+  void *user;
+} agent_close;
+
+static void agent_closed(GObject *agent, GAsyncResult *res, gpointer data) {
+  (void)agent;
+  (void)res;
+  agent_close *c = data;
+  if (c->closed)
+    c->closed(c->user);
+  g_free(c);
+}
+
+void ml_peer_link_free(ml_peer_link *link) { ml_peer_link_close(link, NULL, NULL); }
+
+void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void *user) {
+  if (!link) {
+    if (closed)
+      closed(user);
     return;
+  }
+  bool closing = false;
+  if (link->agent && link->owns_agent) {
+    /* The TURN allocations are released (refreshed with lifetime 0) before
+     * the agent goes; the pending close holds a reference to the agent, and
+     * its completion comes on our context (thread-default while we start it). */
+    agent_close *c = g_new0(agent_close, 1);
+    c->closed = closed;
+    c->user = user;
+    g_main_context_push_thread_default(link->context);
+    nice_agent_close_async(link->agent, agent_closed, c);
+    g_main_context_pop_thread_default(link->context);
+    closing = true;
+  }
   if (link->agent) {
     if (link->stream_id) {
       nice_agent_attach_recv(link->agent, link->stream_id, COMPONENT, link->context, NULL, NULL);
-      nice_agent_remove_stream(link->agent, link->stream_id);
+      /* A closing agent keeps its stream (the close uses its TURN sockets)
+       * and frees it when it goes. */
+      if (!closing)
+        nice_agent_remove_stream(link->agent, link->stream_id);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(link->signals); i++)
       if (link->signals[i])
@@ -1401,4 +1436,6 @@ void ml_peer_link_free(ml_peer_link *link) {
   g_main_context_unref(link->context);
   sodium_memzero(link, sizeof *link);
   g_free(link);
+  if (!closing && closed)
+    closed(user);
 }

@@ -37,7 +37,7 @@ typedef struct side {
   ml_peer_link *link;
   struct side *other;
   bool ready, secure, failed; /* failed: for good (state FAILED) */
-  unsigned errors;              /* every error callback, failed or not */
+  unsigned errors;            /* every error callback, failed or not */
   unsigned paths_lost;
   int err;
   char errmsg[256];
@@ -499,8 +499,7 @@ static void test_handshake_retry(void) {
   connect_pair_lossy(&a, &b, "room-6", "room-6", NULL, NULL, 1000, 0x7, 0);
   run_until(both_settled, &a, &b, 10000, "the second handshake attempt");
   CHECK(both_secure(&a, &b) && strcmp(a.v.sas, b.v.sas) == 0, "secure after a retry");
-  CHECK(a.errors >= 1 && !a.failed, "alice reported the failed attempt (%u) and went on",
-        a.errors);
+  CHECK(a.errors >= 1 && !a.failed, "alice reported the failed attempt (%u) and went on", a.errors);
   side_clear(&a);
   side_clear(&b);
 }
@@ -579,8 +578,7 @@ static void expect_failure(const char *what, const char *room_a, const char *roo
   CHECK(a.errmsg[0] && b.errmsg[0], "both sides say why");
   CHECK(a.errors == ML_PEER_LINK_HANDSHAKE_ATTEMPTS, "alice tried %u times, not %u", a.errors,
         ML_PEER_LINK_HANDSHAKE_ATTEMPTS);
-  CHECK(strstr(b.errmsg, bob_says) != NULL, "bob says \"%s\", expected \"%s\"", b.errmsg,
-        bob_says);
+  CHECK(strstr(b.errmsg, bob_says) != NULL, "bob says \"%s\", expected \"%s\"", b.errmsg, bob_says);
   uint8_t x = 1;
   CHECK(ml_peer_link_send(a.link, ML_INNER_CONTROL, &x, 1) == ML_ERR_STATE &&
             ml_peer_link_send(b.link, ML_INNER_CONTROL, &x, 1) == ML_ERR_STATE,

@@ -79,8 +79,8 @@
 #define ML_PEER_LINK_HANDSHAKE_RTO_MS 250 /* first retransmission; doubles, capped at 2 s */
 #define ML_PEER_LINK_HANDSHAKE_ATTEMPTS 3
 #define ML_PEER_LINK_KEEPALIVE_MS 2000
-#define ML_PEER_LINK_SILENCE_MS 6000        /* > keepalive_ms plus the path's jitter */
-#define ML_PEER_LINK_PATH_TIMEOUT_MS 60000  /* secure, silent this long: failed */
+#define ML_PEER_LINK_SILENCE_MS 6000          /* > keepalive_ms plus the path's jitter */
+#define ML_PEER_LINK_PATH_TIMEOUT_MS 60000    /* secure, silent this long: failed */
 #define ML_PEER_LINK_CONNECT_TIMEOUT_MS 60000 /* start to secure at most */
 #define ML_PEER_LINK_RELIABLE_QUEUE_MAX (4u * 1024 * 1024)
 
@@ -293,7 +293,19 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out);
 guint ml_peer_link_stream_id(const ml_peer_link *link);
 
 /* Removes the stream, releases the agent if the link owns it, destroys its
- * timers and wipes its keys. NULL does nothing. Not from inside a callback. */
+ * timers and wipes its keys. NULL does nothing. Not from inside a callback.
+ * An agent of its own is closed first (nice_agent_close_async): its TURN
+ * allocations are released on the server rather than left to expire. That
+ * completes on the context (the TURN server answers, or libnice's STUN
+ * retransmissions give up: seconds); keep iterating the context meanwhile,
+ * or the agent is only freed with the context. */
 void ml_peer_link_free(ml_peer_link *link);
+
+typedef void (*ml_peer_link_closed_cb)(void *user);
+
+/* ml_peer_link_free, and closed(user) once the agent's close completed (from
+ * the context), or before this returns when the link has no agent of its own
+ * (or link is NULL). For an owner that must know when to stop iterating. */
+void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void *user);
 
 #endif /* ML_PEER_LINK_H */
