@@ -32,6 +32,7 @@
 set -euo pipefail
 
 SKIP=77
+BUDGET_S=110      # every wait ends by then (plus cleanup, < 10 s): under ctest's TIMEOUT of 130
 SETUP_WAIT_S=25   # both secure and decoding video by then
 RECOVER_WAIT_S=30 # after a path comes back: every line, receipt and new frames
 STUN_PORT=3478
@@ -187,7 +188,7 @@ start_peer() {
   local who=$1 ns=$2 ip=$3
   shift 3
   mkfifo -m 600 "$tmp/$who.in"
-  env MENTORLINK_ROOM_SECRET="$room_secret" timeout -k 3 170 \
+  env MENTORLINK_ROOM_SECRET="$room_secret" timeout -k 3 $((BUDGET_S + 5)) \
     ip netns exec "$ns" "$peer_bin" --server "$url" --room "$ROOM" --name "$who" \
     --local-address "$ip" "$@" <"$tmp/$who.in" >"$tmp/$who.jsonl" 2>"$tmp/$who.log" &
   pid[$who]=$!
@@ -209,10 +210,17 @@ alive() {
   done
 }
 
+# end_of LIMIT: SECONDS + LIMIT, but never beyond the whole run's budget.
+end_of() {
+  local end=$((SECONDS + $1)) budget=$((T0 + BUDGET_S))
+  echo $((end < budget ? end : budget))
+}
+
 # wait_for SECONDS DESCRIPTION WHO JQ-FILTER: until the filter prints true.
 wait_for() {
   local limit=$1 desc=$2 who=$3 filter=$4
-  local end=$((SECONDS + limit))
+  local end
+  end=$(end_of "$limit")
   until [ "$(jl "$who" "$filter")" = true ]; do
     alive
     [ "$SECONDS" -lt "$end" ] || fail "$who: no $desc within $limit s"
@@ -262,7 +270,8 @@ delivered_all() {
 }
 
 wait_delivered() {
-  local limit=$1 end=$((SECONDS + $1)) w
+  local limit=$1 end w
+  end=$(end_of "$limit")
   for w in alice bob; do
     until delivered_all "$w"; do
       alive
