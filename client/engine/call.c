@@ -19,10 +19,12 @@
 #define MAX_CANDIDATE 1024 /* bytes of one relayed candidate attribute */
 #define MAX_CHAT ML_PEER_LINK_MAX_MESSAGE
 #define RTCP_SR 200
-#define TONE_SAMPLES 9600           /* 0.2 s at 48 kHz */
+#define TONE_SAMPLES 9600 /* 0.2 s at 48 kHz */
+
+/* Path loss and leaving (see path_lost and engine_main). */
 #define MAX_ICE_RESTARTS 5          /* in a row, without the path coming back */
 #define ICE_RESTART_BACKOFF_MS 2000 /* before the 2nd restart in a row; doubles */
-#define CLOSE_WAIT_MS 2000          /* at the end, the longest wait for TURN allocations' release */
+#define CLOSE_WAIT_MS 2000          /* the longest wait for the links' TURN release */
 
 typedef struct call_peer {
   ml_call *call;
