@@ -472,16 +472,20 @@ static void tcp_segment_in(ml_peer_link *link, const uint8_t *seg, size_t len) {
     link->stats.dropped_reliable++;
     return;
   }
-  uint32_t ack = get_u32(seg + 8);
-  if (!link->have_peer_ack || (int32_t)(ack - link->peer_ack) >= 0) {
-    if ((!link->have_peer_ack || ack != link->peer_ack) && tsecr != 0)
-      link->peer_ack_ts = tsecr; /* PseudoTCP's last_acked_ts */
-    link->have_peer_ack = true;
-    link->peer_ack = ack;
-    link->peer_wnd = (uint16_t)(seg[14] << 8 | seg[15]);
-  }
-  if (!pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, (guint32)len))
+  if (!pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, (guint32)len)) {
     link->stats.dropped_reliable++;
+  } else {
+    /* Only from segments PseudoTCP took: a recorded ack may lag its snd_una
+     * (then tcp_nudge's segments are ignored) but never run ahead of it. */
+    uint32_t ack = get_u32(seg + 8);
+    if (!link->have_peer_ack || (int32_t)(ack - link->peer_ack) >= 0) {
+      if ((!link->have_peer_ack || ack != link->peer_ack) && tsecr != 0)
+        link->peer_ack_ts = tsecr; /* PseudoTCP's last_acked_ts */
+      link->have_peer_ack = true;
+      link->peer_ack = ack;
+      link->peer_wnd = (uint16_t)(seg[14] << 8 | seg[15]);
+    }
+  }
   tcp_schedule(link);
 }
 
