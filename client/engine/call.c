@@ -25,6 +25,7 @@
 #define MAX_ICE_RESTARTS 5          /* in a row, without the path coming back */
 #define ICE_RESTART_BACKOFF_MS 2000 /* before the 2nd restart in a row; doubles */
 #define CLOSE_WAIT_MS 2000          /* the longest wait for the links' TURN release */
+#define ICE_FAILED_SILENCE_MS 1000  /* ICE FAILED on a secure link counts if silent this long */
 
 typedef struct call_peer {
   ml_call *call;
@@ -35,9 +36,10 @@ typedef struct call_peer {
   ml_media_receiver *rx;
   char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
   char offered_ufrag[ML_PEER_LINK_MAX_UFRAG + 1]; /* of our last offer */
-  bool gathered;          /* our candidates are all reported (end-of-candidates sent) */
-  unsigned ice_restarts;  /* in a row, since the path last came back */
-  GSource *restart_timer; /* a pending ICE restart (we are controlling) */
+  bool gathered;              /* our candidates are all reported (end-of-candidates sent) */
+  unsigned ice_restarts;      /* in a row, since the path last came back */
+  uint64_t opened_at_restart; /* the link's authenticated datagrams at the last restart */
+  GSource *restart_timer;     /* a pending ICE restart (we are controlling) */
   bool secure, failed;
   int64_t rx_started_ms; /* since the call started */
   ml_peer_link_state reported_state;
@@ -399,9 +401,13 @@ static gboolean on_restart_timer(gpointer user) {
  * link gives up by itself (connect or path timeout: peer_state failed). */
 static void path_lost(call_peer *p, const char *what) {
   ml_call *call = p->call;
+  ml_peer_link_stats st;
+  ml_peer_link_get_stats(p->link, &st);
   if (!ml_peer_link_is_controlling(call->self_id, p->id) || p->restart_timer ||
-      ml_peer_link_get_state(p->link) == ML_PEER_LINK_FAILED)
+      st.state == ML_PEER_LINK_FAILED)
     return;
+  if (st.channel.opened > p->opened_at_restart)
+    p->ice_restarts = 0; /* datagrams came through since the last restart */
   if (p->ice_restarts == MAX_ICE_RESTARTS) {
     emit_error(call, p, ML_ERR_IO, "ICE restarts did not bring the path back; no more restarts");
     p->ice_restarts++;
@@ -414,6 +420,7 @@ static void path_lost(call_peer *p, const char *what) {
   emit_error(call, p, ML_ERR_IO, text);
   guint delay = p->ice_restarts ? ICE_RESTART_BACKOFF_MS << MIN(p->ice_restarts - 1, 4u) : 0;
   p->ice_restarts++;
+  p->opened_at_restart = st.channel.opened;
   p->restart_timer = g_timeout_source_new(delay);
   g_source_set_callback(p->restart_timer, on_restart_timer, p, NULL);
   g_source_attach(p->restart_timer, call->ctx);
@@ -429,7 +436,12 @@ static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) 
   (void)link;
   if (st == NICE_COMPONENT_STATE_FAILED) {
     emit_error(p->call, p, ML_ERR_IO, "ICE found no working path to the peer");
-    path_lost(p, "ICE failed");
+    ml_peer_link_stats ls;
+    ml_peer_link_get_stats(p->link, &ls);
+    /* A restarted session can fail while the old pair carries datagrams
+     * again: nothing to restart then (silence would say so otherwise). */
+    if (ls.state != ML_PEER_LINK_SECURE || ls.silent_ms >= ICE_FAILED_SILENCE_MS)
+      path_lost(p, "ICE failed");
   } else if (st == NICE_COMPONENT_STATE_READY) {
     p->ice_restarts = 0; /* the path is back */
   }

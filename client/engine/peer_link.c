@@ -1360,6 +1360,9 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
     ml_channel_get_stats(link->channel, &link->stats.channel);
   link->stats.state = link->state;
   link->stats.reliable_queued = queued(link);
+  link->stats.silent_ms = link->state == ML_PEER_LINK_SECURE
+                              ? (uint64_t)(g_get_monotonic_time() - link->last_recv_us) / 1000
+                              : 0;
   link->stats.path = ML_PEER_LINK_PATH_NONE;
   NiceCandidate *l = NULL, *r = NULL;
   if (link->agent &&

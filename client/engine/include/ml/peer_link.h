@@ -145,6 +145,7 @@ typedef struct ml_peer_link_stats {
   uint64_t reliable_bytes_in;
   uint64_t reliable_bytes_out; /* accepted by PseudoTCP */
   uint64_t reliable_queued;    /* bytes waiting for PseudoTCP's send window */
+  uint64_t silent_ms;          /* secure: since the last authenticated datagram; else 0 */
   ml_peer_link_path path;
   ml_peer_link_state state;
 } ml_peer_link_stats;
