@@ -58,6 +58,7 @@ struct ml_call {
   ml_media_video_source video;
   ml_media_audio_source audio;
   bool headless, admit_all, measure_tone;
+  uint32_t path_timeout_ms;
   char **local_addresses;
   size_t n_local_addresses;
   gint64 t0;
@@ -434,10 +435,10 @@ static void on_path_lost(ml_peer_link *link, void *user) {
 static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) {
   call_peer *p = user;
   (void)link;
-  if (st == NICE_COMPONENT_STATE_FAILED) {
+  ml_peer_link_stats ls;
+  ml_peer_link_get_stats(p->link, &ls);
+  if (st == NICE_COMPONENT_STATE_FAILED && ls.state != ML_PEER_LINK_FAILED) {
     emit_error(p->call, p, ML_ERR_IO, "ICE found no working path to the peer");
-    ml_peer_link_stats ls;
-    ml_peer_link_get_stats(p->link, &ls);
     /* A restarted session can fail while the old pair carries datagrams
      * again: nothing to restart then (silence would say so otherwise). */
     if (ls.state != ML_PEER_LINK_SECURE || ls.silent_ms >= ICE_FAILED_SILENCE_MS)
@@ -596,6 +597,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
       .n_turn = call->n_turn,
       .local_addresses = (const char *const *)call->local_addresses,
       .n_local_addresses = call->n_local_addresses,
+      .path_timeout_ms = call->path_timeout_ms,
       .callbacks = {.on_candidate = on_candidate,
                     .on_gathering_done = on_gathering_done,
                     .on_ice_state = on_ice_state,
@@ -932,6 +934,7 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
   call->headless = cfg->headless;
   call->admit_all = cfg->admit_all;
   call->measure_tone = cfg->measure_tone;
+  call->path_timeout_ms = cfg->path_timeout_ms;
   call->n_local_addresses = cfg->n_local_addresses;
   call->local_addresses = g_new0(char *, cfg->n_local_addresses + 1);
   for (size_t i = 0; i < cfg->n_local_addresses; i++)

@@ -4,9 +4,10 @@
  * (run-chat-outage.sh). Test-only; not installed.
  *
  * usage: call_chat_peer --server URL --room ROOM --name NAME
- *                       [--local-address IP] [--admit-all]
+ *                       [--local-address IP] [--admit-all] [--path-timeout MS]
  *   The room secret comes from MENTORLINK_ROOM_SECRET (optional). The
- *   identity is generated for the run; nothing is pinned.
+ *   identity is generated for the run; nothing is pinned. --path-timeout
+ *   gives up a silent secure peer sooner (ml_call_config.path_timeout_ms).
  *
  * stdin, one command per line:
  *   chat TEXT   send TEXT to every peer (ml_call_send_chat)
@@ -102,6 +103,7 @@ static bool run_command(ml_call *call, const char *line) {
 
 int main(int argc, char **argv) {
   const char *server = NULL, *room = NULL, *name = NULL, *local = NULL;
+  unsigned long path_timeout_ms = 0;
   bool admit_all = false;
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -121,6 +123,8 @@ int main(int argc, char **argv) {
       name = v;
     else if (!strcmp(argv[i], "--local-address"))
       local = v;
+    else if (!strcmp(argv[i], "--path-timeout"))
+      path_timeout_ms = strtoul(v, NULL, 10);
     else {
       fprintf(stderr, "call_chat_peer: unknown option %s\n", argv[i]);
       return 2;
@@ -150,6 +154,7 @@ int main(int argc, char **argv) {
       .admit_all = admit_all,
       .local_addresses = local ? &local : NULL,
       .n_local_addresses = local ? 1 : 0,
+      .path_timeout_ms = (uint32_t)MIN(path_timeout_ms, 600000ul),
   };
   ml_call *call = NULL;
   if (ml_call_new(&call, &cfg) != ML_OK) {

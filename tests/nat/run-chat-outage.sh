@@ -17,11 +17,19 @@
 # the path was down (the outage was real); the links never report failed.
 # After the long one, the controlling side must have restarted ICE.
 #
+# With --lost SECONDS (nat.chat_outage_lost) instead: the participants give a
+# silent peer up after SECONDS (ml_call_config.path_timeout_ms), the path is
+# blocked for good, and both must report peer_state failed (with an error
+# naming the path timeout) after having restarted ICE; the lines sent into
+# the outage get no receipt.
+#
 # usage: run-chat-outage.sh --peer PATH --signal PATH [--turnserver PATH]
-#                           [--short SECONDS] [--long SECONDS] [--keep]
+#                           [--short SECONDS] [--long SECONDS] [--lost SECONDS]
+#                           [--keep]
 #   --peer        the built call_chat_peer test program
 #   --signal      the built mentorlink-signal binary
 #   --short/--long  outage durations (default 5 and 20)
+#   --lost        the path timeout of the "lost for good" scenario (default 0: off)
 #   --keep        keep the temporary directory (JSON lines, logs, configs)
 #
 # Without root or `ip netns` it exits 77 (ctest: skipped). Everything it
@@ -57,6 +65,7 @@ signal_bin=
 turnserver=turnserver
 short_s=5
 long_s=20
+lost_s=0
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -65,6 +74,7 @@ while [ $# -gt 0 ]; do
   --turnserver) turnserver=${2:-}; shift ;;
   --short) short_s=${2:-}; shift ;;
   --long) long_s=${2:-}; shift ;;
+  --lost) lost_s=${2:-}; shift ;;
   --keep) keep=1 ;;
   *) fail "unknown argument '$1' (see the header of $0)" ;;
   esac
@@ -83,8 +93,8 @@ command -v "$turnserver" >/dev/null ||
 turnserver=$(command -v "$turnserver")
 [ -n "$peer_bin" ] && [ -x "$peer_bin" ] || fail "--peer: the call_chat_peer program is required"
 [ -n "$signal_bin" ] && [ -x "$signal_bin" ] || fail "--signal: the mentorlink-signal binary is required"
-[[ "$short_s" =~ ^[0-9]{1,2}$ && "$long_s" =~ ^[0-9]{1,2}$ ]] && [ "$short_s" -ge 2 ] &&
-  [ "$long_s" -ge 2 ] || fail "--short/--long: 2-99 seconds"
+[[ "$short_s" =~ ^[0-9]{1,2}$ && "$long_s" =~ ^[0-9]{1,2}$ && "$lost_s" =~ ^[0-9]{1,2}$ ]] &&
+  [ "$short_s" -ge 2 ] && [ "$long_s" -ge 2 ] || fail "--short/--long/--lost: 2-99 seconds"
 
 prefix="ml-$$-"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-outage.XXXXXX")
@@ -243,9 +253,11 @@ received() { jl "$1" '.[] | select(.event=="chat") | .text'; }
 # Last video_frames_decoded WHO reported.
 decoded() { jl "$1" '[.[] | select(.event=="stats") | .video_frames_decoded] | last // 0'; }
 
-start_peer alice "$NS_HA" "$HA_IP" --admit-all
+timeout_args=()
+[ "$lost_s" -gt 0 ] && timeout_args=(--path-timeout $((lost_s * 1000)))
+start_peer alice "$NS_HA" "$HA_IP" --admit-all "${timeout_args[@]}"
 wait_for 20 "joined event" alice 'any(.[]; .event=="joined")'
-start_peer bob "$NS_HB" "$HB_IP"
+start_peer bob "$NS_HB" "$HB_IP" "${timeout_args[@]}"
 for w in alice bob; do
   wait_for "$SETUP_WAIT_S" "secure link" "$w" 'any(.[]; .event=="peer_state" and .state=="secure")'
   wait_for "$SETUP_WAIT_S" "decoded video" "$w" \
@@ -325,11 +337,36 @@ outage() {
   say "$name outage: video decoded again on both sides ($(decoded alice) / $(decoded bob) frames)"
 }
 
-outage short "$short_s"
-outage long "$long_s"
+# lost: the path goes for good; one line from each side during it. Both
+# links must be given up (peer_state failed) after the path timeout, having
+# tried ICE restarts first; nothing sent meanwhile arrives.
+lost() {
+  local w
+  "$NETNS" block "$prefix" on
+  say "lost: path between $RA_WAN and $RB_WAN blocked for good (path timeout ${lost_s} s)"
+  for w in alice bob; do
+    say_to "$w" "chat $w line into the void"
+  done
+  for w in alice bob; do
+    wait_for $((lost_s + 15)) "peer_state failed" "$w" \
+      'any(.[]; .event=="peer_state" and .state=="failed")'
+  done
+  say "lost: both links reported failed"
+  for w in alice bob; do
+    [ "$(jl "$w" '[.[] | select(.event=="error" and (.message | test("path timeout")))] | length')" -gt 0 ] ||
+      fail "$w: no error event names the path timeout"
+  done
+}
+
+if [ "$lost_s" -gt 0 ]; then
+  lost
+else
+  outage short "$short_s"
+  outage long "$long_s"
+fi
 
 restarts=$(cat "$tmp/alice.jsonl" "$tmp/bob.jsonl" | grep -c 'restarting ICE' || true)
-[ "$restarts" -gt 0 ] || fail "no ICE restart was reported during the long outage"
+[ "$restarts" -gt 0 ] || fail "no ICE restart was reported during the (long) outage"
 say "ICE restarts reported: $restarts"
 
 # ---- leave, then the final checks ----
@@ -345,15 +382,17 @@ for w in alice bob; do
 done
 for w in alice bob; do
   ! grep -q Sanitizer "$tmp/$w.log" || fail "$w: sanitizer report: $(grep -m 1 Sanitizer "$tmp/$w.log")"
-  [ "$(jl "$w" '[.[] | select(.event=="peer_state" and .state=="failed")] | length')" -eq 0 ] ||
+  [ "$lost_s" -gt 0 ] ||
+    [ "$(jl "$w" '[.[] | select(.event=="peer_state" and .state=="failed")] | length')" -eq 0 ] ||
     fail "$w reported its link failed"
   # Exactly once, in order: the whole received list equals the sent list.
   [ "$(received "$w")"$'\n' = "${sent_lines[$(other "$w")]}" ] ||
     fail "$w: received lines differ from those sent: $(received "$w" | tr '\n' '|')"
-  # Every id sent has exactly one receipt, and no receipt for anything else.
-  [ "$(jl "$w" '[.[] | select(.event=="chat_sent") | .id] | sort | tostring')" = \
+  # Every id sent has exactly one receipt, and no receipt for anything else
+  # (lost: the line sent into the void has none).
+  [ "$(jl "$w" '[.[] | select(.event=="chat_sent" and (.text | test("into the void") | not)) | .id] | sort | tostring')" = \
     "$(jl "$w" '[.[] | select(.event=="receipt") | .id] | sort | tostring')" ] ||
     fail "$w: receipts do not match the lines sent, one to one"
 done
-say "passed in $((SECONDS - T0)) s: $(printf '%s' "${sent_lines[alice]}" | grep -c '') lines each way," \
-  "each exactly once, in order, receipted"
+say "passed in $((SECONDS - T0)) s: every line delivered arrived exactly once, in order, receipted" \
+  "($(printf '%s' "${sent_lines[alice]}" | grep -c '') each way)"

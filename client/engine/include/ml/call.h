@@ -75,6 +75,9 @@ typedef struct ml_call_config {
   /* Host candidates only from these IP literals (NULL: every interface). */
   const char *const *local_addresses;
   size_t n_local_addresses;
+  /* Tests: a secure peer that sends nothing for this long is given up
+   * (PEER_STATE failed); 0 selects ML_PEER_LINK_PATH_TIMEOUT_MS. */
+  uint32_t path_timeout_ms;
 } ml_call_config;
 
 typedef enum ml_call_event_type {
