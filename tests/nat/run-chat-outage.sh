@@ -6,10 +6,10 @@
 # way) in the public namespace. Two call_chat_peer processes (a real ml_call
 # each: signaling, ICE, Noise XXpsk3, test video and audio, chat from stdin)
 # call each other over their srflx pair. Then, twice:
-#   1. a short outage (SHORT_S): the routers drop everything between the two
+#   1. a short outage (--short, 5 s): the routers drop everything between the two
 #      WAN addresses (netns.sh block on); both sides send chat lines during
 #      it; the path comes back (block off);
-#   2. a long outage (LONG_S), longer than the link's silence detection: the
+#   2. a long outage (--long, 20 s), longer than the link's silence detection: the
 #      controlling side restarts ICE (through signaling, which stays up) until
 #      the path is back.
 # After each: every line arrives exactly once, in order, is receipted, and
