@@ -70,7 +70,10 @@ void ml_join_usage(FILE *f) {
         "                              /verify PEER (name or peer id: you compared\n"
         "                              the SAS; stored with its pin), /leave;\n"
         "                              //TEXT sends /TEXT; any other line is a chat\n"
-        "                              message (lines up to 65536 bytes of UTF-8)\n",
+        "                              message (lines up to 65536 bytes of UTF-8)\n"
+        "    exit status: 0 the call ended as asked and a peer was secure at some\n"
+        "                 point; 1 joining failed or the call broke; 2 usage error;\n"
+        "                 3 joined, but no peer became secure (end-to-end encrypted)\n",
         f);
 }
 
@@ -598,7 +601,7 @@ int ml_join_run(int argc, char **argv) {
                   .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
   int64_t deadline = o.duration_s > 0 ? now_ms() + (int64_t)(o.duration_s * 1000.0) : -1;
   int64_t end_by = -1;
-  bool chat_sent = false, joined = false, fatal = false, ended = false;
+  bool chat_sent = false, joined = false, secure = false, fatal = false, ended = false;
   while (!ended) {
     int64_t now = now_ms();
     if (end_by < 0 && (stop_requested || cmd.leave || (deadline >= 0 && now >= deadline))) {
@@ -635,6 +638,8 @@ int ml_join_run(int argc, char **argv) {
         g_hash_table_remove(cmd.peers, ev->peer_id);
       if (ev->type == ML_CALL_EV_ERROR && ev->fatal)
         fatal = true; /* e.g. signaling refused us */
+      if (ev->type == ML_CALL_EV_VERIFIED)
+        secure = true;
       if (ev->type == ML_CALL_EV_VERIFIED && !chat_sent) {
         chat_sent = true;
         for (size_t i = 0; i < o.n_chat; i++)
@@ -654,5 +659,12 @@ int ml_join_run(int argc, char **argv) {
   ml_identity_free(id);
   g_string_free(cmd.buf, TRUE);
   g_hash_table_destroy(cmd.peers);
-  return fatal || !joined ? 1 : 0;
+  if (fatal || !joined)
+    return 1;
+  if (!secure) {
+    fprintf(stderr, "mentorlink: no peer became secure (end-to-end encrypted) during the call%s\n",
+            o.json ? "" : "; see the errors above");
+    return 3;
+  }
+  return 0;
 }

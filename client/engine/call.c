@@ -39,6 +39,12 @@ typedef struct peer_shared {
   int64_t level_us; /* monotonic time of that window; 0 before the first */
 } peer_shared;
 
+/* Path loss and leaving (see path_lost and engine_main). */
+#define MAX_ICE_RESTARTS 5          /* in a row, without the path coming back */
+#define ICE_RESTART_BACKOFF_MS 2000 /* before the 2nd restart in a row; doubles */
+#define CLOSE_WAIT_MS 2000          /* the longest wait for the links' TURN release */
+#define ICE_FAILED_SILENCE_MS 1000  /* ICE FAILED on a secure link counts if silent this long */
+
 typedef struct call_peer {
   ml_call *call;
   char id[ML_CALL_MAX_PEER_ID + 1];
@@ -47,6 +53,11 @@ typedef struct call_peer {
   ml_peer_link *link;
   ml_media_receiver *rx;
   char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
+  char offered_ufrag[ML_PEER_LINK_MAX_UFRAG + 1]; /* of our last offer */
+  bool gathered;              /* our candidates are all reported (end-of-candidates sent) */
+  unsigned ice_restarts;      /* in a row, since the path last came back */
+  uint64_t opened_at_restart; /* the link's authenticated datagrams at the last restart */
+  GSource *restart_timer;     /* a pending ICE restart (we are controlling) */
   bool secure, failed;
   bool video_flowing;    /* a keyframe start was sent to it: video may follow */
   int64_t rx_started_ms; /* since the call started */
@@ -74,6 +85,7 @@ struct ml_call {
   ml_media_video_source video;
   ml_media_audio_source audio;
   bool headless, admit_all, measure_tone;
+  uint32_t path_timeout_ms;
   char **local_addresses;
   size_t n_local_addresses;
   gint64 t0;
@@ -110,6 +122,7 @@ struct ml_call {
   ml_peer_link_turn turn[ML_PEER_LINK_MAX_TURN];
   char *turn_strings[ML_PEER_LINK_MAX_TURN][3]; /* owned: server, username, password */
   size_t n_turn;
+  unsigned closing; /* links whose agent close (TURN release) is pending */
   bool ended;
 };
 
@@ -180,6 +193,18 @@ static void local_ufrag(call_peer *p, char ufrag[ML_PEER_LINK_MAX_UFRAG + 1],
   if (ml_peer_link_local_credentials(p->link, ufrag, ML_PEER_LINK_MAX_UFRAG + 1, pwd,
                                      ML_PEER_LINK_MAX_PWD + 1) != ML_OK)
     ufrag[0] = pwd[0] = '\0';
+}
+
+/* Our current ICE credentials, once per ICE session: they must reach the
+ * peer before the candidates of that session. */
+static void send_offer_if_new(call_peer *p) {
+  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
+  local_ufrag(p, ufrag, pwd);
+  if (ufrag[0] && strcmp(ufrag, p->offered_ufrag) != 0) {
+    send_signal(p, "offer", "ufrag", ufrag, "pwd", pwd);
+    g_strlcpy(p->offered_ufrag, ufrag, sizeof p->offered_ufrag);
+  }
+  sodium_memzero(pwd, sizeof pwd);
 }
 
 /* ---- per-peer state reporting ---- */
@@ -538,25 +563,103 @@ static void on_candidate(ml_peer_link *link, const char *sdp, void *user) {
   call_peer *p = user;
   char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
   (void)link;
+  send_offer_if_new(p); /* after an ICE restart, the new session's offer first */
   local_ufrag(p, ufrag, pwd);
   sodium_memzero(pwd, sizeof pwd);
   send_signal(p, "candidate", "ufrag", ufrag, "candidate", sdp);
 }
 
-static void on_gathering_done(ml_peer_link *link, void *user) {
-  call_peer *p = user;
+static void send_end_of_candidates(call_peer *p) {
   char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
-  (void)link;
+  send_offer_if_new(p);
   local_ufrag(p, ufrag, pwd);
   sodium_memzero(pwd, sizeof pwd);
   send_signal(p, "end-of-candidates", "ufrag", ufrag, NULL, NULL);
 }
 
+static void on_gathering_done(ml_peer_link *link, void *user) {
+  call_peer *p = user;
+  (void)link;
+  p->gathered = true;
+  send_end_of_candidates(p);
+}
+
+/* An ICE restart of this peer's link: the new session's offer, its
+ * candidates (reported again by the link) and end-of-candidates go out
+ * through signaling like the first ones. */
+static void restart_ice(call_peer *p) {
+  int err = ml_peer_link_restart(p->link);
+  if (err) {
+    emit_error(p->call, p, err, "the ICE restart was refused");
+    return;
+  }
+  if (p->gathered)
+    send_end_of_candidates(p);
+  else
+    send_offer_if_new(p);
+}
+
+static gboolean on_restart_timer(gpointer user) {
+  call_peer *p = user;
+  g_source_destroy(p->restart_timer);
+  g_source_unref(p->restart_timer);
+  p->restart_timer = NULL;
+  if (ml_peer_link_get_state(p->link) != ML_PEER_LINK_FAILED)
+    restart_ice(p);
+  return G_SOURCE_REMOVE;
+}
+
+/* The path is gone (ICE FAILED, or silence on a secure link). The
+ * controlling side decides: it restarts ICE, at once the first time, then
+ * backing off, at most MAX_ICE_RESTARTS times in a row; the other side
+ * follows when the new offer arrives (on_sig_signal). If nothing helps, the
+ * link gives up by itself (connect or path timeout: peer_state failed). */
+static void path_lost(call_peer *p, const char *what) {
+  ml_call *call = p->call;
+  ml_peer_link_stats st;
+  ml_peer_link_get_stats(p->link, &st);
+  if (!ml_peer_link_is_controlling(call->self_id, p->id) || p->restart_timer ||
+      st.state == ML_PEER_LINK_FAILED)
+    return;
+  if (st.channel.opened > p->opened_at_restart)
+    p->ice_restarts = 0; /* datagrams came through since the last restart */
+  if (p->ice_restarts == MAX_ICE_RESTARTS) {
+    emit_error(call, p, ML_ERR_IO, "ICE restarts did not bring the path back; no more restarts");
+    p->ice_restarts++;
+    return;
+  }
+  if (p->ice_restarts > MAX_ICE_RESTARTS)
+    return;
+  g_autofree char *text = g_strdup_printf("%s: restarting ICE (attempt %u of %u)", what,
+                                          p->ice_restarts + 1, MAX_ICE_RESTARTS);
+  emit_error(call, p, ML_ERR_IO, text);
+  guint delay = p->ice_restarts ? ICE_RESTART_BACKOFF_MS << MIN(p->ice_restarts - 1, 4u) : 0;
+  p->ice_restarts++;
+  p->opened_at_restart = st.channel.opened;
+  p->restart_timer = g_timeout_source_new(delay);
+  g_source_set_callback(p->restart_timer, on_restart_timer, p, NULL);
+  g_source_attach(p->restart_timer, call->ctx);
+}
+
+static void on_path_lost(ml_peer_link *link, void *user) {
+  (void)link;
+  path_lost(user, "nothing arrived from the peer for a while");
+}
+
 static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) {
   call_peer *p = user;
   (void)link;
-  if (st == NICE_COMPONENT_STATE_FAILED)
+  ml_peer_link_stats ls;
+  ml_peer_link_get_stats(p->link, &ls);
+  if (st == NICE_COMPONENT_STATE_FAILED && ls.state != ML_PEER_LINK_FAILED) {
     emit_error(p->call, p, ML_ERR_IO, "ICE found no working path to the peer");
+    /* A restarted session can fail while the old pair carries datagrams
+     * again: nothing to restart then (silence would say so otherwise). */
+    if (ls.state != ML_PEER_LINK_SECURE || ls.silent_ms >= ICE_FAILED_SILENCE_MS)
+      path_lost(p, "ICE failed");
+  } else if (st == NICE_COMPONENT_STATE_READY) {
+    p->ice_restarts = 0; /* the path is back */
+  }
   check_state(p);
 }
 
@@ -691,14 +794,18 @@ static void on_receipt(ml_peer_link *link, uint64_t id, void *user) {
 
 static void on_link_error(ml_peer_link *link, int err, const char *what, void *user) {
   call_peer *p = user;
-  (void)link;
-  p->failed = true;
+  p->failed = ml_peer_link_get_state(link) == ML_PEER_LINK_FAILED; /* else it goes on */
   emit_error(p->call, p, err, what);
   check_state(p);
   update_idle(p->call);
 }
 
 /* ---- peers ---- */
+
+static void on_link_closed(void *user) {
+  ml_call *call = user;
+  call->closing--;
+}
 
 static void peer_free(call_peer *p) {
   if (p->call->rate)
@@ -708,8 +815,13 @@ static void peer_free(call_peer *p) {
     g_hash_table_remove(p->call->shared, p->id);
     g_mutex_unlock(&p->call->shared_lock);
   }
+  if (p->restart_timer) {
+    g_source_destroy(p->restart_timer);
+    g_source_unref(p->restart_timer);
+  }
   ml_media_receiver_free(p->rx);
-  ml_peer_link_free(p->link);
+  p->call->closing++;
+  ml_peer_link_close(p->link, on_link_closed, p->call);
   g_free(p->pcm);
   g_free(p);
 }
@@ -751,6 +863,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
       .n_turn = call->n_turn,
       .local_addresses = (const char *const *)call->local_addresses,
       .n_local_addresses = call->n_local_addresses,
+      .path_timeout_ms = call->path_timeout_ms,
       .callbacks = {.on_candidate = on_candidate,
                     .on_gathering_done = on_gathering_done,
                     .on_ice_state = on_ice_state,
@@ -759,6 +872,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
                     .on_message = on_message,
                     .on_receipt = on_receipt,
                     .on_error = on_link_error,
+                    .on_path_lost = on_path_lost,
                     .user = p},
   };
   int err = ml_peer_link_new(&p->link, &cfg);
@@ -771,11 +885,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
   ml_call_event *ev = event_new(call, ML_CALL_EV_PEER_JOINED, p);
   ml_identity_fingerprint(p->announced_key, ev->fingerprint);
   emit(call, ev);
-  /* Our credentials first: the peer needs them before our candidates. */
-  char ufrag[ML_PEER_LINK_MAX_UFRAG + 1], pwd[ML_PEER_LINK_MAX_PWD + 1];
-  local_ufrag(p, ufrag, pwd);
-  send_signal(p, "offer", "ufrag", ufrag, "pwd", pwd);
-  sodium_memzero(pwd, sizeof pwd);
+  send_offer_if_new(p); /* our credentials first: the peer needs them before our candidates */
   err = ml_peer_link_start(p->link);
   if (err)
     emit_error(call, p, err, "ICE gathering would not start");
@@ -925,8 +1035,15 @@ static void on_sig_signal(const char *from, JsonObject *data, void *user) {
   int err = ML_ERR_PROTOCOL;
   if (kind && !strcmp(kind, "offer")) {
     const char *pwd = get_str(data, "pwd");
-    if (ice_string(ufrag, 4, ML_PEER_LINK_MAX_UFRAG) && ice_string(pwd, 22, ML_PEER_LINK_MAX_PWD))
+    if (ice_string(ufrag, 4, ML_PEER_LINK_MAX_UFRAG) && ice_string(pwd, 22, ML_PEER_LINK_MAX_PWD)) {
+      /* New credentials from the controlling peer: it restarted ICE, and we
+       * follow (the controlling side never follows, so restarts cannot
+       * ping-pong). */
+      if (p->remote_ufrag[0] && strcmp(ufrag, p->remote_ufrag) != 0 &&
+          !ml_peer_link_is_controlling(call->self_id, p->id))
+        restart_ice(p);
       err = ml_peer_link_set_remote_credentials(p->link, ufrag, pwd);
+    }
     if (!err)
       g_strlcpy(p->remote_ufrag, ufrag, sizeof p->remote_ufrag);
   } else if (kind && !strcmp(kind, "candidate")) {
@@ -1025,6 +1142,11 @@ static void engine_start(ml_call *call) {
   ml_signal_client_start(call->sig);
 }
 
+static gboolean set_flag(gpointer flag) {
+  *(bool *)flag = true;
+  return G_SOURCE_REMOVE;
+}
+
 static gpointer engine_main(gpointer user) {
   ml_call *call = user;
   g_main_context_push_thread_default(call->ctx);
@@ -1035,6 +1157,15 @@ static gpointer engine_main(gpointer user) {
   ml_signal_client_free(call->sig);
   call->sig = NULL;
   clear_ice(call);
+  /* The links' agents release their TURN allocations; bounded. */
+  bool expired = false;
+  GSource *limit = g_timeout_source_new(CLOSE_WAIT_MS);
+  g_source_set_callback(limit, set_flag, &expired, NULL);
+  g_source_attach(limit, call->ctx);
+  while (call->closing > 0 && !expired)
+    g_main_context_iteration(call->ctx, TRUE);
+  g_source_destroy(limit);
+  g_source_unref(limit);
   while (g_main_context_iteration(call->ctx, FALSE))
     ;
   g_main_context_pop_thread_default(call->ctx);
@@ -1077,6 +1208,7 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
   call->headless = cfg->headless;
   call->admit_all = cfg->admit_all;
   call->measure_tone = cfg->measure_tone;
+  call->path_timeout_ms = cfg->path_timeout_ms;
   call->n_local_addresses = cfg->n_local_addresses;
   call->local_addresses = g_new0(char *, cfg->n_local_addresses + 1);
   for (size_t i = 0; i < cfg->n_local_addresses; i++)

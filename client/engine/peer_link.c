@@ -16,6 +16,9 @@
 #define COMPONENT 1
 #define RTO_CAP_MS 2000u
 #define MAX_SDP_ATTRIBUTE 1024
+#define HS_RETRY_BACKOFF_MS 1000u /* before the 2nd attempt; doubles */
+#define NOISE_MSG1_LEN_XX 32      /* e, empty payload */
+#define NOISE_MSG1_LEN_XXPSK3 48  /* e, empty payload with its tag (psk: e is keyed) */
 
 /* PseudoTCP's own constants (libnice agent/pseudotcp.c): a segment is a
  * 24-byte header plus at most mtu - 116 bytes of data. We advise the MTU that
@@ -55,6 +58,8 @@ struct ml_peer_link {
   char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
   bool have_remote_credentials;
   uint32_t hs_timeout_ms, hs_rto_ms, keepalive_ms;
+  uint32_t silence_ms, path_timeout_ms, connect_timeout_ms;
+  unsigned hs_attempts;
   size_t queue_max;
   ml_peer_link_callbacks cb;
   ml_peer_link_state state;
@@ -68,13 +73,20 @@ struct ml_peer_link {
   uint8_t last_recv[ML_DATAGRAM_MAX]; /* the peer's last accepted one, to spot duplicates */
   size_t last_recv_len;
   uint32_t rto_ms;
-  GSource *rtx_timer, *deadline_timer;
+  unsigned hs_failures; /* handshake attempts that failed since the last secure state */
+  GSource *rtx_timer, *deadline_timer, *retry_timer;
   ml_channel *channel;
   ml_peer_link_verification verification;
 
-  /* Keepalive. */
+  /* Keepalive and liveness. */
   GSource *keepalive_timer;
   gint64 last_send_us;
+  GSource *live_timer;    /* while secure: silence and path timeout */
+  GSource *connect_timer; /* from start until secure */
+  gint64 last_recv_us;    /* last authenticated datagram */
+  gint64 silence_from_us; /* silence counts from here (last datagram or ICE restart) */
+  bool path_lost_reported;
+  bool pattern_mismatch; /* a message 1 of the other pattern's length arrived */
 
   /* Reliable stream. */
   PseudoTcpSocket *tcp;
@@ -89,6 +101,12 @@ struct ml_peer_link {
   uint8_t *rx_body; /* FRAME_BODY_MAX bytes */
   size_t rx_body_len;
   uint64_t next_message_id;
+  /* Sequence numbers seen in the segments, for tcp_nudge. */
+  bool have_peer_ack;
+  uint32_t peer_ack;    /* highest ack the peer sent: our PseudoTCP's snd_una */
+  uint16_t peer_wnd;    /* its window field with that ack */
+  uint32_t peer_ack_ts; /* echoed timestamp of the segment that last advanced it */
+  uint32_t our_ack;     /* ack of our latest segment: our PseudoTCP's rcv_nxt */
 
   /* Test hook. */
   ml_peer_link_output_cb test_output;
@@ -216,6 +234,7 @@ static int seal_and_send(ml_peer_link *link, ml_inner_type type, const uint8_t *
 static void stop_handshake(ml_peer_link *link) {
   timer_disarm(link->rtx_timer);
   timer_disarm(link->deadline_timer);
+  timer_disarm(link->retry_timer);
   ml_noise_handshake_free(link->hs);
   link->hs = NULL;
 }
@@ -228,6 +247,8 @@ static void fail(ml_peer_link *link, int err, const char *what) {
   link->state = ML_PEER_LINK_FAILED;
   timer_disarm(link->keepalive_timer);
   timer_disarm(link->tcp_timer);
+  timer_disarm(link->live_timer);
+  timer_disarm(link->connect_timer);
   if (link->channel) {
     ml_channel_get_stats(link->channel, &link->stats.channel);
     ml_channel_free(link->channel);
@@ -400,6 +421,8 @@ static PseudoTcpWriteResult tcp_write_packet(PseudoTcpSocket *tcp, const gchar *
     return WR_TOO_LARGE;
   if (!link->channel)
     return WR_SUCCESS; /* failed meanwhile: a lost segment */
+  if (len >= PTCP_HEADER_LEN)
+    link->our_ack = get_u32((const uint8_t *)buf + 8);
   /* A send refused by the path is a lost segment, which PseudoTCP
    * retransmits; WR_FAIL would make it abort the connection on a short
    * outage. */
@@ -449,22 +472,98 @@ static void tcp_segment_in(ml_peer_link *link, const uint8_t *seg, size_t len) {
     link->stats.dropped_reliable++;
     return;
   }
-  if (!pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, (guint32)len))
+  if (!pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, (guint32)len)) {
     link->stats.dropped_reliable++;
+  } else {
+    /* Only from segments PseudoTCP took: a recorded ack may lag its snd_una
+     * (then tcp_nudge's segments are ignored) but never run ahead of it. */
+    uint32_t ack = get_u32(seg + 8);
+    if (!link->have_peer_ack || (int32_t)(ack - link->peer_ack) >= 0) {
+      if ((!link->have_peer_ack || ack != link->peer_ack) && tsecr != 0)
+        link->peer_ack_ts = tsecr; /* PseudoTCP's last_acked_ts */
+      link->have_peer_ack = true;
+      link->peer_ack = ack;
+      link->peer_wnd = (uint16_t)(seg[14] << 8 | seg[15]);
+    }
+  }
+  tcp_schedule(link);
+}
+
+/* The path is back after an outage: what PseudoTCP sent meanwhile waits for
+ * its retransmission timer, which backed off during the outage (doubling up
+ * to 60 s). Three duplicate acknowledgements make it retransmit at once
+ * (fast retransmit); so we hand it three such empty segments, built from
+ * what the peer last acknowledged (its snd_una), the timestamp echoed with
+ * that acknowledgement (after a timeout retransmission PseudoTCP's NewReno
+ * check only enters recovery for a duplicate carrying it) and our own next
+ * expected sequence number (so none of them asks for an ACK). If those
+ * numbers are stale, PseudoTCP takes the segments for old ones and ignores
+ * them. */
+static void tcp_nudge(ml_peer_link *link) {
+  if (!link->tcp || !link->tcp_open || link->reliable_broken || !link->have_peer_ack)
+    return;
+  uint8_t seg[PTCP_HEADER_LEN] = {0};
+  put_u32(seg, get_u32(link->verification.handshake_hash)); /* conversation */
+  put_u32(seg + 4, link->our_ack);
+  put_u32(seg + 8, link->peer_ack);
+  put_u16(seg + 14, link->peer_wnd);
+  put_u32(seg + 20, link->peer_ack_ts); /* no RTT sample: duplicates are not timed */
+  for (int i = 0; i < 3; i++)
+    (void)pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, sizeof seg);
   tcp_schedule(link);
 }
 
 /* ---- secure state ---------------------------------------------------- */
 
+/* Sends a keepalive when nothing was sent for keepalive_ms, and wakes up
+ * when that will next be the case: the peer hears from us at least every
+ * keepalive_ms, which its silence detection relies on. */
 static gboolean keepalive_tick(gpointer data) {
   ml_peer_link *link = data;
   if (link->state == ML_PEER_LINK_SECURE) {
+    gint64 period = (gint64)link->keepalive_ms * 1000;
     gint64 idle = g_get_monotonic_time() - link->last_send_us;
-    if (idle >= (gint64)link->keepalive_ms * 1000 &&
-        seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0) == ML_OK)
-      link->stats.keepalives_out++;
-    timer_arm(link->keepalive_timer, link->keepalive_ms);
+    if (idle >= period) {
+      if (seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0) == ML_OK)
+        link->stats.keepalives_out++;
+      idle = 0;
+    }
+    timer_arm(link->keepalive_timer, (uint32_t)((period - idle + 999) / 1000));
   }
+  return G_SOURCE_CONTINUE;
+}
+
+/* While secure: the path is lost when nothing authenticated arrives. After
+ * silence_ms the owner hears of it (once per silence, and again silence_ms
+ * after each ICE restart); after path_timeout_ms the link fails. */
+static gboolean live_tick(gpointer data) {
+  ml_peer_link *link = data;
+  if (link->state != ML_PEER_LINK_SECURE)
+    return G_SOURCE_CONTINUE;
+  gint64 now = g_get_monotonic_time();
+  if (now - link->last_recv_us >= (gint64)link->path_timeout_ms * 1000) {
+    fail(link, ML_ERR_IO,
+         "nothing arrived from the peer for too long (path timeout): the path is lost");
+    return G_SOURCE_CONTINUE;
+  }
+  if (!link->path_lost_reported && now - link->silence_from_us >= (gint64)link->silence_ms * 1000) {
+    link->path_lost_reported = true;
+    if (link->cb.on_path_lost)
+      link->cb.on_path_lost(link, link->cb.user);
+    if (link->state != ML_PEER_LINK_SECURE)
+      return G_SOURCE_CONTINUE;
+  }
+  timer_arm(link->live_timer, MIN(1000u, link->silence_ms / 2 + 1));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean connect_tick(gpointer data) {
+  ml_peer_link *link = data;
+  if (link->state == ML_PEER_LINK_CONNECTING || link->state == ML_PEER_LINK_HANDSHAKING)
+    fail(link, ML_ERR_IO,
+         link->state == ML_PEER_LINK_CONNECTING
+             ? "no working path to the peer was found in time (ICE did not connect)"
+             : "no handshake with the peer succeeded in time");
   return G_SOURCE_CONTINUE;
 }
 
@@ -472,7 +571,12 @@ static void go_secure(ml_peer_link *link) {
   stop_handshake(link);
   link->phase = HS_DONE;
   link->state = ML_PEER_LINK_SECURE;
+  link->hs_failures = 0;
+  link->last_recv_us = link->silence_from_us = g_get_monotonic_time();
+  link->path_lost_reported = false;
+  timer_disarm(link->connect_timer);
   timer_arm(link->keepalive_timer, link->keepalive_ms);
+  timer_arm(link->live_timer, MIN(1000u, link->silence_ms / 2 + 1));
   tcp_start(link);
   if (link->cb.on_secure)
     link->cb.on_secure(link, &link->verification, link->cb.user);
@@ -577,6 +681,11 @@ static int hs_finish(ml_peer_link *link) {
   return ML_OK;
 }
 
+static const char *pattern_mismatch_text(const ml_peer_link *link) {
+  return link->psk ? "the peer has no room secret and we have one: the handshake cannot succeed"
+                   : "the peer has a room secret and we have none: the handshake cannot succeed";
+}
+
 static void remember_recv(ml_peer_link *link, const uint8_t *buf, size_t len) {
   memcpy(link->last_recv, buf, len);
   link->last_recv_len = len;
@@ -589,6 +698,39 @@ static bool same_as_last_recv(const ml_peer_link *link, const uint8_t *buf, size
 static void arm_rtx(ml_peer_link *link) {
   link->rto_ms = link->hs_rto_ms;
   timer_arm(link->rtx_timer, link->rto_ms);
+}
+
+/* A handshake attempt failed in a way a new attempt may cure (a timeout, a
+ * message that did not authenticate, perhaps from an ICE session that was
+ * just replaced): the owner hears why, and a new handshake with fresh
+ * ephemeral keys follows, the initiator's after a backoff of 1 s, 2 s, ...
+ * After hs_attempts failures the link fails for good. */
+static void hs_failed(ml_peer_link *link, int err, const char *what) {
+  if (++link->hs_failures >= link->hs_attempts) {
+    fail(link, err, what);
+    return;
+  }
+  stop_handshake(link);
+  ml_channel_free(link->channel);
+  link->channel = NULL;
+  link->phase = HS_IDLE;
+  link->last_recv_len = 0;
+  uint32_t backoff = HS_RETRY_BACKOFF_MS << MIN(link->hs_failures - 1, 4u);
+  if (link->initiator)
+    timer_arm(link->retry_timer, backoff);
+  else /* wait for the initiator's next message 1 */
+    timer_arm(link->deadline_timer, link->hs_timeout_ms + 2 * backoff);
+  if (link->cb.on_error)
+    link->cb.on_error(link, err, what, link->cb.user);
+}
+
+static void initiator_start(ml_peer_link *link);
+
+static gboolean retry_tick(gpointer data) {
+  ml_peer_link *link = data;
+  if (link->initiator && link->state == ML_PEER_LINK_HANDSHAKING && link->phase == HS_IDLE)
+    initiator_start(link);
+  return G_SOURCE_CONTINUE;
 }
 
 static void initiator_start(ml_peer_link *link) {
@@ -614,6 +756,16 @@ static void responder_on_msg1(ml_peer_link *link, const uint8_t *dgram, size_t d
   }
   if (link->phase != HS_IDLE && link->phase != HS_WAIT_MSG3) {
     link->stats.dropped_handshake++;
+    return;
+  }
+  if (d->body_len == (link->psk ? NOISE_MSG1_LEN_XX : NOISE_MSG1_LEN_XXPSK3)) {
+    /* The length of the other pattern's message 1: one side has a room
+     * secret, the other has none. Unauthenticated, so only a hint (said
+     * once; the handshake times out as it would). */
+    link->stats.dropped_handshake++;
+    if (!link->pattern_mismatch && link->cb.on_error)
+      link->cb.on_error(link, ML_ERR_CRYPTO, pattern_mismatch_text(link), link->cb.user);
+    link->pattern_mismatch = true;
     return;
   }
   /* A first message, or a different one (the initiator started over, e.g.
@@ -662,11 +814,20 @@ static void responder_on_msg3(ml_peer_link *link, const uint8_t *dgram, size_t d
   int err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
                                             &plen);
   if (err) {
-    fail(link, err,
-         link->psk ? "handshake message 3 did not authenticate: the peer has a different room "
-                     "secret, or is not the peer it claims to be"
-                   : "handshake message 3 did not authenticate: the peer is not the peer it "
-                     "claims to be, or uses a room secret we do not");
+    /* With XXpsk3 the PSK is mixed in after the peer's static key: when that
+     * key decrypted and only the payload did not, the peer holds a different
+     * room secret (or the message was altered on the way). That cannot be
+     * cured by trying again. */
+    uint8_t rs[ML_NOISE_KEY_LEN];
+    if (err == ML_ERR_CRYPTO && link->psk &&
+        ml_noise_handshake_remote_static(link->hs, rs) == ML_OK)
+      fail(link, err,
+           "the peer's room secret differs from ours (handshake message 3 did not "
+           "authenticate after the peer's key did)");
+    else
+      hs_failed(link, err,
+                "handshake message 3 did not authenticate: the peer is not the peer it claims "
+                "to be, or uses a room secret we do not");
     return;
   }
   if (hs_bind_identity(link, payload, plen) != ML_OK) {
@@ -700,9 +861,10 @@ static void initiator_on_msg2(ml_peer_link *link, const uint8_t *dgram, size_t d
   int err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
                                             &plen);
   if (err) {
-    fail(link, err,
-         "handshake message 2 did not authenticate: the peer is in a different room or ICE "
-         "session (prologue mismatch), or the message was tampered with");
+    hs_failed(link, err,
+              "handshake message 2 did not authenticate: the peer is in a different room or ICE "
+              "session (prologue mismatch), one side has a room secret and the other has none, "
+              "or the message was tampered with");
     return;
   }
   if (hs_bind_identity(link, payload, plen) != ML_OK) {
@@ -749,21 +911,25 @@ static gboolean deadline_tick(gpointer data) {
   ml_peer_link *link = data;
   switch (link->phase) {
   case HS_WAIT_MSG2:
-    fail(link, ML_ERR_IO, "handshake timed out: the peer never answered message 1");
+    hs_failed(link, ML_ERR_IO,
+              "handshake timed out: the peer never answered message 1 (or one side has a room "
+              "secret and the other has none)");
     break;
   case HS_CONFIRM:
-    fail(link, ML_ERR_CRYPTO,
-         "handshake timed out: the peer never confirmed message 3 (a different room secret, "
-         "or it refused our identity)");
+    hs_failed(link, ML_ERR_CRYPTO,
+              "handshake timed out: the peer never confirmed message 3 (a different room "
+              "secret, or it refused our identity)");
     break;
   case HS_IDLE:
     if (link->state == ML_PEER_LINK_HANDSHAKING)
-      fail(link, ML_ERR_IO, "handshake timed out: the peer never sent message 1");
+      hs_failed(link, link->pattern_mismatch ? ML_ERR_CRYPTO : ML_ERR_IO,
+                link->pattern_mismatch ? pattern_mismatch_text(link)
+                                       : "handshake timed out: the peer never sent message 1");
     break;
   case HS_WAIT_MSG3:
-    fail(link, ML_ERR_IO,
-         "handshake timed out: the peer never sent message 3 (it may have refused our "
-         "message 2: a different room or ICE session)");
+    hs_failed(link, ML_ERR_IO,
+              "handshake timed out: the peer never sent message 3 (it may have refused our "
+              "message 2: a different room or ICE session)");
     break;
   case HS_DONE: break;
   }
@@ -782,6 +948,12 @@ static void transport_in(ml_peer_link *link, const uint8_t *buf, size_t len) {
   size_t plen = 0;
   if (ml_channel_open(link->channel, buf, len, &type, payload, sizeof payload, &plen) != ML_OK)
     return; /* counted in the channel's stats */
+  gint64 now = g_get_monotonic_time();
+  /* Longer than the peer's keepalive period without a datagram: an outage. */
+  bool after_outage = link->state == ML_PEER_LINK_SECURE &&
+                      now - link->last_recv_us > ((gint64)link->keepalive_ms + 1000) * 1000;
+  link->last_recv_us = link->silence_from_us = now;
+  link->path_lost_reported = false;
   if (link->phase == HS_CONFIRM) {
     /* The responder's first authenticated datagram confirms message 3. */
     go_secure(link);
@@ -799,6 +971,8 @@ static void transport_in(ml_peer_link *link, const uint8_t *buf, size_t len) {
       link->cb.on_datagram(link, type, payload, plen, link->cb.user);
     break;
   }
+  if (after_outage && link->state == ML_PEER_LINK_SECURE)
+    tcp_nudge(link);
 }
 
 void ml_peer_link_receive(ml_peer_link *link, const uint8_t *buf, size_t len) {
@@ -889,6 +1063,13 @@ static ml_peer_link *link_alloc(const ml_peer_link_config *cfg) {
       cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : ML_PEER_LINK_HANDSHAKE_TIMEOUT_MS;
   link->hs_rto_ms = cfg->handshake_rto_ms ? cfg->handshake_rto_ms : ML_PEER_LINK_HANDSHAKE_RTO_MS;
   link->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : ML_PEER_LINK_KEEPALIVE_MS;
+  link->silence_ms = cfg->silence_ms ? cfg->silence_ms : ML_PEER_LINK_SILENCE_MS;
+  link->path_timeout_ms =
+      cfg->path_timeout_ms ? cfg->path_timeout_ms : ML_PEER_LINK_PATH_TIMEOUT_MS;
+  link->connect_timeout_ms =
+      cfg->connect_timeout_ms ? cfg->connect_timeout_ms : ML_PEER_LINK_CONNECT_TIMEOUT_MS;
+  link->hs_attempts =
+      cfg->handshake_attempts ? cfg->handshake_attempts : ML_PEER_LINK_HANDSHAKE_ATTEMPTS;
   link->queue_max =
       cfg->reliable_queue_max ? cfg->reliable_queue_max : ML_PEER_LINK_RELIABLE_QUEUE_MAX;
   link->cb = cfg->callbacks;
@@ -902,6 +1083,9 @@ static ml_peer_link *link_alloc(const ml_peer_link_config *cfg) {
   link->deadline_timer = timer_new(link, deadline_tick);
   link->keepalive_timer = timer_new(link, keepalive_tick);
   link->tcp_timer = timer_new(link, tcp_clock);
+  link->retry_timer = timer_new(link, retry_tick);
+  link->live_timer = timer_new(link, live_tick);
+  link->connect_timer = timer_new(link, connect_tick);
   return link;
 }
 
@@ -1010,6 +1194,8 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
   v->initiator = link->initiator;
   link->phase = HS_DONE;
   link->state = ML_PEER_LINK_SECURE;
+  link->last_recv_us = link->silence_from_us = g_get_monotonic_time();
+  timer_arm(link->live_timer, MIN(1000u, link->silence_ms / 2 + 1));
   tcp_start(link);
   *out = link;
   return ML_OK;
@@ -1026,6 +1212,7 @@ int ml_peer_link_start(ml_peer_link *link) {
   if (link->state != ML_PEER_LINK_NEW)
     return ML_ERR_STATE;
   link->state = ML_PEER_LINK_CONNECTING;
+  timer_arm(link->connect_timer, link->connect_timeout_ms);
   if (!nice_agent_gather_candidates(link->agent, link->stream_id)) {
     fail(link, ML_ERR_IO, "libnice could not gather local candidates");
     return ML_ERR_IO;
@@ -1098,6 +1285,10 @@ int ml_peer_link_restart(ml_peer_link *link) {
     link->phase = HS_IDLE;
     link->last_recv_len = 0;
     link->state = ML_PEER_LINK_CONNECTING;
+  } else if (link->state == ML_PEER_LINK_SECURE) {
+    /* Silence counts again from now: the new ICE session gets silence_ms. */
+    link->silence_from_us = g_get_monotonic_time();
+    link->path_lost_reported = false;
   }
   link->have_remote_credentials = false;
   GSList *cands = nice_agent_get_local_candidates(link->agent, link->stream_id, COMPONENT);
@@ -1169,6 +1360,9 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
     ml_channel_get_stats(link->channel, &link->stats.channel);
   link->stats.state = link->state;
   link->stats.reliable_queued = queued(link);
+  link->stats.silent_ms = link->state == ML_PEER_LINK_SECURE
+                              ? (uint64_t)(g_get_monotonic_time() - link->last_recv_us) / 1000
+                              : 0;
   link->stats.path = ML_PEER_LINK_PATH_NONE;
   NiceCandidate *l = NULL, *r = NULL;
   if (link->agent &&
@@ -1179,13 +1373,48 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
   *out = link->stats;
 }
 
-void ml_peer_link_free(ml_peer_link *link) {
-  if (!link)
+typedef struct agent_close {
+  ml_peer_link_closed_cb closed;
+  void *user;
+} agent_close;
+
+static void agent_closed(GObject *agent, GAsyncResult *res, gpointer data) {
+  (void)agent;
+  (void)res;
+  agent_close *c = data;
+  if (c->closed)
+    c->closed(c->user);
+  g_free(c);
+}
+
+void ml_peer_link_free(ml_peer_link *link) { ml_peer_link_close(link, NULL, NULL); }
+
+void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void *user) {
+  if (!link) {
+    if (closed)
+      closed(user);
     return;
+  }
+  bool closing = false;
+  if (link->agent && link->owns_agent) {
+    /* The TURN allocations are released (refreshed with lifetime 0) before
+     * the agent goes; the pending close holds a reference to the agent, and
+     * its completion comes on our context (thread-default while we start it). */
+    agent_close *c = g_new0(agent_close, 1);
+    c->closed = closed;
+    c->user = user;
+    g_main_context_push_thread_default(link->context);
+    nice_agent_close_async(link->agent, agent_closed, c);
+    g_main_context_pop_thread_default(link->context);
+    closing = true;
+  }
   if (link->agent) {
     if (link->stream_id) {
       nice_agent_attach_recv(link->agent, link->stream_id, COMPONENT, link->context, NULL, NULL);
-      nice_agent_remove_stream(link->agent, link->stream_id);
+      /* A closing agent keeps its stream (the close uses its TURN sockets)
+       * and frees it when it goes. */
+      if (!closing)
+        nice_agent_remove_stream(link->agent, link->stream_id);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(link->signals); i++)
       if (link->signals[i])
@@ -1198,6 +1427,9 @@ void ml_peer_link_free(ml_peer_link *link) {
   timer_free(&link->deadline_timer);
   timer_free(&link->keepalive_timer);
   timer_free(&link->tcp_timer);
+  timer_free(&link->retry_timer);
+  timer_free(&link->live_timer);
+  timer_free(&link->connect_timer);
   ml_noise_handshake_free(link->hs);
   ml_channel_free(link->channel);
   if (link->psk)
@@ -1211,4 +1443,6 @@ void ml_peer_link_free(ml_peer_link *link) {
   g_main_context_unref(link->context);
   sodium_memzero(link, sizeof *link);
   g_free(link);
+  if (!closing && closed)
+    closed(user);
 }

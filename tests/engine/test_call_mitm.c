@@ -23,7 +23,8 @@
  *   3. through the attacker, with the pins of call 1: both victims emit
  *      identity_changed (now: the attacker's fingerprint; pinned: the real one);
  *   4. through the attacker, the room having a room secret the attacker does
- *      not know (Noise XXpsk3): no handshake completes, nothing is verified.
+ *      not know (Noise XXpsk3): no handshake completes, nothing is verified,
+ *      and `join` exits 3 (joined, but no peer became secure).
  * Every wait is bounded (the call's duration + EXTRA_WAIT_S, then the children
  * are killed); no sleeps. */
 #include <stdbool.h>
@@ -776,6 +777,8 @@ int main(void) {
           k[i].name, k[i].sas);
     CHECK(l && !l->secure, "the attacker's link toward %s is secure", k[i].name);
     CHECK(k[i].n_chat_rx == 0, "%s got chat through the attacker", k[i].name);
+    CHECK(k[i].exit_status == 3, "%s exited %d, not 3 (joined, no peer ever secure)", k[i].name,
+          k[i].exit_status);
   }
   mitm_stop(&m);
 

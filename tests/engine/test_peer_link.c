@@ -5,7 +5,10 @@
  * completes on both sides with the same SAS and safety number and the right
  * peer keys, datagrams and a reliable stream flow both ways, chat messages
  * get receipts, forged datagrams are dropped and counted, and a different
- * room secret or room id makes the handshake fail on both sides.
+ * room secret or room id makes the handshake fail on both sides (after the
+ * bounded retries, with an error that names the cause), a handshake whose
+ * first attempt is lost succeeds on the next one, and a secure link that
+ * hears nothing reports the path lost, then fails at its path timeout.
  * Every wait is bounded; a timeout fails the test with the reason. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,7 +36,9 @@ typedef struct side {
   ml_identity *id;
   ml_peer_link *link;
   struct side *other;
-  bool ready, secure, failed;
+  bool ready, secure, failed; /* failed: for good (state FAILED) */
+  unsigned errors;            /* every error callback, failed or not */
+  unsigned paths_lost;
   int err;
   char errmsg[256];
   ml_peer_link_verification v;
@@ -150,9 +155,9 @@ static void on_receipt(ml_peer_link *link, uint64_t id, void *user) {
 }
 
 static void on_error(ml_peer_link *link, int err, const char *what, void *user) {
-  (void)link;
   side *s = user;
-  s->failed = true;
+  s->failed = ml_peer_link_get_state(link) == ML_PEER_LINK_FAILED;
+  s->errors++;
   s->err = err;
   snprintf(s->errmsg, sizeof s->errmsg, "%s", what);
   printf("  %s reports: %s (%s)\n", s->name, what, ml_strerror(err));
@@ -181,6 +186,11 @@ static void side_clear(side *s) {
 
 static uint32_t keepalive_ms; /* 0: the default */
 
+static void on_path_lost(ml_peer_link *link, void *user) {
+  (void)link;
+  ((side *)user)->paths_lost++;
+}
+
 static void make_link(side *s, const char *room, const uint8_t *psk, uint32_t timeout_ms) {
   static const char *const loopback[] = {"127.0.0.1"};
   ml_peer_link_config cfg = {
@@ -203,6 +213,7 @@ static void make_link(side *s, const char *room, const uint8_t *psk, uint32_t ti
                     .on_message = on_message,
                     .on_receipt = on_receipt,
                     .on_error = on_error,
+                    .on_path_lost = on_path_lost,
                     .user = s},
   };
   int err = ml_peer_link_new(&s->link, &cfg);
@@ -480,6 +491,65 @@ static void test_lossy_handshake(void) {
   side_clear(&b);
 }
 
+/* Alice's first attempt is lost entirely (message 1 and both
+ * retransmissions in 1 s); the next attempt, 1 s later, succeeds. */
+static void test_handshake_retry(void) {
+  side a, b;
+  printf("retry: a handshake whose first attempt is lost succeeds on the second\n");
+  connect_pair_lossy(&a, &b, "room-6", "room-6", NULL, NULL, 1000, 0x7, 0);
+  run_until(both_settled, &a, &b, 10000, "the second handshake attempt");
+  CHECK(both_secure(&a, &b) && strcmp(a.v.sas, b.v.sas) == 0, "secure after a retry");
+  CHECK(a.errors >= 1 && !a.failed, "alice reported the failed attempt (%u) and went on", a.errors);
+  side_clear(&a);
+  side_clear(&b);
+}
+
+static bool alice_path_lost(side *a, side *b) {
+  (void)b;
+  return a->paths_lost > 0;
+}
+static bool alice_failed(side *a, side *b) {
+  (void)b;
+  return a->failed;
+}
+
+/* A secure link (test hook: keys given, datagrams to nowhere) that hears
+ * nothing: path lost after silence_ms, failed after path_timeout_ms; an
+ * ICE-less link cannot restart, so the report comes once. */
+static void test_path_lost(void) {
+  side a, b;
+  printf("silence: path lost after 300 ms, failed after 1.2 s\n");
+  side_init(&a, "alice", &b);
+  side_init(&b, "bob", &a);
+  uint8_t k1[ML_NOISE_KEY_LEN], k2[ML_NOISE_KEY_LEN];
+  memset(k1, 1, sizeof k1);
+  memset(k2, 2, sizeof k2);
+  ml_peer_link_config cfg = {
+      .context = ctx,
+      .identity = a.id,
+      .local_peer_id = "alice",
+      .remote_peer_id = "bob",
+      .room_id = "room-s",
+      .silence_ms = 300,
+      .path_timeout_ms = 1200,
+      .callbacks = {.on_error = on_error, .on_path_lost = on_path_lost, .user = &a},
+  };
+  CHECK(ml_peer_link_new_secure_for_test(&a.link, &cfg, k1, k2, ml_identity_public_key(b.id), NULL,
+                                         NULL) == ML_OK,
+        "test link");
+  gint64 t0 = g_get_monotonic_time();
+  run_until(alice_path_lost, &a, &b, 3000, "the path-lost report");
+  gint64 lost_ms = (g_get_monotonic_time() - t0) / 1000;
+  CHECK(lost_ms >= 300 && !a.failed, "path lost reported after %lld ms, not failed yet",
+        (long long)lost_ms);
+  run_until(alice_failed, &a, &b, 3000, "the path timeout");
+  CHECK(ml_peer_link_get_state(a.link) == ML_PEER_LINK_FAILED && a.paths_lost == 1,
+        "failed at the path timeout (%u path-lost reports)", a.paths_lost);
+  printf("  alice reports the path lost after %lld ms, then: %s\n", (long long)lost_ms, a.errmsg);
+  side_clear(&a);
+  side_clear(&b);
+}
+
 static void test_psk_match(void) {
   side a, b;
   uint8_t psk[32];
@@ -495,14 +565,20 @@ static void test_psk_match(void) {
   side_clear(&b);
 }
 
+/* Both sides fail for good, after the initiator's bounded retries (3
+ * attempts of 1.5 s, backing off 1 s then 2 s); bob's last error contains
+ * bob_says. */
 static void expect_failure(const char *what, const char *room_a, const char *room_b,
-                           const uint8_t *psk_a, const uint8_t *psk_b) {
+                           const uint8_t *psk_a, const uint8_t *psk_b, const char *bob_says) {
   side a, b;
   printf("%s\n", what);
   connect_pair(&a, &b, room_a, room_b, psk_a, psk_b, 1500);
-  run_until(both_failed, &a, &b, 6000, "both sides to fail the handshake");
+  run_until(both_failed, &a, &b, 20000, "both sides to fail the handshake for good");
   CHECK(!a.secure && !b.secure, "no side reports secure");
   CHECK(a.errmsg[0] && b.errmsg[0], "both sides say why");
+  CHECK(a.errors == ML_PEER_LINK_HANDSHAKE_ATTEMPTS, "alice tried %u times, not %u", a.errors,
+        ML_PEER_LINK_HANDSHAKE_ATTEMPTS);
+  CHECK(strstr(b.errmsg, bob_says) != NULL, "bob says \"%s\", expected \"%s\"", b.errmsg, bob_says);
   uint8_t x = 1;
   CHECK(ml_peer_link_send(a.link, ML_INNER_CONTROL, &x, 1) == ML_ERR_STATE &&
             ml_peer_link_send(b.link, ML_INNER_CONTROL, &x, 1) == ML_ERR_STATE,
@@ -528,10 +604,14 @@ int main(void) {
   uint8_t psk1[32], psk2[32];
   memset(psk1, 0x11, sizeof psk1);
   memset(psk2, 0x22, sizeof psk2);
+  test_handshake_retry();
+  test_path_lost();
   expect_failure("psk mismatch: different room secrets must not connect", "room-9", "room-9", psk1,
-                 psk2);
+                 psk2, "room secret differs from ours");
+  expect_failure("psk on one side only: must not connect, and bob can tell", "room-9", "room-9",
+                 NULL, psk2, "the peer has no room secret and we have one");
   expect_failure("prologue mismatch: different room ids must not connect", "room-1", "room-2", NULL,
-                 NULL);
+                 NULL, "the peer never sent message");
   /* Let libnice finish what it scheduled on the context before it goes. */
   while (g_main_context_iteration(ctx, FALSE))
     ;

@@ -45,6 +45,7 @@
 #define CONNECT_RETRY_MS 50 /* connector retries until the listener is there */
 #define DATAGRAMS_MAX 10000
 #define PEER_FAIL_GRACE_MS 3000 /* after the peer gave up, wait this long for our own verdict */
+#define CLOSE_WAIT_MS 2000      /* at the end, for the agent's TURN release */
 
 typedef struct cand_count {
   unsigned host, srflx, prflx, relay;
@@ -608,6 +609,13 @@ static bool parse_endpoint(const char *s, char **ip, guint16 *port) {
   return true;
 }
 
+static void set_true(void *flag) { *(bool *)flag = true; }
+
+static gboolean set_true_once(gpointer flag) {
+  set_true(flag);
+  return G_SOURCE_REMOVE;
+}
+
 int main(int argc, char **argv) {
   peer p = {0};
   char *turn = NULL, *stun = NULL, *transport = NULL;
@@ -703,9 +711,19 @@ int main(int argc, char **argv) {
     g_source_destroy(p.accept_src);
   if (p.read_src)
     g_source_destroy(p.read_src);
-  ml_peer_link_free(p.link);
+  /* The agent releases its TURN allocation first: wait for that (bounded by
+   * a timer), then let libnice finish what it scheduled (bounded). */
+  bool closed = false, expired = false;
+  ml_peer_link_close(p.link, set_true, &closed);
+  GSource *limit = g_timeout_source_new(CLOSE_WAIT_MS);
+  g_source_set_callback(limit, set_true_once, &expired, NULL);
+  g_source_attach(limit, p.ctx);
+  while (!closed && !expired)
+    g_main_context_iteration(p.ctx, TRUE);
+  g_source_destroy(limit);
+  g_source_unref(limit);
   for (int i = 0; i < 100 && g_main_context_iteration(p.ctx, FALSE); i++)
-    ; /* let libnice finish what it scheduled; bounded */
+    ;
   if (p.sock)
     g_socket_close(p.sock, NULL);
   g_clear_object(&p.sock);

@@ -13,7 +13,8 @@
 # secure, final stats path "relay" on both sides, video decoded > 0 and
 # >= 80 % of the frames the other side sent, audio decoded > 0, the other's
 # chat line received, SAS and safety number equal; coturn allocated a relay
-# for both peer ids and the routers dropped direct packets.
+# for both peer ids, released both when they left (refresh, lifetime 0), and
+# the routers dropped direct packets.
 #
 # usage: run-call-nat.sh --mentorlink PATH --signal PATH [--turnserver PATH]
 #                        [--nat cone|symmetric] [--min-video PERCENT]
@@ -340,6 +341,10 @@ done
 for who in alice bob; do
   grep -q -- ":${peer_id[$who]}>: incoming packet ALLOCATE processed, success" "$tmp/turnserver.log" ||
     fail "coturn's log shows no allocation for $who (peer id ${peer_id[$who]})"
+  # Leaving releases the allocation (a refresh with lifetime 0), rather than
+  # leaving it to expire on the server.
+  grep -q -- ":${peer_id[$who]}>, lifetime=0" "$tmp/turnserver.log" ||
+    fail "coturn's log shows no release (refresh, lifetime 0) of $who's allocation"
 done
 dropped=0
 for ns in "$NS_RA" "$NS_RB"; do

@@ -283,6 +283,11 @@ static void test_wrong_psk_fails(void **state) {
   assert_int_equal(step(p.init, p.resp, "", m, &len), ML_OK);
   assert_int_equal(step(p.resp, p.init, "", m, &len), ML_OK);
   assert_int_equal(step(p.init, p.resp, "", m, &len), ML_ERR_CRYPTO);
+  /* The initiator's static key decrypted before the PSK was mixed in: the
+   * responder can tell a different PSK from a forged key (peer_link does). */
+  uint8_t rs[32];
+  assert_int_equal(ml_noise_handshake_remote_static(p.resp, rs), ML_OK);
+  assert_memory_equal(rs, k.i_pub, 32);
   free_pair(&p);
 }
 

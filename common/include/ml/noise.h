@@ -116,8 +116,9 @@ int ml_noise_handshake_read_message(ml_noise_handshake *hs, const uint8_t *messa
  * handshake is finished; channel binding for SAS and session identity. */
 const uint8_t *ml_noise_handshake_hash(const ml_noise_handshake *hs);
 
-/* The peer's static public key, once received or if given in advance.
- * ML_ERR_STATE when not known (yet). */
+/* The peer's static public key, once received or if given in advance; also
+ * after a read that failed later in the same message (the key decrypted,
+ * something after it did not). ML_ERR_STATE when not known (yet). */
 int ml_noise_handshake_remote_static(const ml_noise_handshake *hs,
                                      uint8_t out[ML_NOISE_KEY_LEN]) ML_MUST_CHECK;
 

@@ -32,6 +32,14 @@
  * everything that goes wrong later (signaling refused, a handshake failed, a
  * pipeline error) arrives as an ML_CALL_EV_ERROR event, and the call goes on
  * where it can. A fatal signaling error ends the call (ML_CALL_EV_ENDED).
+ *
+ * Path loss. When nothing arrives from a secure peer for a while, or ICE
+ * fails, the side whose peer id sorts first restarts ICE through signaling
+ * (bounded, backing off; a non-fatal ERROR event says so each time) and the
+ * other follows; the secure channel and the chat stream survive, and what was
+ * sent meanwhile arrives once the path is back. A peer whose link gives up
+ * for good (no path or no handshake within its bounds, silent for a minute)
+ * gets PEER_STATE failed and stays in the call without media or chat.
  */
 #ifndef ML_CALL_H
 #define ML_CALL_H
@@ -73,6 +81,9 @@ typedef struct ml_call_config {
   /* Host candidates only from these IP literals (NULL: every interface). */
   const char *const *local_addresses;
   size_t n_local_addresses;
+  /* Tests: a secure peer that sends nothing for this long is given up
+   * (PEER_STATE failed); 0 selects ML_PEER_LINK_PATH_TIMEOUT_MS. */
+  uint32_t path_timeout_ms;
 } ml_call_config;
 
 typedef enum ml_call_event_type {
@@ -81,7 +92,7 @@ typedef enum ml_call_event_type {
   ML_CALL_EV_PEER_JOINED,      /* a peer is in the room */
   ML_CALL_EV_PEER_LEFT,        /* text: reason; a last STATS event (final) precedes it */
   ML_CALL_EV_KNOCK,            /* we host; the peer waits to be admitted (ml_call_admit) */
-  ML_CALL_EV_PEER_STATE,       /* state: ml_peer_link_state; path */
+  ML_CALL_EV_PEER_STATE,       /* state: ml_peer_link_state (FAILED: given up); path */
   ML_CALL_EV_VERIFIED,         /* secure: sas, safety_number, fingerprint, pin, verified */
   ML_CALL_EV_IDENTITY_CHANGED, /* WARNING: fingerprint (now), old_fingerprint (pinned) */
   ML_CALL_EV_CHAT,             /* id, text (valid UTF-8) from the peer */

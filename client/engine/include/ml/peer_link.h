@@ -19,13 +19,23 @@
  *   3. When the component is CONNECTED (or READY) the Noise initiator starts
  *      the handshake, retransmitting on a timer. On success the secure
  *      callback reports the SAS, the safety number and the peer's identity
- *      key; on failure the error callback says why, and the link stays
- *      failed (a new link is needed for a new attempt).
+ *      key. A failed attempt (timeout, a message that did not authenticate)
+ *      is reported through the error callback and followed by a new
+ *      handshake (fresh ephemeral keys; the initiator backs off 1 s, 2 s, ...)
+ *      up to handshake_attempts; then, or when the failure cannot be cured by
+ *      trying again (the peer's room secret differs, its identity key does not
+ *      match its handshake), the link is FAILED for good.
  *   4. Secure: ml_peer_link_send (one datagram, unreliable) and
  *      ml_peer_link_send_reliable / ml_peer_link_send_message (reliable,
- *      ordered) work; received data arrives through the callbacks.
+ *      ordered) work; received data arrives through the callbacks. The link
+ *      sends a KEEPALIVE whenever it sent nothing for keepalive_ms, so a peer
+ *      that hears nothing for longer has lost the path: after silence_ms the
+ *      path-lost callback says so (the owner's cue for an ICE restart), and
+ *      after path_timeout_ms the link fails.
  *   5. ml_peer_link_restart performs an ICE restart (new local credentials,
  *      candidates reported again); an established secure channel survives it.
+ *   A link that is not secure within connect_timeout_ms of
+ *   ml_peer_link_start fails (ICE found no path, or no handshake succeeded).
  *
  * Roles: the peer whose peer id (a string both sides learn from signaling)
  * sorts first (strcmp) is the ICE controlling agent and the Noise initiator.
@@ -67,7 +77,11 @@
 /* Defaults for the fields of ml_peer_link_config left at 0. */
 #define ML_PEER_LINK_HANDSHAKE_TIMEOUT_MS 10000
 #define ML_PEER_LINK_HANDSHAKE_RTO_MS 250 /* first retransmission; doubles, capped at 2 s */
-#define ML_PEER_LINK_KEEPALIVE_MS 5000
+#define ML_PEER_LINK_HANDSHAKE_ATTEMPTS 3
+#define ML_PEER_LINK_KEEPALIVE_MS 2000
+#define ML_PEER_LINK_SILENCE_MS 6000          /* > keepalive_ms plus the path's jitter */
+#define ML_PEER_LINK_PATH_TIMEOUT_MS 60000    /* secure, silent this long: failed */
+#define ML_PEER_LINK_CONNECT_TIMEOUT_MS 60000 /* start to secure at most */
 #define ML_PEER_LINK_RELIABLE_QUEUE_MAX (4u * 1024 * 1024)
 
 typedef struct ml_peer_link ml_peer_link;
@@ -92,7 +106,9 @@ typedef enum ml_peer_link_state {
   ML_PEER_LINK_CONNECTING,  /* ICE gathering / checking */
   ML_PEER_LINK_HANDSHAKING, /* ICE ready, Noise in progress */
   ML_PEER_LINK_SECURE,      /* channel up: data flows */
-  ML_PEER_LINK_FAILED,      /* handshake failed or timed out; see the error callback */
+  ML_PEER_LINK_FAILED,      /* given up for good (handshake attempts exhausted, no path in
+                               connect_timeout_ms, path lost for path_timeout_ms); see the
+                               error callback */
 } ml_peer_link_state;
 
 /* The kind of the selected ICE path: relay if either end of the pair is a
@@ -129,6 +145,7 @@ typedef struct ml_peer_link_stats {
   uint64_t reliable_bytes_in;
   uint64_t reliable_bytes_out; /* accepted by PseudoTCP */
   uint64_t reliable_queued;    /* bytes waiting for PseudoTCP's send window */
+  uint64_t silent_ms;          /* secure: since the last authenticated datagram; else 0 */
   ml_peer_link_path path;
   ml_peer_link_state state;
 } ml_peer_link_stats;
@@ -153,8 +170,15 @@ typedef void (*ml_peer_link_message_cb)(ml_peer_link *link, uint64_t id, const u
                                         size_t len, void *user);
 /* The peer received the message with this id (delivery receipt). */
 typedef void (*ml_peer_link_receipt_cb)(ml_peer_link *link, uint64_t id, void *user);
-/* The link failed (err is an ml_err; what is a static English sentence). */
+/* Something went wrong (err is an ml_err; what is a static English
+ * sentence). The link failed for good if ml_peer_link_get_state says
+ * FAILED; otherwise it goes on (a handshake attempt failed and another
+ * follows, the reliable stream broke but datagrams still flow, a hint). */
 typedef void (*ml_peer_link_error_cb)(ml_peer_link *link, int err, const char *what, void *user);
+/* Secure, but nothing authenticated arrived from the peer for silence_ms
+ * (once per silence; again silence_ms after each ml_peer_link_restart while
+ * it lasts): the path is probably gone, an ICE restart may find another. */
+typedef void (*ml_peer_link_path_lost_cb)(ml_peer_link *link, void *user);
 
 typedef struct ml_peer_link_callbacks {
   ml_peer_link_candidate_cb on_candidate;
@@ -166,6 +190,7 @@ typedef struct ml_peer_link_callbacks {
   ml_peer_link_message_cb on_message;
   ml_peer_link_receipt_cb on_receipt;
   ml_peer_link_error_cb on_error;
+  ml_peer_link_path_lost_cb on_path_lost;
   void *user;
 } ml_peer_link_callbacks;
 
@@ -188,7 +213,11 @@ typedef struct ml_peer_link_config {
   bool ice_tcp;                  /* also gather ICE-TCP candidates (own agent only) */
   uint32_t handshake_timeout_ms; /* 0 selects ML_PEER_LINK_HANDSHAKE_TIMEOUT_MS */
   uint32_t handshake_rto_ms;     /* 0 selects ML_PEER_LINK_HANDSHAKE_RTO_MS */
+  unsigned handshake_attempts;   /* 0 selects ML_PEER_LINK_HANDSHAKE_ATTEMPTS */
   uint32_t keepalive_ms;         /* 0 selects ML_PEER_LINK_KEEPALIVE_MS */
+  uint32_t silence_ms;           /* 0 selects ML_PEER_LINK_SILENCE_MS */
+  uint32_t path_timeout_ms;      /* 0 selects ML_PEER_LINK_PATH_TIMEOUT_MS */
+  uint32_t connect_timeout_ms;   /* 0 selects ML_PEER_LINK_CONNECT_TIMEOUT_MS */
   size_t reliable_queue_max;     /* 0 selects ML_PEER_LINK_RELIABLE_QUEUE_MAX */
   ml_peer_link_callbacks callbacks;
 } ml_peer_link_config;
@@ -227,10 +256,14 @@ int ml_peer_link_add_remote_candidate(ml_peer_link *link, const char *sdp_attrib
 /* The peer has sent all its candidates (end-of-candidates). */
 void ml_peer_link_remote_gathering_done(ml_peer_link *link);
 
-/* ICE restart (e.g. after the component FAILED): new local credentials,
- * remote candidates dropped, local candidates reported again through
- * on_candidate. The caller signals the new credentials and candidates; the
- * peer does the same. ML_ERR_IO if libnice refuses. */
+/* ICE restart (e.g. after the component FAILED, or the path-lost
+ * callback): new local credentials, remote candidates dropped, local
+ * candidates reported again through on_candidate (before this returns). The
+ * caller signals the new credentials and candidates; the peer restarts too
+ * (RFC 8445 9: an agent that sees new remote credentials restarts) and does
+ * the same. Datagrams keep using the old pair until a new one is selected.
+ * ML_ERR_STATE before ml_peer_link_start or once FAILED, ML_ERR_IO if
+ * libnice refuses. */
 int ml_peer_link_restart(ml_peer_link *link) ML_MUST_CHECK;
 
 /* Seals payload (at most ML_DATAGRAM_MAX_PAYLOAD bytes) as one datagram of
@@ -261,7 +294,19 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out);
 guint ml_peer_link_stream_id(const ml_peer_link *link);
 
 /* Removes the stream, releases the agent if the link owns it, destroys its
- * timers and wipes its keys. NULL does nothing. Not from inside a callback. */
+ * timers and wipes its keys. NULL does nothing. Not from inside a callback.
+ * An agent of its own is closed first (nice_agent_close_async): its TURN
+ * allocations are released on the server rather than left to expire. That
+ * completes on the context (the TURN server answers, or libnice's STUN
+ * retransmissions give up: seconds); keep iterating the context meanwhile,
+ * or the agent is only freed with the context. */
 void ml_peer_link_free(ml_peer_link *link);
+
+typedef void (*ml_peer_link_closed_cb)(void *user);
+
+/* ml_peer_link_free, and closed(user) once the agent's close completed (from
+ * the context), or before this returns when the link has no agent of its own
+ * (or link is NULL). For an owner that must know when to stop iterating. */
+void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void *user);
 
 #endif /* ML_PEER_LINK_H */
