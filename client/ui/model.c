@@ -142,6 +142,27 @@ const char *ml_ui_quality_name(ml_ui_quality q) {
   }
 }
 
+void ml_ui_model_remove_knock(ml_ui_model *m, const char *peer_id) {
+  for (size_t i = 0; i < m->n_knocks; i++)
+    if (!strcmp(m->knocks[i].id, peer_id)) {
+      memmove(&m->knocks[i], &m->knocks[i + 1], (m->n_knocks - i - 1) * sizeof m->knocks[0]);
+      m->n_knocks--;
+      return;
+    }
+}
+
+static bool add_knock(ml_ui_model *m, const ml_call_event *ev) {
+  for (size_t i = 0; i < m->n_knocks; i++)
+    if (!strcmp(m->knocks[i].id, ev->peer_id))
+      return false;
+  if (m->n_knocks == ML_UI_MAX_KNOCKS || !ev->peer_id[0])
+    return false;
+  copy(m->knocks[m->n_knocks].id, sizeof m->knocks[0].id, ev->peer_id);
+  copy(m->knocks[m->n_knocks].name, sizeof m->knocks[0].name, ev->peer_name);
+  m->n_knocks++;
+  return true;
+}
+
 void ml_ui_model_set_chat_open(ml_ui_model *m, bool open) {
   m->chat_open = open;
   if (open)
@@ -158,11 +179,16 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     copy(m->self_name, sizeof m->self_name, ev->peer_name);
     copy(m->room, sizeof m->room, ev->text);
     return true;
-  case ML_CALL_EV_PEER_JOINED: return add_peer(m, ev) != NULL;
-  case ML_CALL_EV_KNOCK: return false;
+  case ML_CALL_EV_PEER_JOINED:
+    ml_ui_model_remove_knock(m, ev->peer_id);
+    return add_peer(m, ev) != NULL;
+  case ML_CALL_EV_KNOCK: return add_knock(m, ev);
   case ML_CALL_EV_PEER_LEFT:
-    if (!p)
-      return false;
+    if (!p) {
+      size_t before = m->n_knocks;
+      ml_ui_model_remove_knock(m, ev->peer_id);
+      return before != m->n_knocks;
+    }
     copy(m->left_name, sizeof m->left_name, p->name);
     m->left_at_ms = now_ms;
     remove_peer(m, p);
@@ -243,6 +269,7 @@ banner(ml_ui_banner *out, size_t max, size_t *n, ml_ui_banner_kind kind, const c
   if (*n >= max)
     return;
   out[*n].kind = kind;
+  out[*n].knock_id[0] = '\0';
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(out[*n].text, sizeof out[*n].text, fmt, ap); /* long names are cut */
@@ -273,6 +300,12 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
     if (!m->joined)
       banner(out, max, &n, ML_UI_BANNER_INFO, "%s", "Connecting to the server…");
     break;
+  }
+  for (size_t i = 0; i < m->n_knocks && n < max; i++) {
+    banner(out, max, &n, ML_UI_BANNER_INFO,
+           "%s is waiting to join: click here or press Ctrl+Shift+A to let them in",
+           m->knocks[i].name);
+    copy(out[n - 1].knock_id, sizeof out[n - 1].knock_id, m->knocks[i].id);
   }
   for (size_t i = 0; i < m->n_peers; i++) {
     const ml_ui_peer *p = &m->peers[i];

@@ -78,7 +78,14 @@ typedef enum ml_ui_banner_kind {
 typedef struct ml_ui_banner {
   ml_ui_banner_kind kind;
   char text[ML_UI_BANNER_TEXT];
+  char knock_id[ML_CALL_MAX_PEER_ID + 1]; /* a knock: clicking the banner admits this peer */
 } ml_ui_banner;
+
+#define ML_UI_MAX_KNOCKS 8
+typedef struct ml_ui_knock {
+  char id[ML_CALL_MAX_PEER_ID + 1];
+  char name[ML_CALL_MAX_NAME + 1];
+} ml_ui_knock;
 
 typedef struct ml_ui_model {
   char self_id[ML_CALL_MAX_PEER_ID + 1];
@@ -93,7 +100,9 @@ typedef struct ml_ui_model {
   size_t n_chat;
   uint64_t chat_serial; /* counts every message ever added (scrolling follows it) */
   bool chat_open;
-  unsigned unread; /* messages received while the chat panel was closed */
+  unsigned unread;                      /* messages received while the chat panel was closed */
+  ml_ui_knock knocks[ML_UI_MAX_KNOCKS]; /* we host: who waits to be admitted */
+  size_t n_knocks;
   char left_name[ML_CALL_MAX_NAME + 1];
   int64_t left_at_ms; /* model time the last peer left; -1 none */
   char error[ML_UI_BANNER_TEXT];
@@ -110,6 +119,9 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
 /* Our own message, as the user sent it (before CHAT_SENT events arrive;
  * they attach to it by text). */
 void ml_ui_model_add_outgoing(ml_ui_model *m, const char *text, int64_t wall_s);
+
+/* We admitted (or gave up on) a waiting peer: its knock goes. */
+void ml_ui_model_remove_knock(ml_ui_model *m, const char *peer_id);
 
 /* Opens or closes the chat panel; opening clears the unread count. */
 void ml_ui_model_set_chat_open(ml_ui_model *m, bool open);

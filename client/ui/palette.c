@@ -26,6 +26,9 @@ static const ml_ui_palette_pair pairs[] = {
     {"ok on dialog", ML_COL_OK, ML_COL_DIALOG},
     {"accent on panel", ML_COL_ACCENT, ML_COL_PANEL},
     {"bad mark on button", ML_COL_BAD, ML_COL_BUTTON},
+    {"caption on tile", ML_COL_MUTED_TEXT, ML_COL_TILE},
+    {"hint on label", ML_COL_MUTED_TEXT, ML_COL_LABEL_BG},
+    {"caption on avatar", ML_COL_TEXT, ML_COL_BUTTON},
 };
 
 const ml_ui_palette_pair *ml_ui_palette_pairs(size_t *n) {

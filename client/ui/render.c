@@ -19,6 +19,7 @@ static const ml_ui_shortcut shortcuts[] = {
     {"Tab", "Verification: next participant"},
     {"F1", "This help"},
     {"Ctrl+W or Esc", "Leave the call (asks first)"},
+    {"Ctrl+Shift+A", "Host: let in who is waiting"},
     {"Page Up / Page Down", "Scroll the chat"},
 };
 
@@ -208,6 +209,9 @@ ml_ui_hit ml_ui_view_hit(const ml_ui_view *v, int x, int y) {
   for (int i = 0; i < ML_UI_BTN_COUNT; i++)
     if (ml_rect_contains(l.buttons[i], x, y))
       return (ml_ui_hit){ML_UI_HIT_BUTTON, i};
+  for (int i = 0; i < ML_LAYOUT_MAX_BANNERS; i++)
+    if (ml_rect_contains(l.banners[i], x, y))
+      return (ml_ui_hit){ML_UI_HIT_BANNER, i};
   if (v->model->chat_open) {
     if (ml_rect_contains(chat_close_rect(v, &l), x, y))
       return (ml_ui_hit){ML_UI_HIT_CHAT_CLOSE, 0};

@@ -67,7 +67,8 @@ typedef enum ml_ui_hit_kind {
   ML_UI_HIT_CHAT_CLOSE,
   ML_UI_HIT_CHAT_INPUT,
   ML_UI_HIT_CHAT_LOG,
-  ML_UI_HIT_TILE, /* index: model peer */
+  ML_UI_HIT_TILE,   /* index: model peer */
+  ML_UI_HIT_BANNER, /* index: banner (ml_ui_model_banners order) */
 } ml_ui_hit_kind;
 
 typedef struct ml_ui_hit {

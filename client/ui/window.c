@@ -330,6 +330,20 @@ static void mark_verified(ui *u) {
     ml_call_mark_verified(u->call, p->id);
 }
 
+/* As the host: lets in the first waiting peer, or the one of banner i. */
+static void admit(ui *u, int banner) {
+  ml_ui_banner b[ML_UI_MAX_BANNERS];
+  size_t n = ml_ui_model_banners(&u->model, now_ms(), b, ML_UI_MAX_BANNERS);
+  const char *id = NULL;
+  for (size_t i = 0; i < n && !id; i++)
+    if (b[i].knock_id[0] && (banner < 0 || (int)i == banner))
+      id = b[i].knock_id;
+  if (id) {
+    ml_call_admit(u->call, id);
+    ml_ui_model_remove_knock(&u->model, id);
+  }
+}
+
 static void dialog_button(ui *u, ml_ui_dialog d, int i) {
   switch (d) {
   case ML_UI_DIALOG_LEAVE:
@@ -399,6 +413,8 @@ static void on_key(ui *u, const SDL_Keysym *k) {
     toggle_chat(u);
   else if (ctrl && shift && c == SDLK_v)
     open_verify(u);
+  else if (ctrl && shift && c == SDLK_a)
+    admit(u, -1);
   else if (ctrl && c == SDLK_w)
     u->view.dialog = ML_UI_DIALOG_LEAVE;
   else if (c == SDLK_F1)
@@ -444,6 +460,7 @@ static void on_click(ui *u, int x, int y) {
     break;
   case ML_UI_HIT_CHAT_INPUT: set_chat_focus(u, true); break;
   case ML_UI_HIT_TILE: u->view.verify_peer = (size_t)h.index; break;
+  case ML_UI_HIT_BANNER: admit(u, h.index); break;
   default: set_chat_focus(u, false); break;
   }
 }
