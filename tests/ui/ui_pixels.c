@@ -47,13 +47,21 @@ static SDL_Surface *template_of(ml_px_font font, float scale, const char *text, 
   return t;
 }
 
-/* Mean absolute difference per channel, stopping early above limit. */
+static const Uint32 *row_of(SDL_Surface *s, int y) {
+  return (const Uint32 *)((const Uint8 *)s->pixels + (size_t)y * s->pitch);
+}
+
+/* Sum of absolute channel differences of template t placed at (ox, oy)
+ * (both ARGB8888, t inside shot), stopping early above limit. */
 static long diff_at(SDL_Surface *shot, SDL_Surface *t, int ox, int oy, long limit) {
   long sum = 0;
   for (int y = 0; y < t->h; y++) {
+    const Uint32 *a = row_of(shot, oy + y) + ox, *b = row_of(t, y);
     for (int x = 0; x < t->w; x++) {
-      SDL_Color a = ml_px_get(shot, ox + x, oy + y), b = ml_px_get(t, x, y);
-      sum += abs(a.r - b.r) + abs(a.g - b.g) + abs(a.b - b.b);
+      Uint32 p = a[x], q = b[x];
+      sum += abs((int)((p >> 16) & 0xff) - (int)((q >> 16) & 0xff)) +
+             abs((int)((p >> 8) & 0xff) - (int)((q >> 8) & 0xff)) +
+             abs((int)(p & 0xff) - (int)(q & 0xff));
     }
     if (sum > limit)
       return sum;
@@ -66,6 +74,12 @@ bool ml_px_find_text(SDL_Surface *shot, SDL_Rect region, ml_px_font font, float 
   SDL_Surface *t = template_of(font, scale, text, fg, bg);
   if (!t)
     return false;
+  if (shot->format->format != SDL_PIXELFORMAT_ARGB8888) {
+    SDL_FreeSurface(t);
+    return false;
+  }
+  SDL_Rect all = {0, 0, shot->w, shot->h};
+  SDL_IntersectRect(&region, &all, &region);
   /* GPU and software blending round differently: allow ~6 levels per
    * channel on average, which no other string or an empty area meets. */
   long limit = (long)t->w * t->h * 3 * 6;
@@ -146,4 +160,25 @@ out:
   free(raw);
   free(z);
   return rc;
+}
+
+const SDL_Color ml_px_bars[7] = {
+    {191, 191, 191, 255}, {191, 191, 0, 255}, {0, 191, 191, 255}, {0, 191, 0, 255},
+    {191, 0, 191, 255},   {191, 0, 0, 255},   {0, 0, 191, 255},
+};
+
+void ml_px_make_bars(int width, int height, unsigned char *y, int sy, unsigned char *u, int su,
+                     unsigned char *v, int sv) {
+  for (int row = 0; row < height; row++)
+    for (int col = 0; col < width; col++) {
+      SDL_Color c = ml_px_bars[col * 7 / width];
+      double r = c.r / 255.0, g = c.g / 255.0, b = c.b / 255.0;
+      y[row * sy + col] = (unsigned char)(16 + 65.481 * r + 128.553 * g + 24.966 * b + 0.5);
+      if (!(row & 1) && !(col & 1)) {
+        u[(row / 2) * su + col / 2] =
+            (unsigned char)(128 - 37.797 * r - 74.203 * g + 112.0 * b + 0.5);
+        v[(row / 2) * sv + col / 2] =
+            (unsigned char)(128 + 112.0 * r - 93.786 * g - 18.214 * b + 0.5);
+      }
+    }
 }

@@ -17,6 +17,16 @@ typedef struct ml_px_font {
 #define ML_PX_BOLD ((ml_px_font){"DejaVuSans-Bold.ttf", 16})
 #define ML_PX_SMALL ((ml_px_font){"DejaVuSans.ttf", 13})
 #define ML_PX_LARGE ((ml_px_font){"DejaVuSans-Bold.ttf", 30})
+#define ML_PX_HUGE ((ml_px_font){"DejaVuSans-Bold.ttf", 44})
+
+/* The 75 % colour bars (SMPTE, as videotestsrc draws them in its top two
+ * thirds): white, yellow, cyan, green, magenta, red, blue. */
+extern const SDL_Color ml_px_bars[7];
+
+/* A width x height I420 frame of those bars (BT.601, limited range), in
+ * caller-provided planes of the given strides. */
+void ml_px_make_bars(int width, int height, unsigned char *y, int sy, unsigned char *u, int su,
+                     unsigned char *v, int sv);
 
 /* The pixel at (x, y) of an ARGB8888 surface. */
 SDL_Color ml_px_get(SDL_Surface *s, int x, int y);
