@@ -10,8 +10,8 @@
  *                     prints {"event":"ui_screenshot","path":...}
  *   layout            prints {"event":"ui_layout",...}: output size, scale
  *                     and the rectangles of tiles, self view and chat
- * Answers are single JSON lines on stdout. Commands are SDL events, so they
- * take the same path as the user's keys and clicks.
+ * Answers are single JSON lines on stdout. Keys, text and clicks go through
+ * the same event handler as the user's.
  */
 #include "ml/ui.h"
 
@@ -518,7 +518,11 @@ static void print_layout(ui *u) {
   g_string_free(j, TRUE);
 }
 
-static void synth_key(const char *spec) {
+static void handle(ui *u, const SDL_Event *e);
+
+/* Synthesised input goes straight through the event handler (pushing it
+ * would put it behind SDL's poll sentinel, after a screenshot asked next). */
+static void synth_key(ui *u, const char *spec) {
   SDL_Event e;
   SDL_zero(e);
   e.type = SDL_KEYDOWN;
@@ -535,10 +539,10 @@ static void synth_key(const char *spec) {
       e.key.keysym.sym = SDL_GetKeyFromName(tok);
   }
   e.key.keysym.scancode = SDL_GetScancodeFromKey(e.key.keysym.sym);
-  SDL_PushEvent(&e);
+  handle(u, &e);
 }
 
-static void synth_text(const char *s) {
+static void synth_text(ui *u, const char *s) {
   size_t len = strlen(s);
   for (size_t i = 0; i < len;) { /* SDL's text events hold up to 31 bytes */
     size_t end = i;
@@ -550,7 +554,7 @@ static void synth_text(const char *s) {
     SDL_zero(e);
     e.type = SDL_TEXTINPUT;
     memcpy(e.text.text, s + i, end - i);
-    SDL_PushEvent(&e);
+    handle(u, &e);
     i = end;
   }
 }
@@ -558,9 +562,9 @@ static void synth_text(const char *s) {
 static void control(ui *u, const char *line) {
   int a, b;
   if (!strncmp(line, "key ", 4)) {
-    synth_key(line + 4);
+    synth_key(u, line + 4);
   } else if (!strncmp(line, "text ", 5)) {
-    synth_text(line + 5);
+    synth_text(u, line + 5);
   } else if (sscanf(line, "click %d %d", &a, &b) == 2) {
     SDL_Event e;
     SDL_zero(e);
@@ -568,7 +572,7 @@ static void control(ui *u, const char *line) {
     e.button.button = SDL_BUTTON_LEFT;
     e.button.x = a;
     e.button.y = b;
-    SDL_PushEvent(&e);
+    handle(u, &e);
   } else if (sscanf(line, "resize %d %d", &a, &b) == 2) {
     SDL_SetWindowSize(u->win, a, b);
     update_size(u);
