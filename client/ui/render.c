@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -479,6 +480,67 @@ static int measure(const char *s, size_t len, void *user) {
   return ml_ui_text_width(c->t, c->f, s, len);
 }
 
+#define WRAP_CACHE_SIZE 64
+
+typedef struct wrap_entry {
+  uint64_t serial; /* the message's number in the model (0: free) */
+  int width;
+  float scale;
+  size_t n;
+  ml_ui_line *lines;
+  uint64_t used;
+} wrap_entry;
+
+struct ml_ui_wrap_cache {
+  wrap_entry e[WRAP_CACHE_SIZE];
+  uint64_t clock;
+};
+
+ml_ui_wrap_cache *ml_ui_wrap_cache_new(void) { return calloc(1, sizeof(ml_ui_wrap_cache)); }
+
+void ml_ui_wrap_cache_free(ml_ui_wrap_cache *c) {
+  if (!c)
+    return;
+  for (size_t i = 0; i < WRAP_CACHE_SIZE; i++)
+    free(c->e[i].lines);
+  free(c);
+}
+
+/* The lines of message i of the model at width w: from the cache, or
+ * wrapped into scratch (returns the line count, at most MAX_WRAP). */
+static size_t wrapped(const ml_ui_view *v, ml_ui_text *t, size_t i, int w, ml_ui_line *scratch,
+                      const ml_ui_line **out) {
+  const ml_ui_model *m = v->model;
+  measure_ctx mc = {t, ML_FONT_BODY};
+  uint64_t serial = m->chat_serial - m->n_chat + i + 1;
+  ml_ui_wrap_cache *c = v->wrap_cache;
+  wrap_entry *victim = NULL;
+  if (c) {
+    c->clock++;
+    for (size_t k = 0; k < WRAP_CACHE_SIZE; k++) {
+      wrap_entry *e = &c->e[k];
+      if (e->serial == serial && e->width == w && e->scale == v->scale) {
+        e->used = c->clock;
+        *out = e->lines;
+        return e->n;
+      }
+      if (!victim || e->used < victim->used)
+        victim = e;
+    }
+  }
+  size_t n = ml_ui_wrap(m->chat[i].text, w, measure, &mc, scratch, MAX_WRAP);
+  if (n > MAX_WRAP)
+    n = MAX_WRAP;
+  *out = scratch;
+  ml_ui_line *copy = victim ? malloc(n * sizeof *copy + 1) : NULL;
+  if (copy) {
+    memcpy(copy, scratch, n * sizeof *copy);
+    free(victim->lines);
+    *victim = (wrap_entry){serial, w, v->scale, n, copy, c->clock};
+  }
+  return n;
+}
+
 static const char *delivery_mark(const ml_ui_chat_msg *c) {
   switch (ml_ui_model_delivery(c)) {
   case ML_UI_DELIVERY_SENDING: return "Sending…";
@@ -504,15 +566,13 @@ static void draw_chat(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, const
   SDL_RenderSetClipRect(r, &clip);
   int lh = ml_ui_text_line_height(t, ML_FONT_BODY), hh = ml_ui_text_line_height(t, ML_FONT_BOLD);
   int y = log.y + log.h + v->chat_scroll;
-  measure_ctx mc = {t, ML_FONT_BODY};
-  static ml_ui_line lines[MAX_WRAP];
+  static ml_ui_line scratch[MAX_WRAP];
   if (!m->n_chat)
     text_centered(t, ML_FONT_SMALL, "No messages yet", ML_COL_MUTED_TEXT, log);
   for (size_t i = m->n_chat; i-- > 0 && y > log.y;) {
     const ml_ui_chat_msg *c = &m->chat[i];
-    size_t n = ml_ui_wrap(c->text, log.w - pad, measure, &mc, lines, MAX_WRAP);
-    if (n > MAX_WRAP)
-      n = MAX_WRAP;
+    const ml_ui_line *lines;
+    size_t n = wrapped(v, t, i, log.w - pad, scratch, &lines);
     int block = hh + (int)n * lh + pad;
     y -= block;
     if (y > log.y + log.h)

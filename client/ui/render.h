@@ -40,6 +40,12 @@ typedef enum ml_ui_dialog {
 
 #define ML_UI_MAX_DIALOG_BUTTONS 3
 
+/* Wrapped chat messages, kept between frames (a long message is wrapped
+ * once per width, not once per frame). Owned by the window. */
+typedef struct ml_ui_wrap_cache ml_ui_wrap_cache;
+ml_ui_wrap_cache *ml_ui_wrap_cache_new(void);
+void ml_ui_wrap_cache_free(ml_ui_wrap_cache *c);
+
 typedef struct ml_ui_view {
   const ml_ui_model *model;
   int win_w, win_h; /* output pixels */
@@ -53,10 +59,11 @@ typedef struct ml_ui_view {
   size_t verify_peer;  /* which peer the verification dialog shows */
   bool chat_focus;     /* typing goes to the chat input */
   const ml_ui_edit *input;
-  int chat_scroll;  /* pixels scrolled up from the newest message */
-  int hover_button; /* ml_ui_button under the mouse, -1 none */
-  bool tooltip;     /* show the hovered button's tooltip */
-  bool leaving;     /* the user confirmed: "Leaving…" */
+  int chat_scroll;              /* pixels scrolled up from the newest message */
+  int hover_button;             /* ml_ui_button under the mouse, -1 none */
+  bool tooltip;                 /* show the hovered button's tooltip */
+  bool leaving;                 /* the user confirmed: "Leaving…" */
+  ml_ui_wrap_cache *wrap_cache; /* NULL: wrap on every frame */
 } ml_ui_view;
 
 /* What a point hits. */

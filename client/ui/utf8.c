@@ -115,39 +115,44 @@ static void emit(ml_ui_line *lines, size_t max, size_t *n, size_t start, size_t 
   (*n)++;
 }
 
-/* One paragraph (no '\n') text[p0..p1). */
+/* One paragraph (no '\n') text[p0..p1). A line never holds more than
+ * max_bytes, so each measure costs O(width) even for a hostile 64 KiB word
+ * (zero-width code points beyond it just break the line earlier). */
 static void wrap_para(const char *t, size_t p0, size_t p1, int max_w, ml_ui_measure_fn measure,
                       void *user, ml_ui_line *lines, size_t max, size_t *n) {
+  size_t max_bytes = 4 * (size_t)(max_w > 0 ? max_w : 1) + 64;
   size_t start = p0;
   while (start < p1) {
-    if (measure(t + start, p1 - start, user) <= max_w) {
+    size_t limit = p1 - start > max_bytes ? start + max_bytes : p1;
+    /* The longest run of whole words from start that fits. */
+    size_t best = start, i = start;
+    bool all = false;
+    while (i < limit) {
+      size_t end = i;
+      while (end < limit && t[end] == ' ')
+        end++;
+      while (end < limit && t[end] != ' ')
+        end = ml_utf8_next(t, limit, end);
+      if (measure(t + start, end - start, user) > max_w)
+        break;
+      best = end;
+      i = end;
+      all = end == p1;
+    }
+    if (all) {
       emit(lines, max, n, start, p1 - start);
       return;
     }
-    /* The longest run of words from start that fits. */
-    size_t best = 0, i = start;
-    while (i < p1) {
-      size_t end = i;
-      while (end < p1 && t[end] == ' ')
-        end++;
-      while (end < p1 && t[end] != ' ')
-        end = ml_utf8_next(t, p1, end);
-      size_t trimmed = end; /* the candidate line ends at a word's end */
-      if (measure(t + start, trimmed - start, user) > max_w)
-        break;
-      best = trimmed;
-      i = end;
-    }
     size_t brk;
-    if (best > start) {
+    if (best > start && (best < limit || limit == p1)) {
       brk = best;
     } else { /* the first word alone is too wide: as many code points as fit */
       brk = ml_utf8_next(t, p1, start);
-      for (size_t k = brk; k < p1; k = ml_utf8_next(t, p1, k)) {
+      for (size_t k = brk; k < limit;) {
         size_t nk = ml_utf8_next(t, p1, k);
-        if (measure(t + start, nk - start, user) > max_w)
+        if (nk > limit || measure(t + start, nk - start, user) > max_w)
           break;
-        brk = nk;
+        brk = k = nk;
       }
     }
     size_t len = brk - start;

@@ -818,6 +818,7 @@ static void close_window(ui *u) {
     ml_ui_video_reset(&u->videos[i].vid);
   ml_ui_video_reset(&u->self_video);
   ml_ui_text_free(u->text);
+  ml_ui_wrap_cache_free(u->view.wrap_cache);
   if (u->ren)
     SDL_DestroyRenderer(u->ren);
   if (u->win)
@@ -851,6 +852,7 @@ int ml_ui_run(const ml_ui_config *cfg, ml_ui_result *res) {
   }
   u.sh.mu = SDL_CreateMutex();
   u.drained = SDL_CreateSemaphore(0);
+  u.view.wrap_cache = ml_ui_wrap_cache_new();
   sync_peers(&u);
   SDL_DisplayMode mode;
   int hz =
@@ -859,7 +861,7 @@ int ml_ui_run(const ml_ui_config *cfg, ml_ui_result *res) {
   u.watcher = SDL_CreateThread(watcher_main, "ml-ui-events", &u);
   if (cfg->test_control)
     u.control = SDL_CreateThread(control_main, "ml-ui-control", &u);
-  if (!u.sh.mu || !u.drained || !u.timer || !u.watcher) {
+  if (!u.sh.mu || !u.drained || !u.timer || !u.watcher || !u.view.wrap_cache) {
     fprintf(stderr, "mentorlink: cannot start the window's threads: %s\n", SDL_GetError());
     close_window(&u);
     return -1;

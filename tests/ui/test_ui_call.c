@@ -119,8 +119,9 @@ static void take_line(win *w, const char *line) {
     JsonArray *t = json_object_get_array_member(o, "tiles");
     JsonArray *t0 = t && json_array_get_length(t) ? json_array_get_array_element(t, 0) : NULL;
     if (t0 && json_array_get_length(t0) == 4)
-      w->tile0 = (rect){(int)json_array_get_int_element(t0, 0), (int)json_array_get_int_element(t0, 1),
-                        (int)json_array_get_int_element(t0, 2), (int)json_array_get_int_element(t0, 3)};
+      w->tile0 =
+          (rect){(int)json_array_get_int_element(t0, 0), (int)json_array_get_int_element(t0, 1),
+                 (int)json_array_get_int_element(t0, 2), (int)json_array_get_int_element(t0, 3)};
     w->pip = rect_of(o, "pip");
     w->chat = rect_of(o, "chat");
     w->chat_log = rect_of(o, "chat_log");
@@ -167,14 +168,29 @@ static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
 
 static bool spawn(win *w, const char *exe, const char *url, const char *room, const char *secret,
                   const char *data, const char *shots) {
-  const char *argv[] = {exe,           "join",           "--server",     url,
-                        "--room",      room,             "--name",       w->name,
-                        "--json",      "--video-source", "test",         "--audio-source",
-                        "test",        "--local-address", "127.0.0.1",   "--ui-test-control",
-                        "--screenshot-dir", shots,        "--duration",   "120",
+  const char *argv[] = {exe,
+                        "join",
+                        "--server",
+                        url,
+                        "--room",
+                        room,
+                        "--name",
+                        w->name,
+                        "--json",
+                        "--video-source",
+                        "test",
+                        "--audio-source",
+                        "test",
+                        "--local-address",
+                        "127.0.0.1",
+                        "--ui-test-control",
+                        "--screenshot-dir",
+                        shots,
+                        "--duration",
+                        "120",
                         NULL};
-  GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  GSubprocessLauncher *l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
   g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
   g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
@@ -420,8 +436,7 @@ int main(void) {
   SDL_FreeSurface(sb);
   CHECK(wait_for(peer_muted, &a, NULL, STEP_TIMEOUT_MS), "A was not told that B muted");
   sa = shot(&a, "muted-a");
-  CHECK(find(sa, label_region(&a, a.tile0), ML_PX_SMALL, &a, "Muted", ML_COL_BAD,
-             ML_COL_LABEL_BG),
+  CHECK(find(sa, label_region(&a, a.tile0), ML_PX_SMALL, &a, "Muted", ML_COL_BAD, ML_COL_LABEL_BG),
         "A's tile of B does not show the muted mark");
   SDL_FreeSurface(sa);
 

@@ -220,7 +220,9 @@ static void test_chat_panel_and_unread(void **state) {
   ml_ui_model_set_chat_open(&f->model, true);
   f->view.chat_focus = true;
   ml_ui_edit_insert(&f->input, "typing ✓");
+  f->view.wrap_cache = ml_ui_wrap_cache_new();
   draw(f);
+  draw(f); /* the second time from the wrap cache */
   ml_ui_view_layout(&f->view, &l);
   assert_true(ml_px_find_text(f->surf, sdl(l.chat_log), ML_PX_BODY, 1, "Vitals stable, proceed",
                               col(ML_COL_TEXT), col(ML_COL_PANEL), NULL));
@@ -231,6 +233,7 @@ static void test_chat_panel_and_unread(void **state) {
   assert_true(ml_px_find_text(f->surf, sdl(l.controls), ML_PX_SMALL, 1, "Chat",
                               col(ML_COL_DARK_TEXT), col(ML_COL_BUTTON_ON), NULL));
   assert_true(bars_in(f, l.tiles[0], 8)); /* the video moved left, still whole */
+  ml_ui_wrap_cache_free(f->view.wrap_cache);
   destroy(f);
 }
 

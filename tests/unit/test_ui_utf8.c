@@ -115,12 +115,34 @@ static void test_wrap(void **state) {
   assert_true(n > 2);
 }
 
+static size_t measured_bytes;
+
+static int counting_measure(const char *s, size_t len, void *user) {
+  measured_bytes += len;
+  return measure(s, len, user);
+}
+
+/* A peer's 64 KiB word costs work in proportion to its length, not its
+ * square: each measure stays within about one line's bytes. */
+static void test_wrap_long_word_is_linear(void **state) {
+  (void)state;
+  static char word[65537];
+  memset(word, 'w', sizeof word - 1);
+  word[sizeof word - 1] = '\0';
+  measured_bytes = 0;
+  static ml_ui_line l[8192];
+  size_t n = ml_ui_wrap(word, 300, counting_measure, NULL, l, 8192); /* 30 per line */
+  assert_int_equal(n, (65536 + 29) / 30);
+  assert_true(measured_bytes < (size_t)65536 * 64);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_validity),
       cmocka_unit_test(test_edit_by_code_point),
       cmocka_unit_test(test_edit_capacity),
       cmocka_unit_test(test_wrap),
+      cmocka_unit_test(test_wrap_long_word_is_linear),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
