@@ -384,9 +384,7 @@ static void draw_tiles(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, cons
     if (!(m->camera_on && ml_ui_video_draw(v->self_video, r, pip)))
       avatar(r, t, v, pip, m->self_name, m->camera_on ? NULL : "Camera off", !m->camera_on);
     outline(r, pip, ML_COL_MUTED_TEXT, P(v, 2));
-    char you[ML_CALL_MAX_NAME + 8];
-    snprintf(you, sizeof you, "You%s%s", m->self_name[0] ? ": " : "", m->self_name);
-    name_label(r, t, v, pip, you, m->muted, -1);
+    name_label(r, t, v, pip, "You", m->muted, -1); /* short: the marks must fit */
   }
 }
 
@@ -686,7 +684,19 @@ static void draw_verify(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, ml_
     y = para(t, ML_FONT_LARGE, p->sas, ML_COL_ACCENT, x, y, w, true) + P(v, 12);
     y = para(t, ML_FONT_SMALL, "Or compare the safety number:", ML_COL_MUTED_TEXT, x, y, w, false) +
         P(v, 4);
-    y = para(t, ML_FONT_MONO, p->safety_number, ML_COL_TEXT, x, y, w, true) + P(v, 12);
+    /* The 12 groups of the safety number in rows of four, as people read them. */
+    char sn[ML_SAFETY_NUMBER_TEXT_LEN + 4];
+    size_t k = 0;
+    int groups = 0;
+    for (const char *c = p->safety_number; *c && k + 2 < sizeof sn; c++) {
+      bool sep = *c == ' ';
+      if (sep && ++groups % 4 == 0)
+        sn[k++] = '\n';
+      else
+        sn[k++] = *c;
+    }
+    sn[k] = '\0';
+    y = para(t, ML_FONT_MONO, sn, ML_COL_TEXT, x, y, w, true) + P(v, 12);
     if (p->verified) {
       int lh = ml_ui_text_line_height(t, ML_FONT_BOLD);
       icon_check(r, x, y, lh, ML_COL_OK);
