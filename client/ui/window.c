@@ -166,7 +166,7 @@ static Uint32 frame_tick(Uint32 interval, void *arg) {
 static int control_main(void *arg) {
   ui *u = arg;
   char *line = malloc(MAX_CONTROL_LINE);
-  while (line && fgets(line, MAX_CONTROL_LINE, stdin)) {
+  while (line && !SDL_AtomicGet(&u->quit) && fgets(line, MAX_CONTROL_LINE, stdin)) {
     line[strcspn(line, "\r\n")] = '\0';
     push(u, EV_CONTROL, strdup(line));
   }
