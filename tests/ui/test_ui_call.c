@@ -300,6 +300,14 @@ static SDL_Rect label_region(const win *w, rect t) {
   return (SDL_Rect){t.x, t.y + t.h - h, t.w, h};
 }
 
+/* What the sender's test source (videotestsrc pattern=smpte) draws in its
+ * top two thirds: full-intensity bars, white, yellow, cyan, green, magenta,
+ * red, blue. */
+static const SDL_Color sender_bars[7] = {
+    {255, 255, 255, 255}, {255, 255, 0, 255}, {0, 255, 255, 255}, {0, 255, 0, 255},
+    {255, 0, 255, 255},   {255, 0, 0, 255},   {0, 0, 255, 255},
+};
+
 /* The sender's bars, where they must be in the letterboxed video. */
 static bool bars_in(SDL_Surface *s, rect box, int tol) {
   long long fw = box.w, fh = (long long)box.w * VIDEO_H / VIDEO_W;
@@ -312,10 +320,11 @@ static bool bars_in(SDL_Surface *s, rect box, int tol) {
   for (int i = 0; i < 7; i++) {
     int x = fx + (2 * i + 1) * (int)fw / 14, y = fy + (int)fh / 4;
     SDL_Color c = ml_px_get(s, x, y);
-    bool near = ml_px_near(c, ml_px_bars[i].r, ml_px_bars[i].g, ml_px_bars[i].b, tol);
+    SDL_Color want = sender_bars[i];
+    bool near = ml_px_near(c, want.r, want.g, want.b, tol);
     if (!near)
-      printf("  bar %d at (%d,%d) is %d,%d,%d (want %d,%d,%d)\n", i, x, y, c.r, c.g, c.b,
-             ml_px_bars[i].r, ml_px_bars[i].g, ml_px_bars[i].b);
+      printf("  bar %d at (%d,%d) is %d,%d,%d (want %d,%d,%d)\n", i, x, y, c.r, c.g, c.b, want.r,
+             want.g, want.b);
     ok += near;
   }
   return ok == 7;
