@@ -318,6 +318,40 @@ static void test_tooltip_and_buttons(void **state) {
   destroy(f);
 }
 
+/* Four participants, the third speaking: its tile is the largest and
+ * outlined, every tile has its name, and the self view stays clear of the
+ * controls. */
+static void test_four_participants(void **state) {
+  (void)state;
+  fixture *f = make(1366, 768, 1);
+  const char *names[] = {"Ana", "Bo", "Cyd"};
+  for (int i = 0; i < 3; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "q%d", i);
+    apply(f, ev_of(ML_CALL_EV_PEER_JOINED, id, names[i]));
+    apply(f, ev_of(ML_CALL_EV_VERIFIED, id, names[i]));
+  }
+  assert_int_equal(f->model.n_peers, 4);
+  f->view.active = 2;
+  draw(f);
+  ml_layout l;
+  ml_ui_view_layout(&f->view, &l);
+  assert_int_equal(l.n_tiles, 4);
+  for (int i = 0; i < 4; i++)
+    if (i != 2)
+      assert_true(l.tiles[2].w > l.tiles[i].w);
+  SDL_Color edge = ml_px_get(f->surf, l.tiles[2].x + 1, l.tiles[2].y + l.tiles[2].h / 2);
+  assert_true(ml_px_near(edge, ML_COL_ACCENT.r, ML_COL_ACCENT.g, ML_COL_ACCENT.b, 2));
+  assert_true(ml_px_find_text(f->surf, label_region(f, l.tiles[0]), ML_PX_BOLD, 1, "Sam Mentee",
+                              col(ML_COL_TEXT), col(ML_COL_LABEL_BG), NULL));
+  for (int i = 0; i < 3; i++)
+    assert_true(ml_px_find_text(f->surf, label_region(f, l.tiles[i + 1]), ML_PX_BOLD, 1, names[i],
+                                col(ML_COL_TEXT), col(ML_COL_LABEL_BG), NULL));
+  assert_true(bars_in(f, l.tiles[0], 8));
+  assert_false(ml_rect_overlaps(l.pip, l.controls));
+  destroy(f);
+}
+
 int main(void) {
   if (TTF_Init() != 0) {
     fprintf(stderr, "SDL_ttf: %s\n", TTF_GetError());
@@ -333,6 +367,7 @@ int main(void) {
       cmocka_unit_test(test_identity_alert_blocks),
       cmocka_unit_test(test_hidpi),
       cmocka_unit_test(test_tooltip_and_buttons),
+      cmocka_unit_test(test_four_participants),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   TTF_Quit();
