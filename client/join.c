@@ -1,10 +1,12 @@
 /* mentorlink join: joins a room and holds a call until --duration ends,
- * SIGINT/SIGTERM or /leave, printing events as text or, with --json, one
- * JSON object per line (fields documented in README, "Command line"). The
- * engine runs on its own thread (ml/call.h); this thread only parses
- * options, drains the event queue, prints, sends the --chat lines once a
- * peer is secure and, with --stdin-commands, turns the lines of stdin into
- * commands and chat. */
+ * SIGINT/SIGTERM, /leave or (in the window) the user leaves, printing events
+ * as text or, with --json, one JSON object per line (fields documented in
+ * README, "Command line"). The engine runs on its own thread (ml/call.h).
+ * Without --headless the session window (ml/ui.h) drains the events and
+ * hands each to on_event here; headless, this thread drains them itself and,
+ * with --stdin-commands, turns the lines of stdin into commands and chat.
+ * Either way on_event prints and sends the --chat lines once a peer is
+ * secure. */
 #include "join.h"
 
 #include <errno.h>
@@ -21,6 +23,7 @@
 
 #include "ml/call.h"
 #include "ml/identity.h"
+#include "ml/ui.h"
 
 #define MAX_CHAT_LINES 64
 #define MAX_LOCAL_ADDRESSES 8
@@ -65,7 +68,9 @@ void ml_join_usage(FILE *f) {
         "                              peer's decoded audio (stats: audio_tone_hz)\n"
         "    --known-peers PATH        pinned peer identities (default\n"
         "                              $XDG_DATA_HOME/mentorlink/known_peers)\n"
-        "    --stdin-commands          read commands from stdin, one per line:\n"
+        "    --screenshot-dir DIR      window: F12 saves a screenshot there (BMP)\n"
+
+        "    --stdin-commands          headless: read commands from stdin, one per line:\n"
         "                              /mute, /unmute, /camera on|off,\n"
         "                              /verify PEER (name or peer id: you compared\n"
         "                              the SAS; stored with its pin), /leave;\n"
@@ -78,8 +83,8 @@ void ml_join_usage(FILE *f) {
 }
 
 typedef struct options {
-  const char *server, *room, *token, *secret, *name, *known_peers;
-  bool headless, json, admit_all, measure_tone, stdin_commands;
+  const char *server, *room, *token, *secret, *name, *known_peers, *screenshot_dir;
+  bool headless, json, admit_all, measure_tone, stdin_commands, ui_test_control;
   ml_media_video_source video;
   ml_media_audio_source audio;
   double duration_s; /* <= 0: no limit */
@@ -118,6 +123,9 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (!strcmp(a, "--stdin-commands")) {
       o->stdin_commands = true;
       takes = false;
+    } else if (!strcmp(a, "--ui-test-control")) { /* tests: window commands on stdin */
+      o->ui_test_control = true;
+      takes = false;
     } else if (!v) {
       return usage_error("missing value after", a);
     } else if (!strcmp(a, "--server")) {
@@ -132,6 +140,8 @@ static int parse_options(int argc, char **argv, options *o) {
       o->name = v;
     } else if (!strcmp(a, "--known-peers")) {
       o->known_peers = v;
+    } else if (!strcmp(a, "--screenshot-dir")) {
+      o->screenshot_dir = v;
     } else if (!strcmp(a, "--video-source")) {
       if (!strcmp(v, "camera"))
         o->video = ML_MEDIA_VIDEO_CAMERA;
@@ -545,14 +555,108 @@ static void read_commands(ml_call *call, commands *c) {
 
 static int64_t now_ms(void) { return g_get_monotonic_time() / 1000; }
 
+typedef struct run_state {
+  const options *o;
+  commands *cmd;
+  bool chat_sent, joined, secure, fatal, ended;
+} run_state;
+
+/* Every event, in the window or headless: print it, send the --chat lines
+ * once the first peer is secure, note how the call goes. */
+static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
+  run_state *st = user;
+  if (st->o->json)
+    print_json(ev);
+  else
+    print_text(ev);
+  if (ev->type == ML_CALL_EV_JOINED) {
+    st->joined = true;
+    g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
+  }
+  if (ev->type == ML_CALL_EV_PEER_JOINED)
+    g_hash_table_replace(st->cmd->peers, g_strdup(ev->peer_id), g_strdup(ev->peer_name));
+  if (ev->type == ML_CALL_EV_PEER_LEFT)
+    g_hash_table_remove(st->cmd->peers, ev->peer_id);
+  if (ev->type == ML_CALL_EV_ERROR && ev->fatal)
+    st->fatal = true; /* e.g. signaling refused us */
+  if (ev->type == ML_CALL_EV_VERIFIED)
+    st->secure = true;
+  if (ev->type == ML_CALL_EV_VERIFIED && !st->chat_sent) {
+    st->chat_sent = true;
+    for (size_t i = 0; i < st->o->n_chat; i++)
+      if (ml_call_send_chat(call, st->o->chat[i]) != ML_OK)
+        fprintf(stderr, "mentorlink: chat line %zu refused (empty, too long or not UTF-8)\n",
+                i + 1);
+  }
+}
+
+static void run_headless(ml_call *call, const options *o, run_state *st) {
+  int64_t deadline = o->duration_s > 0 ? now_ms() + (int64_t)(o->duration_s * 1000.0) : -1;
+  int64_t end_by = -1;
+  while (!st->ended) {
+    int64_t now = now_ms();
+    if (end_by < 0 && (stop_requested || st->cmd->leave || (deadline >= 0 && now >= deadline))) {
+      ml_call_leave(call);
+      end_by = now + END_WAIT_MS;
+    }
+    if (end_by >= 0 && now >= end_by) {
+      fprintf(stderr, "mentorlink: the engine did not end in time\n");
+      st->fatal = true;
+      break;
+    }
+    int64_t wake = end_by >= 0 ? end_by : deadline;
+    int timeout = wake < 0 ? 1000 : (int)MIN(1000, MAX(0, wake - now));
+    struct pollfd pfd[2] = {{.fd = ml_call_event_fd(call), .events = POLLIN},
+                            {.fd = STDIN_FILENO, .events = POLLIN}};
+    bool read_stdin = !st->cmd->eof && end_by < 0;
+    if (poll(pfd, read_stdin ? 2 : 1, timeout) < 0 && errno != EINTR)
+      break;
+    if (read_stdin && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+      read_commands(call, st->cmd);
+    ml_call_event *ev;
+    while ((ev = ml_call_next_event(call, 0)) != NULL) {
+      on_event(call, ev, st);
+      if (ev->type == ML_CALL_EV_ENDED) {
+        st->ended = true;
+        if (end_by < 0)
+          st->fatal = true; /* ended without being asked */
+      }
+      ml_call_event_free(ev);
+    }
+  }
+}
+
+/* The window; false when it could not open (the caller goes on headless). */
+static bool run_window(ml_call *call, const options *o, run_state *st) {
+  char title[200];
+  snprintf(title, sizeof title, "mentorlink%s%s", o->room ? ": " : "", o->room ? o->room : "");
+  ml_ui_config ui = {
+      .call = call,
+      .self_name = o->name,
+      .title = title,
+      .screenshot_dir = o->screenshot_dir,
+      .test_control = o->ui_test_control,
+      .deadline_ms = o->duration_s > 0 ? now_ms() + (int64_t)(o->duration_s * 1000.0) : -1,
+      .stop = &stop_requested,
+      .on_event = on_event,
+      .user = st,
+  };
+  ml_ui_result res;
+  if (ml_ui_run(&ui, &res) != 0)
+    return false;
+  st->ended = res.ended;
+  st->fatal = st->fatal || res.fatal;
+  return true;
+}
+
 int ml_join_run(int argc, char **argv) {
   options o;
   int rc = parse_options(argc, argv, &o);
   if (rc)
     return rc;
-  if (!o.headless)
-    fprintf(stderr, "mentorlink: the call window is not implemented yet (a later issue); "
-                    "running headless\n");
+  if (o.stdin_commands && !o.headless)
+    return usage_error("--stdin-commands needs --headless", "the window takes its commands from "
+                                                            "the keyboard and mouse");
   /* A closed stdin: descriptor 0 would be whatever we open next. */
   bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
   if (o.stdin_commands && !stdin_open)
@@ -599,69 +703,19 @@ int ml_join_run(int argc, char **argv) {
   commands cmd = {.buf = g_string_new(NULL),
                   .eof = !o.stdin_commands || !stdin_open,
                   .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
-  int64_t deadline = o.duration_s > 0 ? now_ms() + (int64_t)(o.duration_s * 1000.0) : -1;
-  int64_t end_by = -1;
-  bool chat_sent = false, joined = false, secure = false, fatal = false, ended = false;
-  while (!ended) {
-    int64_t now = now_ms();
-    if (end_by < 0 && (stop_requested || cmd.leave || (deadline >= 0 && now >= deadline))) {
-      ml_call_leave(call);
-      end_by = now + END_WAIT_MS;
-    }
-    if (end_by >= 0 && now >= end_by) {
-      fprintf(stderr, "mentorlink: the engine did not end in time\n");
-      fatal = true;
-      break;
-    }
-    int64_t wake = end_by >= 0 ? end_by : deadline;
-    int timeout = wake < 0 ? 1000 : (int)MIN(1000, MAX(0, wake - now));
-    struct pollfd pfd[2] = {{.fd = ml_call_event_fd(call), .events = POLLIN},
-                            {.fd = STDIN_FILENO, .events = POLLIN}};
-    bool read_stdin = !cmd.eof && end_by < 0;
-    if (poll(pfd, read_stdin ? 2 : 1, timeout) < 0 && errno != EINTR)
-      break;
-    if (read_stdin && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-      read_commands(call, &cmd);
-    ml_call_event *ev;
-    while ((ev = ml_call_next_event(call, 0)) != NULL) {
-      if (o.json)
-        print_json(ev);
-      else
-        print_text(ev);
-      if (ev->type == ML_CALL_EV_JOINED) {
-        joined = true;
-        g_hash_table_remove_all(cmd.peers); /* after a reconnect: new ids */
-      }
-      if (ev->type == ML_CALL_EV_PEER_JOINED)
-        g_hash_table_replace(cmd.peers, g_strdup(ev->peer_id), g_strdup(ev->peer_name));
-      if (ev->type == ML_CALL_EV_PEER_LEFT)
-        g_hash_table_remove(cmd.peers, ev->peer_id);
-      if (ev->type == ML_CALL_EV_ERROR && ev->fatal)
-        fatal = true; /* e.g. signaling refused us */
-      if (ev->type == ML_CALL_EV_VERIFIED)
-        secure = true;
-      if (ev->type == ML_CALL_EV_VERIFIED && !chat_sent) {
-        chat_sent = true;
-        for (size_t i = 0; i < o.n_chat; i++)
-          if (ml_call_send_chat(call, o.chat[i]) != ML_OK)
-            fprintf(stderr, "mentorlink: chat line %zu refused (empty, too long or not UTF-8)\n",
-                    i + 1);
-      }
-      if (ev->type == ML_CALL_EV_ENDED) {
-        ended = true;
-        if (end_by < 0)
-          fatal = true; /* ended without being asked */
-      }
-      ml_call_event_free(ev);
-    }
+  run_state st = {.o = &o, .cmd = &cmd};
+  if (o.headless || !run_window(call, &o, &st)) {
+    if (!o.headless)
+      fprintf(stderr, "mentorlink: going on without a window\n");
+    run_headless(call, &o, &st);
   }
   ml_call_free(call);
   ml_identity_free(id);
   g_string_free(cmd.buf, TRUE);
   g_hash_table_destroy(cmd.peers);
-  if (fatal || !joined)
+  if (st.fatal || !st.joined)
     return 1;
-  if (!secure) {
+  if (!st.secure) {
     fprintf(stderr, "mentorlink: no peer became secure (end-to-end encrypted) during the call%s\n",
             o.json ? "" : "; see the errors above");
     return 3;

@@ -25,6 +25,8 @@ packages=(
   gstreamer1.0-nice gstreamer1.0-tools
   # UI
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
+  # tests/ui: screenshots written as PNG
+  zlib1g-dev
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)

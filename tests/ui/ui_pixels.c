@@ -1,0 +1,184 @@
+/* Pixel checks for the window's tests (see ui_pixels.h). */
+#include "ui_pixels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <SDL_ttf.h>
+#include <zlib.h>
+
+SDL_Color ml_px_get(SDL_Surface *s, int x, int y) {
+  SDL_Color c = {0, 0, 0, 0};
+  if (x < 0 || y < 0 || x >= s->w || y >= s->h)
+    return c;
+  Uint32 p = ((const Uint32 *)((const Uint8 *)s->pixels + (size_t)y * s->pitch))[x];
+  SDL_GetRGBA(p, s->format, &c.r, &c.g, &c.b, &c.a);
+  return c;
+}
+
+bool ml_px_near(SDL_Color c, int r, int g, int b, int tol) {
+  return abs(c.r - r) <= tol && abs(c.g - g) <= tol && abs(c.b - b) <= tol;
+}
+
+static SDL_Surface *template_of(ml_px_font font, float scale, const char *text, SDL_Color fg,
+                                SDL_Color bg) {
+  if (!TTF_WasInit() && TTF_Init() != 0)
+    return NULL;
+  char path[512];
+  snprintf(path, sizeof path, "/usr/share/fonts/truetype/dejavu/%s", font.file);
+  TTF_Font *f = TTF_OpenFont(path, (int)(font.pt * scale + 0.5f));
+  if (!f)
+    return NULL;
+  TTF_SetFontHinting(f, TTF_HINTING_LIGHT);
+  fg.a = 255;
+  SDL_Surface *glyphs = TTF_RenderUTF8_Blended(f, text, fg);
+  TTF_CloseFont(f);
+  if (!glyphs)
+    return NULL;
+  SDL_Surface *t =
+      SDL_CreateRGBSurfaceWithFormat(0, glyphs->w, glyphs->h, 32, SDL_PIXELFORMAT_ARGB8888);
+  if (t) {
+    SDL_FillRect(t, NULL, SDL_MapRGB(t->format, bg.r, bg.g, bg.b));
+    SDL_SetSurfaceBlendMode(glyphs, SDL_BLENDMODE_BLEND);
+    SDL_BlitSurface(glyphs, NULL, t, NULL);
+  }
+  SDL_FreeSurface(glyphs);
+  return t;
+}
+
+static const Uint32 *row_of(SDL_Surface *s, int y) {
+  return (const Uint32 *)((const Uint8 *)s->pixels + (size_t)y * s->pitch);
+}
+
+/* Sum of absolute channel differences of template t placed at (ox, oy)
+ * (both ARGB8888, t inside shot), stopping early above limit. */
+static long diff_at(SDL_Surface *shot, SDL_Surface *t, int ox, int oy, long limit) {
+  long sum = 0;
+  for (int y = 0; y < t->h; y++) {
+    const Uint32 *a = row_of(shot, oy + y) + ox, *b = row_of(t, y);
+    for (int x = 0; x < t->w; x++) {
+      Uint32 p = a[x], q = b[x];
+      sum += abs((int)((p >> 16) & 0xff) - (int)((q >> 16) & 0xff)) +
+             abs((int)((p >> 8) & 0xff) - (int)((q >> 8) & 0xff)) +
+             abs((int)(p & 0xff) - (int)(q & 0xff));
+    }
+    if (sum > limit)
+      return sum;
+  }
+  return sum;
+}
+
+bool ml_px_find_text(SDL_Surface *shot, SDL_Rect region, ml_px_font font, float scale,
+                     const char *text, SDL_Color fg, SDL_Color bg, SDL_Point *at) {
+  SDL_Surface *t = template_of(font, scale, text, fg, bg);
+  if (!t)
+    return false;
+  if (shot->format->format != SDL_PIXELFORMAT_ARGB8888) {
+    SDL_FreeSurface(t);
+    return false;
+  }
+  SDL_Rect all = {0, 0, shot->w, shot->h};
+  SDL_IntersectRect(&region, &all, &region);
+  /* GPU and software blending round differently: allow ~6 levels per
+   * channel on average, which no other string or an empty area meets. */
+  long limit = (long)t->w * t->h * 3 * 6;
+  bool found = false;
+  for (int y = region.y; y + t->h <= region.y + region.h && !found; y++)
+    for (int x = region.x; x + t->w <= region.x + region.w && !found; x++)
+      if (diff_at(shot, t, x, y, limit) <= limit) {
+        found = true;
+        if (at)
+          *at = (SDL_Point){x, y};
+      }
+  SDL_FreeSurface(t);
+  return found;
+}
+
+SDL_Surface *ml_px_load(const char *path) {
+  SDL_Surface *s = SDL_LoadBMP(path);
+  if (!s)
+    return NULL;
+  SDL_Surface *c = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+  SDL_FreeSurface(s);
+  return c;
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+static int chunk(FILE *f, const char *type, const unsigned char *data, uint32_t len) {
+  unsigned char hdr[8], crc[4];
+  put32(hdr, len);
+  memcpy(hdr + 4, type, 4);
+  uLong c = crc32(0L, hdr + 4, 4);
+  c = crc32(c, data, len);
+  put32(crc, (uint32_t)c);
+  return fwrite(hdr, 1, 8, f) == 8 && (!len || fwrite(data, 1, len, f) == len) &&
+                 fwrite(crc, 1, 4, f) == 4
+             ? 0
+             : -1;
+}
+
+int ml_px_save_png(SDL_Surface *s, const char *path) {
+  size_t row = (size_t)s->w * 3 + 1, raw_len = row * (size_t)s->h;
+  unsigned char *raw = malloc(raw_len);
+  uLongf z_len = compressBound(raw_len);
+  unsigned char *z = malloc(z_len);
+  FILE *f = NULL;
+  int rc = -1;
+  if (!raw || !z)
+    goto out;
+  for (int y = 0; y < s->h; y++) {
+    unsigned char *p = raw + row * (size_t)y;
+    *p++ = 0; /* filter: none */
+    for (int x = 0; x < s->w; x++) {
+      SDL_Color c = ml_px_get(s, x, y);
+      *p++ = c.r;
+      *p++ = c.g;
+      *p++ = c.b;
+    }
+  }
+  if (compress2(z, &z_len, raw, raw_len, 9) != Z_OK)
+    goto out;
+  unsigned char ihdr[13] = {0};
+  put32(ihdr, (uint32_t)s->w);
+  put32(ihdr + 4, (uint32_t)s->h);
+  ihdr[8] = 8; /* bit depth */
+  ihdr[9] = 2; /* RGB */
+  f = fopen(path, "wb");
+  if (f && fwrite("\x89PNG\r\n\x1a\n", 1, 8, f) == 8 && chunk(f, "IHDR", ihdr, 13) == 0 &&
+      chunk(f, "IDAT", z, (uint32_t)z_len) == 0 && chunk(f, "IEND", NULL, 0) == 0)
+    rc = 0;
+out:
+  if (f && fclose(f) != 0)
+    rc = -1;
+  free(raw);
+  free(z);
+  return rc;
+}
+
+const SDL_Color ml_px_bars[7] = {
+    {191, 191, 191, 255}, {191, 191, 0, 255}, {0, 191, 191, 255}, {0, 191, 0, 255},
+    {191, 0, 191, 255},   {191, 0, 0, 255},   {0, 0, 191, 255},
+};
+
+void ml_px_make_bars(int width, int height, unsigned char *y, int sy, unsigned char *u, int su,
+                     unsigned char *v, int sv) {
+  for (int row = 0; row < height; row++)
+    for (int col = 0; col < width; col++) {
+      SDL_Color c = ml_px_bars[col * 7 / width];
+      double r = c.r / 255.0, g = c.g / 255.0, b = c.b / 255.0;
+      y[row * sy + col] = (unsigned char)(16 + 65.481 * r + 128.553 * g + 24.966 * b + 0.5);
+      if (!(row & 1) && !(col & 1)) {
+        u[(row / 2) * su + col / 2] =
+            (unsigned char)(128 - 37.797 * r - 74.203 * g + 112.0 * b + 0.5);
+        v[(row / 2) * sv + col / 2] =
+            (unsigned char)(128 + 112.0 * r - 93.786 * g - 18.214 * b + 0.5);
+      }
+    }
+}
