@@ -21,8 +21,10 @@ bool ml_px_near(SDL_Color c, int r, int g, int b, int tol) {
   return abs(c.r - r) <= tol && abs(c.g - g) <= tol && abs(c.b - b) <= tol;
 }
 
+/* The text rendered as the window renders it, on bg, cropped to the rows
+ * with ink; *line_area is the uncropped line's width x height. */
 static SDL_Surface *template_of(ml_px_font font, float scale, const char *text, SDL_Color fg,
-                                SDL_Color bg) {
+                                SDL_Color bg, long *line_area) {
   if (!TTF_WasInit() && TTF_Init() != 0)
     return NULL;
   char path[512];
@@ -36,12 +38,32 @@ static SDL_Surface *template_of(ml_px_font font, float scale, const char *text, 
   TTF_CloseFont(f);
   if (!glyphs)
     return NULL;
-  SDL_Surface *t =
-      SDL_CreateRGBSurfaceWithFormat(0, glyphs->w, glyphs->h, 32, SDL_PIXELFORMAT_ARGB8888);
+  /* Only the rows with ink: the line's full height would reach into the
+   * next wrapped line's ascenders (line skip < ascent + descent). */
+  SDL_Rect ink = {0, 0, glyphs->w, 0};
+  int top = -1, bottom = -1;
+  SDL_LockSurface(glyphs);
+  for (int y = 0; y < glyphs->h; y++)
+    for (int x = 0; x < glyphs->w; x++) {
+      Uint8 r, g, b, a;
+      SDL_GetRGBA(((const Uint32 *)((const Uint8 *)glyphs->pixels + (size_t)y * glyphs->pitch))[x],
+                  glyphs->format, &r, &g, &b, &a);
+      if (a) {
+        if (top < 0)
+          top = y;
+        bottom = y;
+        break;
+      }
+    }
+  SDL_UnlockSurface(glyphs);
+  *line_area = (long)glyphs->w * glyphs->h;
+  ink.y = top < 0 ? 0 : top;
+  ink.h = top < 0 ? glyphs->h : bottom - top + 1;
+  SDL_Surface *t = SDL_CreateRGBSurfaceWithFormat(0, ink.w, ink.h, 32, SDL_PIXELFORMAT_ARGB8888);
   if (t) {
     SDL_FillRect(t, NULL, SDL_MapRGB(t->format, bg.r, bg.g, bg.b));
     SDL_SetSurfaceBlendMode(glyphs, SDL_BLENDMODE_BLEND);
-    SDL_BlitSurface(glyphs, NULL, t, NULL);
+    SDL_BlitSurface(glyphs, &ink, t, NULL);
   }
   SDL_FreeSurface(glyphs);
   return t;
@@ -71,7 +93,8 @@ static long diff_at(SDL_Surface *shot, SDL_Surface *t, int ox, int oy, long limi
 
 bool ml_px_find_text(SDL_Surface *shot, SDL_Rect region, ml_px_font font, float scale,
                      const char *text, SDL_Color fg, SDL_Color bg, SDL_Point *at) {
-  SDL_Surface *t = template_of(font, scale, text, fg, bg);
+  long line_area = 0;
+  SDL_Surface *t = template_of(font, scale, text, fg, bg, &line_area);
   if (!t)
     return false;
   if (shot->format->format != SDL_PIXELFORMAT_ARGB8888) {
@@ -81,8 +104,9 @@ bool ml_px_find_text(SDL_Surface *shot, SDL_Rect region, ml_px_font font, float 
   SDL_Rect all = {0, 0, shot->w, shot->h};
   SDL_IntersectRect(&region, &all, &region);
   /* GPU and software blending round differently: allow ~6 levels per
-   * channel on average, which no other string or an empty area meets. */
-  long limit = (long)t->w * t->h * 3 * 6;
+   * channel on average over the line's area, which no other string or an
+   * empty area meets. */
+  long limit = line_area * 3 * 6;
   bool found = false;
   for (int y = region.y; y + t->h <= region.y + region.h && !found; y++)
     for (int x = region.x; x + t->w <= region.x + region.w && !found; x++)
