@@ -60,6 +60,7 @@ typedef struct win {
   char chat_rx[256];
   unsigned receipts;
   bool peer_left;
+  bool marked_verified; /* the engine stored "we compared them" */
 } win;
 
 static SDL_Color col(ml_rgb c) { return (SDL_Color){c.r, c.g, c.b, 255}; }
@@ -143,6 +144,8 @@ static void take_line(win *w, const char *line) {
     w->receipts++;
   } else if (!strcmp(ev, "peer_left")) {
     w->peer_left = true;
+  } else if (!strcmp(ev, "marked_verified")) {
+    w->marked_verified = bool_of(o, "ok");
   }
 }
 
@@ -269,6 +272,10 @@ static bool receipt_came(win *a, win *b) {
 static bool peer_muted(win *a, win *b) {
   (void)b;
   return a->peer_muted;
+}
+static bool marked_verified(win *a, win *b) {
+  (void)b;
+  return a->marked_verified;
 }
 static bool peer_left(win *a, win *b) {
   (void)b;
@@ -465,8 +472,23 @@ int main(void) {
   g_strfreev(words);
   SDL_FreeSurface(sa);
   SDL_FreeSurface(sb);
-  send_cmd(&a, "key escape");
+  /* A confirms ("We compared them", Enter): stored with the pin, and A's
+   * tile of B says so; B, who did not, still says "Not verified". */
+  send_cmd(&a, "key return");
   send_cmd(&b, "key escape");
+  CHECK(wait_for(marked_verified, &a, NULL, STEP_TIMEOUT_MS), "A's verification was not stored");
+  send_cmd(&a, "key escape"); /* the screen stays open, saying so, until closed */
+  CHECK(layout(&a), "A's layout did not come");
+  sa = shot(&a, "verified-a");
+  CHECK(
+      find(sa, label_region(&a, a.tile0), ML_PX_SMALL, &a, "Verified", ML_COL_OK, ML_COL_LABEL_BG),
+      "A's tile of B does not show the verified mark");
+  SDL_FreeSurface(sa);
+  sb = shot(&b, "verified-b");
+  CHECK(find(sb, label_region(&b, b.tile0), ML_PX_SMALL, &b, "Not verified", ML_COL_MUTED_TEXT,
+             ML_COL_LABEL_BG),
+        "B's tile of A should still say \"Not verified\"");
+  SDL_FreeSurface(sb);
 
   /* The README's picture: A's window in the call, chat open. */
   sa = shot(&a, "call");
