@@ -25,28 +25,25 @@
 #   PHASE is clean, lossN (N % random loss, 1-99) or capN (N kbit/s tbf cap,
 #   64-100000, with a 100 ms queue); S is seconds (1-600). Default:
 #   "clean:20 loss5:20 loss10:30 loss30:40 clean:50 cap500:40".
+# shellcheck disable=SC2015 # "A && B || fail": fail when A or B is false
 set -euo pipefail
 
-SIGNAL_PORT=8443
 A_IP=192.0.2.10
 RA_IP=192.0.2.1
 B_IP=198.51.100.10
 RB_IP=198.51.100.1
-ROOM=ward-rate
 LOSS_CHAIN=ML-BENCH-LOSS
 START_WAIT_S=40 # alice joined, bob decoding video: the call is up
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR/../nat
+. "$HERE/../nat/lib-nat.sh"
+ROOM=ward-rate
+SAY_FD=2 # stdout is the table
+SAY_WIDTH=3
+LOG_TAIL=15
+nat_init bench_rate
 
-T0=$SECONDS
-say() { printf 'bench_rate [%3ds] %s\n' "$((SECONDS - T0))" "$*" >&2; }
-fail() {
-  printf 'bench_rate [%3ds] FAIL: %s\n' "$((SECONDS - T0))" "$*" >&2
-  exit 1
-}
-
-ml_bin=
-signal_bin=
 phases="clean:20 loss5:20 loss10:30 loss30:40 clean:50 cap500:40"
-keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --mentorlink) ml_bin=${2:-}; shift ;;
@@ -58,12 +55,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (network namespaces, iptables, tc)"
-for tool in ip iptables tc jq timeout curl; do
-  command -v "$tool" >/dev/null || fail "$tool not found: packaging/install-deps.sh installs it"
-done
-[ -n "$ml_bin" ] && [ -x "$ml_bin" ] || fail "--mentorlink: the mentorlink binary is required"
-[ -n "$signal_bin" ] && [ -x "$signal_bin" ] || fail "--signal: the mentorlink-signal binary is required"
+need_root_netns fail
+need_tools iptables tc jq timeout curl
+need_exec "$ml_bin" "--mentorlink: the mentorlink binary"
+need_exec "$signal_bin" "--signal: the mentorlink-signal binary"
 total_s=0
 for p in $phases; do
   [[ "$p" =~ ^(clean|loss([1-9][0-9]?)|cap([0-9]{2,6})):([0-9]{1,3})$ ]] ||
@@ -82,51 +77,11 @@ prefix="ml-rate-$$-"
 NS_A=${prefix}a
 NS_R=${prefix}r
 NS_B=${prefix}b
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-bench-rate.XXXXXX")
-chmod 700 "$tmp"
-signal_pid=
-peer_pids=()
-made_ns=()
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  local pid i ns
-  for pid in "${peer_pids[@]}" $signal_pid; do
-    kill -TERM "$pid" 2>/dev/null
-  done
-  for pid in "${peer_pids[@]}" $signal_pid; do
-    for ((i = 0; i < 50; i++)); do # bounded: 5 s, then SIGKILL
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  for ns in "${made_ns[@]}"; do
-    ip netns del "$ns" 2>/dev/null
-  done
-  if [ "$rc" -ne 0 ]; then
-    for f in "$tmp"/*.log; do
-      [ -s "$f" ] && { echo "---- last lines of $(basename "$f") ----" >&2; tail -n 15 "$f" >&2; }
-    done
-  fi
-  if [ "$keep" = 1 ]; then
-    echo "bench_rate: logs kept in $tmp" >&2
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+nat_tmpdir ml-bench-rate
+nat_traps
 
 for ns in "$NS_A" "$NS_R" "$NS_B"; do
-  ip netns add "$ns" || fail "could not create namespace $ns"
-  made_ns+=("$ns")
-  ip -n "$ns" link set lo up
+  ns_add "$ns"
 done
 ip -n "$NS_R" link add ra type veth peer name eth0 netns "$NS_A"
 ip -n "$NS_R" link add rb type veth peer name eth0 netns "$NS_B"
@@ -134,10 +89,10 @@ ip -n "$NS_R" addr add "$RA_IP/24" dev ra
 ip -n "$NS_R" addr add "$RB_IP/24" dev rb
 ip -n "$NS_A" addr add "$A_IP/24" dev eth0
 ip -n "$NS_B" addr add "$B_IP/24" dev eth0
-for l in "$NS_R ra" "$NS_R rb" "$NS_A eth0" "$NS_B eth0"; do
-  set -- $l
-  ip -n "$1" link set "$2" up
-done
+ip -n "$NS_R" link set ra up
+ip -n "$NS_R" link set rb up
+ip -n "$NS_A" link set eth0 up
+ip -n "$NS_B" link set eth0 up
 ip -n "$NS_A" route add default via "$RA_IP"
 ip -n "$NS_B" route add default via "$RB_IP"
 ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
@@ -165,53 +120,27 @@ set_phase() { # clean | lossN | capN
   esac
 }
 
-ip netns exec "$NS_R" "$signal_bin" --open --listen "$RA_IP:$SIGNAL_PORT" --insecure-listen \
-  >"$tmp/signal.stdout.log" 2>"$tmp/signal.log" &
-signal_pid=$!
-for ((i = 0; i < 100; i++)); do # bounded: 10 s
-  kill -0 "$signal_pid" 2>/dev/null || fail "mentorlink-signal exited at start"
-  grep -qx "port=$SIGNAL_PORT" "$tmp/signal.stdout.log" && break
-  sleep 0.1
-done
-grep -qx "port=$SIGNAL_PORT" "$tmp/signal.stdout.log" || fail "mentorlink-signal not up after 10 s"
-for ns in "$NS_A" "$NS_B"; do
-  out=$(ip netns exec "$ns" curl -sS --max-time 5 "http://$RA_IP:$SIGNAL_PORT/healthz" 2>&1 || true)
-  [ "$out" = ok ] || fail "$ns cannot reach the signaling server: $out"
-done
+signal_start "$NS_R" "$RA_IP"
+wait_servers 10
+reach_healthz "$RA_IP" "$NS_A" "$NS_B"
 
 url="ws://$RA_IP:$SIGNAL_PORT/v1/ws"
-mkdir -m 700 "$tmp/data-alice" "$tmp/data-bob"
 call_s=$((total_s + START_WAIT_S + 5))
-start_peer() {
-  local who=$1 ns=$2 ip=$3
-  shift 3
-  env -u MENTORLINK_PASSPHRASE XDG_DATA_HOME="$tmp/data-$who" \
-    timeout -k 3 $((call_s + 20)) ip netns exec "$ns" \
-    "$ml_bin" join --server "$url" --room "$ROOM" --name "$who" --headless --json \
-    --video-source test --audio-source test --duration "$call_s" --local-address "$ip" "$@" \
-    >"$tmp/alice-bob.$who.jsonl" 2>"$tmp/$who.log" &
-  peer_pids+=($!)
-}
-start_peer alice "$NS_A" "$A_IP" --admit-all
-for ((i = 0; i < 200; i++)); do # bounded: 20 s
-  grep -q '"event":"joined"' "$tmp/alice-bob.alice.jsonl" && break
-  sleep 0.1
-done
-grep -q '"event":"joined"' "$tmp/alice-bob.alice.jsonl" || fail "alice did not join within 20 s"
-start_peer bob "$NS_B" "$B_IP"
+join_start alice "$NS_A" "$A_IP" "$call_s" $((call_s + 20)) --admit-all
+wait_until 20 "joined event from alice" grep -q '"event":"joined"' "$tmp/alice.jsonl"
+join_start bob "$NS_B" "$B_IP" "$call_s" $((call_s + 20))
 
 # The latest stats line of one side (about the other), as TSV of fields.
 latest() {
-  tail -n 40 "$tmp/alice-bob.$1.jsonl" | grep '"event":"stats"' | tail -n 1 |
+  tail -n 40 "$tmp/$1.jsonl" | grep '"event":"stats"' | tail -n 1 |
     jq -r "$2" 2>/dev/null || true
 }
-up=0
-for ((i = 0; i < (START_WAIT_S - 20) * 10; i++)); do # bounded
+bob_decodes() {
+  local f
   f=$(latest bob '.video_frames_decoded')
-  [ -n "$f" ] && [ "$f" -gt 0 ] && { up=1; break; }
-  sleep 0.1
-done
-[ "$up" = 1 ] || fail "bob decoded no video from alice within $START_WAIT_S s"
+  [ -n "$f" ] && [ "$f" -gt 0 ]
+}
+wait_until $((START_WAIT_S - 20)) "video from alice decoded by bob" bob_decodes
 say "call up; phases: $phases (alice -> bob is the measured direction)"
 
 printf '%5s %-8s %7s %6s %6s %7s %4s %7s %5s\n' t phase target paused loss% rtt_ms pli rx_kbps fps |

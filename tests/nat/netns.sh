@@ -15,6 +15,8 @@
 #   netns.sh netem PREFIX a|b|both off|NETEM-ARGS...
 #                                    tc netem on the routers' WAN links, e.g.
 #                                    "delay 40ms 10ms loss 2% rate 1mbit"
+#   netns.sh dropped PREFIX          packets both routers have dropped
+#                                    between the WAN addresses (block on)
 #   netns.sh env PREFIX              shell assignments of names and addresses
 #
 # PREFIX (e.g. "ml-$$-") names the namespaces PREFIXpub, PREFIXra, PREFIXrb,
@@ -121,6 +123,17 @@ cmd_block() {
       in_ns "$ns" iptables -A "$BLOCK_CHAIN" -s "$other" -j DROP
     fi
   done
+}
+
+cmd_dropped() {
+  local prefix=$1 n=0 ns c
+  names "$prefix"
+  for ns in "$NS_RA" "$NS_RB"; do
+    for c in $(in_ns "$ns" iptables -L "$BLOCK_CHAIN" -n -v -x | awk '$3 == "DROP" {print $1}'); do
+      n=$((n + c))
+    done
+  done
+  echo "$n"
 }
 
 cmd_netem() {
@@ -275,7 +288,7 @@ cmd_up() {
   echo "netns.sh: up: ${ALL_NS[*]} (nat $nat, direct paths $what)"
 }
 
-[ $# -ge 2 ] || die "usage: netns.sh up|down|block|netem|env PREFIX ... (see the header)"
+[ $# -ge 2 ] || die "usage: netns.sh up|down|block|dropped|netem|env PREFIX ... (see the header)"
 sub=$1
 prefix=$2
 shift 2
@@ -294,6 +307,10 @@ block)
   check_env
   [ "${1:-}" = on ] || [ "${1:-}" = off ] || die "block: on or off"
   cmd_block "$prefix" "$1"
+  ;;
+dropped)
+  check_env
+  cmd_dropped "$prefix"
   ;;
 netem)
   check_env

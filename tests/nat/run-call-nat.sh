@@ -41,25 +41,13 @@ duration=8 # each participant's --duration (--duration)
 JOIN_WAIT_S=20 # alice must have joined (identity, GStreamer, signaling) by then
 PEER_EXTRA_S=22 # beyond --duration: start-up, leaving; then `timeout` kills
 min_video=80 # percent of the frames the other side sent (--min-video)
-TURN_PORT=3478
-SIGNAL_PORT=8443
-REALM=mentorlink.test
-ROOM=ward-nat
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NETNS="$HERE/netns.sh"
+# shellcheck source-path=SCRIPTDIR
+. "$HERE/lib-nat.sh"
+ROOM=ward-nat
+nat_init nat.call_relay
 
-T0=$SECONDS
-say() { printf 'nat.call_relay [%2ds] %s\n' "$((SECONDS - T0))" "$*"; }
-fail() {
-  printf 'nat.call_relay [%2ds] FAIL: %s\n' "$((SECONDS - T0))" "$*" >&2
-  exit 1
-}
-
-ml_bin=
-signal_bin=
-turnserver=turnserver
 nat=cone
-keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --mentorlink) ml_bin=${2:-}; shift ;;
@@ -75,111 +63,24 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- preconditions: fail loudly, never skip ----
-[ "$(id -u)" -eq 0 ] || fail "must run as root (network namespaces, iptables); CI runs this as root"
-command -v ip >/dev/null || fail "ip (iproute2) not found: packaging/install-deps.sh installs it"
-ip netns list >/dev/null 2>&1 || fail "'ip netns' is not available (no network namespace support?)"
-for tool in iptables ss openssl jq timeout base64 curl; do
-  command -v "$tool" >/dev/null || fail "$tool not found: packaging/install-deps.sh installs it"
-done
-command -v "$turnserver" >/dev/null ||
-  fail "coturn's turnserver ('$turnserver') not found: packaging/install-deps.sh installs coturn"
-turnserver=$(command -v "$turnserver")
-[ -n "$ml_bin" ] && [ -x "$ml_bin" ] || fail "--mentorlink: the mentorlink binary is required"
-[ -n "$signal_bin" ] && [ -x "$signal_bin" ] || fail "--signal: the mentorlink-signal binary is required"
+need_root_netns fail
+need_tools iptables ss openssl jq timeout base64 curl
+need_turnserver
+need_exec "$ml_bin" "--mentorlink: the mentorlink binary"
+need_exec "$signal_bin" "--signal: the mentorlink-signal binary"
 [[ "$duration" =~ ^[0-9]{1,2}$ ]] && [ "$duration" -ge 4 ] && [ "$duration" -le 30 ] ||
   fail "--duration: 4-30 seconds, not '$duration'"
 [[ "$min_video" =~ ^[0-9]{1,3}$ ]] && [ "$min_video" -le 100 ] || fail "--min-video: 0-100, not '$min_video'"
 
-prefix="ml-$$-"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-natcall.XXXXXX")
-chmod 700 "$tmp"
-turn_pid=
-signal_pid=
-peer_pids=()
-netns_up=0
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  local pid i
-  # The peers first (they leave the room), then the servers.
-  for pid in "${peer_pids[@]}" $signal_pid $turn_pid; do
-    kill -TERM "$pid" 2>/dev/null
-  done
-  for pid in "${peer_pids[@]}" $signal_pid $turn_pid; do
-    for ((i = 0; i < 50; i++)); do # bounded: 5 s (the server drains), then SIGKILL
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  [ "$netns_up" = 1 ] && "$NETNS" down "$prefix"
-  if [ "$rc" -ne 0 ]; then
-    local f
-    for f in "$tmp"/*.log "$tmp"/*.jsonl; do
-      [ -s "$f" ] || continue
-      echo "---- last lines of $(basename "$f") ----" >&2
-      tail -n 25 "$f" >&2
-    done
-  fi
-  if [ "$keep" = 1 ]; then
-    echo "nat.call_relay: logs kept in $tmp" >&2
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-budget_left() { echo $((BUDGET_S - (SECONDS - T0))); }
+nat_tmpdir ml-natcall
+nat_traps
 
 # ---- topology, direct paths blocked from the start ----
-"$NETNS" up "$prefix" --nat "$nat" --block-direct || fail "could not build the network namespaces"
-netns_up=1
-eval "$("$NETNS" env "$prefix")"
+topology_up --nat "$nat" --block-direct
 
 # ---- coturn, configured like a hospital's, with a secret for this run ----
 secret=$(openssl rand -hex 32)
-cat >"$tmp/turnserver.conf" <<EOF
-listening-ip=$PUB_IP
-relay-ip=$PUB_IP
-listening-port=$TURN_PORT
-min-port=49152
-max-port=49215
-fingerprint
-use-auth-secret
-static-auth-secret=$secret
-realm=$REALM
-no-tls
-no-dtls
-no-cli
-no-tcp-relay
-no-multicast-peers
-# Private, loopback, link-local, CGNAT, "this network": never relay there.
-# The test peers sit in documentation ranges, which stay allowed.
-denied-peer-ip=0.0.0.0-0.255.255.255
-denied-peer-ip=10.0.0.0-10.255.255.255
-denied-peer-ip=100.64.0.0-100.127.255.255
-denied-peer-ip=127.0.0.0-127.255.255.255
-denied-peer-ip=169.254.0.0-169.254.255.255
-denied-peer-ip=172.16.0.0-172.31.255.255
-denied-peer-ip=192.168.0.0-192.168.255.255
-denied-peer-ip=::1
-denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
-denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff
-log-file=$tmp/turnserver.log
-simple-log
-verbose
-pidfile=$tmp/turnserver.pid
-userdb=$tmp/turndb
-EOF
-chmod 600 "$tmp/turnserver.conf"
-ip netns exec "$NS_PUB" "$turnserver" -c "$tmp/turnserver.conf" >"$tmp/turnserver.stdout.log" 2>&1 &
-turn_pid=$!
+coturn_start turn "$secret"
 
 # ---- mentorlink-signal: open mode, plain ws on the public address ----
 # The same TURN secret as coturn; STUN and TURN URLs with coturn's IP literal.
@@ -197,33 +98,14 @@ EOF
 chmod 600 "$tmp/signal.conf"
 # Plain ws on a non-loopback address needs --insecure-listen (the server
 # logs a warning); TLS is tested elsewhere (integration.signal.*).
-ip netns exec "$NS_PUB" "$signal_bin" --config "$tmp/signal.conf" --open \
-  --listen "$PUB_IP:$SIGNAL_PORT" --insecure-listen \
-  >"$tmp/signal.stdout.log" 2>"$tmp/signal.log" &
-signal_pid=$!
-
-listening=0
-for ((i = 0; i < 150; i++)); do # bounded: 15 s
-  kill -0 "$turn_pid" 2>/dev/null || fail "coturn exited at start (see turnserver.log)"
-  kill -0 "$signal_pid" 2>/dev/null || fail "mentorlink-signal exited at start (see signal.log)"
-  if ip netns exec "$NS_PUB" ss -Hlun "sport = :$TURN_PORT" | grep -q "$PUB_IP:$TURN_PORT" &&
-    grep -qx "port=$SIGNAL_PORT" "$tmp/signal.stdout.log"; then
-    listening=1
-    break
-  fi
-  sleep 0.1
-done
-[ "$listening" = 1 ] ||
-  fail "coturn on $PUB_IP:$TURN_PORT/udp or mentorlink-signal on $PUB_IP:$SIGNAL_PORT not up after 15 s"
+signal_start "$NS_PUB" "$PUB_IP" --config "$tmp/signal.conf"
+wait_servers 15
 say "coturn (pid $turn_pid) on $PUB_IP:$TURN_PORT/udp; mentorlink-signal (pid $signal_pid)" \
   "on ws://$PUB_IP:$SIGNAL_PORT, open mode"
 
 # Both homes reach the signaling server through their NAT (TCP). (That the
 # direct path is closed shows in the routers' drop counters after the call.)
-for ns in "$NS_HA" "$NS_HB"; do
-  out=$(ip netns exec "$ns" curl -sS --max-time 5 "http://$PUB_IP:$SIGNAL_PORT/healthz" 2>&1 || true)
-  [ "$out" = ok ] || fail "$ns cannot reach the signaling server's /healthz: $out"
-done
+reach_healthz "$PUB_IP" "$NS_HA" "$NS_HB"
 say "both homes reach the signaling server's /healthz through their NAT"
 
 # ---- the call ----
@@ -231,62 +113,28 @@ url="ws://$PUB_IP:$SIGNAL_PORT/v1/ws"
 room_secret=$(openssl rand -hex 12)
 chat_alice="hello from alice behind NAT A"
 chat_bob="hello from bob behind NAT B"
-mkdir -m 700 "$tmp/data-alice" "$tmp/data-bob"
-
-# start_peer WHO NS IP EXTRA-ARGS...: one participant in its home namespace;
-# JSON lines to $tmp/WHO.jsonl, stderr to $tmp/WHO.log.
-start_peer() {
-  local who=$1 ns=$2 ip=$3
-  shift 3
-  local chat=$chat_alice
-  [ "$who" = bob ] && chat=$chat_bob
-  # The room secret goes through the environment, not argv.
-  env -u MENTORLINK_PASSPHRASE \
-    XDG_DATA_HOME="$tmp/data-$who" MENTORLINK_ROOM_SECRET="$room_secret" \
-    timeout -k 3 $((duration + PEER_EXTRA_S)) ip netns exec "$ns" \
-    "$ml_bin" join --server "$url" --room "$ROOM" --name "$who" \
-    --headless --json --video-source test --audio-source test \
-    --duration "$duration" --chat "$chat" --local-address "$ip" "$@" \
-    >"$tmp/$who.jsonl" 2>"$tmp/$who.log" &
-  peer_pids+=($!)
-}
-
-# jl WHO JQ-FILTER: over all of WHO's JSON lines as one array (lines that
-# are not JSON are skipped).
-jl() { jq -R 'fromjson? // empty' "$tmp/$1.jsonl" | jq -s -r "$2"; }
 
 [ "$(budget_left)" -gt $((duration + PEER_EXTRA_S)) ] ||
   fail "time budget of ${BUDGET_S} s too short for the call"
 say "alice joins room $ROOM as its host (--admit-all)"
-start_peer alice "$NS_HA" "$HA_IP" --admit-all
-joined=0
-for ((i = 0; i < JOIN_WAIT_S * 10; i++)); do # bounded
-  kill -0 "${peer_pids[0]}" 2>/dev/null || fail "alice exited before joining"
-  if grep -q '"event":"joined"' "$tmp/alice.jsonl"; then
-    joined=1
-    break
-  fi
-  sleep 0.1
-done
-[ "$joined" = 1 ] || fail "alice did not join within $JOIN_WAIT_S s"
+join_start alice "$NS_HA" "$HA_IP" "$duration" $((duration + PEER_EXTRA_S)) \
+  --chat "$chat_alice" --admit-all
+wait_until "$JOIN_WAIT_S" "joined event from alice" grep -q '"event":"joined"' "$tmp/alice.jsonl"
 say "bob joins (after alice's joined event)"
-start_peer bob "$NS_HB" "$HB_IP"
+join_start bob "$NS_HB" "$HB_IP" "$duration" $((duration + PEER_EXTRA_S)) --chat "$chat_bob"
 
-rc_alice=0
-rc_bob=0
-wait "${peer_pids[0]}" || rc_alice=$?
-wait "${peer_pids[1]}" || rc_bob=$?
-peer_pids=()
-say "both participants exited (alice $rc_alice, bob $rc_bob)"
+reap alice bob
+say "both participants exited (alice ${rc[alice]}, bob ${rc[bob]})"
 
 # ---- checks ----
 for who in alice bob; do
-  ! grep -q "Sanitizer" "$tmp/$who.log" ||
-    fail "$who: sanitizer report: $(grep -m 1 Sanitizer "$tmp/$who.log")"
+  no_sanitizer "$who" "$tmp/$who.log"
   [ -s "$tmp/$who.jsonl" ] || fail "$who printed no JSON lines"
 done
-[ "$rc_alice" -eq 0 ] || fail "alice exited with status $rc_alice: $(jl alice '[.[] | select(.event=="error") | .message] | first // "no error event"')"
-[ "$rc_bob" -eq 0 ] || fail "bob exited with status $rc_bob: $(jl bob '[.[] | select(.event=="error") | .message] | first // "no error event"')"
+for who in alice bob; do
+  [ "${rc[$who]}" -eq 0 ] ||
+    fail "$who exited with status ${rc[$who]}: $(jl "$who" '[.[] | select(.event=="error") | .message] | first // "no error event"')"
+done
 
 # One summary per side: the first of each event of interest and the final
 # stats (final: true, printed when it left; the last stats otherwise), as
@@ -346,12 +194,7 @@ for who in alice bob; do
   grep -q -- ":${peer_id[$who]}>, lifetime=0" "$tmp/turnserver.log" ||
     fail "coturn's log shows no release (refresh, lifetime 0) of $who's allocation"
 done
-dropped=0
-for ns in "$NS_RA" "$NS_RB"; do
-  for c in $(ip netns exec "$ns" iptables -L ML-BLOCK-DIRECT -n -v -x | awk '$3 == "DROP" {print $1}'); do
-    dropped=$((dropped + c))
-  done
-done
+dropped=$("$NETNS" dropped "$prefix")
 [ "$dropped" -gt 0 ] || fail "the routers dropped no direct packet: did ICE try a direct path at all?"
 
 pct() { echo $((100 * $1 / ($2 > 0 ? $2 : 1))); }

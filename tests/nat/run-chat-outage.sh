@@ -39,34 +39,21 @@
 # shellcheck disable=SC2015 # "A && B || fail": fail when A or B is false
 set -euo pipefail
 
-SKIP=77
 BUDGET_S=110      # every wait ends by then (plus cleanup, < 10 s): under ctest's TIMEOUT of 130
 SETUP_WAIT_S=25   # both secure and decoding video by then
 RECOVER_WAIT_S=30 # after a path comes back: every line, receipt and new frames
-STUN_PORT=3478
-SIGNAL_PORT=8443
-ROOM=ward-outage
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NETNS="$HERE/netns.sh"
-
-T0=$SECONDS
-say() { printf 'nat.chat_outage [%2ds] %s\n' "$((SECONDS - T0))" "$*"; }
-fail() {
-  printf 'nat.chat_outage [%2ds] FAIL: %s\n' "$((SECONDS - T0))" "$*" >&2
-  exit 1
-}
-skip() {
-  printf 'nat.chat_outage: SKIPPED: %s\n' "$*" >&2
-  exit "$SKIP"
-}
+# shellcheck source-path=SCRIPTDIR
+. "$HERE/lib-nat.sh"
+ROOM=ward-outage
+LOG_TAIL=30
+LOG_SKIP='"event":"stats"'
+nat_init nat.chat_outage
 
 peer_bin=
-signal_bin=
-turnserver=turnserver
 short_s=5
 long_s=20
 lost_s=0
-keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --peer) peer_bin=${2:-}; shift ;;
@@ -82,110 +69,35 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- preconditions: no root or no namespaces skips; anything else fails ----
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, iptables)"
-command -v ip >/dev/null || skip "ip (iproute2) not found"
-ip netns list >/dev/null 2>&1 || skip "'ip netns' is not available (no network namespace support?)"
-for tool in iptables ss jq timeout openssl mkfifo; do
-  command -v "$tool" >/dev/null || fail "$tool not found: packaging/install-deps.sh installs it"
-done
-command -v "$turnserver" >/dev/null ||
-  fail "coturn's turnserver ('$turnserver') not found: packaging/install-deps.sh installs coturn"
-turnserver=$(command -v "$turnserver")
-[ -n "$peer_bin" ] && [ -x "$peer_bin" ] || fail "--peer: the call_chat_peer program is required"
-[ -n "$signal_bin" ] && [ -x "$signal_bin" ] || fail "--signal: the mentorlink-signal binary is required"
+need_root_netns skip
+need_tools iptables ss jq timeout openssl mkfifo
+need_turnserver
+need_exec "$peer_bin" "--peer: the call_chat_peer program"
+need_exec "$signal_bin" "--signal: the mentorlink-signal binary"
 [[ "$short_s" =~ ^[0-9]{1,2}$ && "$long_s" =~ ^[0-9]{1,2}$ && "$lost_s" =~ ^[0-9]{1,2}$ ]] &&
   [ "$short_s" -ge 2 ] && [ "$long_s" -ge 2 ] || fail "--short/--long/--lost: 2-99 seconds"
 
-prefix="ml-$$-"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-outage.XXXXXX")
-chmod 700 "$tmp"
-stun_pid=
-signal_pid=
-declare -A pid infd
-netns_up=0
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  local p i
+nat_tmpdir ml-outage
+declare -A infd
+cleanup_hook() {
+  local p
   for p in alice bob; do # closing stdin makes a participant leave
     [ -n "${infd[$p]:-}" ] && eval "exec ${infd[$p]}>&-"
   done
-  for p in "${pid[@]}" $signal_pid $stun_pid; do
-    kill -TERM "$p" 2>/dev/null
-  done
-  for p in "${pid[@]}" $signal_pid $stun_pid; do
-    for ((i = 0; i < 50; i++)); do # bounded: 5 s, then SIGKILL
-      kill -0 "$p" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
-  [ "$netns_up" = 1 ] && "$NETNS" down "$prefix"
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
-    local f
-    for f in "$tmp"/*.log "$tmp"/*.jsonl; do
-      [ -s "$f" ] || continue
-      echo "---- last lines of $(basename "$f") ----" >&2
-      grep -v '"event":"stats"' "$f" | tail -n 30 >&2
-    done
-  fi
-  if [ "$keep" = 1 ]; then
-    echo "nat.chat_outage: logs kept in $tmp" >&2
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+nat_traps
 
 # ---- topology (direct paths open), STUN, signaling ----
-"$NETNS" up "$prefix" --nat cone >/dev/null || fail "could not build the network namespaces"
-netns_up=1
-eval "$("$NETNS" env "$prefix")"
-
-cat >"$tmp/turnserver.conf" <<EOF
-listening-ip=$PUB_IP
-listening-port=$STUN_PORT
-stun-only
-no-tls
-no-dtls
-no-cli
-log-file=$tmp/stun.log
-simple-log
-pidfile=$tmp/stun.pid
-userdb=$tmp/turndb
-EOF
-ip netns exec "$NS_PUB" "$turnserver" -c "$tmp/turnserver.conf" >"$tmp/stun.stdout.log" 2>&1 &
-stun_pid=$!
-
+topology_up --nat cone >/dev/null
+coturn_start stun
 cat >"$tmp/signal.conf" <<EOF
 [server]
 open = true
 [ice]
-stun = stun:$PUB_IP:$STUN_PORT
+stun = stun:$PUB_IP:$TURN_PORT
 EOF
-ip netns exec "$NS_PUB" "$signal_bin" --config "$tmp/signal.conf" --open \
-  --listen "$PUB_IP:$SIGNAL_PORT" --insecure-listen \
-  >"$tmp/signal.stdout.log" 2>"$tmp/signal.log" &
-signal_pid=$!
-
-listening=0
-for ((i = 0; i < 150; i++)); do # bounded: 15 s
-  kill -0 "$stun_pid" 2>/dev/null || fail "coturn exited at start (see stun.log)"
-  kill -0 "$signal_pid" 2>/dev/null || fail "mentorlink-signal exited at start (see signal.log)"
-  if ip netns exec "$NS_PUB" ss -Hlun "sport = :$STUN_PORT" | grep -q "$PUB_IP:$STUN_PORT" &&
-    grep -qx "port=$SIGNAL_PORT" "$tmp/signal.stdout.log"; then
-    listening=1
-    break
-  fi
-  sleep 0.1
-done
-[ "$listening" = 1 ] || fail "STUN on $PUB_IP:$STUN_PORT or signaling on :$SIGNAL_PORT not up after 15 s"
+signal_start "$NS_PUB" "$PUB_IP" --config "$tmp/signal.conf"
+wait_servers 15
 say "STUN (coturn, stun-only) and mentorlink-signal up on $PUB_IP"
 
 # ---- the participants ----
@@ -201,7 +113,7 @@ start_peer() {
   env MENTORLINK_ROOM_SECRET="$room_secret" timeout -k 3 $((BUDGET_S + 5)) \
     ip netns exec "$ns" "$peer_bin" --server "$url" --room "$ROOM" --name "$who" \
     --local-address "$ip" "$@" <"$tmp/$who.in" >"$tmp/$who.jsonl" 2>"$tmp/$who.log" &
-  pid[$who]=$!
+  peer_pid[$who]=$!
   local fd
   exec {fd}>"$tmp/$who.in"
   infd[$who]=$fd
@@ -210,35 +122,9 @@ start_peer() {
 # say_to WHO COMMAND: one command line on WHO's stdin.
 say_to() { printf '%s\n' "$2" >&"${infd[$1]}"; }
 
-# jl WHO JQ-FILTER: over all of WHO's JSON lines as one array.
-jl() { jq -R 'fromjson? // empty' "$tmp/$1.jsonl" | jq -s -r "$2"; }
-
-alive() {
-  local w
-  for w in "${!pid[@]}"; do
-    kill -0 "${pid[$w]}" 2>/dev/null || fail "$w exited early (see $w.log)"
-  done
-}
-
-# end_of LIMIT: SECONDS + LIMIT, but never beyond the whole run's budget.
-end_of() {
-  local end=$((SECONDS + $1)) budget=$((T0 + BUDGET_S))
-  echo $((end < budget ? end : budget))
-}
-
 # wait_for SECONDS DESCRIPTION WHO JQ-FILTER: until the filter prints true.
-wait_for() {
-  local limit=$1 desc=$2 who=$3 filter=$4
-  local end
-  end=$(end_of "$limit")
-  until [ "$(jl "$who" "$filter")" = true ]; do
-    alive
-    [ "$SECONDS" -lt "$end" ] || fail "$who: no $desc within $limit s"
-    sleep 0.1
-  done
-}
+wait_for() { wait_until "$1" "$2 from $3" jl_true "$3" "$4"; }
 
-now_ms() { date +%s%3N; }
 # sleep_until MS: until the wall clock (now_ms) reaches MS; the outages'
 # timing, not a synchronisation.
 sleep_until() {
@@ -283,15 +169,11 @@ delivered_all() {
 
 wait_delivered() {
   local limit=$1 end w
-  end=$(end_of "$limit")
+  end=$(deadline "$limit")
   for w in alice bob; do
-    until delivered_all "$w"; do
-      alive
-      [ "$SECONDS" -lt "$end" ] ||
-        fail "$w: not every chat line/receipt within $limit s; received: $(received "$w" | tr '\n' '|')" \
-          "expected: $(printf '%s' "${sent_lines[$(other "$w")]}" | tr '\n' '|')"
-      sleep 0.1
-    done
+    poll_until "$end" delivered_all "$w" ||
+      fail "$w: not every chat line/receipt within $limit s; received: $(received "$w" | tr '\n' '|')" \
+        "expected: $(printf '%s' "${sent_lines[$(other "$w")]}" | tr '\n' '|')"
   done
 }
 
@@ -374,14 +256,12 @@ for w in alice bob; do
   eval "exec ${infd[$w]}>&-"
   infd[$w]=
 done
+reap alice bob
 for w in alice bob; do
-  rc=0
-  wait "${pid[$w]}" || rc=$?
-  unset "pid[$w]"
-  [ "$rc" -eq 0 ] || fail "$w exited with status $rc"
+  [ "${rc[$w]}" -eq 0 ] || fail "$w exited with status ${rc[$w]}"
 done
 for w in alice bob; do
-  ! grep -q Sanitizer "$tmp/$w.log" || fail "$w: sanitizer report: $(grep -m 1 Sanitizer "$tmp/$w.log")"
+  no_sanitizer "$w" "$tmp/$w.log"
   [ "$lost_s" -gt 0 ] ||
     [ "$(jl "$w" '[.[] | select(.event=="peer_state" and .state=="failed")] | length')" -eq 0 ] ||
     fail "$w reported its link failed"

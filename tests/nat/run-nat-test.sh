@@ -26,24 +26,16 @@ set -euo pipefail
 BUDGET_S=75 # plus cleanup (< 5 s): under ctest's TIMEOUT of 90
 DATAGRAMS=50
 PEER_TIMEOUT_MS=12000 # each scenario's peers give up after this (seen: ~2 s ok, ~7 s ICE failure)
-TURN_PORT=3478
-TURN_TLS_PORT=5349
-REALM=mentorlink.test
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NETNS="$HERE/netns.sh"
-
-T0=$SECONDS
-say() { printf 'nat.turn_relay [%2ds] %s\n' "$((SECONDS - T0))" "$*"; }
-fail() {
-  printf 'nat.turn_relay [%2ds] FAIL: %s\n' "$((SECONDS - T0))" "$*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR
+. "$HERE/lib-nat.sh"
+TURN_TLS_PORT=5349
+STOP_WAIT_S=3
+nat_init nat.turn_relay
 
 peer_bin=
-turnserver=turnserver
 netem=
 nat=cone
-keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --peer) peer_bin=${2:-}; shift ;;
@@ -57,68 +49,18 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- preconditions: fail loudly, never skip ----
-[ "$(id -u)" -eq 0 ] || fail "must run as root (network namespaces, iptables); CI runs this as root"
-command -v ip >/dev/null || fail "ip (iproute2) not found: packaging/install-deps.sh installs it"
-ip netns list >/dev/null 2>&1 || fail "'ip netns' is not available (no network namespace support?)"
-for tool in iptables ss openssl jq timeout base64; do
-  command -v "$tool" >/dev/null || fail "$tool not found: packaging/install-deps.sh installs it"
-done
-command -v "$turnserver" >/dev/null ||
-  fail "coturn's turnserver ('$turnserver') not found: packaging/install-deps.sh installs coturn"
-turnserver=$(command -v "$turnserver")
+need_root_netns fail
+need_tools iptables ss openssl jq timeout base64
+need_turnserver
 stunclient=$(dirname "$turnserver")/turnutils_stunclient
 [ -x "$stunclient" ] || stunclient=$(command -v turnutils_stunclient || true)
-[ -n "$peer_bin" ] && [ -x "$peer_bin" ] || fail "--peer: the peer_link_nat_peer binary is required"
+need_exec "$peer_bin" "--peer: the peer_link_nat_peer binary"
 
-prefix="ml-$$-"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-nat.XXXXXX")
-chmod 700 "$tmp"
-turn_pid=
-peer_pids=()
-netns_up=0
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  local pid i
-  for pid in "${peer_pids[@]}" $turn_pid; do
-    kill -TERM "$pid" 2>/dev/null
-  done
-  for pid in "${peer_pids[@]}" $turn_pid; do
-    for ((i = 0; i < 30; i++)); do # bounded: 3 s, then SIGKILL
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  [ "$netns_up" = 1 ] && "$NETNS" down "$prefix"
-  if [ "$rc" -ne 0 ]; then
-    local f
-    for f in "$tmp"/*.log; do
-      [ -s "$f" ] || continue
-      echo "---- last lines of $(basename "$f") ----" >&2
-      tail -n 25 "$f" >&2
-    done
-  fi
-  if [ "$keep" = 1 ]; then
-    echo "nat.turn_relay: logs kept in $tmp" >&2
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-budget_left() { echo $((BUDGET_S - (SECONDS - T0))); }
+nat_tmpdir ml-nat
+nat_traps
 
 # ---- topology ----
-"$NETNS" up "$prefix" --nat "$nat" || fail "could not build the network namespaces"
-netns_up=1
-eval "$("$NETNS" env "$prefix")"
+topology_up --nat "$nat"
 if [ -n "$netem" ]; then
   # shellcheck disable=SC2086 # netem arguments are words on purpose
   "$NETNS" netem "$prefix" both $netem
@@ -127,64 +69,8 @@ fi
 
 # ---- coturn, configured like a hospital's, with a secret for this run ----
 secret=$(openssl rand -hex 32)
-# A throwaway self-signed certificate for TURN over TLS (libnice does not
-# verify it; a hospital's would come from its CA).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj "/CN=turn.$REALM" -keyout "$tmp/turn.key" -out "$tmp/turn.crt" 2>"$tmp/openssl.log" ||
-  fail "openssl could not make a certificate for coturn"
-cat >"$tmp/turnserver.conf" <<EOF
-listening-ip=$PUB_IP
-relay-ip=$PUB_IP
-listening-port=$TURN_PORT
-min-port=49152
-max-port=49215
-fingerprint
-use-auth-secret
-static-auth-secret=$secret
-realm=$REALM
-tls-listening-port=$TURN_TLS_PORT
-cert=$tmp/turn.crt
-pkey=$tmp/turn.key
-no-tlsv1
-no-tlsv1_1
-no-cli
-no-dtls
-no-tcp-relay
-no-multicast-peers
-# Private, loopback, link-local, CGNAT, "this network": never relay there.
-# The test peers sit in documentation ranges (192.0.2.0/24, 198.51.100.0/24,
-# 203.0.113.0/24), which stay allowed.
-denied-peer-ip=0.0.0.0-0.255.255.255
-denied-peer-ip=10.0.0.0-10.255.255.255
-denied-peer-ip=100.64.0.0-100.127.255.255
-denied-peer-ip=127.0.0.0-127.255.255.255
-denied-peer-ip=169.254.0.0-169.254.255.255
-denied-peer-ip=172.16.0.0-172.31.255.255
-denied-peer-ip=192.168.0.0-192.168.255.255
-denied-peer-ip=::1
-denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
-denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff
-log-file=$tmp/turnserver.log
-simple-log
-verbose
-pidfile=$tmp/turnserver.pid
-userdb=$tmp/turndb
-EOF
-chmod 600 "$tmp/turnserver.conf"
-ip netns exec "$NS_PUB" "$turnserver" -c "$tmp/turnserver.conf" >"$tmp/turnserver.stdout.log" 2>&1 &
-turn_pid=$!
-listening=0
-for ((i = 0; i < 100; i++)); do # bounded: 10 s
-  kill -0 "$turn_pid" 2>/dev/null || fail "coturn exited at start (see turnserver.log)"
-  if ip netns exec "$NS_PUB" ss -Hlun "sport = :$TURN_PORT" | grep -q "$PUB_IP:$TURN_PORT" &&
-    ip netns exec "$NS_PUB" ss -Hltn "sport = :$TURN_TLS_PORT" | grep -q "$PUB_IP:$TURN_TLS_PORT"; then
-    listening=1
-    break
-  fi
-  sleep 0.1
-done
-[ "$listening" = 1 ] ||
-  fail "coturn not listening on $PUB_IP:$TURN_PORT/udp and :$TURN_TLS_PORT/tcp (TLS) after 10 s"
+coturn_start turn-tls "$secret"
+wait_servers 10
 say "coturn $($turnserver --version 2>/dev/null | head -n 1) listening on $PUB_IP:$TURN_PORT/udp" \
   "and :$TURN_TLS_PORT/tls (pid $turn_pid)"
 
@@ -218,23 +104,17 @@ run_pair() {
   ML_TURN_USER=$ua ML_TURN_PASS=$pa timeout -k 2 "$outer" ip netns exec "$NS_HA" \
     "$peer_bin" --name alice --peer bob --local-address "$HA_IP" "${common[@]}" \
     >"$tmp/$tag.alice.json" 2>"$tmp/$tag.alice.log" &
-  local pa_pid=$!
+  peer_pid[alice]=$!
   ML_TURN_USER=$ub ML_TURN_PASS=$pb timeout -k 2 "$outer" ip netns exec "$NS_HB" \
     "$peer_bin" --name bob --peer alice --local-address "$HB_IP" "${common[@]}" \
     >"$tmp/$tag.bob.json" 2>"$tmp/$tag.bob.log" &
-  local pb_pid=$!
-  peer_pids=("$pa_pid" "$pb_pid")
-  rc_alice=0
-  rc_bob=0
-  wait "$pa_pid" || rc_alice=$?
-  wait "$pb_pid" || rc_bob=$?
-  peer_pids=()
+  peer_pid[bob]=$!
+  reap alice bob
   local who
   for who in alice bob; do
-    ! grep -q "Sanitizer" "$tmp/$tag.$who.log" ||
-      fail "$tag: $who: sanitizer report: $(grep -m 1 Sanitizer "$tmp/$tag.$who.log")"
+    no_sanitizer "$tag: $who" "$tmp/$tag.$who.log"
     [ -s "$tmp/$tag.$who.json" ] && jq -e . "$tmp/$tag.$who.json" >/dev/null 2>&1 ||
-      fail "$tag: $who printed no JSON result (exit status $([ $who = alice ] && echo $rc_alice || echo $rc_bob))"
+      fail "$tag: $who printed no JSON result (exit status ${rc[$who]})"
   done
 }
 
@@ -245,10 +125,9 @@ field() { jq -r "$2" "$tmp/$1.json"; }
 expect_call() {
   local tag=$1 want=$2 who
   for who in alice bob; do
-    local f="$tag.$who" rc
-    rc=$([ $who = alice ] && echo $rc_alice || echo $rc_bob)
-    [ "$rc" -eq 0 ] && [ "$(field "$f" .ok)" = true ] ||
-      fail "$tag: $who did not complete (exit $rc): $(field "$f" '.error // "no error given"')"
+    local f="$tag.$who"
+    [ "${rc[$who]}" -eq 0 ] && [ "$(field "$f" .ok)" = true ] ||
+      fail "$tag: $who did not complete (exit ${rc[$who]}): $(field "$f" '.error // "no error given"')"
     [ "$(field "$f" .datagrams_received)" = "$DATAGRAMS" ] ||
       fail "$tag: $who received $(field "$f" .datagrams_received)/$DATAGRAMS datagrams"
     [ "$(field "$f" .chat_received)" = true ] && [ "$(field "$f" .chat_receipt)" = true ] ||
@@ -271,17 +150,6 @@ expect_call() {
     "done after $(field "$tag.alice" .ms_total)/$(field "$tag.bob" .ms_total) ms;" \
     "relay candidates $(field "$tag.alice" .local_candidates.relay)/$(field "$tag.bob" .local_candidates.relay);" \
     "SAS \"$sas_a\" on both sides"
-}
-
-# blocked_packets: packets the routers dropped between the WAN addresses.
-blocked_packets() {
-  local n=0 ns c
-  for ns in "$NS_RA" "$NS_RB"; do
-    for c in $(ip netns exec "$ns" iptables -L ML-BLOCK-DIRECT -n -v -x | awk '$3 == "DROP" {print $1}'); do
-      n=$((n + c))
-    done
-  done
-  echo "$n"
 }
 
 # coturn_saw PATTERN: a line of coturn's (verbose) log matches.
@@ -307,7 +175,7 @@ say "b: direct paths between $RA_WAN and $RB_WAN blocked: the TURN relay is the 
 creds b
 run_pair b "$user_a" "$pass_a" "$user_b" "$pass_b"
 expect_call b relay
-dropped=$(blocked_packets)
+dropped=$("$NETNS" dropped "$prefix")
 [ "$dropped" -gt 0 ] || fail "b: the routers dropped no direct packet: did ICE try a direct path at all?"
 for u in "$user_a" "$user_b"; do
   coturn_saw "user <$u>: incoming packet ALLOCATE processed, success" ||
@@ -326,8 +194,7 @@ say "c: direct paths blocked, forged (alice) and expired (bob) TURN credentials"
 run_pair c "$user_a" "$forged_pass" "$expired_user" "$expired_pass"
 for who in alice bob; do
   f="c.$who"
-  rc=$([ $who = alice ] && echo $rc_alice || echo $rc_bob)
-  [ "$rc" -ne 0 ] && [ "$(field "$f" .ok)" = false ] ||
+  [ "${rc[$who]}" -ne 0 ] && [ "$(field "$f" .ok)" = false ] ||
     fail "c: $who connected with bad TURN credentials (path $(field "$f" .path))"
   [ "$(field "$f" .local_candidates.relay)" = 0 ] ||
     fail "c: $who gathered a relay candidate with bad credentials"
