@@ -119,15 +119,11 @@ static bool spawn(kid *k, const char *url, const char *room, const char *data_ho
                         "--duration",
                         "300", /* a bound; the test leaves with /leave */
                         NULL};
-  const char *env[] = {"XDG_DATA_HOME=", "MENTORLINK_PASSPHRASE", "MENTORLINK_ROOM_SECRET", NULL};
-  g_autofree char *home_env = g_strconcat(env[0], data_home, NULL);
-  env[0] = home_env;
-  ml_child_options co = {.name = k->name,
-                         .argv = argv,
-                         .env = env,
-                         .stdin_pipe = true,
-                         .on_line = take_line,
-                         .user = k};
+  g_autofree char *home_env = g_strconcat("XDG_DATA_HOME=", data_home, NULL);
+  const char *env[] = {home_env, "MENTORLINK_PASSPHRASE", "MENTORLINK_ROOM_SECRET", NULL};
+  ml_child_options co = {
+      .name = k->name, .argv = argv, .env = env, .on_line = take_line, .user = k};
+  co.stdin_pipe = true; /* the test types commands (type_line) */
   k->proc = ml_child_spawn(&co);
   return k->proc != NULL;
 }
