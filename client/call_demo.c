@@ -3,184 +3,86 @@
 #include "call_demo.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
-#include <gio/gio.h>
-#include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
+#include <glib.h>
 
+#include "child.h"
 #include "ml/signal_server.h"
 
-#define MAX_LINE 65536
-#define STDERR_KEEP 4096
 #define EXTRA_WAIT_S 20 /* beyond --duration: joining, handshake, leaving */
-#define KILL_WAIT_MS 3000
 
 typedef struct child {
   ml_demo_side *side;
-  GSubprocess *proc;
-  GDataInputStream *out, *err;
-  bool out_eof, err_eof, exited;
-  GString *err_tail;
-  int64_t chat_sent_ms;
-  bool verbose;
+  int64_t chat_sent_ms; /* t_ms of its chat_sent event for id 1 */
 } child;
 
 /* ---- reading the children's JSON lines ---- */
 
-static const char *jstr(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : "";
-}
-
-static int64_t jint(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
-             ? json_node_get_int(n)
-             : -1;
-}
-
-static double jdouble(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return -1;
-  GType t = json_node_get_value_type(n);
-  return t == G_TYPE_DOUBLE  ? json_node_get_double(n)
-         : t == G_TYPE_INT64 ? (double)json_node_get_int(n)
-                             : -1;
-}
-
-static void take_line(child *c, const char *line) {
+static void take_line(void *user, const char *line, JsonObject *o) {
+  (void)line;
+  child *c = user;
   ml_demo_side *s = c->side;
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (strlen(line) > MAX_LINE || !json_parser_load_from_data(p, line, -1, NULL))
+  if (!o)
     return;
-  JsonNode *root = json_parser_get_root(p);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-    return;
-  JsonObject *o = json_node_get_object(root);
-  const char *ev = jstr(o, "event");
-  int64_t t = jint(o, "t_ms");
+  const char *ev = ml_json_str(o, "event");
+  int64_t t = ml_json_int(o, "t_ms");
   if (!strcmp(ev, "joined")) {
     s->joined = true;
   } else if (!strcmp(ev, "verification")) {
     s->secure = true;
     s->secure_ms = t;
-    g_strlcpy(s->sas, jstr(o, "sas"), sizeof s->sas);
-    g_strlcpy(s->safety_number, jstr(o, "safety_number"), sizeof s->safety_number);
-    g_strlcpy(s->peer_fingerprint, jstr(o, "fingerprint"), sizeof s->peer_fingerprint);
-    g_strlcpy(s->pin, jstr(o, "pin"), sizeof s->pin);
+    g_strlcpy(s->sas, ml_json_str(o, "sas"), sizeof s->sas);
+    g_strlcpy(s->safety_number, ml_json_str(o, "safety_number"), sizeof s->safety_number);
+    g_strlcpy(s->peer_fingerprint, ml_json_str(o, "fingerprint"), sizeof s->peer_fingerprint);
+    g_strlcpy(s->pin, ml_json_str(o, "pin"), sizeof s->pin);
   } else if (!strcmp(ev, "stats")) {
     s->have_stats = true;
-    g_strlcpy(s->path, jstr(o, "path"), sizeof s->path);
-    s->video_frames_decoded = (uint64_t)MAX(0, jint(o, "video_frames_decoded"));
-    s->video_frames_sent = (uint64_t)MAX(0, jint(o, "video_frames_sent"));
-    s->audio_ms_decoded = (uint64_t)MAX(0, jint(o, "audio_ms_decoded"));
-    s->first_frame_ms = jint(o, "first_frame_ms");
-    s->first_frame_since_start_ms = jint(o, "first_frame_since_start_ms");
-    s->rtt_ms = jdouble(o, "rtt_ms");
-    double tone = jdouble(o, "audio_tone_hz");
+    g_strlcpy(s->path, ml_json_str(o, "path"), sizeof s->path);
+    s->video_frames_decoded = (uint64_t)MAX(0, ml_json_int(o, "video_frames_decoded"));
+    s->video_frames_sent = (uint64_t)MAX(0, ml_json_int(o, "video_frames_sent"));
+    s->audio_ms_decoded = (uint64_t)MAX(0, ml_json_int(o, "audio_ms_decoded"));
+    s->first_frame_ms = ml_json_int(o, "first_frame_ms");
+    s->first_frame_since_start_ms = ml_json_int(o, "first_frame_since_start_ms");
+    s->rtt_ms = ml_json_double(o, "rtt_ms");
+    double tone = ml_json_double(o, "audio_tone_hz");
     if (tone > 0)
       s->audio_tone_hz = tone; /* the last measurement (the final stats may come after the end) */
-    s->bitrate_kbps = jdouble(o, "bitrate_kbps");
-    s->datagrams_in = (uint64_t)MAX(0, jint(o, "datagrams_in"));
-    s->opened = (uint64_t)MAX(0, jint(o, "opened"));
-    s->dropped_not_ours = (uint64_t)MAX(0, jint(o, "dropped_not_ours"));
-    s->dropped_malformed = (uint64_t)MAX(0, jint(o, "dropped_malformed"));
-    s->dropped_auth = (uint64_t)MAX(0, jint(o, "dropped_auth"));
-    s->dropped_replay = (uint64_t)MAX(0, jint(o, "dropped_replay"));
-    s->dropped_unexpected = (uint64_t)MAX(0, jint(o, "dropped_unexpected"));
-    s->dropped_handshake = (uint64_t)MAX(0, jint(o, "dropped_handshake"));
+    s->bitrate_kbps = ml_json_double(o, "bitrate_kbps");
+    s->datagrams_in = (uint64_t)MAX(0, ml_json_int(o, "datagrams_in"));
+    s->opened = (uint64_t)MAX(0, ml_json_int(o, "opened"));
+    s->dropped_not_ours = (uint64_t)MAX(0, ml_json_int(o, "dropped_not_ours"));
+    s->dropped_malformed = (uint64_t)MAX(0, ml_json_int(o, "dropped_malformed"));
+    s->dropped_auth = (uint64_t)MAX(0, ml_json_int(o, "dropped_auth"));
+    s->dropped_replay = (uint64_t)MAX(0, ml_json_int(o, "dropped_replay"));
+    s->dropped_unexpected = (uint64_t)MAX(0, ml_json_int(o, "dropped_unexpected"));
+    s->dropped_handshake = (uint64_t)MAX(0, ml_json_int(o, "dropped_handshake"));
   } else if (!strcmp(ev, "chat")) {
     if (s->n_chat_rx < ML_DEMO_MAX_CHAT)
-      s->chat_rx[s->n_chat_rx++] = g_strdup(jstr(o, "text"));
+      s->chat_rx[s->n_chat_rx++] = g_strdup(ml_json_str(o, "text"));
     else
       s->chat_overflow = true;
   } else if (!strcmp(ev, "chat_sent")) {
-    if (jint(o, "id") == 1)
+    if (ml_json_int(o, "id") == 1)
       c->chat_sent_ms = t;
   } else if (!strcmp(ev, "receipt")) {
     s->receipts++;
-    if (jint(o, "id") == 1 && c->chat_sent_ms >= 0)
+    if (ml_json_int(o, "id") == 1 && c->chat_sent_ms >= 0)
       s->chat_rtt_ms = t - c->chat_sent_ms;
   } else if (!strcmp(ev, "error")) {
     if (s->errors++ == 0)
-      g_strlcpy(s->first_error, jstr(o, "message"), sizeof s->first_error);
+      g_strlcpy(s->first_error, ml_json_str(o, "message"), sizeof s->first_error);
   } else if (!strcmp(ev, "identity_changed")) {
     s->identity_warnings++;
   }
 }
 
-static void on_out_line(GObject *src, GAsyncResult *res, gpointer user) {
-  child *c = user;
-  gsize len = 0;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, &len, NULL);
-  if (!line) {
-    c->out_eof = true;
-    return;
-  }
-  take_line(c, line);
-  g_free(line);
-  g_data_input_stream_read_line_async(c->out, G_PRIORITY_DEFAULT, NULL, on_out_line, c);
-}
+/* ---- the children ---- */
 
-static void on_err_line(GObject *src, GAsyncResult *res, gpointer user) {
-  child *c = user;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
-  if (!line) {
-    c->err_eof = true;
-    return;
-  }
-  if (c->verbose)
-    fprintf(stderr, "  [%s] %s\n", c->side->name, line);
-  g_string_append_printf(c->err_tail, "%s\n", line);
-  if (c->err_tail->len > STDERR_KEEP)
-    g_string_erase(c->err_tail, 0, (gssize)(c->err_tail->len - STDERR_KEEP));
-  g_free(line);
-  g_data_input_stream_read_line_async(c->err, G_PRIORITY_DEFAULT, NULL, on_err_line, c);
-}
-
-static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
-  child *c = user;
-  GSubprocess *p = G_SUBPROCESS(src);
-  c->exited = true;
-  if (g_subprocess_wait_finish(p, res, NULL) && g_subprocess_get_if_exited(p))
-    c->side->exit_status = g_subprocess_get_exit_status(p);
-  else
-    c->side->exit_status = -1;
-}
-
-/* ---- processes and files ---- */
-
-static void child_setup(gpointer user) {
-  (void)user;
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the demo */
-}
-
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(p);
-      else
-        g_unlink(p);
-    }
-    g_dir_close(d);
-  }
-  g_rmdir(path);
-}
-
-static bool spawn(child *c, const ml_demo_options *opt, const char *url, const char *room,
-                  const char *secret, const char *data_dir, const char *const *chat) {
+static ml_child *spawn(child *c, const ml_demo_options *opt, const char *url, const char *room,
+                       const char *secret, const char *data_dir, const char *const *chat) {
   GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
   const char *fixed[] = {"join",      "--server",        url,           "--room",
                          room,        "--name",          c->side->name, "--headless",
@@ -197,53 +99,20 @@ static bool spawn(child *c, const ml_demo_options *opt, const char *url, const c
     g_ptr_array_add(argv, g_strdup(chat[i]));
   }
   g_ptr_array_add(argv, NULL);
-  GSubprocessLauncher *l =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
-  /* Each participant has its own identity and pinned keys. */
-  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data_dir, TRUE);
-  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
-  /* The room secret goes through the environment, not argv (ps shows argv). */
-  g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
-  GError *err = NULL;
-  c->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
-  g_object_unref(l);
+  /* Each participant has its own identity and pinned keys; the room secret
+   * goes through the environment, not argv (ps shows argv). */
+  g_autofree char *data_env = g_strconcat("XDG_DATA_HOME=", data_dir, NULL);
+  g_autofree char *secret_env = g_strconcat("MENTORLINK_ROOM_SECRET=", secret, NULL);
+  const char *env[] = {data_env, "MENTORLINK_PASSPHRASE", secret_env, NULL};
+  ml_child_options co = {.name = c->side->name,
+                         .argv = (const char *const *)argv->pdata,
+                         .env = env,
+                         .echo_stderr = opt->verbose,
+                         .on_line = take_line,
+                         .user = c};
+  ml_child *proc = ml_child_spawn(&co);
   g_ptr_array_free(argv, TRUE);
-  if (!c->proc) {
-    fprintf(stderr, "mentorlink demo: cannot start %s: %s\n", opt->exe, err->message);
-    g_error_free(err);
-    return false;
-  }
-  c->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(c->proc));
-  c->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(c->proc));
-  g_data_input_stream_read_line_async(c->out, G_PRIORITY_DEFAULT, NULL, on_out_line, c);
-  g_data_input_stream_read_line_async(c->err, G_PRIORITY_DEFAULT, NULL, on_err_line, c);
-  g_subprocess_wait_async(c->proc, NULL, on_exit, c);
-  return true;
-}
-
-static bool children_done(child *c, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (c[i].proc && !(c[i].exited && c[i].out_eof && c[i].err_eof))
-      return false;
-  return true;
-}
-
-static gboolean wake(gpointer user) {
-  (void)user;
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the default context until the children are done or deadline_us. */
-static bool run_until_done(child *c, size_t n, int64_t deadline_us) {
-  GSource *tick = g_timeout_source_new(100); /* re-check the deadline */
-  g_source_set_callback(tick, wake, NULL, NULL);
-  g_source_attach(tick, g_main_context_get_thread_default());
-  while (!children_done(c, n) && g_get_monotonic_time() < deadline_us)
-    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
-  g_source_destroy(tick);
-  g_source_unref(tick);
-  return children_done(c, n);
+  return proc;
 }
 
 int ml_demo_collect(const ml_demo_options *opt, ml_demo_report *rep) {
@@ -281,48 +150,39 @@ int ml_demo_collect(const ml_demo_options *opt, ml_demo_report *rep) {
       opt->data_dir ? g_strdup(opt->data_dir) : g_dir_make_tmp("mentorlink-demo-XXXXXX", NULL);
   child c[2];
   memset(c, 0, sizeof c);
+  ml_child *procs[2] = {NULL, NULL};
   size_t started = 0;
   for (int i = 0; dir && i < 2; i++) {
     c[i].side = &rep->side[i];
-    c[i].err_tail = g_string_new(NULL);
     c[i].chat_sent_ms = -1;
-    c[i].verbose = opt->verbose;
     g_autofree char *data = g_build_filename(dir, rep->side[i].name, NULL);
     if (g_mkdir_with_parents(data, 0700) != 0 ||
-        !spawn(&c[i], opt, url, room, secret, data, opt->chat[i]))
+        !(procs[i] = spawn(&c[i], opt, url, room, secret, data, opt->chat[i])))
       break;
     started++;
   }
   if (started == 2) {
     int64_t deadline = g_get_monotonic_time() + (int64_t)((opt->duration_s + EXTRA_WAIT_S) * 1e6);
-    if (!run_until_done(c, 2, deadline)) {
-      fprintf(stderr, "mentorlink demo: the participants did not finish in time; stopping them\n");
-      for (int i = 0; i < 2; i++)
-        if (!c[i].exited)
-          g_subprocess_force_exit(c[i].proc);
-      (void)run_until_done(c, 2, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
-    }
+    if (!ml_child_wait(procs, 2, deadline))
+      fprintf(stderr,
+              "mentorlink demo: the participants did not finish in time; they were stopped\n");
     rc = 0;
   } else {
     fprintf(stderr, "mentorlink demo: could not start the participants\n");
-    for (size_t i = 0; i < started; i++)
-      g_subprocess_force_exit(c[i].proc);
-    (void)run_until_done(c, started, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
+    (void)ml_child_wait(procs, started, g_get_monotonic_time()); /* stops them */
   }
   for (int i = 0; i < 2; i++) {
-    if (c[i].err_tail && rep->side[i].exit_status != 0 && c[i].err_tail->len && !opt->verbose)
-      fprintf(stderr, "--- %s stderr (last lines) ---\n%s", rep->side[i].name, c[i].err_tail->str);
-    if (c[i].err_tail)
-      g_string_free(c[i].err_tail, TRUE);
-    g_clear_object(&c[i].out);
-    g_clear_object(&c[i].err);
-    g_clear_object(&c[i].proc);
+    if (procs[i]) {
+      rep->side[i].exit_status = ml_child_status(procs[i]);
+      ml_child_print_tail(procs[i]);
+    }
+    ml_child_free(procs[i]);
   }
-  /* Let pending async callbacks (cancelled reads) run before c goes. */
+  /* The cancelled reads' completions (nothing pending when all were done). */
   while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
     ;
   if (dir && !opt->data_dir)
-    remove_tree(dir);
+    ml_remove_tree(dir);
   g_free(dir);
   g_free(url);
   ml_signal_server_free(srv);

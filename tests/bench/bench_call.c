@@ -26,33 +26,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
-#include <glib/gstdio.h>
+#include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "child.h"
 #include "ml/signal_server.h"
 
 #ifndef MENTORLINK_BIN
 #error "MENTORLINK_BIN must name the mentorlink binary"
 #endif
 
-#define MAX_LINE 65536
 #define EXTRA_WAIT_S 20 /* beyond --duration: joining, handshake, leaving */
-#define KILL_WAIT_MS 3000
 #define SAMPLE_MS 100
 
 typedef struct side {
   const char *name;
-  GSubprocess *proc;
-  GDataInputStream *out, *err;
-  bool out_eof, err_eof, exited;
-  int exit_status;
-  int pid;
-  GString *err_tail;
+  ml_child *proc;
+  int exit_status; /* -1: killed or did not exit */
   /* CPU, in clock ticks, sampled from /proc/<pid>/stat. */
   int64_t spawn_us;
   int64_t last_sample_us;
@@ -107,73 +99,45 @@ static long long proc_ticks(int pid) {
 }
 
 static void sample(side *s) {
-  if (s->pid <= 0 || s->exited)
+  if (!s->proc || ml_child_exited(s->proc) || ml_child_pid(s->proc) <= 0)
     return;
-  long long t = proc_ticks(s->pid);
+  long long t = proc_ticks(ml_child_pid(s->proc));
   if (t >= 0) {
     s->last_ticks = t;
     s->last_sample_us = g_get_monotonic_time();
   }
 }
 
-static int64_t jint(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
-             ? json_node_get_int(n)
-             : -1;
-}
-
-static double jdouble(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return -1;
-  GType t = json_node_get_value_type(n);
-  return t == G_TYPE_DOUBLE  ? json_node_get_double(n)
-         : t == G_TYPE_INT64 ? (double)json_node_get_int(n)
-                             : -1;
-}
-
-static bool jtrue(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-         json_node_get_boolean(n);
-}
-
-static void take_line(side *s, const char *line) {
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (strlen(line) > MAX_LINE || !json_parser_load_from_data(p, line, -1, NULL))
+static void take_line(void *user, const char *line, JsonObject *o) {
+  (void)line;
+  side *s = user;
+  if (!o)
     return;
-  JsonNode *root = json_parser_get_root(p);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-    return;
-  JsonObject *o = json_node_get_object(root);
-  const char *ev = json_object_has_member(o, "event")
-                       ? json_object_get_string_member_with_default(o, "event", "")
-                       : "";
+  const char *ev = ml_json_str(o, "event");
   if (!strcmp(ev, "verification")) {
     s->secure = true;
-    s->secure_ms = jint(o, "t_ms");
+    s->secure_ms = ml_json_int(o, "t_ms");
     return;
   }
   if (strcmp(ev, "stats") != 0)
     return;
   s->have_stats = true;
-  int64_t t_ms = jint(o, "t_ms");
-  int64_t dec = jint(o, "video_frames_decoded");
-  int64_t ff = jint(o, "first_frame_since_start_ms");
+  int64_t t_ms = ml_json_int(o, "t_ms");
+  int64_t dec = ml_json_int(o, "video_frames_decoded");
+  int64_t ff = ml_json_int(o, "first_frame_since_start_ms");
   if (ff >= 0 && s->first_frame_since_start_ms < 0) {
     s->first_frame_since_start_ms = ff;
-    s->first_frame_ms = jint(o, "first_frame_ms");
+    s->first_frame_ms = ml_json_int(o, "first_frame_ms");
   }
   if (dec >= 0)
     s->frames_decoded = (uint64_t)dec;
-  int64_t sent = jint(o, "video_frames_sent");
+  int64_t sent = ml_json_int(o, "video_frames_sent");
   if (sent >= 0)
     s->frames_sent = (uint64_t)sent;
-  if (jtrue(o, "final"))
+  if (ml_json_bool(o, "final"))
     return; /* may come after the sender stopped: not part of the steady call */
   /* CPU over the call: sampled as each per-second stats line arrives. */
-  long long ticks = s->exited ? -1 : proc_ticks(s->pid);
+  long long ticks = ml_child_exited(s->proc) ? -1 : proc_ticks(ml_child_pid(s->proc));
   if (ticks >= 0) {
     int64_t now = g_get_monotonic_time();
     if (s->call_first_us == 0) {
@@ -190,71 +154,13 @@ static void take_line(side *s, const char *line) {
     }
     s->dec_last = dec;
     s->dec_last_ms = t_ms;
-    double jb = jdouble(o, "latency_ms");
+    double jb = ml_json_double(o, "latency_ms");
     if (jb >= 0)
       g_array_append_val(s->jb_latency_ms, jb);
-    double e2e = jdouble(o, "e2e_latency_ms");
+    double e2e = ml_json_double(o, "e2e_latency_ms");
     if (e2e >= 0)
       g_array_append_val(s->e2e_latency_ms, e2e);
   }
-}
-
-static void on_out_line(GObject *src, GAsyncResult *res, gpointer user) {
-  side *s = user;
-  gsize len = 0;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, &len, NULL);
-  if (!line) {
-    s->out_eof = true;
-    return;
-  }
-  take_line(s, line);
-  g_free(line);
-  g_data_input_stream_read_line_async(s->out, G_PRIORITY_DEFAULT, NULL, on_out_line, s);
-}
-
-static void on_err_line(GObject *src, GAsyncResult *res, gpointer user) {
-  side *s = user;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
-  if (!line) {
-    s->err_eof = true;
-    return;
-  }
-  g_string_append_printf(s->err_tail, "%s\n", line);
-  if (s->err_tail->len > 4096)
-    g_string_erase(s->err_tail, 0, (gssize)(s->err_tail->len - 4096));
-  g_free(line);
-  g_data_input_stream_read_line_async(s->err, G_PRIORITY_DEFAULT, NULL, on_err_line, s);
-}
-
-static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
-  side *s = user;
-  GSubprocess *p = G_SUBPROCESS(src);
-  s->exited = true;
-  if (g_subprocess_wait_finish(p, res, NULL) && g_subprocess_get_if_exited(p))
-    s->exit_status = g_subprocess_get_exit_status(p);
-  else
-    s->exit_status = -1;
-}
-
-static void child_setup(gpointer user) {
-  (void)user;
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the bench */
-}
-
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(p);
-      else
-        g_unlink(p);
-    }
-    g_dir_close(d);
-  }
-  g_rmdir(path);
 }
 
 static bool spawn(side *s, const char *url, const char *room, const char *secret,
@@ -280,36 +186,14 @@ static bool spawn(side *s, const char *url, const char *room, const char *secret
                         "--duration",
                         dur,
                         NULL};
-  GSubprocessLauncher *l =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
-  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data_dir, TRUE);
-  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
-  g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
-  GError *err = NULL;
+  g_autofree char *data_env = g_strconcat("XDG_DATA_HOME=", data_dir, NULL);
+  g_autofree char *secret_env = g_strconcat("MENTORLINK_ROOM_SECRET=", secret, NULL);
+  const char *env[] = {data_env, "MENTORLINK_PASSPHRASE", secret_env, NULL};
+  ml_child_options co = {
+      .name = s->name, .argv = argv, .env = env, .on_line = take_line, .user = s};
   s->spawn_us = g_get_monotonic_time();
-  s->proc = g_subprocess_launcher_spawnv(l, argv, &err);
-  g_object_unref(l);
-  if (!s->proc) {
-    fprintf(stderr, "bench_call: cannot start %s: %s\n", MENTORLINK_BIN, err->message);
-    g_error_free(err);
-    return false;
-  }
-  const char *id = g_subprocess_get_identifier(s->proc);
-  s->pid = id ? atoi(id) : -1;
-  s->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(s->proc));
-  s->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(s->proc));
-  g_data_input_stream_read_line_async(s->out, G_PRIORITY_DEFAULT, NULL, on_out_line, s);
-  g_data_input_stream_read_line_async(s->err, G_PRIORITY_DEFAULT, NULL, on_err_line, s);
-  g_subprocess_wait_async(s->proc, NULL, on_exit, s);
-  return true;
-}
-
-static bool sides_done(side *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i].proc && !(s[i].exited && s[i].out_eof && s[i].err_eof))
-      return false;
-  return true;
+  s->proc = ml_child_spawn(&co);
+  return s->proc != NULL;
 }
 
 static gboolean on_tick(gpointer user) {
@@ -317,17 +201,6 @@ static gboolean on_tick(gpointer user) {
   sample(&s[0]);
   sample(&s[1]);
   return G_SOURCE_CONTINUE;
-}
-
-static bool run_until_done(side *s, size_t n, int64_t deadline_us) {
-  GSource *tick = g_timeout_source_new(SAMPLE_MS);
-  g_source_set_callback(tick, on_tick, s, NULL);
-  g_source_attach(tick, g_main_context_get_thread_default());
-  while (!sides_done(s, n) && g_get_monotonic_time() < deadline_us)
-    g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
-  g_source_destroy(tick);
-  g_source_unref(tick);
-  return sides_done(s, n);
 }
 
 static double pct_core(long long ticks, int64_t us) {
@@ -366,33 +239,33 @@ static int one_call(unsigned seconds, side s[2]) {
       break;
     started++;
   }
-  int rc = -1;
+  ml_child *procs[2] = {s[0].proc, s[1].proc};
+  /* CPU samples every SAMPLE_MS while the children run. */
+  GSource *tick = g_timeout_source_new(SAMPLE_MS);
+  g_source_set_callback(tick, on_tick, s, NULL);
+  g_source_attach(tick, g_main_context_get_thread_default());
   if (started == 2) {
     int64_t deadline = g_get_monotonic_time() + (int64_t)(seconds + EXTRA_WAIT_S) * 1000000;
-    if (!run_until_done(s, 2, deadline)) {
-      fprintf(stderr, "bench_call: the participants did not finish in time; stopping them\n");
-      for (int i = 0; i < 2; i++)
-        if (!s[i].exited)
-          g_subprocess_force_exit(s[i].proc);
-      (void)run_until_done(s, 2, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
-    }
-    rc = s[0].exit_status == 0 && s[1].exit_status == 0 ? 0 : -1;
+    if (!ml_child_wait(procs, 2, deadline))
+      fprintf(stderr, "bench_call: the participants did not finish in time; they were stopped\n");
   } else {
-    for (size_t i = 0; i < started; i++)
-      g_subprocess_force_exit(s[i].proc);
-    (void)run_until_done(s, started, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
+    (void)ml_child_wait(procs, started, g_get_monotonic_time()); /* stops them */
   }
+  g_source_destroy(tick);
+  g_source_unref(tick);
   for (int i = 0; i < 2; i++) {
-    if (s[i].exit_status != 0 && s[i].err_tail->len)
-      fprintf(stderr, "--- %s stderr (last lines) ---\n%s", s[i].name, s[i].err_tail->str);
-    g_clear_object(&s[i].out);
-    g_clear_object(&s[i].err);
-    g_clear_object(&s[i].proc);
+    if (s[i].proc) {
+      s[i].exit_status = ml_child_status(s[i].proc);
+      ml_child_print_tail(s[i].proc);
+    }
+    ml_child_free(s[i].proc);
+    s[i].proc = NULL;
   }
+  int rc = started == 2 && s[0].exit_status == 0 && s[1].exit_status == 0 ? 0 : -1;
   while (g_main_context_iteration(g_main_context_get_thread_default(), FALSE))
     ;
   if (dir)
-    remove_tree(dir);
+    ml_remove_tree(dir);
   g_free(dir);
   g_free(url);
   ml_signal_server_free(srv);
@@ -408,13 +281,11 @@ static void side_init(side *s, const char *name) {
   s->first_frame_ms = -1;
   s->secure_ms = -1;
   s->dec_first = -1;
-  s->err_tail = g_string_new(NULL);
   s->jb_latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
   s->e2e_latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
 }
 
 static void side_clear(side *s) {
-  g_string_free(s->err_tail, TRUE);
   g_array_free(s->jb_latency_ms, TRUE);
   g_array_free(s->e2e_latency_ms, TRUE);
 }

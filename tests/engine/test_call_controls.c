@@ -17,18 +17,16 @@
  *
  * Every wait is bounded (WAIT_S) and says what it waited for; no sleeps. */
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
-#include <gio/gio.h>
-#include <glib/gstdio.h>
+#include <glib.h>
 #include <json-glib/json-glib.h>
 #include <sodium.h>
 
 #include "check.h"
+#include "child.h"
 #include "ml/call.h"
 #include "ml/identity.h"
 #include "ml/signal_server.h"
@@ -48,12 +46,7 @@
 
 typedef struct kid {
   const char *name;
-  GSubprocess *proc;
-  GDataInputStream *out, *err;
-  GOutputStream *in;
-  bool out_eof, err_eof, exited;
-  int exit_status;
-  GString *err_tail;
+  ml_child *proc;
   /* From its JSON lines. */
   bool joined, secure, verified;
   char pin[16];
@@ -68,104 +61,41 @@ typedef struct kid {
   char first_error[200];
 } kid;
 
-static bool jbool(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-         json_node_get_boolean(n);
-}
+static uint64_t juint(JsonObject *o, const char *k) { return (uint64_t)MAX(0, ml_json_int(o, k)); }
 
-static const char *jstr(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : "";
-}
-
-static uint64_t juint(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 &&
-                 json_node_get_int(n) > 0
-             ? (uint64_t)json_node_get_int(n)
-             : 0;
-}
-
-static void take_line(kid *k, const char *line) {
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, line, -1, NULL))
+static void take_line(void *user, const char *line, JsonObject *o) {
+  kid *k = user;
+  if (g_getenv("ML_TEST_VERBOSE"))
+    fprintf(stderr, "  [%s] %s\n", k->name, line);
+  if (!o)
     return;
-  JsonNode *root = json_parser_get_root(p);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-    return;
-  JsonObject *o = json_node_get_object(root);
-  const char *ev = jstr(o, "event");
+  const char *ev = ml_json_str(o, "event");
   if (!strcmp(ev, "joined")) {
     k->joined = true;
   } else if (!strcmp(ev, "peer_joined")) {
-    g_strlcpy(k->peer_id, jstr(o, "peer"), sizeof k->peer_id);
+    g_strlcpy(k->peer_id, ml_json_str(o, "peer"), sizeof k->peer_id);
   } else if (!strcmp(ev, "verification")) {
     k->secure = true;
-    k->verified = jbool(o, "verified");
-    g_strlcpy(k->pin, jstr(o, "pin"), sizeof k->pin);
+    k->verified = ml_json_bool(o, "verified");
+    g_strlcpy(k->pin, ml_json_str(o, "pin"), sizeof k->pin);
   } else if (!strcmp(ev, "peer_media")) {
     k->media_events++;
-    k->media.muted = jbool(o, "muted");
-    k->media.camera_on = jbool(o, "camera_on");
-    k->media.video_paused = jbool(o, "video_paused");
+    k->media.muted = ml_json_bool(o, "muted");
+    k->media.camera_on = ml_json_bool(o, "camera_on");
+    k->media.video_paused = ml_json_bool(o, "video_paused");
   } else if (!strcmp(ev, "marked_verified")) {
     k->marked = true;
-    k->marked_ok = jbool(o, "ok");
+    k->marked_ok = ml_json_bool(o, "ok");
   } else if (!strcmp(ev, "chat")) {
     if (k->n_chat < G_N_ELEMENTS(k->chat))
-      k->chat[k->n_chat++] = g_strdup(jstr(o, "text"));
+      k->chat[k->n_chat++] = g_strdup(ml_json_str(o, "text"));
   } else if (!strcmp(ev, "stats")) {
     k->control_unknown = juint(o, "control_unknown");
     k->control_malformed = juint(o, "control_malformed");
   } else if (!strcmp(ev, "error")) {
     if (k->errors++ == 0)
-      g_strlcpy(k->first_error, jstr(o, "message"), sizeof k->first_error);
+      g_strlcpy(k->first_error, ml_json_str(o, "message"), sizeof k->first_error);
   }
-}
-
-static void on_out_line(GObject *src, GAsyncResult *res, gpointer user) {
-  kid *k = user;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
-  if (!line) {
-    k->out_eof = true;
-    return;
-  }
-  if (g_getenv("ML_TEST_VERBOSE"))
-    fprintf(stderr, "  [%s] %s\n", k->name, line);
-  take_line(k, line);
-  g_free(line);
-  g_data_input_stream_read_line_async(k->out, G_PRIORITY_DEFAULT, NULL, on_out_line, k);
-}
-
-static void on_err_line(GObject *src, GAsyncResult *res, gpointer user) {
-  kid *k = user;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
-  if (!line) {
-    k->err_eof = true;
-    return;
-  }
-  g_string_append_printf(k->err_tail, "%s\n", line);
-  if (k->err_tail->len > 4096)
-    g_string_erase(k->err_tail, 0, (gssize)(k->err_tail->len - 4096));
-  g_free(line);
-  g_data_input_stream_read_line_async(k->err, G_PRIORITY_DEFAULT, NULL, on_err_line, k);
-}
-
-static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
-  kid *k = user;
-  GSubprocess *p = G_SUBPROCESS(src);
-  k->exited = true;
-  k->exit_status = g_subprocess_wait_finish(p, res, NULL) && g_subprocess_get_if_exited(p)
-                       ? g_subprocess_get_exit_status(p)
-                       : -1;
-}
-
-static void child_setup(gpointer user) {
-  (void)user;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static bool spawn(kid *k, const char *url, const char *room, const char *data_home) {
@@ -189,54 +119,26 @@ static bool spawn(kid *k, const char *url, const char *room, const char *data_ho
                         "--duration",
                         "300", /* a bound; the test leaves with /leave */
                         NULL};
-  GSubprocessLauncher *l =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
-  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data_home, TRUE);
-  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
-  g_subprocess_launcher_unsetenv(l, "MENTORLINK_ROOM_SECRET");
-  GError *err = NULL;
-  k->proc = g_subprocess_launcher_spawnv(l, argv, &err);
-  g_object_unref(l);
-  if (!k->proc) {
-    fprintf(stderr, "cannot start %s: %s\n", MENTORLINK_BIN, err->message);
-    g_error_free(err);
-    return false;
-  }
-  k->exit_status = -1;
-  k->err_tail = g_string_new(NULL);
-  k->in = g_subprocess_get_stdin_pipe(k->proc);
-  k->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(k->proc));
-  k->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(k->proc));
-  g_data_input_stream_read_line_async(k->out, G_PRIORITY_DEFAULT, NULL, on_out_line, k);
-  g_data_input_stream_read_line_async(k->err, G_PRIORITY_DEFAULT, NULL, on_err_line, k);
-  g_subprocess_wait_async(k->proc, NULL, on_exit, k);
-  return true;
+  g_autofree char *home_env = g_strconcat("XDG_DATA_HOME=", data_home, NULL);
+  const char *env[] = {home_env, "MENTORLINK_PASSPHRASE", "MENTORLINK_ROOM_SECRET", NULL};
+  ml_child_options co = {
+      .name = k->name, .argv = argv, .env = env, .on_line = take_line, .user = k};
+  co.stdin_pipe = true; /* the test types commands (type_line) */
+  k->proc = ml_child_spawn(&co);
+  return k->proc != NULL;
 }
 
 static void type_line(kid *k, const char *line) {
-  g_autofree char *text = g_strdup_printf("%s\n", line);
   GError *err = NULL;
-  if (!g_output_stream_write_all(k->in, text, strlen(text), NULL, NULL, &err) ||
-      !g_output_stream_flush(k->in, NULL, &err)) {
+  if (!ml_child_write_line(k->proc, line, &err)) {
     CHECK(false, "writing \"%s\" to %s's stdin: %s", line, k->name, err->message);
     g_error_free(err);
   }
 }
 
-static bool kid_done(const kid *k) { return !k->proc || (k->exited && k->out_eof && k->err_eof); }
-
 static void kid_clear(kid *k) {
-  if (k->proc && !k->exited)
-    g_subprocess_force_exit(k->proc);
-  if (k->err_tail && k->exit_status != 0 && k->err_tail->len)
-    fprintf(stderr, "--- %s stderr (last lines) ---\n%s", k->name, k->err_tail->str);
-  if (k->err_tail)
-    g_string_free(k->err_tail, TRUE);
-  g_clear_object(&k->out);
-  g_clear_object(&k->err);
-  g_clear_object(&k->proc);
+  ml_child_print_tail(k->proc);
+  ml_child_free(k->proc);
   for (size_t i = 0; i < k->n_chat; i++)
     g_free(k->chat[i]);
   const char *name = k->name;
@@ -244,36 +146,34 @@ static void kid_clear(kid *k) {
   k->name = name;
 }
 
-typedef bool (*pred_fn)(kid *k);
+typedef bool (*pred_fn)(const kid *k);
+typedef struct holds {
+  pred_fn pred;
+  const kid *k;
+} holds;
 
-static gboolean wake(gpointer user) {
-  (void)user;
-  return G_SOURCE_CONTINUE;
+static bool pred_holds(void *arg) {
+  const holds *h = arg;
+  return h->pred(h->k);
 }
 
 /* Iterates the main context until pred(k) holds or WAIT_S pass. */
-static bool wait_for(kid *k, pred_fn pred, const char *what) {
-  int64_t deadline = g_get_monotonic_time() + (int64_t)WAIT_S * G_USEC_PER_SEC;
-  GSource *tick = g_timeout_source_new(100);
-  g_source_set_callback(tick, wake, NULL, NULL);
-  g_source_attach(tick, NULL);
-  while (!pred(k) && g_get_monotonic_time() < deadline)
-    g_main_context_iteration(NULL, TRUE);
-  g_source_destroy(tick);
-  g_source_unref(tick);
-  bool ok = pred(k);
+static bool wait_for(const kid *k, pred_fn pred, const char *what) {
+  holds h = {pred, k};
+  bool ok =
+      ml_child_run_until(pred_holds, &h, g_get_monotonic_time() + (int64_t)WAIT_S * G_USEC_PER_SEC);
   CHECK(ok, "%s: waited %d s for %s", k->name, WAIT_S, what);
   return ok;
 }
 
-static bool p_secure(kid *k) { return k->secure; }
-static bool p_first_media(kid *k) { return k->media_events >= 1; }
-static bool p_muted(kid *k) { return k->media.muted; }
-static bool p_camera_off(kid *k) { return !k->media.camera_on; }
-static bool p_restored(kid *k) { return !k->media.muted && k->media.camera_on; }
-static bool p_marked(kid *k) { return k->marked; }
-static bool p_two_chats(kid *k) { return k->n_chat >= 2; }
-static bool p_done(kid *k) { return kid_done(k); }
+static bool p_secure(const kid *k) { return k->secure; }
+static bool p_first_media(const kid *k) { return k->media_events >= 1; }
+static bool p_muted(const kid *k) { return k->media.muted; }
+static bool p_camera_off(const kid *k) { return !k->media.camera_on; }
+static bool p_restored(const kid *k) { return !k->media.muted && k->media.camera_on; }
+static bool p_marked(const kid *k) { return k->marked; }
+static bool p_two_chats(const kid *k) { return k->n_chat >= 2; }
+static bool p_done(const kid *k) { return ml_child_done(k->proc); }
 
 /* One call between "alice" (A) and "bob" (B); first: the full scenario, else
  * only the verification state of a call after B marked A verified. */
@@ -342,8 +242,8 @@ static void run_call(const char *url, const char *dir, bool first) {
   kid *both[] = {&a, &b};
   for (int i = 0; i < 2; i++) {
     kid *k = both[i];
-    CHECK(k->exit_status == 0, "%s exit status %d (errors %u, first: %s)", k->name, k->exit_status,
-          k->errors, k->first_error);
+    CHECK(ml_child_status(k->proc) == 0, "%s exit status %d (errors %u, first: %s)", k->name,
+          ml_child_status(k->proc), k->errors, k->first_error);
     CHECK(k->control_unknown == 0 && k->control_malformed == 0,
           "%s ignored CONTROL datagrams: %llu unknown, %llu malformed", k->name,
           (unsigned long long)k->control_unknown, (unsigned long long)k->control_malformed);
@@ -549,22 +449,6 @@ out:
   }
 }
 
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(p);
-      else
-        g_unlink(p);
-    }
-    g_dir_close(d);
-  }
-  g_rmdir(path);
-}
-
 int main(void) {
   if (sodium_init() < 0)
     return 1;
@@ -587,7 +471,7 @@ int main(void) {
   if (!failures)
     run_call(url, dir, false);
   run_in_process(url, dir);
-  remove_tree(dir);
+  ml_remove_tree(dir);
   ml_signal_server_free(srv);
   ml_signal_config_clear(&cfg);
   if (failures) {

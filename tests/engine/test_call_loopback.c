@@ -21,6 +21,7 @@
 
 #include "call_demo.h"
 #include "check.h"
+#include "child.h"
 
 #ifndef MENTORLINK_BIN
 #error "MENTORLINK_BIN must name the mentorlink binary"
@@ -47,22 +48,6 @@
 static const char *const lines_a[] = {"line 1 from mentor: é ü ✓", "line 2 from mentor",
                                       "line 3 from mentor, the last", NULL};
 static const char *const lines_b[] = {"line 1 from mentee", "line 2 from mentee \"quoted\"", NULL};
-
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(p);
-      else
-        g_unlink(p);
-    }
-    g_dir_close(d);
-  }
-  g_rmdir(path);
-}
 
 int main(void) {
   if (sodium_init() < 0)
@@ -162,7 +147,7 @@ int main(void) {
   printf("second call: mentor pin %s (%u warning), mentee pin %s\n", rep.side[0].pin,
          rep.side[0].identity_warnings, rep.side[1].pin);
   ml_demo_report_clear(&rep);
-  remove_tree(dir);
+  ml_remove_tree(dir);
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

@@ -30,16 +30,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <signal.h>
 
 #include <gio/gio.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "child.h"
 #include "ml/identity.h"
 #include "ml/peer_link.h"
 #include "ml/signal_server.h"
@@ -59,7 +57,6 @@
 #define CHECK_CHAT 1
 #endif
 #define EXTRA_WAIT_S 12 /* beyond --duration: start, join, handshake, leave */
-#define KILL_WAIT_MS 3000
 
 static const char *const names[2] = {"mentor", "mentee"};
 static const char *const chat_lines[2] = {"mentor's line, read by a man in the middle",
@@ -69,11 +66,8 @@ static const char *const chat_lines[2] = {"mentor's line, read by a man in the m
 
 typedef struct kid {
   const char *name;
-  GSubprocess *proc;
-  GDataInputStream *out, *err;
-  bool out_eof, err_eof, exited;
+  ml_child *proc;
   int exit_status; /* -1: killed or did not exit */
-  GString *err_tail;
   bool joined, secure;
   char peer_id[64];
   char sas[64], safety_number[80], fingerprint[48], pin[16];
@@ -87,97 +81,40 @@ typedef struct kid {
   uint64_t video_frames_decoded, audio_ms_decoded;
 } kid;
 
-static const char *jstr(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : "";
-}
-
-static int64_t jint(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
-             ? json_node_get_int(n)
-             : -1;
-}
-
-static void take_line(kid *k, const char *line) {
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, line, -1, NULL))
+static void take_line(void *user, const char *line, JsonObject *o) {
+  kid *k = user;
+  if (!o)
     return;
-  JsonNode *root = json_parser_get_root(p);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-    return;
-  JsonObject *o = json_node_get_object(root);
-  const char *ev = jstr(o, "event");
+  const char *ev = ml_json_str(o, "event");
   if (g_getenv("ML_TEST_VERBOSE") && strcmp(ev, "stats") != 0)
     fprintf(stderr, "  [%s] %s\n", k->name, line);
   if (!strcmp(ev, "joined")) {
     k->joined = true;
-    g_strlcpy(k->peer_id, jstr(o, "peer_id"), sizeof k->peer_id);
+    g_strlcpy(k->peer_id, ml_json_str(o, "peer_id"), sizeof k->peer_id);
   } else if (!strcmp(ev, "peer_joined")) {
-    g_strlcpy(k->announced_fingerprint, jstr(o, "announced_fingerprint"),
+    g_strlcpy(k->announced_fingerprint, ml_json_str(o, "announced_fingerprint"),
               sizeof k->announced_fingerprint);
   } else if (!strcmp(ev, "verification")) {
     k->secure = true;
-    g_strlcpy(k->sas, jstr(o, "sas"), sizeof k->sas);
-    g_strlcpy(k->safety_number, jstr(o, "safety_number"), sizeof k->safety_number);
-    g_strlcpy(k->fingerprint, jstr(o, "fingerprint"), sizeof k->fingerprint);
-    g_strlcpy(k->pin, jstr(o, "pin"), sizeof k->pin);
+    g_strlcpy(k->sas, ml_json_str(o, "sas"), sizeof k->sas);
+    g_strlcpy(k->safety_number, ml_json_str(o, "safety_number"), sizeof k->safety_number);
+    g_strlcpy(k->fingerprint, ml_json_str(o, "fingerprint"), sizeof k->fingerprint);
+    g_strlcpy(k->pin, ml_json_str(o, "pin"), sizeof k->pin);
   } else if (!strcmp(ev, "identity_changed")) {
     k->identity_changed++;
-    g_strlcpy(k->changed_now, jstr(o, "fingerprint"), sizeof k->changed_now);
-    g_strlcpy(k->changed_pinned, jstr(o, "pinned_fingerprint"), sizeof k->changed_pinned);
+    g_strlcpy(k->changed_now, ml_json_str(o, "fingerprint"), sizeof k->changed_now);
+    g_strlcpy(k->changed_pinned, ml_json_str(o, "pinned_fingerprint"), sizeof k->changed_pinned);
   } else if (!strcmp(ev, "error")) {
     if (k->errors++ == 0)
-      g_strlcpy(k->first_error, jstr(o, "message"), sizeof k->first_error);
+      g_strlcpy(k->first_error, ml_json_str(o, "message"), sizeof k->first_error);
   } else if (!strcmp(ev, "chat")) {
     if (k->n_chat_rx++ == 0)
-      g_strlcpy(k->chat_rx, jstr(o, "text"), sizeof k->chat_rx);
+      g_strlcpy(k->chat_rx, ml_json_str(o, "text"), sizeof k->chat_rx);
   } else if (!strcmp(ev, "stats")) {
-    int64_t v = jint(o, "video_frames_decoded"), a = jint(o, "audio_ms_decoded");
+    int64_t v = ml_json_int(o, "video_frames_decoded"), a = ml_json_int(o, "audio_ms_decoded");
     k->video_frames_decoded = v > 0 ? (uint64_t)v : 0;
     k->audio_ms_decoded = a > 0 ? (uint64_t)a : 0;
   }
-}
-
-static void on_out_line(GObject *src, GAsyncResult *res, gpointer user) {
-  kid *k = user;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
-  if (!line) {
-    k->out_eof = true;
-    return;
-  }
-  take_line(k, line);
-  g_free(line);
-  g_data_input_stream_read_line_async(k->out, G_PRIORITY_DEFAULT, NULL, on_out_line, k);
-}
-
-static void on_err_line(GObject *src, GAsyncResult *res, gpointer user) {
-  kid *k = user;
-  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, NULL, NULL);
-  if (!line) {
-    k->err_eof = true;
-    return;
-  }
-  g_string_append_printf(k->err_tail, "%s\n", line);
-  if (k->err_tail->len > 4096)
-    g_string_erase(k->err_tail, 0, (gssize)(k->err_tail->len - 4096));
-  g_free(line);
-  g_data_input_stream_read_line_async(k->err, G_PRIORITY_DEFAULT, NULL, on_err_line, k);
-}
-
-static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
-  kid *k = user;
-  GSubprocess *p = G_SUBPROCESS(src);
-  k->exited = true;
-  if (g_subprocess_wait_finish(p, res, NULL) && g_subprocess_get_if_exited(p))
-    k->exit_status = g_subprocess_get_exit_status(p);
-}
-
-static void child_setup(gpointer user) {
-  (void)user;
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 }
 
 static bool spawn(kid *k, const char *url, const char *room, const char *data_home,
@@ -207,52 +144,15 @@ static bool spawn(kid *k, const char *url, const char *room, const char *data_ho
                         "--duration",
                         dur,
                         NULL};
-  GSubprocessLauncher *l =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
-  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data_home, TRUE); /* its identity */
-  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
-  if (secret) /* Noise XXpsk3 */
-    g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
-  else /* plain Noise XX */
-    g_subprocess_launcher_unsetenv(l, "MENTORLINK_ROOM_SECRET");
-  GError *err = NULL;
-  k->proc = g_subprocess_launcher_spawnv(l, argv, &err);
-  g_object_unref(l);
-  if (!k->proc) {
-    fprintf(stderr, "FAIL: cannot start %s: %s\n", MENTORLINK_BIN, err->message);
-    g_error_free(err);
-    return false;
-  }
-  k->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(k->proc));
-  k->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(k->proc));
-  g_data_input_stream_read_line_async(k->out, G_PRIORITY_DEFAULT, NULL, on_out_line, k);
-  g_data_input_stream_read_line_async(k->err, G_PRIORITY_DEFAULT, NULL, on_err_line, k);
-  g_subprocess_wait_async(k->proc, NULL, on_exit, k);
-  return true;
-}
-
-static bool kids_done(kid *k) {
-  for (int i = 0; i < 2; i++)
-    if (k[i].proc && !(k[i].exited && k[i].out_eof && k[i].err_eof))
-      return false;
-  return true;
-}
-
-static gboolean wake(gpointer user) {
-  (void)user;
-  return G_SOURCE_CONTINUE;
-}
-
-static bool run_until_done(kid *k, int64_t deadline_us) {
-  GSource *tick = g_timeout_source_new(100); /* re-checks the deadline */
-  g_source_set_callback(tick, wake, NULL, NULL);
-  g_source_attach(tick, NULL);
-  while (!kids_done(k) && g_get_monotonic_time() < deadline_us)
-    g_main_context_iteration(NULL, TRUE);
-  g_source_destroy(tick);
-  g_source_unref(tick);
-  return kids_done(k);
+  g_autofree char *home_env = g_strconcat("XDG_DATA_HOME=", data_home, NULL); /* its identity */
+  /* With a secret: Noise XXpsk3; without: plain Noise XX. */
+  g_autofree char *secret_env =
+      g_strconcat("MENTORLINK_ROOM_SECRET", secret ? "=" : "", secret ? secret : "", NULL);
+  const char *env[] = {home_env, "MENTORLINK_PASSPHRASE", secret_env, NULL};
+  ml_child_options co = {
+      .name = k->name, .argv = argv, .env = env, .on_line = take_line, .user = k};
+  k->proc = ml_child_spawn(&co);
+  return k->proc != NULL;
 }
 
 /* Runs one call of the two victims against url; fills k[0] (mentor), k[1]
@@ -266,30 +166,27 @@ static bool run_call(kid *k, const char *url, const char *dir, const char *pins,
   for (int i = 0; i < 2; i++) {
     k[i].name = names[i];
     k[i].exit_status = -1;
-    k[i].err_tail = g_string_new(NULL);
     g_autofree char *home = g_build_filename(dir, names[i], NULL);
     g_autofree char *known = g_build_filename(home, pins, NULL);
     if (g_mkdir_with_parents(home, 0700) != 0 ||
         !spawn(&k[i], url, room, home, known, chat_lines[i], secret))
       ok = false;
   }
-  if (!ok ||
-      !run_until_done(k, g_get_monotonic_time() + (int64_t)(DURATION_S + EXTRA_WAIT_S) * 1000000)) {
-    fprintf(stderr, "FAIL: the participants did not finish in time; stopping them\n");
+  ml_child *procs[2] = {k[0].proc, k[1].proc};
+  /* When one did not start, the other is stopped at once. */
+  int64_t deadline =
+      ok ? g_get_monotonic_time() + (int64_t)(DURATION_S + EXTRA_WAIT_S) * 1000000 : 0;
+  if (!ml_child_wait(procs, 2, deadline) || !ok) {
+    fprintf(stderr, "FAIL: the participants did not finish in time; they were stopped\n");
     failures++;
-    for (int i = 0; i < 2; i++)
-      if (k[i].proc && !k[i].exited)
-        g_subprocess_force_exit(k[i].proc);
-    (void)run_until_done(k, g_get_monotonic_time() + (int64_t)KILL_WAIT_MS * 1000);
   }
   for (int i = 0; i < 2; i++) {
-    if (k[i].exit_status != 0 && k[i].err_tail->len)
-      fprintf(stderr, "--- %s stderr (last lines) ---\n%s", k[i].name, k[i].err_tail->str);
-    g_string_free(k[i].err_tail, TRUE);
-    k[i].err_tail = NULL;
-    g_clear_object(&k[i].out);
-    g_clear_object(&k[i].err);
-    g_clear_object(&k[i].proc);
+    if (k[i].proc) {
+      k[i].exit_status = ml_child_status(k[i].proc);
+      ml_child_print_tail(k[i].proc);
+    }
+    ml_child_free(k[i].proc);
+    k[i].proc = NULL;
   }
   while (g_main_context_iteration(NULL, FALSE)) /* the cancelled reads' callbacks */
     ;
@@ -478,7 +375,8 @@ static void start_link(victim *v) {
 
 static void on_join(victim *v, JsonObject *o) {
   mitm *m = v->m;
-  const char *name = jstr(o, "name"), *room = jstr(o, "room"), *key = jstr(o, "identity_key");
+  const char *name = ml_json_str(o, "name"), *room = ml_json_str(o, "room"),
+             *key = ml_json_str(o, "identity_key");
   size_t n = 0;
   if (v->joined || !name[0] || strlen(name) > 64 || !room[0] || strlen(room) > 64 ||
       sodium_base642bin(v->key, sizeof v->key, key, strlen(key), NULL, &n, NULL,
@@ -537,12 +435,13 @@ static void on_signal(victim *v, JsonObject *o) {
   if (!v->link || !dn || !JSON_NODE_HOLDS_OBJECT(dn))
     return;
   JsonObject *d = json_node_get_object(dn);
-  const char *kind = jstr(d, "kind");
+  const char *kind = ml_json_str(d, "kind");
   int err = ML_OK;
   if (!strcmp(kind, "offer"))
-    err = ml_peer_link_set_remote_credentials(v->link, jstr(d, "ufrag"), jstr(d, "pwd"));
+    err = ml_peer_link_set_remote_credentials(v->link, ml_json_str(d, "ufrag"),
+                                              ml_json_str(d, "pwd"));
   else if (!strcmp(kind, "candidate"))
-    err = ml_peer_link_add_remote_candidate(v->link, jstr(d, "candidate"));
+    err = ml_peer_link_add_remote_candidate(v->link, ml_json_str(d, "candidate"));
   else if (!strcmp(kind, "end-of-candidates"))
     ml_peer_link_remote_gathering_done(v->link);
   if (err && err != ML_ERR_PROTOCOL) /* a candidate libnice cannot use: ignore */
@@ -559,7 +458,7 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *messag
       !json_parser_get_root(p) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
     return;
   JsonObject *o = json_node_get_object(json_parser_get_root(p));
-  const char *t = jstr(o, "type");
+  const char *t = ml_json_str(o, "type");
   if (!strcmp(t, "join")) {
     on_join(v, o);
   } else if (!strcmp(t, "signal")) {
@@ -567,8 +466,8 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *messag
   } else if (!strcmp(t, "ping")) {
     JsonObject *pong = json_object_new();
     json_object_set_string_member(pong, "type", "pong");
-    if (jstr(o, "id")[0])
-      json_object_set_string_member(pong, "id", jstr(o, "id"));
+    if (ml_json_str(o, "id")[0])
+      json_object_set_string_member(pong, "id", ml_json_str(o, "id"));
     send_obj(v, pong);
   } else if (!strcmp(t, "leave")) {
     soup_websocket_connection_close(v->ws, 4004, NULL);
@@ -668,22 +567,6 @@ static const victim *toward(const mitm *m, const char *name) {
   return NULL;
 }
 
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(p);
-      else
-        g_unlink(p);
-    }
-    g_dir_close(d);
-  }
-  g_rmdir(path);
-}
-
 int main(void) {
   if (sodium_init() < 0)
     return 1;
@@ -721,7 +604,7 @@ int main(void) {
         k[1].sas);
   if (failures) {
     fprintf(stderr, "the honest call failed: nothing to compare with\n");
-    remove_tree(dir);
+    ml_remove_tree(dir);
     return 1;
   }
 
@@ -785,7 +668,7 @@ int main(void) {
   }
   mitm_stop(&m);
 
-  remove_tree(dir);
+  ml_remove_tree(dir);
   printf("wall time %.1f s\n", (double)(g_get_monotonic_time() - t0) / 1e6);
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);

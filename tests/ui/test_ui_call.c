@@ -11,20 +11,18 @@
  *   - leaving through the confirmation dialog ends the call cleanly.
  * Screenshots stay in the build directory (ui-call-shots/); call.png is the
  * README's picture. Exit 77 (skipped) only when no display can be opened. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 
-#include <gio/gio.h>
-#include <glib/gstdio.h>
+#include <glib.h>
 #include <json-glib/json-glib.h>
 
 #include <SDL.h>
 #include <SDL_ttf.h>
 
 #include "../engine/check.h"
+#include "child.h"
 #include "ml/signal_server.h"
 #include "palette.h"
 #include "ui_pixels.h"
@@ -41,11 +39,7 @@ typedef struct rect {
 
 typedef struct win {
   const char *name;
-  GSubprocess *proc;
-  GOutputStream *in;
-  GDataInputStream *out;
-  bool eof, exited;
-  int status;
+  ml_child *proc;
   /* from its JSON lines */
   bool secure;
   char sas[64];
@@ -65,11 +59,6 @@ typedef struct win {
 
 static SDL_Color col(ml_rgb c) { return (SDL_Color){c.r, c.g, c.b, 255}; }
 
-static void child_setup(gpointer user) {
-  (void)user;
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-}
-
 static rect rect_of(JsonObject *o, const char *k) {
   rect r = {0, 0, 0, 0};
   JsonArray *a = json_object_has_member(o, k) ? json_object_get_array_member(o, k) : NULL;
@@ -79,43 +68,20 @@ static rect rect_of(JsonObject *o, const char *k) {
   return r;
 }
 
-static const char *str_of(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : "";
-}
-
-static int64_t int_of(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
-             ? json_node_get_int(n)
-             : -1;
-}
-
-static bool bool_of(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-         json_node_get_boolean(n);
-}
-
-static void take_line(win *w, const char *line) {
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, line, -1, NULL))
+static void take_line(void *user, const char *line, JsonObject *o) {
+  (void)line;
+  win *w = user;
+  if (!o)
     return;
-  JsonNode *root = json_parser_get_root(p);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-    return;
-  JsonObject *o = json_node_get_object(root);
-  const char *ev = str_of(o, "event");
+  const char *ev = ml_json_str(o, "event");
   if (!strcmp(ev, "verification")) {
     w->secure = true;
-    g_strlcpy(w->sas, str_of(o, "sas"), sizeof w->sas);
+    g_strlcpy(w->sas, ml_json_str(o, "sas"), sizeof w->sas);
   } else if (!strcmp(ev, "ui_layout")) {
-    w->width = (int)int_of(o, "width");
-    w->height = (int)int_of(o, "height");
-    w->peers = (int)int_of(o, "peers");
-    w->dialog = (int)int_of(o, "dialog");
+    w->width = (int)ml_json_int(o, "width");
+    w->height = (int)ml_json_int(o, "height");
+    w->peers = (int)ml_json_int(o, "peers");
+    w->dialog = (int)ml_json_int(o, "dialog");
     w->scale = json_object_get_double_member_with_default(o, "scale", 1.0);
     JsonArray *t = json_object_get_array_member(o, "tiles");
     JsonArray *t0 = t && json_array_get_length(t) ? json_array_get_array_element(t, 0) : NULL;
@@ -129,44 +95,24 @@ static void take_line(win *w, const char *line) {
     w->controls = rect_of(o, "controls");
     w->layouts++;
   } else if (!strcmp(ev, "ui_screenshot")) {
-    g_strlcpy(w->shot_path, str_of(o, "path"), sizeof w->shot_path);
-    w->shot_ok = bool_of(o, "ok");
+    g_strlcpy(w->shot_path, ml_json_str(o, "path"), sizeof w->shot_path);
+    w->shot_ok = ml_json_bool(o, "ok");
     w->shots++;
   } else if (!strcmp(ev, "stats")) {
-    int64_t f = int_of(o, "video_frames_decoded");
+    int64_t f = ml_json_int(o, "video_frames_decoded");
     if (f > 0)
       w->frames_decoded = (uint64_t)f;
   } else if (!strcmp(ev, "peer_media")) {
-    w->peer_muted = bool_of(o, "muted");
+    w->peer_muted = ml_json_bool(o, "muted");
   } else if (!strcmp(ev, "chat")) {
-    g_strlcpy(w->chat_rx, str_of(o, "text"), sizeof w->chat_rx);
+    g_strlcpy(w->chat_rx, ml_json_str(o, "text"), sizeof w->chat_rx);
   } else if (!strcmp(ev, "receipt")) {
     w->receipts++;
   } else if (!strcmp(ev, "peer_left")) {
     w->peer_left = true;
   } else if (!strcmp(ev, "marked_verified")) {
-    w->marked_verified = bool_of(o, "ok");
+    w->marked_verified = ml_json_bool(o, "ok");
   }
-}
-
-static void on_line(GObject *src, GAsyncResult *res, gpointer user) {
-  win *w = user;
-  gsize len = 0;
-  char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, NULL);
-  if (!line) {
-    w->eof = true;
-    return;
-  }
-  take_line(w, line);
-  g_free(line);
-  g_data_input_stream_read_line_async(w->out, G_PRIORITY_DEFAULT, NULL, on_line, w);
-}
-
-static void on_exit(GObject *src, GAsyncResult *res, gpointer user) {
-  win *w = user;
-  g_subprocess_wait_finish(G_SUBPROCESS(src), res, NULL);
-  w->exited = true;
-  w->status = g_subprocess_get_if_exited(w->proc) ? g_subprocess_get_exit_status(w->proc) : -1;
 }
 
 static bool spawn(win *w, const char *exe, const char *url, const char *room, const char *secret,
@@ -192,70 +138,59 @@ static bool spawn(win *w, const char *exe, const char *url, const char *room, co
                         "--duration",
                         "120",
                         NULL};
-  GSubprocessLauncher *l =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
-  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
-  g_subprocess_launcher_setenv(l, "MENTORLINK_ROOM_SECRET", secret, TRUE);
-  g_subprocess_launcher_unsetenv(l, "MENTORLINK_PASSPHRASE");
-  GError *err = NULL;
-  w->proc = g_subprocess_launcher_spawnv(l, argv, &err);
-  g_object_unref(l);
-  if (!w->proc) {
-    fprintf(stderr, "cannot start %s: %s\n", exe, err->message);
-    g_error_free(err);
-    return false;
-  }
-  w->in = g_subprocess_get_stdin_pipe(w->proc);
-  w->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(w->proc));
-  g_data_input_stream_read_line_async(w->out, G_PRIORITY_DEFAULT, NULL, on_line, w);
-  g_subprocess_wait_async(w->proc, NULL, on_exit, w);
-  return true;
+  g_autofree char *data_env = g_strconcat("XDG_DATA_HOME=", data, NULL);
+  g_autofree char *secret_env = g_strconcat("MENTORLINK_ROOM_SECRET=", secret, NULL);
+  const char *env[] = {data_env, secret_env, "MENTORLINK_PASSPHRASE", NULL};
+  ml_child_options co = {.name = w->name,
+                         .argv = argv,
+                         .env = env,
+                         .stdin_pipe = true,
+                         .inherit_stderr = true,
+                         .on_line = take_line,
+                         .user = w};
+  w->proc = ml_child_spawn(&co);
+  return w->proc != NULL;
 }
 
 static void send_cmd(win *w, const char *cmd) {
-  char *line = g_strdup_printf("%s\n", cmd);
-  if (!w->exited)
-    g_output_stream_write_all(w->in, line, strlen(line), NULL, NULL, NULL);
-  g_free(line);
-}
-
-static gboolean tick(gpointer user) {
-  (void)user;
-  return G_SOURCE_CONTINUE;
+  if (!ml_child_exited(w->proc))
+    (void)ml_child_write_line(w->proc, cmd, NULL);
 }
 
 typedef bool (*cond_fn)(win *a, win *b);
+typedef struct holds {
+  cond_fn cond;
+  win *a, *b;
+} holds;
+
+static bool cond_holds(void *arg) {
+  holds *h = arg;
+  return h->cond(h->a, h->b);
+}
 
 /* Iterates the main context until cond holds or timeout_ms passes. */
 static bool wait_for(cond_fn cond, win *a, win *b, int timeout_ms) {
-  int64_t end = g_get_monotonic_time() + (int64_t)timeout_ms * 1000;
-  GSource *t = g_timeout_source_new(50);
-  g_source_set_callback(t, tick, NULL, NULL);
-  g_source_attach(t, NULL);
-  bool ok;
-  while (!(ok = cond(a, b)) && g_get_monotonic_time() < end)
-    g_main_context_iteration(NULL, TRUE);
-  g_source_destroy(t);
-  g_source_unref(t);
-  return ok;
+  holds h = {cond, a, b};
+  return ml_child_run_until(cond_holds, &h, g_get_monotonic_time() + (int64_t)timeout_ms * 1000);
 }
 
 static bool both_secure(win *a, win *b) { return a->secure && b->secure; }
-static bool both_exited(win *a, win *b) { return a->exited && b->exited; }
+static bool both_exited(win *a, win *b) {
+  return ml_child_exited(a->proc) && ml_child_exited(b->proc);
+}
 static bool a_exited(win *a, win *b) {
   (void)b;
-  return a->exited;
+  return ml_child_exited(a->proc);
 }
 
 static unsigned want_count;
 static bool layout_came(win *a, win *b) {
   (void)b;
-  return a->layouts >= want_count || a->exited;
+  return a->layouts >= want_count || ml_child_exited(a->proc);
 }
 static bool shot_came(win *a, win *b) {
   (void)b;
-  return a->shots >= want_count || a->exited;
+  return a->shots >= want_count || ml_child_exited(a->proc);
 }
 static bool frames_decoded(win *a, win *b) {
   (void)b;
@@ -285,7 +220,7 @@ static bool peer_left(win *a, win *b) {
 static bool layout(win *w) {
   want_count = w->layouts + 1;
   send_cmd(w, "layout");
-  return wait_for(layout_came, w, NULL, STEP_TIMEOUT_MS) && !w->exited;
+  return wait_for(layout_came, w, NULL, STEP_TIMEOUT_MS) && !ml_child_exited(w->proc);
 }
 
 /* A screenshot of w's window, loaded (free with SDL_FreeSurface). */
@@ -500,8 +435,8 @@ int main(void) {
   /* A leaves through the confirmation; B sees it. */
   send_cmd(&a, "key ctrl+w");
   send_cmd(&a, "key return");
-  CHECK(wait_for(a_exited, &a, NULL, EXIT_TIMEOUT_MS) && a.status == 0, "A exited with %d",
-        a.status);
+  CHECK(wait_for(a_exited, &a, NULL, EXIT_TIMEOUT_MS) && ml_child_status(a.proc) == 0,
+        "A exited with %d", ml_child_status(a.proc));
   CHECK(wait_for(peer_left, &b, NULL, STEP_TIMEOUT_MS), "B was not told that A left");
   sb = shot(&b, "left-b");
   SDL_Rect top = {0, 0, sb ? sb->w : 0, (int)(80 * b.scale)};
@@ -510,16 +445,14 @@ int main(void) {
   SDL_FreeSurface(sb);
   send_cmd(&b, "key ctrl+w");
   send_cmd(&b, "key return");
-  CHECK(wait_for(both_exited, &a, &b, EXIT_TIMEOUT_MS) && b.status == 0, "B exited with %d",
-        b.status);
+  CHECK(wait_for(both_exited, &a, &b, EXIT_TIMEOUT_MS) && ml_child_status(b.proc) == 0,
+        "B exited with %d", ml_child_status(b.proc));
 
-  for (win *w = &a; w; w = w == &a ? &b : NULL)
-    if (!w->exited)
-      g_subprocess_force_exit(w->proc);
-  g_clear_object(&a.proc);
-  g_clear_object(&b.proc);
-  g_clear_object(&a.out);
-  g_clear_object(&b.out);
+  ml_child_free(a.proc); /* kills it if it still runs */
+  ml_child_free(b.proc);
+  while (g_main_context_iteration(NULL, FALSE)) /* the cancelled reads' callbacks */
+    ;
+  ml_remove_tree(data);
   ml_signal_server_free(srv);
   ml_signal_config_clear(&cfg);
   TTF_Quit();
