@@ -511,6 +511,9 @@ static void print_layout(ui *u) {
   print_rect(j, "chat", l.chat);
   print_rect(j, "chat_log", l.chat_log);
   print_rect(j, "controls", l.controls);
+  ml_rect d = {0, 0, 0, 0}, buttons[ML_UI_MAX_DIALOG_BUTTONS];
+  (void)ml_ui_view_dialog_rects(&u->view, &d, buttons);
+  print_rect(j, "dialog_rect", d);
   g_string_append_printf(j, ",\"peers\":%zu,\"dialog\":%d}\n", u->model.n_peers,
                          (int)ml_ui_view_dialog(&u->view));
   fputs(j->str, stdout);

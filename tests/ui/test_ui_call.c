@@ -46,7 +46,7 @@ typedef struct win {
   unsigned layouts, shots;
   int width, height, peers, dialog;
   double scale;
-  rect tile0, pip, chat, chat_log, controls;
+  rect tile0, pip, chat, chat_log, controls, dialog_rect;
   char shot_path[1024];
   bool shot_ok;
   uint64_t frames_decoded;
@@ -93,6 +93,7 @@ static void take_line(void *user, const char *line, JsonObject *o) {
     w->chat = rect_of(o, "chat");
     w->chat_log = rect_of(o, "chat_log");
     w->controls = rect_of(o, "controls");
+    w->dialog_rect = rect_of(o, "dialog_rect");
     w->layouts++;
   } else if (!strcmp(ev, "ui_screenshot")) {
     g_strlcpy(w->shot_path, ml_json_str(o, "path"), sizeof w->shot_path);
@@ -277,6 +278,32 @@ static bool find(SDL_Surface *s, SDL_Rect r, ml_px_font f, const win *w, const c
   return s && ml_px_find_text(s, r, f, (float)w->scale, text, col(fg), col(bg), NULL);
 }
 
+/* Words words[from..n) shown as wrapped lines, each below the previous one
+ * (inside dialog, which shrinks below each line found): the window draws each wrapped line as one
+ * string, and a word inside a line can sit at a fractional glyph position, so whole lines are what
+ * to look for, inside the dialog. Tries the longest line first. */
+static bool find_lines(SDL_Surface *s, const win *w, SDL_Rect dialog, char **words, int from,
+                       int n) {
+  if (from == n)
+    return true;
+  for (int k = n; k > from; k--) {
+    GString *l = g_string_new(NULL);
+    for (int i = from; i < k; i++)
+      g_string_append_printf(l, "%s%s", i > from ? " " : "", words[i]);
+    SDL_Rect below = dialog;
+    SDL_Point at;
+    bool ok =
+        ml_px_find_text(s, below, ML_PX_LARGE, (float)w->scale, l->str, col(ML_COL_ACCENT),
+                        col(ML_COL_DIALOG), &at) &&
+        find_lines(s, w, (SDL_Rect){dialog.x, at.y + 1, dialog.w, dialog.y + dialog.h - at.y - 1},
+                   words, k, n);
+    g_string_free(l, TRUE);
+    if (ok)
+      return true;
+  }
+  return false;
+}
+
 static bool display_available(void) {
   if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("SDL_VIDEODRIVER"))
     return false;
@@ -397,13 +424,14 @@ int main(void) {
   sa = shot(&a, "verify-a");
   sb = shot(&b, "verify-b");
   char **words = g_strsplit(a.sas, " ", -1);
-  for (char **wd = words; *wd && sa && sb; wd++) {
-    SDL_Rect all_a = {0, 0, sa->w, sa->h}, all_b = {0, 0, sb->w, sb->h};
-    CHECK(find(sa, all_a, ML_PX_LARGE, &a, *wd, ML_COL_ACCENT, ML_COL_DIALOG),
-          "A's verification screen lacks \"%s\"", *wd);
-    CHECK(find(sb, all_b, ML_PX_LARGE, &b, *wd, ML_COL_ACCENT, ML_COL_DIALOG),
-          "B's verification screen lacks \"%s\"", *wd);
-  }
+  int n_words = (int)g_strv_length(words);
+  CHECK(n_words == 5, "A's SAS \"%s\" is not five words", a.sas);
+  CHECK(layout(&a) && layout(&b) && a.dialog_rect.w > 0 && b.dialog_rect.w > 0,
+        "no verification dialog in the layouts");
+  CHECK(sa && find_lines(sa, &a, sdl(a.dialog_rect), words, 0, n_words),
+        "A's verification screen lacks \"%s\"", a.sas);
+  CHECK(sb && find_lines(sb, &b, sdl(b.dialog_rect), words, 0, n_words),
+        "B's verification screen lacks \"%s\"", a.sas);
   g_strfreev(words);
   SDL_FreeSurface(sa);
   SDL_FreeSurface(sb);
