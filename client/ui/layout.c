@@ -37,7 +37,7 @@ static int grid(ml_rect area, int n, int gap, ml_rect *out) {
     return 0;
   int best_w = -1, best_cols = 1;
   for (int cols = 1; cols <= n; cols++) {
-    int rows = (n + cols - 1) / cols;
+    int rows = imax(1, (n - 1) / cols + 1);
     int cw = (area.w - gap * (cols - 1)) / cols;
     int ch = (area.h - gap * (rows - 1)) / rows;
     int tw = imin(cw, ch * ML_LAYOUT_ASPECT_W / ML_LAYOUT_ASPECT_H);
