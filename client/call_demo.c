@@ -10,7 +10,7 @@
 #include <glib.h>
 
 #include "child.h"
-#include "ml/signal_server.h"
+#include "local_call.h"
 
 #define EXTRA_WAIT_S 20 /* beyond --duration: joining, handshake, leaving */
 
@@ -84,15 +84,10 @@ static void take_line(void *user, const char *line, JsonObject *o) {
 static ml_child *spawn(child *c, const ml_demo_options *opt, const char *url, const char *room,
                        const char *secret, const char *data_dir, const char *const *chat) {
   GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-  const char *fixed[] = {"join",      "--server",        url,           "--room",
-                         room,        "--name",          c->side->name, "--headless",
-                         "--json",    "--video-source",  "test",        "--audio-source",
-                         "test",      "--local-address", "127.0.0.1",   "--measure-tone",
-                         "--duration"};
+  ml_local_join_args(argv, opt->exe, url, room, c->side->name, TRUE);
   char dur[32];
-  g_ptr_array_add(argv, g_strdup(opt->exe));
-  for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
-    g_ptr_array_add(argv, g_strdup(fixed[i]));
+  g_ptr_array_add(argv, g_strdup("--measure-tone"));
+  g_ptr_array_add(argv, g_strdup("--duration"));
   g_ptr_array_add(argv, g_strdup(g_ascii_formatd(dur, sizeof dur, "%.1f", opt->duration_s)));
   for (size_t i = 0; chat && chat[i]; i++) {
     g_ptr_array_add(argv, g_strdup("--chat"));
@@ -125,24 +120,12 @@ int ml_demo_collect(const ml_demo_options *opt, ml_demo_report *rep) {
     rep->side[i].first_frame_ms = -1;
   }
   int64_t t0 = g_get_monotonic_time();
-  ml_signal_config cfg;
-  ml_signal_config_init(&cfg);
-  cfg.listen_port = 0;
-  cfg.open_mode = true;
-  cfg.auto_admit = true; /* the demo has no host at a keyboard to admit the mentee */
-  ml_signal_server *srv = NULL;
-  char *errmsg = NULL;
+  ml_local_server ls;
   int rc = -1;
-  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
-    fprintf(stderr, "mentorlink demo: the embedded signaling server did not start: %s\n",
-            errmsg ? errmsg : "?");
-    g_free(errmsg);
-    ml_signal_server_free(srv);
-    ml_signal_config_clear(&cfg);
+  if (ml_local_server_start(&ls, "mentorlink demo") != 0)
     return -1;
-  }
-  rep->server_port = ml_signal_server_port(srv);
-  char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", rep->server_port);
+  rep->server_port = ls.port;
+  const char *url = ls.url;
   char room[32], secret[40];
   g_snprintf(room, sizeof room, "demo-%08x", g_random_int());
   g_snprintf(secret, sizeof secret, "%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
@@ -184,9 +167,7 @@ int ml_demo_collect(const ml_demo_options *opt, ml_demo_report *rep) {
   if (dir && !opt->data_dir)
     ml_remove_tree(dir);
   g_free(dir);
-  g_free(url);
-  ml_signal_server_free(srv);
-  ml_signal_config_clear(&cfg);
+  ml_local_server_stop(&ls);
   rep->wall_s = (double)(g_get_monotonic_time() - t0) / 1e6;
   return rc;
 }

@@ -32,7 +32,7 @@
 #include <json-glib/json-glib.h>
 
 #include "child.h"
-#include "ml/signal_server.h"
+#include "local_call.h"
 
 #ifndef MENTORLINK_BIN
 #error "MENTORLINK_BIN must name the mentorlink binary"
@@ -167,32 +167,22 @@ static bool spawn(side *s, const char *url, const char *room, const char *secret
                   const char *data_dir, unsigned seconds) {
   char dur[16];
   g_snprintf(dur, sizeof dur, "%u", seconds);
-  const char *argv[] = {MENTORLINK_BIN,
-                        "join",
-                        "--server",
-                        url,
-                        "--room",
-                        room,
-                        "--name",
-                        s->name,
-                        "--headless",
-                        "--json",
-                        "--video-source",
-                        "test",
-                        "--audio-source",
-                        "test",
-                        "--local-address",
-                        "127.0.0.1",
-                        "--duration",
-                        dur,
-                        NULL};
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  ml_local_join_args(argv, MENTORLINK_BIN, url, room, s->name, TRUE);
+  g_ptr_array_add(argv, g_strdup("--duration"));
+  g_ptr_array_add(argv, g_strdup(dur));
+  g_ptr_array_add(argv, NULL);
   g_autofree char *data_env = g_strconcat("XDG_DATA_HOME=", data_dir, NULL);
   g_autofree char *secret_env = g_strconcat("MENTORLINK_ROOM_SECRET=", secret, NULL);
   const char *env[] = {data_env, "MENTORLINK_PASSPHRASE", secret_env, NULL};
-  ml_child_options co = {
-      .name = s->name, .argv = argv, .env = env, .on_line = take_line, .user = s};
+  ml_child_options co = {.name = s->name,
+                         .argv = (const char *const *)argv->pdata,
+                         .env = env,
+                         .on_line = take_line,
+                         .user = s};
   s->spawn_us = g_get_monotonic_time();
   s->proc = ml_child_spawn(&co);
+  g_ptr_array_free(argv, TRUE);
   return s->proc != NULL;
 }
 
@@ -213,21 +203,10 @@ static double pct_core(long long ticks, int64_t us) {
 /* One call; fills s[0] (mentor), s[1] (mentee). Returns 0 when both
  * children ran and exited with status 0. */
 static int one_call(unsigned seconds, side s[2]) {
-  ml_signal_config cfg;
-  ml_signal_config_init(&cfg);
-  cfg.listen_port = 0;
-  cfg.open_mode = true;
-  cfg.auto_admit = true;
-  ml_signal_server *srv = NULL;
-  char *errmsg = NULL;
-  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
-    fprintf(stderr, "bench_call: the signaling server did not start: %s\n", errmsg ? errmsg : "?");
-    g_free(errmsg);
-    ml_signal_server_free(srv);
-    ml_signal_config_clear(&cfg);
+  ml_local_server ls;
+  if (ml_local_server_start(&ls, "bench_call") != 0)
     return -1;
-  }
-  char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", ml_signal_server_port(srv));
+  const char *url = ls.url;
   char room[32], secret[40];
   g_snprintf(room, sizeof room, "bench-%08x", g_random_int());
   g_snprintf(secret, sizeof secret, "%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
@@ -267,9 +246,7 @@ static int one_call(unsigned seconds, side s[2]) {
   if (dir)
     ml_remove_tree(dir);
   g_free(dir);
-  g_free(url);
-  ml_signal_server_free(srv);
-  ml_signal_config_clear(&cfg);
+  ml_local_server_stop(&ls);
   return rc;
 }
 

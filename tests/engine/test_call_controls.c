@@ -29,7 +29,7 @@
 #include "child.h"
 #include "ml/call.h"
 #include "ml/identity.h"
-#include "ml/signal_server.h"
+#include "local_call.h"
 
 #ifndef MENTORLINK_BIN
 #error "MENTORLINK_BIN must name the mentorlink binary"
@@ -99,32 +99,22 @@ static void take_line(void *user, const char *line, JsonObject *o) {
 }
 
 static bool spawn(kid *k, const char *url, const char *room, const char *data_home) {
-  const char *argv[] = {MENTORLINK_BIN,
-                        "join",
-                        "--server",
-                        url,
-                        "--room",
-                        room,
-                        "--name",
-                        k->name,
-                        "--headless",
-                        "--json",
-                        "--video-source",
-                        "test",
-                        "--audio-source",
-                        "test",
-                        "--local-address",
-                        "127.0.0.1",
-                        "--stdin-commands",
-                        "--duration",
-                        "300", /* a bound; the test leaves with /leave */
-                        NULL};
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  ml_local_join_args(argv, MENTORLINK_BIN, url, room, k->name, TRUE);
+  g_ptr_array_add(argv, g_strdup("--stdin-commands"));
+  g_ptr_array_add(argv, g_strdup("--duration"));
+  g_ptr_array_add(argv, g_strdup("300")); /* a bound; the test leaves with /leave */
+  g_ptr_array_add(argv, NULL);
   g_autofree char *home_env = g_strconcat("XDG_DATA_HOME=", data_home, NULL);
   const char *env[] = {home_env, "MENTORLINK_PASSPHRASE", "MENTORLINK_ROOM_SECRET", NULL};
-  ml_child_options co = {
-      .name = k->name, .argv = argv, .env = env, .on_line = take_line, .user = k};
+  ml_child_options co = {.name = k->name,
+                         .argv = (const char *const *)argv->pdata,
+                         .env = env,
+                         .on_line = take_line,
+                         .user = k};
   co.stdin_pipe = true; /* the test types commands (type_line) */
   k->proc = ml_child_spawn(&co);
+  g_ptr_array_free(argv, TRUE);
   return k->proc != NULL;
 }
 
@@ -452,18 +442,10 @@ out:
 int main(void) {
   if (sodium_init() < 0)
     return 1;
-  ml_signal_config cfg;
-  ml_signal_config_init(&cfg);
-  cfg.listen_port = 0;
-  cfg.open_mode = true;
-  cfg.auto_admit = true;
-  ml_signal_server *srv = NULL;
-  char *errmsg = NULL;
-  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
-    fprintf(stderr, "FAIL: the signaling server did not start: %s\n", errmsg ? errmsg : "?");
+  ml_local_server ls;
+  if (ml_local_server_start(&ls, "FAIL") != 0)
     return 1;
-  }
-  g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", ml_signal_server_port(srv));
+  const char *url = ls.url;
   g_autofree char *dir = g_dir_make_tmp("ml-controls-XXXXXX", NULL);
   if (!dir)
     return 1;
@@ -472,8 +454,7 @@ int main(void) {
     run_call(url, dir, false);
   run_in_process(url, dir);
   ml_remove_tree(dir);
-  ml_signal_server_free(srv);
-  ml_signal_config_clear(&cfg);
+  ml_local_server_stop(&ls);
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

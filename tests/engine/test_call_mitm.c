@@ -40,7 +40,7 @@
 #include "child.h"
 #include "ml/identity.h"
 #include "ml/peer_link.h"
-#include "ml/signal_server.h"
+#include "local_call.h"
 #include "check.h"
 
 #ifndef MENTORLINK_BIN
@@ -121,37 +121,24 @@ static bool spawn(kid *k, const char *url, const char *room, const char *data_ho
                   const char *known_peers, const char *chat, const char *secret) {
   char dur[32];
   g_ascii_formatd(dur, sizeof dur, "%.1f", DURATION_S);
-  const char *argv[] = {MENTORLINK_BIN,
-                        "join",
-                        "--server",
-                        url,
-                        "--room",
-                        room,
-                        "--name",
-                        k->name,
-                        "--headless",
-                        "--json",
-                        "--video-source",
-                        "test",
-                        "--audio-source",
-                        "test",
-                        "--local-address",
-                        "127.0.0.1",
-                        "--known-peers",
-                        known_peers,
-                        "--chat",
-                        chat,
-                        "--duration",
-                        dur,
-                        NULL};
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  ml_local_join_args(argv, MENTORLINK_BIN, url, room, k->name, TRUE);
+  const char *more[] = {"--known-peers", known_peers, "--chat", chat, "--duration", dur};
+  for (size_t i = 0; i < G_N_ELEMENTS(more); i++)
+    g_ptr_array_add(argv, g_strdup(more[i]));
+  g_ptr_array_add(argv, NULL);
   g_autofree char *home_env = g_strconcat("XDG_DATA_HOME=", data_home, NULL); /* its identity */
   /* With a secret: Noise XXpsk3; without: plain Noise XX. */
   g_autofree char *secret_env =
       g_strconcat("MENTORLINK_ROOM_SECRET", secret ? "=" : "", secret ? secret : "", NULL);
   const char *env[] = {home_env, "MENTORLINK_PASSPHRASE", secret_env, NULL};
-  ml_child_options co = {
-      .name = k->name, .argv = argv, .env = env, .on_line = take_line, .user = k};
+  ml_child_options co = {.name = k->name,
+                         .argv = (const char *const *)argv->pdata,
+                         .env = env,
+                         .on_line = take_line,
+                         .user = k};
   k->proc = ml_child_spawn(&co);
+  g_ptr_array_free(argv, TRUE);
   return k->proc != NULL;
 }
 
@@ -577,21 +564,12 @@ int main(void) {
   kid k[2];
 
   /* 1. An honest call through the real server code: the real fingerprints, pinned. */
-  ml_signal_config cfg;
-  ml_signal_config_init(&cfg);
-  cfg.listen_port = 0;
-  cfg.open_mode = true;
-  cfg.auto_admit = true;
-  ml_signal_server *srv = NULL;
-  char *errmsg = NULL;
-  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
-    fprintf(stderr, "FAIL: the signaling server did not start: %s\n", errmsg ? errmsg : "?");
+  ml_local_server ls;
+  if (ml_local_server_start(&ls, "FAIL") != 0)
     return 1;
-  }
-  g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", ml_signal_server_port(srv));
+  const char *url = ls.url;
   (void)run_call(k, url, dir, "known_peers", NULL);
-  ml_signal_server_free(srv);
-  ml_signal_config_clear(&cfg);
+  ml_local_server_stop(&ls);
   print_call("1. honest call (real signaling server)", k);
   char real_fp[2][48]; /* real_fp[i]: the real key of names[i], as the other side saw it */
   for (int i = 0; i < 2; i++) {

@@ -23,7 +23,7 @@
 
 #include "../engine/check.h"
 #include "child.h"
-#include "ml/signal_server.h"
+#include "local_call.h"
 #include "palette.h"
 #include "ui_pixels.h"
 
@@ -118,38 +118,24 @@ static void take_line(void *user, const char *line, JsonObject *o) {
 
 static bool spawn(win *w, const char *exe, const char *url, const char *room, const char *secret,
                   const char *data, const char *shots) {
-  const char *argv[] = {exe,
-                        "join",
-                        "--server",
-                        url,
-                        "--room",
-                        room,
-                        "--name",
-                        w->name,
-                        "--json",
-                        "--video-source",
-                        "test",
-                        "--audio-source",
-                        "test",
-                        "--local-address",
-                        "127.0.0.1",
-                        "--ui-test-control",
-                        "--screenshot-dir",
-                        shots,
-                        "--duration",
-                        "120",
-                        NULL};
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  ml_local_join_args(argv, exe, url, room, w->name, FALSE); /* the window */
+  const char *more[] = {"--ui-test-control", "--screenshot-dir", shots, "--duration", "120"};
+  for (size_t i = 0; i < G_N_ELEMENTS(more); i++)
+    g_ptr_array_add(argv, g_strdup(more[i]));
+  g_ptr_array_add(argv, NULL);
   g_autofree char *data_env = g_strconcat("XDG_DATA_HOME=", data, NULL);
   g_autofree char *secret_env = g_strconcat("MENTORLINK_ROOM_SECRET=", secret, NULL);
   const char *env[] = {data_env, secret_env, "MENTORLINK_PASSPHRASE", NULL};
   ml_child_options co = {.name = w->name,
-                         .argv = argv,
+                         .argv = (const char *const *)argv->pdata,
                          .env = env,
                          .stdin_pipe = true,
                          .inherit_stderr = true,
                          .on_line = take_line,
                          .user = w};
   w->proc = ml_child_spawn(&co);
+  g_ptr_array_free(argv, TRUE);
   return w->proc != NULL;
 }
 
@@ -324,18 +310,10 @@ int main(void) {
   g_mkdir_with_parents(shots, 0755);
   g_autofree char *data = g_dir_make_tmp("mentorlink-ui-XXXXXX", NULL);
 
-  ml_signal_config cfg;
-  ml_signal_config_init(&cfg);
-  cfg.listen_port = 0;
-  cfg.open_mode = true;
-  cfg.auto_admit = true;
-  ml_signal_server *srv = NULL;
-  char *errmsg = NULL;
-  if (ml_signal_server_new(&srv, &cfg) != 0 || ml_signal_server_start(srv, &errmsg) != 0) {
-    fprintf(stderr, "the signaling server did not start: %s\n", errmsg ? errmsg : "?");
+  ml_local_server ls;
+  if (ml_local_server_start(&ls, "ui.call") != 0)
     return 1;
-  }
-  g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", ml_signal_server_port(srv));
+  const char *url = ls.url;
   char room[32], secret[32];
   g_snprintf(room, sizeof room, "ui-%08x", g_random_int());
   g_snprintf(secret, sizeof secret, "%08x%08x", g_random_int(), g_random_int());
@@ -481,8 +459,7 @@ int main(void) {
   while (g_main_context_iteration(NULL, FALSE)) /* the cancelled reads' callbacks */
     ;
   ml_remove_tree(data);
-  ml_signal_server_free(srv);
-  ml_signal_config_clear(&cfg);
+  ml_local_server_stop(&ls);
   TTF_Quit();
   printf("%s: %d failed checks; screenshots in %s\n", failures ? "FAIL" : "PASS", failures, shots);
   return failures ? 1 : 0;
