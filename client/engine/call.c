@@ -16,13 +16,13 @@
 
 #include "ml/control.h"
 #include "ml/rate.h"
+#include "ml/rtcp_origin.h"
 #include "ml/rtp_vp8.h"
 #include "ml/signal_client.h"
 #include "tone.h"
 
 #define MAX_CANDIDATE 1024 /* bytes of one relayed candidate attribute */
 #define MAX_CHAT ML_PEER_LINK_MAX_MESSAGE
-#define RTCP_SR 200
 #define TONE_SAMPLES 9600     /* 0.2 s at 48 kHz */
 #define LEVEL_SAMPLES 4800    /* the audio level's window: 0.1 s at 48 kHz */
 #define LEVEL_STALE_US 500000 /* no decoded audio for this long: silence */
@@ -751,12 +751,11 @@ static void on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *d
       (void)!ml_media_receiver_push(p->rx, type, data, len); /* refusals are counted there */
   } else if (type == ML_INNER_CONTROL) {
     on_control(p, data, len);
-  } else if (type == ML_INNER_RTCP && len >= 2) {
-    /* Two RTP sessions meet on one channel: the peer's sender reports (SR
-     * first) concern our receive branch; receiver reports and feedback (RR,
-     * PLI, NACK) concern our sender. Both ends use the same SSRCs, so an SR
-     * must never reach our sender's session (it would look like a collision). */
-    if (data[1] == RTCP_SR) {
+  } else if (type == ML_INNER_RTCP) {
+    /* Two RTP sessions meet on one channel: what the peer's sender session
+     * reports concerns our receive branch, what its receive branch reports
+     * (RR, PLI, NACK) our sender; never the other way (ml/rtcp_origin.h). */
+    if (ml_rtcp_from_peer_sender(data, len)) {
       if (p->rx)
         (void)!ml_media_receiver_push(p->rx, type, data, len);
     } else if (p->call->tx) {

@@ -19,6 +19,7 @@
 #include "ml/media.h"
 
 #include "ml/bytes.h"
+#include "ml/rtcp_origin.h"
 #include "media_internal.h"
 
 #include <stdatomic.h>
@@ -957,7 +958,9 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
   g_assert(tx != NULL && (data != NULL || len == 0));
   if (len > ML_MEDIA_MAX_PACKET)
     return ML_ERR_TOO_BIG;
-  if (!rtcp_valid(data, len))
+  /* A packet under one of our own SSRCs is the peer's sender talking about
+   * its streams: never for this session (ml/rtcp_origin.h). */
+  if (!rtcp_valid(data, len) || ml_rtcp_from_peer_sender(data, len))
     return ML_ERR_PROTOCOL;
   GstBuffer *buf = gst_buffer_new_memdup(data, len);
   ml_media_rtcp_info local;

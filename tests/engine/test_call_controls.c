@@ -6,6 +6,14 @@
  *     JSON shows each state as peer_media (the CONTROL messages of the
  *     secure channel), and nothing B received was an unknown or malformed
  *     CONTROL datagram;
+ *   - both cameras off for longer than an idle sender SSRC lives in
+ *     rtpsession (5 report intervals), then on: each side decodes the
+ *     other's video again. The peer's RTCP about its own idle streams must
+ *     not reach our sender's session (ml/rtcp_origin.h); whether a mistake
+ *     there shows depends on which SSRC each rtpsession took as its
+ *     suggested one, so this catches it in some runs only: unit.rtcp_origin
+ *     and engine.media_loopback check the routing and the refusal in every
+ *     run;
  *   - a chat line typed on A's stdin reaches B (and "//x" arrives as "/x");
  *   - B types /verify A's name: marked_verified ok;
  *   - a second call between the same identities: B's verification says
@@ -15,7 +23,8 @@
  * ml_call_audio_level, and both asked from a second thread, as a UI would,
  * while the peer leaves (ASan builds catch a use after free).
  *
- * Every wait is bounded (WAIT_S) and says what it waited for; no sleeps. */
+ * Every wait is bounded (WAIT_S) and says what it waited for; the only
+ * timed stretch is the cameras-off gap, which is the scenario itself. */
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,6 +66,7 @@ typedef struct kid {
   char *chat[4];
   size_t n_chat;
   uint64_t control_unknown, control_malformed;
+  uint64_t frames_decoded; /* of the other's video, from the last stats line */
   unsigned errors;
   char first_error[200];
 } kid;
@@ -92,6 +102,7 @@ static void take_line(void *user, const char *line, JsonObject *o) {
   } else if (!strcmp(ev, "stats")) {
     k->control_unknown = juint(o, "control_unknown");
     k->control_malformed = juint(o, "control_malformed");
+    k->frames_decoded = juint(o, "video_frames_decoded");
   } else if (!strcmp(ev, "error")) {
     if (k->errors++ == 0)
       g_strlcpy(k->first_error, ml_json_str(o, "message"), sizeof k->first_error);
@@ -165,6 +176,53 @@ static bool p_marked(const kid *k) { return k->marked; }
 static bool p_two_chats(const kid *k) { return k->n_chat >= 2; }
 static bool p_done(const kid *k) { return ml_child_done(k->proc); }
 
+typedef struct frames_past {
+  const kid *k;
+  uint64_t past;
+} frames_past;
+
+static bool p_frames_past(void *arg) {
+  const frames_past *f = arg;
+  return f->k->frames_decoded >= f->past;
+}
+
+static bool p_never(void *arg) { return (void)arg, false; }
+
+/* The cameras-off stretch: serves the children for `seconds`. A scenario
+ * length, not a synchronisation: nothing marks the moment rtpsession times
+ * an idle SSRC out. */
+static void hold_for(unsigned seconds) {
+  (void)ml_child_run_until(p_never, NULL,
+                           g_get_monotonic_time() + (int64_t)seconds * G_USEC_PER_SEC);
+}
+
+/* Both cameras off for CAMERAS_OFF_S, then on: each side must decode at
+ * least FRAMES_AGAIN new frames of the other's video. */
+#define CAMERAS_OFF_S 12
+#define FRAMES_AGAIN 15
+
+static void cameras_off_and_on(kid *a, kid *b) {
+  type_line(a, "/camera off");
+  type_line(b, "/camera off");
+  if (!wait_for(b, p_camera_off, "A's camera off") || !wait_for(a, p_camera_off, "B's camera off"))
+    return;
+  hold_for(CAMERAS_OFF_S);
+  kid *both[] = {a, b};
+  uint64_t before[2] = {a->frames_decoded, b->frames_decoded};
+  type_line(a, "/camera on");
+  type_line(b, "/camera on");
+  for (int i = 0; i < 2; i++) {
+    frames_past f = {both[i], before[i] + FRAMES_AGAIN};
+    bool ok = ml_child_run_until(p_frames_past, &f,
+                                 g_get_monotonic_time() + (int64_t)WAIT_S * G_USEC_PER_SEC);
+    CHECK(ok,
+          "%s: %d new frames of the other's video within %d s after %d s with both cameras off "
+          "(decoded %llu before, %llu now)",
+          both[i]->name, FRAMES_AGAIN, WAIT_S, CAMERAS_OFF_S, (unsigned long long)before[i],
+          (unsigned long long)both[i]->frames_decoded);
+  }
+}
+
 /* One call between "alice" (A) and "bob" (B); first: the full scenario, else
  * only the verification state of a call after B marked A verified. */
 static void run_call(const char *url, const char *dir, bool first) {
@@ -204,6 +262,7 @@ static void run_call(const char *url, const char *dir, bool first) {
     type_line(&a, "/camera on");
     if (wait_for(&b, p_restored, "A unmuted with its camera on"))
       CHECK(b.media_events > before && !b.media.video_paused, "restored state announced");
+    cameras_off_and_on(&a, &b);
 
     type_line(&a, "stdin chat line ✓");
     type_line(&a, "//slash");

@@ -546,6 +546,11 @@ static void run_call(const char *name, unsigned drop_every) {
   /* Every truncated prefix of a real compound (SR, SDES...) is refused unless
    * it ends exactly at a packet boundary (then it is a shorter compound). */
   CHECK(c->sender_rtcp_len > 0, "no sender RTCP captured");
+  /* A sender's own compound, as the peer's sender session would send it
+   * under the same fixed SSRCs: never for a sender (ml/rtcp_origin.h). */
+  CHECK(ml_media_sender_push_rtcp(c->tx, c->sender_rtcp, c->sender_rtcp_len, NULL) ==
+            ML_ERR_PROTOCOL,
+        "the sender took an RTCP packet under its own SSRC");
   unsigned refused_prefixes = 0;
   for (size_t n = 0; n < c->sender_rtcp_len; n++) {
     bool boundary = false;

@@ -1,6 +1,7 @@
 /* libFuzzer target: the checks a packet from a peer passes before the media
  * pipelines see it (client/engine/media.c), the RTCP parse that feeds the
- * rate controller, and the VP8 keyframe test of the fan-out (ml/rtp_vp8.h).
+ * rate controller, the VP8 keyframe test of the fan-out (ml/rtp_vp8.h) and
+ * the RTCP routing between sender and receive branch (ml/rtcp_origin.h).
  *
  * Input: one byte selecting the inner type (even: RTP, odd: RTCP), then the
  * packet. Seeds in corpus/media_packet/ are real shapes: SR + SDES, RR +
@@ -13,6 +14,7 @@
 
 #include "media_internal.h"
 #include "ml/media.h"
+#include "ml/rtcp_origin.h"
 #include "ml/rtp_vp8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ml_inner_type type = (data[0] & 1u) ? ML_INNER_RTCP : ML_INNER_RTP;
   if (type == ML_INNER_RTP)
     (void)ml_rtp_vp8_keyframe_start(data + 1, size - 1, ML_MEDIA_PT_VP8);
+  else
+    (void)ml_rtcp_from_peer_sender(data + 1, size - 1);
   ml_media_rtcp_info info = {0};
   int rc = ml_media_check_packet_for_test(type, data + 1, size - 1, &info);
   if (rc == ML_OK && type == ML_INNER_RTCP) {

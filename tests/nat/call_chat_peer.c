@@ -16,7 +16,9 @@
  * for the events this test reads: event, t_ms, peer, and per event: state and
  * path (peer_state), id and text (chat, chat_sent), id (receipt),
  * video_frames_decoded, video_frames_sent and path (stats), message and fatal
- * (error).
+ * (error); for the logs, stats also carry rtp_packets_sent, target_kbps,
+ * video_paused, loss, rtt_ms, pli_sent and pli_received, and peer_media its
+ * three flags.
  * Exit status: 0 when the call ended after `leave` without a fatal error, 1
  * otherwise. */
 #include <errno.h>
@@ -70,8 +72,32 @@ static void print_event(const ml_call_event *ev) {
     json_builder_add_int_value(b, (gint64)ev->stats.video_frames_decoded);
     json_builder_set_member_name(b, "video_frames_sent");
     json_builder_add_int_value(b, (gint64)ev->stats.video_frames_sent);
+    /* Not read by the test; in the logs a failure prints, they tell why
+     * video stopped: the rate controller, feedback, or the link. */
+    json_builder_set_member_name(b, "rtp_packets_sent");
+    json_builder_add_int_value(b, (gint64)ev->stats.rtp_packets_sent);
+    json_builder_set_member_name(b, "target_kbps");
+    json_builder_add_int_value(b, ev->stats.target_kbps);
+    json_builder_set_member_name(b, "video_paused");
+    json_builder_add_boolean_value(b, ev->stats.video_paused);
+    json_builder_set_member_name(b, "loss");
+    json_builder_add_double_value(b, ev->stats.loss);
+    json_builder_set_member_name(b, "rtt_ms");
+    json_builder_add_double_value(b, ev->stats.rtt_ms);
+    json_builder_set_member_name(b, "pli_sent");
+    json_builder_add_int_value(b, (gint64)ev->stats.pli_sent);
+    json_builder_set_member_name(b, "pli_received");
+    json_builder_add_int_value(b, (gint64)ev->stats.pli_received);
     json_builder_set_member_name(b, "final");
     json_builder_add_boolean_value(b, ev->stats.final);
+    break;
+  case ML_CALL_EV_PEER_MEDIA:
+    json_builder_set_member_name(b, "muted");
+    json_builder_add_boolean_value(b, ev->media.muted);
+    json_builder_set_member_name(b, "camera_on");
+    json_builder_add_boolean_value(b, ev->media.camera_on);
+    json_builder_set_member_name(b, "video_paused");
+    json_builder_add_boolean_value(b, ev->media.video_paused);
     break;
   case ML_CALL_EV_ERROR:
     json_builder_set_member_name(b, "message");

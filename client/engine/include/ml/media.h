@@ -192,9 +192,11 @@ typedef struct ml_media_sender ml_media_sender;
 int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
                         const ml_media_sender_config *cfg) ML_MUST_CHECK;
 
-/* Feeds one RTCP packet opened from a peer (receiver report, PLI, FIR, NACK).
- * PLI/FIR force a VP8 keyframe; NACK is answered with RTX. info may be NULL.
- * Errors: ML_ERR_TOO_BIG, ML_ERR_PROTOCOL (not valid RTCP; nothing happened). */
+/* Feeds one RTCP packet opened from a peer's receive branch (receiver
+ * report, PLI, FIR, NACK). PLI/FIR force a VP8 keyframe; NACK is answered
+ * with RTX. info may be NULL. Errors: ML_ERR_TOO_BIG, ML_ERR_PROTOCOL (not
+ * valid RTCP, or sent under one of the fixed media SSRCs: the peer's sender
+ * session, ml/rtcp_origin.h; nothing happened). */
 int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t len,
                               ml_media_rtcp_info *info) ML_MUST_CHECK;
 
