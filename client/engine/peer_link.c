@@ -70,6 +70,7 @@ struct ml_peer_link {
   ml_noise_handshake *hs;
   uint8_t last_sent[ML_DATAGRAM_MAX]; /* our last handshake datagram, for retransmission */
   size_t last_sent_len;
+  bool last_unsent; /* libnice refused it: no path yet (sent again once there is) */
   uint8_t last_recv[ML_DATAGRAM_MAX]; /* the peer's last accepted one, to spot duplicates */
   size_t last_recv_len;
   uint32_t rto_ms;
@@ -634,6 +635,11 @@ static int hs_begin(ml_peer_link *link) {
 
 /* Writes the next handshake message (messages 2 and 3 carry our Ed25519 key)
  * and sends it, keeping a copy for retransmission. */
+/* (Re)sends our last handshake datagram; a loss is retransmitted. */
+static void send_last(ml_peer_link *link) {
+  link->last_unsent = send_raw(link, link->last_sent, link->last_sent_len) != ML_OK;
+}
+
 static int hs_write(ml_peer_link *link, uint8_t index) {
   uint8_t msg[ML_DATAGRAM_MAX];
   size_t len;
@@ -646,7 +652,7 @@ static int hs_write(ml_peer_link *link, uint8_t index) {
                                     &link->last_sent_len);
   if (err)
     return err;
-  (void)send_raw(link, link->last_sent, link->last_sent_len); /* loss is retransmitted */
+  send_last(link);
   return ML_OK;
 }
 
@@ -751,7 +757,7 @@ static void responder_on_msg1(ml_peer_link *link, const uint8_t *dgram, size_t d
   if (link->phase == HS_WAIT_MSG3 && same_as_last_recv(link, dgram, dlen)) {
     /* Our message 2 was lost: send it again. */
     link->stats.handshake_retransmits++;
-    (void)send_raw(link, link->last_sent, link->last_sent_len);
+    send_last(link);
     return;
   }
   if (link->phase != HS_IDLE && link->phase != HS_WAIT_MSG3) {
@@ -849,7 +855,7 @@ static void initiator_on_msg2(ml_peer_link *link, const uint8_t *dgram, size_t d
                               const ml_datagram *d) {
   if (link->phase == HS_CONFIRM && same_as_last_recv(link, dgram, dlen)) {
     link->stats.handshake_retransmits++;
-    (void)send_raw(link, link->last_sent, link->last_sent_len);
+    send_last(link);
     return;
   }
   if (link->phase != HS_WAIT_MSG2) {
@@ -900,7 +906,7 @@ static gboolean rtx_tick(gpointer data) {
   ml_peer_link *link = data;
   if (link->phase == HS_WAIT_MSG2 || link->phase == HS_CONFIRM) {
     link->stats.handshake_retransmits++;
-    (void)send_raw(link, link->last_sent, link->last_sent_len);
+    send_last(link);
     link->rto_ms = MIN(link->rto_ms * 2, RTO_CAP_MS);
     timer_arm(link->rtx_timer, link->rto_ms);
   }
@@ -1037,12 +1043,17 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
     return;
   if (link->cb.on_ice_state)
     link->cb.on_ice_state(link, (NiceComponentState)state, link->cb.user);
+  bool connected = state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY;
+  /* The controlled side can hear message 1 before its own check of the pair
+   * succeeds, and then has no path for message 2: send it now rather than
+   * wait for the initiator's retransmission (250 ms on every other call). */
+  if (connected && link->last_unsent && link->phase != HS_IDLE && link->phase != HS_DONE)
+    send_last(link);
   /* Start at CONNECTED, not READY: a pair already works, and libnice may take
    * ~2 s more to time out higher-priority pairs before it says READY; that
    * wait would go straight into the time to first frame. Datagrams follow the
    * selected pair if nomination later picks another. */
-  if ((state != NICE_COMPONENT_STATE_CONNECTED && state != NICE_COMPONENT_STATE_READY) ||
-      link->state != ML_PEER_LINK_CONNECTING)
+  if (!connected || link->state != ML_PEER_LINK_CONNECTING)
     return;
   link->state = ML_PEER_LINK_HANDSHAKING;
   if (link->initiator)
