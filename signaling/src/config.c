@@ -172,10 +172,12 @@ static int apply_key(ml_signal_config *cfg, GKeyFile *kf, const struct key *k, c
       *errmsg = g_strdup_printf("[%s] %s: expected a number in %g..%g", k->group, k->name, k->min,
                                 k->max);
       rc = ML_ERR_INVALID;
-    } else if (k->kind == K_UINT)
-      *(unsigned *)(base + k->off) = (unsigned)v;
-    else
-      *(double *)(base + k->off) = v;
+    } else if (k->kind == K_UINT) {
+      unsigned u = (unsigned)v;
+      memcpy(base + k->off, &u, sizeof u);
+    } else {
+      memcpy(base + k->off, &v, sizeof v);
+    }
     break;
   }
   case K_BOOL: {
