@@ -633,13 +633,13 @@ static int hs_begin(ml_peer_link *link) {
   return err;
 }
 
-/* Writes the next handshake message (messages 2 and 3 carry our Ed25519 key)
- * and sends it, keeping a copy for retransmission. */
 /* (Re)sends our last handshake datagram; a loss is retransmitted. */
 static void send_last(ml_peer_link *link) {
   link->last_unsent = send_raw(link, link->last_sent, link->last_sent_len) != ML_OK;
 }
 
+/* Writes the next handshake message (messages 2 and 3 carry our Ed25519 key)
+ * and sends it, keeping a copy for retransmission. */
 static int hs_write(ml_peer_link *link, uint8_t index) {
   uint8_t msg[ML_DATAGRAM_MAX];
   size_t len;
