@@ -745,6 +745,25 @@ static unsigned clampu(unsigned v, unsigned lo, unsigned hi) {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* VP8 encoder threads, chosen as libwebrtc chooses them: more than one only
+ * for frames above 640x480 with cores to spare. libvpx's row threads wait
+ * for each other in spin loops (pause; load; compare), so on a machine with
+ * no spare core a waiting thread burns the CPU the other one needs: two
+ * threads at 640x360, both ends of a call on 2 vCPUs, took 70-93 % of a
+ * core per process (85 % of it in those two loops, by perf) and frames then
+ * waited 45-103 ms from capture to decode. */
+static int vp8_encoder_threads(unsigned width, unsigned height) {
+  unsigned cores = g_get_num_processors();
+  unsigned long pixels = (unsigned long)width * height;
+  if (pixels >= 1920ul * 1080 && cores > 8)
+    return 8;
+  if (pixels > 1280ul * 960 && cores >= 6)
+    return 3;
+  if (pixels > 640ul * 480 && cores >= 3)
+    return 2;
+  return 1;
+}
+
 static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel,
                             const char *device) {
   const ml_media_sender_config *c = &tx->cfg;
@@ -789,11 +808,11 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   }
   g_object_set(preview, "max-buffers", 1u, "drop", TRUE, NULL);
   /* Real-time VP8 as WebRTC engines configure it: no lag, CBR, short GOP. */
-  g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads", 2,
-               "keyframe-max-dist", (int)c->keyframe_max_frames, "target-bitrate",
-               (int)(c->video_kbps * 1000u), "undershoot", 95, "buffer-size", 1000,
-               "buffer-initial-size", 500, "buffer-optimal-size", 600, "min-quantizer", 4,
-               "max-quantizer", 56, NULL);
+  g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads",
+               vp8_encoder_threads(c->width, c->height), "keyframe-max-dist",
+               (int)c->keyframe_max_frames, "target-bitrate", (int)(c->video_kbps * 1000u),
+               "undershoot", 95, "buffer-size", 1000, "buffer-initial-size", 500,
+               "buffer-optimal-size", 600, "min-quantizer", 4, "max-quantizer", 56, NULL);
   gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
   gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
   /* Drop frames rather than overshoot when the content is too costly for
@@ -1005,6 +1024,7 @@ int ml_media_sender_set_video_format(ml_media_sender *tx, unsigned width, unsign
   /* The capsfilter's new caps make videoscale/videorate renegotiate; vp8enc
    * restarts on the new format with a keyframe, and receivers' decoders
    * follow it (frames carry their own size). */
+  g_object_set(tx->venc, "threads", vp8_encoder_threads(width, height), NULL); /* at the restart */
   GstCaps *caps = caps_video_i420(width, height, fps);
   g_object_set(tx->vcaps, "caps", caps, NULL);
   gst_caps_unref(caps);
@@ -1453,7 +1473,10 @@ static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
       goto missing;
     /* Loss: drop the broken frames and ask for a keyframe (PLI) at once. */
     g_object_set(chain[0], "request-keyframe", TRUE, "wait-for-keyframe", TRUE, NULL);
-    g_object_set(chain[1], "threads", 2, NULL);
+    /* One thread, as for the encoder below 720p: libvpx's decoder threads
+     * spin-wait on each other too, and a group call decodes one stream per
+     * peer in parallel anyway. */
+    g_object_set(chain[1], "threads", 1, NULL);
     GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
     g_object_set(chain[2], "caps", caps, "sync", FALSE, "async", FALSE, "emit-signals", FALSE,
                  "max-buffers", 2u, "drop", TRUE, NULL);
