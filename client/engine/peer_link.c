@@ -8,6 +8,7 @@
 #include <nice/pseudotcp.h>
 #include <sodium.h>
 
+#include "keepalive.h"
 #include "peer_link_internal.h"
 
 #define PROTO_XX "Noise_XX_25519_ChaChaPoly_BLAKE2b"
@@ -80,14 +81,11 @@ struct ml_peer_link {
   ml_peer_link_verification verification;
 
   /* Keepalive and liveness. */
+  ml_keepalive ka;
   GSource *keepalive_timer;
-  gint64 last_send_us;
   GSource *live_timer;    /* while secure: silence and path timeout */
   GSource *connect_timer; /* from start until secure */
-  gint64 last_recv_us;    /* last authenticated datagram */
-  gint64 silence_from_us; /* silence counts from here (last datagram or ICE restart) */
-  bool path_lost_reported;
-  bool pattern_mismatch; /* a message 1 of the other pattern's length arrived */
+  bool pattern_mismatch;  /* a message 1 of the other pattern's length arrived */
 
   /* Reliable stream. */
   PseudoTcpSocket *tcp;
@@ -199,7 +197,7 @@ bool ml_peer_link_is_controlling(const char *local_peer_id, const char *remote_p
 
 /* Hands one framed datagram to the path. A refusal is a lost datagram. */
 static int send_raw(ml_peer_link *link, const uint8_t *buf, size_t len) {
-  link->last_send_us = g_get_monotonic_time();
+  ml_keepalive_sent(&link->ka, g_get_monotonic_time());
   if (len > 0 && (buf[0] & 7) == ML_DATAGRAM_HANDSHAKE) {
     unsigned i = link->test_handshake_sends++;
     if (i < 32 && (link->test_drop_mask >> i & 1))
@@ -522,14 +520,11 @@ static void tcp_nudge(ml_peer_link *link) {
 static gboolean keepalive_tick(gpointer data) {
   ml_peer_link *link = data;
   if (link->state == ML_PEER_LINK_SECURE) {
-    gint64 period = (gint64)link->keepalive_ms * 1000;
-    gint64 idle = g_get_monotonic_time() - link->last_send_us;
-    if (idle >= period) {
-      if (seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0) == ML_OK)
-        link->stats.keepalives_out++;
-      idle = 0;
-    }
-    timer_arm(link->keepalive_timer, (uint32_t)((period - idle + 999) / 1000));
+    uint32_t next_ms;
+    if (ml_keepalive_send_due(&link->ka, g_get_monotonic_time(), &next_ms) &&
+        seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0) == ML_OK)
+      link->stats.keepalives_out++;
+    timer_arm(link->keepalive_timer, next_ms);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -541,20 +536,19 @@ static gboolean live_tick(gpointer data) {
   ml_peer_link *link = data;
   if (link->state != ML_PEER_LINK_SECURE)
     return G_SOURCE_CONTINUE;
-  gint64 now = g_get_monotonic_time();
-  if (now - link->last_recv_us >= (gint64)link->path_timeout_ms * 1000) {
+  ml_keepalive_verdict v = ml_keepalive_check(&link->ka, g_get_monotonic_time());
+  if (v == ML_KEEPALIVE_PATH_TIMEOUT) {
     fail(link, ML_ERR_IO,
          "nothing arrived from the peer for too long (path timeout): the path is lost");
     return G_SOURCE_CONTINUE;
   }
-  if (!link->path_lost_reported && now - link->silence_from_us >= (gint64)link->silence_ms * 1000) {
-    link->path_lost_reported = true;
+  if (v == ML_KEEPALIVE_PATH_LOST) {
     if (link->cb.on_path_lost)
       link->cb.on_path_lost(link, link->cb.user);
     if (link->state != ML_PEER_LINK_SECURE)
       return G_SOURCE_CONTINUE;
   }
-  timer_arm(link->live_timer, MIN(1000u, link->silence_ms / 2 + 1));
+  timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
   return G_SOURCE_CONTINUE;
 }
 
@@ -573,11 +567,10 @@ static void go_secure(ml_peer_link *link) {
   link->phase = HS_DONE;
   link->state = ML_PEER_LINK_SECURE;
   link->hs_failures = 0;
-  link->last_recv_us = link->silence_from_us = g_get_monotonic_time();
-  link->path_lost_reported = false;
+  ml_keepalive_secure(&link->ka, g_get_monotonic_time());
   timer_disarm(link->connect_timer);
   timer_arm(link->keepalive_timer, link->keepalive_ms);
-  timer_arm(link->live_timer, MIN(1000u, link->silence_ms / 2 + 1));
+  timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
   tcp_start(link);
   if (link->cb.on_secure)
     link->cb.on_secure(link, &link->verification, link->cb.user);
@@ -954,12 +947,8 @@ static void transport_in(ml_peer_link *link, const uint8_t *buf, size_t len) {
   size_t plen = 0;
   if (ml_channel_open(link->channel, buf, len, &type, payload, sizeof payload, &plen) != ML_OK)
     return; /* counted in the channel's stats */
-  gint64 now = g_get_monotonic_time();
-  /* Longer than the peer's keepalive period without a datagram: an outage. */
-  bool after_outage = link->state == ML_PEER_LINK_SECURE &&
-                      now - link->last_recv_us > ((gint64)link->keepalive_ms + 1000) * 1000;
-  link->last_recv_us = link->silence_from_us = now;
-  link->path_lost_reported = false;
+  bool after_outage =
+      ml_keepalive_received(&link->ka, link->state == ML_PEER_LINK_SECURE, g_get_monotonic_time());
   if (link->phase == HS_CONFIRM) {
     /* The responder's first authenticated datagram confirms message 3. */
     go_secure(link);
@@ -1089,7 +1078,8 @@ static ml_peer_link *link_alloc(const ml_peer_link_config *cfg) {
   link->out_q = g_byte_array_new();
   link->rx_body = g_malloc(FRAME_BODY_MAX);
   link->next_message_id = 1;
-  link->last_send_us = g_get_monotonic_time();
+  ml_keepalive_init(&link->ka, link->keepalive_ms, link->silence_ms, link->path_timeout_ms,
+                    g_get_monotonic_time());
   link->rtx_timer = timer_new(link, rtx_tick);
   link->deadline_timer = timer_new(link, deadline_tick);
   link->keepalive_timer = timer_new(link, keepalive_tick);
@@ -1205,8 +1195,8 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
   v->initiator = link->initiator;
   link->phase = HS_DONE;
   link->state = ML_PEER_LINK_SECURE;
-  link->last_recv_us = link->silence_from_us = g_get_monotonic_time();
-  timer_arm(link->live_timer, MIN(1000u, link->silence_ms / 2 + 1));
+  ml_keepalive_secure(&link->ka, g_get_monotonic_time());
+  timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
   tcp_start(link);
   *out = link;
   return ML_OK;
@@ -1298,8 +1288,7 @@ int ml_peer_link_restart(ml_peer_link *link) {
     link->state = ML_PEER_LINK_CONNECTING;
   } else if (link->state == ML_PEER_LINK_SECURE) {
     /* Silence counts again from now: the new ICE session gets silence_ms. */
-    link->silence_from_us = g_get_monotonic_time();
-    link->path_lost_reported = false;
+    ml_keepalive_restarted(&link->ka, g_get_monotonic_time());
   }
   link->have_remote_credentials = false;
   GSList *cands = nice_agent_get_local_candidates(link->agent, link->stream_id, COMPONENT);
@@ -1372,7 +1361,7 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
   link->stats.state = link->state;
   link->stats.reliable_queued = queued(link);
   link->stats.silent_ms = link->state == ML_PEER_LINK_SECURE
-                              ? (uint64_t)(g_get_monotonic_time() - link->last_recv_us) / 1000
+                              ? ml_keepalive_silent_ms(&link->ka, g_get_monotonic_time())
                               : 0;
   link->stats.path = ML_PEER_LINK_PATH_NONE;
   NiceCandidate *l = NULL, *r = NULL;
