@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "keepalive.h"
+#include "ml/bytes.h"
 #include "peer_link_internal.h"
 
 #define PROTO_XX "Noise_XX_25519_ChaChaPoly_BLAKE2b"
@@ -131,15 +132,35 @@ static void put_u64(uint8_t *p, uint64_t v) {
     p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+/* Big-endian reads through ml_reader; the callers have checked that n bytes
+ * are there (a short input reads as 0). */
+static uint32_t get_u32(const uint8_t *p, size_t n) {
+  ml_reader r = ml_reader_init(p, n);
+  uint32_t v = 0;
+  return ml_reader_u32(&r, &v) ? v : 0;
 }
 
-static uint64_t get_u64(const uint8_t *p) {
+static uint64_t get_u64(const uint8_t *p, size_t n) {
+  ml_reader r = ml_reader_init(p, n);
   uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v = v << 8 | p[i];
-  return v;
+  return ml_reader_u64(&r, &v) ? v : 0;
+}
+
+/* The fields of a PseudoTCP segment header (libnice agent/pseudotcp.c)
+ * that the link reads: conv(4) seq(4) ack(4) ctl(1) flags(1) wnd(2)
+ * tsval(4) tsecr(4). False when seg is shorter than the header. */
+typedef struct ptcp_header {
+  uint32_t conv, seq, ack;
+  uint8_t ctl, flags;
+  uint16_t wnd;
+  uint32_t tsval, tsecr;
+} ptcp_header;
+
+static bool ptcp_header_parse(const uint8_t *seg, size_t len, ptcp_header *h) {
+  ml_reader r = ml_reader_init(seg, len);
+  return ml_reader_u32(&r, &h->conv) && ml_reader_u32(&r, &h->seq) && ml_reader_u32(&r, &h->ack) &&
+         ml_reader_u8(&r, &h->ctl) && ml_reader_u8(&r, &h->flags) && ml_reader_u16(&r, &h->wnd) &&
+         ml_reader_u32(&r, &h->tsval) && ml_reader_u32(&r, &h->tsecr);
 }
 
 /* A one-shot timer as a GSource whose ready time we move: cheaper than
@@ -323,7 +344,7 @@ static void queue_frame(ml_peer_link *link, uint8_t kind, const uint8_t *a, size
 
 static void frame_complete(ml_peer_link *link) {
   if (link->rx_kind == FRAME_MESSAGE) {
-    uint64_t id = get_u64(link->rx_body);
+    uint64_t id = get_u64(link->rx_body, link->rx_body_len);
     if (link->cb.on_message)
       link->cb.on_message(link, id, link->rx_body + 8, link->rx_body_len - 8, link->cb.user);
     /* The receipt is queued even past the queue limit: it is tiny, and
@@ -334,7 +355,7 @@ static void frame_complete(ml_peer_link *link) {
     queue_flush(link);
   } else if (link->rx_kind == FRAME_RECEIPT) {
     if (link->cb.on_receipt)
-      link->cb.on_receipt(link, get_u64(link->rx_body), link->cb.user);
+      link->cb.on_receipt(link, get_u64(link->rx_body, link->rx_body_len), link->cb.user);
   }
 }
 
@@ -350,7 +371,7 @@ static void frames_in(ml_peer_link *link, const uint8_t *p, size_t len) {
       if (link->rx_hdr_len < FRAME_HEADER_LEN)
         return;
       uint8_t kind = link->rx_hdr[0];
-      uint32_t flen = get_u32(link->rx_hdr + 1);
+      uint32_t flen = get_u32(link->rx_hdr + 1, FRAME_HEADER_LEN - 1);
       bool ok = (kind == FRAME_STREAM && flen >= 1 && flen <= FRAME_STREAM_MAX) ||
                 (kind == FRAME_MESSAGE && flen > 8 && flen <= FRAME_BODY_MAX) ||
                 (kind == FRAME_RECEIPT && flen == 8);
@@ -420,8 +441,9 @@ static PseudoTcpWriteResult tcp_write_packet(PseudoTcpSocket *tcp, const gchar *
     return WR_TOO_LARGE;
   if (!link->channel)
     return WR_SUCCESS; /* failed meanwhile: a lost segment */
-  if (len >= PTCP_HEADER_LEN)
-    link->our_ack = get_u32((const uint8_t *)buf + 8);
+  ptcp_header h;
+  if (ptcp_header_parse((const uint8_t *)buf, len, &h))
+    link->our_ack = h.ack;
   /* A send refused by the path is a lost segment, which PseudoTCP
    * retransmits; WR_FAIL would make it abort the connection on a short
    * outage. */
@@ -449,7 +471,8 @@ static void tcp_start(ml_peer_link *link) {
   };
   /* The conversation number is common to both ends: the first 4 bytes of
    * the handshake hash. */
-  link->tcp = pseudo_tcp_socket_new(get_u32(link->verification.handshake_hash), &cbs);
+  link->tcp =
+      pseudo_tcp_socket_new(get_u32(link->verification.handshake_hash, ML_NOISE_HASH_LEN), &cbs);
   g_object_set(link->tcp, "no-delay", TRUE, NULL); /* chat wants latency, not Nagle */
   pseudo_tcp_socket_notify_mtu(link->tcp, PTCP_MTU);
   if (link->initiator)
@@ -459,13 +482,14 @@ static void tcp_start(ml_peer_link *link) {
 
 /* One authenticated RELIABLE datagram: a PseudoTCP segment. */
 static void tcp_segment_in(ml_peer_link *link, const uint8_t *seg, size_t len) {
-  if (!link->tcp || link->reliable_broken || len < PTCP_HEADER_LEN) {
+  ptcp_header h;
+  if (!link->tcp || link->reliable_broken || !ptcp_header_parse(seg, len, &h)) {
     link->stats.dropped_reliable++;
     return;
   }
   /* libnice asserts (aborts) when the echoed timestamp lies in its future;
    * a peer must not be able to crash us, so such segments are refused. */
-  uint32_t tsecr = get_u32(seg + 20);
+  uint32_t tsecr = h.tsecr;
   guint32 now = (guint32)(g_get_monotonic_time() / 1000);
   if (tsecr != 0 && (gint32)(now - tsecr) < 0) {
     link->stats.dropped_reliable++;
@@ -476,13 +500,13 @@ static void tcp_segment_in(ml_peer_link *link, const uint8_t *seg, size_t len) {
   } else {
     /* Only from segments PseudoTCP took: a recorded ack may lag its snd_una
      * (then tcp_nudge's segments are ignored) but never run ahead of it. */
-    uint32_t ack = get_u32(seg + 8);
+    uint32_t ack = h.ack;
     if (!link->have_peer_ack || (int32_t)(ack - link->peer_ack) >= 0) {
       if ((!link->have_peer_ack || ack != link->peer_ack) && tsecr != 0)
         link->peer_ack_ts = tsecr; /* PseudoTCP's last_acked_ts */
       link->have_peer_ack = true;
       link->peer_ack = ack;
-      link->peer_wnd = (uint16_t)(seg[14] << 8 | seg[15]);
+      link->peer_wnd = h.wnd;
     }
   }
   tcp_schedule(link);
@@ -502,7 +526,7 @@ static void tcp_nudge(ml_peer_link *link) {
   if (!link->tcp || !link->tcp_open || link->reliable_broken || !link->have_peer_ack)
     return;
   uint8_t seg[PTCP_HEADER_LEN] = {0};
-  put_u32(seg, get_u32(link->verification.handshake_hash)); /* conversation */
+  put_u32(seg, get_u32(link->verification.handshake_hash, ML_NOISE_HASH_LEN)); /* conversation */
   put_u32(seg + 4, link->our_ack);
   put_u32(seg + 8, link->peer_ack);
   put_u16(seg + 14, link->peer_wnd);
