@@ -7,6 +7,7 @@
  *                                         (client/call_demo.c)
  *   mentorlink demo --core                the secure core between two local processes
  *                                         (client/demo.c)
+ *   mentorlink --version                  the version (CMake's PROJECT_VERSION)
  *
  * A sealed identity's passphrase is read from the environment variable
  * MENTORLINK_PASSPHRASE (never from the command line, where other users of
@@ -41,6 +42,7 @@ static void usage(FILE *f) {
         "  demo --core                 the secure core alone (Noise + channel over raw UDP\n"
         "                              between two local processes, no ICE or media)\n"
         "  help                        this text\n"
+        "  --version                   the version of mentorlink\n"
         "\n"
         "environment:\n"
         "  MENTORLINK_PASSPHRASE       passphrase of a sealed identity file\n"
@@ -134,6 +136,10 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "demo") && argc == 3 && !strcmp(argv[2], "--core"))
     return ml_demo_run();
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("mentorlink %s\n", ML_VERSION);
+    return 0;
+  }
   if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
     usage(stdout);
     return 0;

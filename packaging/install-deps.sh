@@ -31,6 +31,8 @@ packages=(
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)
   openssl jq
+  # packaging/dev.sh package: the Debian packages, their checks
+  debhelper dpkg-dev lintian man-db systemd
 )
 
 missing=()

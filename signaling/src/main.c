@@ -2,6 +2,7 @@
  *
  *   mentorlink-signal [--listen ADDR:PORT] [--config FILE] [--open] [--insecure-listen]
  *   mentorlink-signal token --room R --role host|participant --name N --ttl S [--config FILE]
+ *   mentorlink-signal --version
  */
 #include <signal.h>
 #include <stdio.h>
@@ -147,7 +148,7 @@ int main(int argc, char **argv) {
     return run_token(argc - 1, argv + 1);
 
   char *listen = NULL, *config = NULL, *log_level = NULL;
-  gboolean open_mode = FALSE, insecure = FALSE;
+  gboolean open_mode = FALSE, insecure = FALSE, version = FALSE;
   GOptionEntry entries[] = {
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
        "Address to listen on, IP:PORT or [IPv6]:PORT; port 0 picks a free one (default "
@@ -161,6 +162,7 @@ int main(int argc, char **argv) {
        "Allow plain ws (no TLS) on a non-loopback address; logged as a warning", NULL},
       {"log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "debug, info (default), warn or error",
        "LEVEL"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *octx = g_option_context_new("[token --help] - mentorlink signaling server");
   g_option_context_set_summary(
@@ -189,6 +191,11 @@ int main(int argc, char **argv) {
   if (argc > 1) {
     fprintf(stderr, "mentorlink-signal: unexpected argument %s\n", argv[1]);
     status = 2;
+    goto out;
+  }
+  if (version) {
+    printf("mentorlink-signal %s\n", ML_VERSION);
+    status = 0;
     goto out;
   }
   if (log_level && set_log_level(log_level) != 0) {
