@@ -62,8 +62,7 @@ package)
   # dpkg-buildpackage writes its results beside the source tree: build a copy.
   tar --exclude=./.git --exclude='./build*' -cf - . | tar -C build-deb/mentorlink -xf -
   (cd build-deb/mentorlink && DEB_BUILD_OPTIONS="parallel=$jobs" dpkg-buildpackage -us -uc -b)
-  # Every tag lintian reports at warning level or above fails the build;
-  # debian/source/lintian-overrides says why each overridden one is right.
+  # Every tag lintian reports at warning level or above fails the build.
   lintian --fail-on warning --info build-deb/*.changes
   ls -l build-deb/*.deb
   ;;
