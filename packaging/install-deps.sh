@@ -24,9 +24,7 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-nice gstreamer1.0-tools
   # UI
-  libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
-  # tests/ui: screenshots written as PNG
-  zlib1g-dev
+  libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)

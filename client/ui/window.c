@@ -6,7 +6,7 @@
  *   text UTF8         typed text (goes where typing goes)
  *   click X Y         a left click at window coordinates
  *   resize W H        resizes the window (logical pixels)
- *   screenshot NAME   draws and saves DIR/NAME.bmp (screenshot_dir), then
+ *   screenshot NAME   draws and saves DIR/NAME.png (screenshot_dir), then
  *                     prints {"event":"ui_screenshot","path":...}
  *   layout            prints {"event":"ui_layout",...}: output size, scale
  *                     and the rectangles of tiles, self view and chat
@@ -16,6 +16,7 @@
 #include "ml/ui.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <SDL.h>
+#include <SDL_image.h>
 #include <SDL_ttf.h>
 #include <glib.h>
 
@@ -387,6 +389,15 @@ static void scroll_chat(ui *u, int dy) {
     u->view.chat_scroll = 0;
 }
 
+/* F12's file name: the local time to the millisecond, so two presses in a
+ * second keep both pictures. */
+static void screenshot_name(char *out, size_t cap) {
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+  snprintf(out, cap, "screenshot-%s-%03d", stamp ? stamp : "now",
+           g_date_time_get_microsecond(now) / 1000);
+}
+
 static void on_key(ui *u, const SDL_Keysym *k) {
   bool ctrl = k->mod & KMOD_CTRL, shift = k->mod & KMOD_SHIFT;
   SDL_Keycode c = k->sym;
@@ -420,7 +431,7 @@ static void on_key(ui *u, const SDL_Keysym *k) {
   else if (c == SDLK_F1)
     u->view.dialog = ML_UI_DIALOG_HELP;
   else if (c == SDLK_F12)
-    snprintf(u->screenshot_req, sizeof u->screenshot_req, "screenshot-%lld", (long long)time(NULL));
+    screenshot_name(u->screenshot_req, sizeof u->screenshot_req);
   else if (c == SDLK_ESCAPE)
     u->view.chat_focus ? set_chat_focus(u, false) : (void)(u->view.dialog = ML_UI_DIALOG_LEAVE);
   else if (c == SDLK_PAGEUP && u->model.chat_open)
@@ -589,22 +600,56 @@ static void control(ui *u, const char *line) {
   }
 }
 
-/* Saves what was just drawn (before present: the back buffer). */
+/* Writes s to path as PNG, the file 0600 (a screenshot shows faces and
+ * chat), dir made 0700 if missing. Written beside it under a temporary name
+ * and renamed over path, so an existing link at path is replaced, not
+ * followed, and no half-written file is left. */
+static bool write_png(SDL_Surface *s, const char *dir, const char *path) {
+  if (g_mkdir_with_parents(dir, 0700) != 0) {
+    fprintf(stderr, "mentorlink: screenshot: cannot make %s: %s\n", dir, g_strerror(errno));
+    return false;
+  }
+  g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
+  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "mentorlink: screenshot: cannot write in %s: %s\n", dir, g_strerror(errno));
+    return false;
+  }
+  FILE *f = fdopen(fd, "wb");
+  SDL_RWops *rw = f ? SDL_RWFromFP(f, SDL_TRUE) : NULL;
+  if (!rw) {
+    f ? fclose(f) : close(fd);
+    fprintf(stderr, "mentorlink: screenshot: cannot write %s\n", tmp);
+  } else if (IMG_SavePNG_RW(s, rw, 1) != 0) { /* closes rw, f and fd */
+    fprintf(stderr, "mentorlink: screenshot: cannot write %s: %s\n", tmp, IMG_GetError());
+  } else if (rename(tmp, path) != 0) {
+    fprintf(stderr, "mentorlink: screenshot: cannot write %s: %s\n", path, g_strerror(errno));
+  } else {
+    return true;
+  }
+  unlink(tmp);
+  return false;
+}
+
+/* Saves what was just drawn (before present: the back buffer) as
+ * screenshot_dir/NAME.png and says where; a NAME with a path in it is refused. */
 static void save_screenshot(ui *u) {
-  const char *name = u->screenshot_req;
+  const char *name = u->screenshot_req, *dir = u->cfg->screenshot_dir;
   bool ok = false;
   char path[1024];
   path[0] = '\0';
-  if (u->cfg->screenshot_dir && !strchr(name, '/') && name[0] != '.') {
-    snprintf(path, sizeof path, "%s/%s.bmp", u->cfg->screenshot_dir, name);
+  if (dir && !strchr(name, '/') && name[0] != '.' &&
+      snprintf(path, sizeof path, "%s/%s.png", dir, name) < (int)sizeof path) {
     SDL_Surface *s =
         SDL_CreateRGBSurfaceWithFormat(0, u->out_w, u->out_h, 32, SDL_PIXELFORMAT_ARGB8888);
-    if (s && SDL_RenderReadPixels(u->ren, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels, s->pitch) == 0)
-      ok = SDL_SaveBMP(s, path) == 0;
-    if (!ok)
+    if (!s || SDL_RenderReadPixels(u->ren, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels, s->pitch))
       fprintf(stderr, "mentorlink: screenshot failed: %s\n", SDL_GetError());
+    else
+      ok = write_png(s, dir, path);
     SDL_FreeSurface(s);
   }
+  if (ok)
+    fprintf(stderr, "mentorlink: screenshot saved to %s\n", path);
   if (u->cfg->test_control) {
     GString *j = g_string_new("{\"event\":\"ui_screenshot\",\"path\":\"");
     g_string_append(j, ok ? path : "");

@@ -8,12 +8,15 @@
  *     (unread count first), and the sender sees it delivered;
  *   - the mute shortcut in one window shows the muted mark in the other;
  *   - the verification screen shows the same SAS words in both windows;
- *   - leaving through the confirmation dialog ends the call cleanly.
+ *   - leaving through the confirmation dialog ends the call cleanly;
+ *   - screenshots (F12 too) are PNG files of mode 0600 in a folder the
+ *     window made 0700.
  * Screenshots stay in the build directory (ui-call-shots/); call.png is the
  * README's picture. Exit 77 (skipped) only when no display can be opened. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -210,16 +213,28 @@ static bool layout(win *w) {
   return wait_for(layout_came, w, NULL, STEP_TIMEOUT_MS) && !ml_child_exited(w->proc);
 }
 
-/* A screenshot of w's window, loaded (free with SDL_FreeSurface). */
-static SDL_Surface *shot(win *w, const char *name) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "screenshot %s", name);
+/* Sends cmd, which saves a screenshot of w's window, and loads that
+ * (free with SDL_FreeSurface). */
+static SDL_Surface *shot_by(win *w, const char *cmd) {
   want_count = w->shots + 1;
   send_cmd(w, cmd);
   if (!wait_for(shot_came, w, NULL, STEP_TIMEOUT_MS) || !w->shot_ok)
     return NULL;
   printf("  screenshot %s\n", w->shot_path);
   return ml_px_load(w->shot_path);
+}
+
+/* A screenshot of w's window named name. */
+static SDL_Surface *shot(win *w, const char *name) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "screenshot %s", name);
+  return shot_by(w, cmd);
+}
+
+/* Whether path's permission bits are exactly mode. */
+static bool mode_is(const char *path, mode_t mode) {
+  struct stat st;
+  return stat(path, &st) == 0 && (st.st_mode & 07777) == mode;
 }
 
 static SDL_Rect sdl(rect r) { return (SDL_Rect){r.x, r.y, r.w, r.h}; }
@@ -306,8 +321,9 @@ int main(void) {
   }
   if (TTF_Init() != 0)
     return 1;
+  /* The windows make the folder themselves (0700), as F12 would. */
   g_autofree char *shots = g_build_filename(g_get_current_dir(), "ui-call-shots", NULL);
-  g_mkdir_with_parents(shots, 0755);
+  ml_remove_tree(shots);
   g_autofree char *data = g_dir_make_tmp("mentorlink-ui-XXXXXX", NULL);
 
   ml_local_server ls;
@@ -335,6 +351,14 @@ int main(void) {
   /* Names on the remote tiles. */
   SDL_Surface *sa = shot(&a, "names-a"), *sb = shot(&b, "names-b");
   CHECK(sa && sb, "screenshots failed");
+  CHECK(mode_is(shots, 0700), "the screenshot folder is not 0700");
+  CHECK(mode_is(a.shot_path, 0600) && mode_is(b.shot_path, 0600), "screenshots are not 0600");
+  SDL_Surface *f12 = shot_by(&a, "key f12");
+  g_autofree char *f12_name = g_path_get_basename(a.shot_path);
+  CHECK(f12 && g_str_has_prefix(f12_name, "screenshot-") && g_str_has_suffix(f12_name, ".png") &&
+            mode_is(a.shot_path, 0600),
+        "F12 saved no 0600 screenshot-*.png (got \"%s\")", a.shot_path);
+  SDL_FreeSurface(f12);
   CHECK(find(sa, label_region(&a, a.tile0), ML_PX_BOLD, &a, "Sam Mentee", ML_COL_TEXT,
              ML_COL_LABEL_BG),
         "A's remote tile does not show \"Sam Mentee\"");
@@ -431,11 +455,10 @@ int main(void) {
         "B's tile of A should still say \"Not verified\"");
   SDL_FreeSurface(sb);
 
-  /* The README's picture: A's window in the call, chat open. */
+  /* The README's picture: A's window in the call, chat open (call.png). */
   sa = shot(&a, "call");
-  g_autofree char *png = g_build_filename(shots, "call.png", NULL);
-  CHECK(sa && ml_px_save_png(sa, png) == 0, "cannot write %s", png);
-  printf("  README picture: %s\n", png);
+  CHECK(sa, "no screenshot of the call");
+  printf("  README picture: %s\n", a.shot_path);
   SDL_FreeSurface(sa);
 
   /* A leaves through the confirmation; B sees it. */

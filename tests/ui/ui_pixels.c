@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <SDL_image.h>
 #include <SDL_ttf.h>
-#include <zlib.h>
 
 SDL_Color ml_px_get(SDL_Surface *s, int x, int y) {
   SDL_Color c = {0, 0, 0, 0};
@@ -120,70 +120,12 @@ bool ml_px_find_text(SDL_Surface *shot, SDL_Rect region, ml_px_font font, float 
 }
 
 SDL_Surface *ml_px_load(const char *path) {
-  SDL_Surface *s = SDL_LoadBMP(path);
+  SDL_Surface *s = IMG_Load(path);
   if (!s)
     return NULL;
   SDL_Surface *c = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
   SDL_FreeSurface(s);
   return c;
-}
-
-static void put32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
-}
-
-static int chunk(FILE *f, const char *type, const unsigned char *data, uint32_t len) {
-  unsigned char hdr[8], crc[4];
-  put32(hdr, len);
-  memcpy(hdr + 4, type, 4);
-  uLong c = crc32(0L, hdr + 4, 4);
-  c = crc32(c, data, len);
-  put32(crc, (uint32_t)c);
-  return fwrite(hdr, 1, 8, f) == 8 && (!len || fwrite(data, 1, len, f) == len) &&
-                 fwrite(crc, 1, 4, f) == 4
-             ? 0
-             : -1;
-}
-
-int ml_px_save_png(SDL_Surface *s, const char *path) {
-  size_t row = (size_t)s->w * 3 + 1, raw_len = row * (size_t)s->h;
-  unsigned char *raw = malloc(raw_len);
-  uLongf z_len = compressBound(raw_len);
-  unsigned char *z = malloc(z_len);
-  FILE *f = NULL;
-  int rc = -1;
-  if (!raw || !z)
-    goto out;
-  for (int y = 0; y < s->h; y++) {
-    unsigned char *p = raw + row * (size_t)y;
-    *p++ = 0; /* filter: none */
-    for (int x = 0; x < s->w; x++) {
-      SDL_Color c = ml_px_get(s, x, y);
-      *p++ = c.r;
-      *p++ = c.g;
-      *p++ = c.b;
-    }
-  }
-  if (compress2(z, &z_len, raw, raw_len, 9) != Z_OK)
-    goto out;
-  unsigned char ihdr[13] = {0};
-  put32(ihdr, (uint32_t)s->w);
-  put32(ihdr + 4, (uint32_t)s->h);
-  ihdr[8] = 8; /* bit depth */
-  ihdr[9] = 2; /* RGB */
-  f = fopen(path, "wb");
-  if (f && fwrite("\x89PNG\r\n\x1a\n", 1, 8, f) == 8 && chunk(f, "IHDR", ihdr, 13) == 0 &&
-      chunk(f, "IDAT", z, (uint32_t)z_len) == 0 && chunk(f, "IEND", NULL, 0) == 0)
-    rc = 0;
-out:
-  if (f && fclose(f) != 0)
-    rc = -1;
-  free(raw);
-  free(z);
-  return rc;
 }
 
 const SDL_Color ml_px_bars[7] = {

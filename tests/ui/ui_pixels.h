@@ -39,10 +39,7 @@ bool ml_px_find_text(SDL_Surface *shot, SDL_Rect region, ml_px_font font, float 
 /* Whether c is within tol of (r, g, b) on every channel. */
 bool ml_px_near(SDL_Color c, int r, int g, int b, int tol);
 
-/* Loads a BMP screenshot as ARGB8888 (NULL on failure). */
+/* Loads a screenshot (PNG) as ARGB8888 (NULL on failure). */
 SDL_Surface *ml_px_load(const char *path);
-
-/* Writes an ARGB8888 surface as PNG (8-bit RGB, zlib); 0 on success. */
-int ml_px_save_png(SDL_Surface *s, const char *path);
 
 #endif

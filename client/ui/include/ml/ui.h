@@ -33,7 +33,8 @@ typedef struct ml_ui_config {
   const char *title;     /* window title; NULL: "mentorlink" */
   const char *font_dir;  /* NULL: /usr/share/fonts/truetype/dejavu */
   /* Screenshots (F12 and the test control's "screenshot NAME") go here as
-   * NAME.bmp; NULL: F12 does nothing. */
+   * NAME.png, each file 0600; the folder is made (0700) on the first one.
+   * NULL: F12 does nothing. */
   const char *screenshot_dir;
   /* Tests: read commands from stdin, one per line (documented in window.c:
    * key, text, click, screenshot, layout, resize) and answer on stdout. */
