@@ -78,7 +78,9 @@ static int run_token(int argc, char **argv) {
   GOptionEntry entries[] = {
       {"room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id ([A-Za-z0-9_.-], 1-64)", "R"},
       {"role", 0, 0, G_OPTION_ARG_STRING, &role, "host or participant", "ROLE"},
-      {"name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name (1-64 bytes of UTF-8)", "N"},
+      /* FILENAME: the bytes as given, whatever the locale (STRING would
+       * convert from the locale's charset, which fails for "Ünal" in C). */
+      {"name", 0, 0, G_OPTION_ARG_FILENAME, &name, "Display name (1-64 bytes of UTF-8)", "N"},
       {"ttl", 0, 0, G_OPTION_ARG_INT64, &ttl, "Validity in seconds from now (default 3600)",
        "SECONDS"},
       {"config", 0, 0, G_OPTION_ARG_FILENAME, &config,
@@ -100,6 +102,11 @@ static int run_token(int argc, char **argv) {
       (strcmp(role, "host") != 0 && strcmp(role, "participant") != 0)) {
     fprintf(stderr, "mentorlink-signal token: need --room, --role host|participant, --name and "
                     "0 < --ttl <= 31622400\n");
+    goto out;
+  }
+  if (!g_utf8_validate(name, -1, NULL)) {
+    fprintf(stderr, "mentorlink-signal token: --name is not UTF-8 (set a UTF-8 locale in the "
+                    "terminal, e.g. LANG=C.UTF-8)\n");
     goto out;
   }
   char *msg = NULL;

@@ -431,15 +431,19 @@ static void t_secret_guessing(void) {
   sig_server_stop(&s);
 }
 
-/* The token subcommand issues what the server accepts. */
+/* The token subcommand issues what the server accepts; a UTF-8 name works in
+ * the C locale (as under systemd or cron). */
 static void t_token_cli(void) {
   sig_server s;
   sig_server_start(&s, AUTO, NULL);
   char **argv = sig_argv(SIGNAL_BIN, "token", "--room", "cli-room", "--role", "host", "--name",
-                         "Dr CLI", "--ttl", "120", "--config", s.config_path, NULL);
+                         "Nurse Ünal", "--ttl", "120", "--config", s.config_path, NULL);
+  char **c_locale =
+      g_environ_setenv(g_environ_unsetenv(g_get_environ(), "LANG"), "LC_ALL", "C", TRUE);
   char *out = NULL;
   int wstatus = -1;
-  CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &wstatus, NULL));
+  CHECK(
+      g_spawn_sync(NULL, argv, c_locale, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &wstatus, NULL));
   g_strfreev(argv);
   CHECK(wstatus == 0 && out && strchr(out, '.'));
   g_strstrip(out);
@@ -449,10 +453,20 @@ static void t_token_cli(void) {
                   key);
   JsonNode *w = expect(c, "welcome");
   CHECK(!strcmp(obj_str(w, "room"), "cli-room") && !strcmp(obj_str(w, "role"), "host") &&
-        !strcmp(obj_str(w, "name"), "Dr CLI"));
+        !strcmp(obj_str(w, "name"), "Nurse Ünal"));
   drop(w);
   g_free(key);
   g_free(out);
+  /* A name that is not UTF-8 is refused with a reason. */
+  char **latin1 = sig_argv(SIGNAL_BIN, "token", "--room", "x", "--role", "host", "--name",
+                           "Nurse \xdcnal", "--config", s.config_path, NULL);
+  char *err = NULL;
+  CHECK(g_spawn_sync(NULL, latin1, c_locale, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                     &wstatus, NULL));
+  g_strfreev(latin1);
+  CHECK(wstatus != 0 && err && strstr(err, "--name is not UTF-8"));
+  g_free(err);
+  g_strfreev(c_locale);
   /* Bad arguments are refused. */
   char **bad = sig_argv(SIGNAL_BIN, "token", "--room", "x", "--role", "admin", "--name", "n",
                         "--config", s.config_path, NULL);
