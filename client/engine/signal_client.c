@@ -2,6 +2,7 @@
  * Contract in ml/signal_client.h; wire format in docs/PROTOCOL.md ("Signaling"). */
 #include "ml/signal_client.h"
 #include "signal_client_internal.h"
+#include "signal_failure.h"
 
 #include <string.h>
 
@@ -22,7 +23,12 @@ struct ml_signal_client {
   SoupWebsocketConnection *ws;
   GCancellable *cancel;
   GSource *retry;
-  unsigned attempt;
+  char *host; /* host[:port] of the URL, for messages */
+  /* What the attempt in flight showed (signal_failure.h). */
+  bool tcp_connected, tls_handshake;
+  GTlsCertificateFlags cert_errors;
+  bool ever_joined;
+  unsigned attempt;        /* failed attempts since the last welcome */
   unsigned retry_after_ms; /* from a "shutdown" message; 0: backoff */
   ml_signal_client_state state;
   bool fatal; /* no reconnect after the current connection closes */
@@ -328,28 +334,54 @@ static gboolean on_retry(gpointer user) {
   return G_SOURCE_REMOVE;
 }
 
-/* After a lost connection: the next attempt after min * 2^attempt ms (capped),
- * +-25 % jitter so a server restart is not met by every client at once. */
-static void schedule_reconnect(ml_signal_client *sc) {
+/* The wait before the next attempt: the server's retry_after_ms after a
+ * "shutdown", else the backoff of signal_failure.h. */
+static unsigned next_delay_ms(ml_signal_client *sc) {
+  unsigned delay = sc->retry_after_ms;
+  sc->retry_after_ms = 0;
+  if (!delay)
+    delay = ml_signal_backoff_ms(sc->attempt, sc->backoff_min_ms, sc->backoff_max_ms,
+                                 g_random_double_range(0.75, 1.25));
+  return delay;
+}
+
+/* Closes for good after an error that another attempt cannot mend. */
+static void give_up(ml_signal_client *sc, const char *code, const char *text) {
+  drop_ws(sc);
+  sc->fatal = true;
+  cancel_retry(sc);
+  report_error(sc, code, text, true);
+  set_state(sc, ML_SIGNAL_CLOSED);
+}
+
+/* After a lost connection or a failed attempt (what, NULL for a close we
+ * asked for): says so with the wait and the attempt count, then tries again
+ * after the wait; before the first welcome, gives up after
+ * ML_SIGNAL_MAX_ATTEMPTS. */
+static void schedule_reconnect(ml_signal_client *sc, const char *code, const char *what) {
   drop_ws(sc);
   if (sc->fatal) {
     set_state(sc, ML_SIGNAL_CLOSED);
     return;
   }
-  guint64 delay = sc->backoff_min_ms;
-  for (unsigned i = 0; i < sc->attempt && delay < sc->backoff_max_ms; i++)
-    delay *= 2;
-  if (delay > sc->backoff_max_ms)
-    delay = sc->backoff_max_ms;
-  delay = (guint64)((double)delay * g_random_double_range(0.75, 1.25));
-  if (sc->retry_after_ms) {
-    delay = sc->retry_after_ms;
-    sc->retry_after_ms = 0;
-  }
   sc->attempt++;
+  if (!sc->ever_joined && sc->attempt >= ML_SIGNAL_MAX_ATTEMPTS) {
+    g_autofree char *text =
+        g_strdup_printf("%s; gave up after %u attempts", what ? what : code, sc->attempt);
+    give_up(sc, code, text);
+    return;
+  }
+  unsigned delay = next_delay_ms(sc);
+  if (what) {
+    g_autofree char *limit =
+        sc->ever_joined ? g_strdup("") : g_strdup_printf(" of %u", ML_SIGNAL_MAX_ATTEMPTS);
+    g_autofree char *text = g_strdup_printf("%s; retrying in %.1f s (attempt %u%s)", what,
+                                            delay / 1000.0, sc->attempt + 1, limit);
+    report_error(sc, code, text, false);
+  }
   set_state(sc, ML_SIGNAL_RECONNECTING);
   cancel_retry(sc); /* a second "shutdown" replaces the first one's timer */
-  sc->retry = g_timeout_source_new((guint)delay);
+  sc->retry = g_timeout_source_new(delay);
   g_source_set_callback(sc->retry, on_retry, sc, NULL);
   g_source_attach(sc->retry, sc->ctx);
 }
@@ -428,6 +460,7 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
   w.ice = servers;
   w.n_ice = ns;
   sc->attempt = 0;
+  sc->ever_joined = true;
   set_state(sc, ML_SIGNAL_JOINED);
   if (sc->cb.on_welcome)
     sc->cb.on_welcome(&w, sc->cb.user);
@@ -530,9 +563,8 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
       sc->retry_after_ms = sc->backoff_min_ms;
     /* The server is draining: go now rather than wait for its close, and
      * come back after the delay it asked for (another instance, or it). */
-    report_error(sc, "shutdown", "the signaling server is shutting down; reconnecting", false);
     if (!sc->fatal)
-      schedule_reconnect(sc);
+      schedule_reconnect(sc, "shutdown", "the signaling server is shutting down");
   } else if (!strcmp(type, "removed") || !strcmp(type, "denied") || !strcmp(type, "room_closed")) {
     sc->fatal = true;
     report_error(sc, type, "the room refused or ended this connection", true);
@@ -582,9 +614,7 @@ static void on_ws_closed(SoupWebsocketConnection *ws, gpointer user) {
   /* 4001 removed, 4002 denied, 4003 room closed, 4004 left: final. */
   if (code >= 4001 && code <= 4004)
     sc->fatal = true;
-  if (!sc->fatal)
-    report_error(sc, "closed", "the signaling connection closed; reconnecting", false);
-  schedule_reconnect(sc);
+  schedule_reconnect(sc, "closed", sc->fatal ? NULL : "the signaling connection closed");
 }
 
 static void on_connected(GObject *src, GAsyncResult *res, gpointer user) {
@@ -593,11 +623,29 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer user) {
   if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the client is being freed: user is gone */
   ml_signal_client *sc = user;
+  SoupMessage *msg = g_object_get_data(src, "ml-attempt");
   if (ws == NULL) {
-    report_error(sc, "connect_failed", err ? err->message : "WebSocket connection failed", false);
-    schedule_reconnect(sc);
+    ml_signal_attempt a = {
+        .tls = g_str_has_prefix(sc->url, "wss://"),
+        .ever_joined = sc->ever_joined,
+        .tcp_connected = sc->tcp_connected,
+        .tls_handshake = sc->tls_handshake,
+        .http_status = msg ? soup_message_get_status(msg) : 0,
+        .http_reason = msg ? soup_message_get_reason_phrase(msg) : NULL,
+        .cert_errors = sc->cert_errors,
+        .error = err,
+        .host = sc->host,
+    };
+    ml_signal_failure f;
+    ml_signal_failure_classify(&a, &f);
+    g_object_set_data(src, "ml-attempt", NULL);
+    if (f.retry)
+      schedule_reconnect(sc, f.code, f.text);
+    else
+      give_up(sc, f.code, f.text);
     return;
   }
+  g_object_set_data(src, "ml-attempt", NULL);
   sc->ws = ws;
   sc->stats.connects++;
   soup_websocket_connection_set_max_incoming_payload_size(ws, ML_SIGNAL_CLIENT_MAX_MESSAGE);
@@ -607,14 +655,41 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer user) {
   send_join(sc);
 }
 
+/* What the attempt reached, for the verdict if it fails. */
+static void on_network_event(SoupMessage *msg, GSocketClientEvent event, GIOStream *conn,
+                             gpointer user) {
+  (void)msg;
+  (void)conn;
+  ml_signal_client *sc = user;
+  if (event == G_SOCKET_CLIENT_CONNECTED)
+    sc->tcp_connected = true;
+  else if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    sc->tls_handshake = true;
+}
+
+/* Only certificates the system store (or ca_file) vouches for are taken;
+ * this records why one was not. */
+static gboolean on_accept_certificate(SoupMessage *msg, GTlsCertificate *cert,
+                                      GTlsCertificateFlags errors, gpointer user) {
+  (void)msg;
+  (void)cert;
+  ml_signal_client *sc = user;
+  sc->cert_errors = errors;
+  return FALSE;
+}
+
 static void connect_now(ml_signal_client *sc) {
   SoupMessage *msg = soup_message_new("GET", sc->url);
   if (msg == NULL) {
-    sc->fatal = true;
-    report_error(sc, "bad_url", "the server URL does not parse", true);
-    set_state(sc, ML_SIGNAL_CLOSED);
+    give_up(sc, "bad_url", "the server URL does not parse");
     return;
   }
+  sc->tcp_connected = sc->tls_handshake = false;
+  sc->cert_errors = 0;
+  g_signal_connect(msg, "network-event", G_CALLBACK(on_network_event), sc);
+  g_signal_connect(msg, "accept-certificate", G_CALLBACK(on_accept_certificate), sc);
+  /* The session holds the attempt's message until on_connected reads its status. */
+  g_object_set_data_full(G_OBJECT(sc->session), "ml-attempt", g_object_ref(msg), g_object_unref);
   set_state(sc, ML_SIGNAL_CONNECTING);
   soup_session_websocket_connect_async(sc->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, sc->cancel,
                                        on_connected, sc);
@@ -638,6 +713,9 @@ int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *
   if (cfg->secret_verifier &&
       (strlen(cfg->secret_verifier) == 0 || strlen(cfg->secret_verifier) > 256))
     return ML_ERR_INVALID;
+  g_autoptr(GTlsDatabase) ca = NULL;
+  if (cfg->ca_file && !(ca = g_tls_file_database_new(cfg->ca_file, NULL)))
+    return ML_ERR_IO;
   ml_signal_client *sc = g_new0(ml_signal_client, 1);
   sc->ctx = g_main_context_ref(cfg->context);
   sc->url = g_strdup(cfg->url);
@@ -651,8 +729,16 @@ int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *
   sc->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : ML_SIGNAL_BACKOFF_MAX_MS;
   if (sc->backoff_max_ms < sc->backoff_min_ms)
     sc->backoff_max_ms = sc->backoff_min_ms;
+  g_autoptr(GUri) uri = g_uri_parse(cfg->url, G_URI_FLAGS_NONE, NULL);
+  sc->host = uri && g_uri_get_host(uri)
+                 ? (g_uri_get_port(uri) > 0
+                        ? g_strdup_printf("%s:%d", g_uri_get_host(uri), g_uri_get_port(uri))
+                        : g_strdup(g_uri_get_host(uri)))
+                 : g_strdup("the server");
   sc->cb = cfg->callbacks;
   sc->session = soup_session_new_with_options("timeout", 15, "idle-timeout", 60, NULL);
+  if (ca)
+    soup_session_set_tls_database(sc->session, ca);
   sc->cancel = g_cancellable_new();
   sc->state = ML_SIGNAL_CLOSED; /* until started */
   *out = sc;
@@ -737,5 +823,6 @@ void ml_signal_client_free(ml_signal_client *sc) {
   g_free(sc->room);
   g_free(sc->name);
   g_free(sc->verifier);
+  g_free(sc->host);
   g_free(sc);
 }

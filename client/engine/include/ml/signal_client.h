@@ -9,6 +9,16 @@
  * with exponential backoff (with jitter) and joins again; the server gives a
  * new peer id then, and the welcome callback runs again.
  *
+ * A failed attempt is reported through the error callback in words, with
+ * what to do: a wrong address (the server answers 404 or another HTTP
+ * error), a TLS mismatch (wss:// to a plain server, ws:// to a TLS one) or a
+ * refused certificate (why: self-signed or unknown CA, wrong name, expired)
+ * are fatal at once; a server that cannot be reached is retried, each
+ * message saying "retrying in N s (attempt k of M)", and before the first
+ * welcome the client gives up after ML_SIGNAL_MAX_ATTEMPTS (8, about a
+ * minute). Once joined, a lost server is retried without a bound: the call's
+ * media does not need it.
+ *
  * The server is untrusted too: every message is checked (one JSON object in a
  * text frame of at most ML_SIGNAL_CLIENT_MAX_MESSAGE bytes, v = 1, known type,
  * every field we read of the right JSON type and within the bounds of the
@@ -47,6 +57,9 @@
 #define ML_SIGNAL_MAX_HOST 255
 #define ML_SIGNAL_BACKOFF_MIN_MS 500
 #define ML_SIGNAL_BACKOFF_MAX_MS 30000
+/* Attempts before the first welcome after which the client gives up: about a
+ * minute with the default backoff (0.5, 1, 2, 4, 8, 16, 30 s, +-25 %). */
+#define ML_SIGNAL_MAX_ATTEMPTS 8
 
 typedef struct ml_signal_client ml_signal_client;
 
@@ -108,7 +121,9 @@ typedef void (*ml_signal_peer_left_cb)(const char *peer_id, const char *reason, 
  * (borrowed; untrusted: the peer chose it). Non-object data is dropped. */
 typedef void (*ml_signal_message_cb)(const char *from, JsonObject *data, void *user);
 /* An error: code is the server's error code ("wrong_secret", ...) or a local
- * one ("connect_failed", "closed"); fatal when no reconnect will follow. */
+ * one ("not_found", "http_error", "tls_certificate", "tls_mismatch",
+ * "unreachable", "server_error", "closed", "shutdown", "bad_url"); message
+ * says what happened and what to do; fatal when no reconnect will follow. */
 typedef void (*ml_signal_error_cb)(const char *code, const char *message, bool fatal, void *user);
 
 typedef struct ml_signal_client_callbacks {
@@ -134,6 +149,9 @@ typedef struct ml_signal_client_config {
   const uint8_t *identity_key; /* required: our Ed25519 public key (32 bytes) */
   unsigned backoff_min_ms;     /* 0 selects ML_SIGNAL_BACKOFF_MIN_MS */
   unsigned backoff_max_ms;     /* 0 selects ML_SIGNAL_BACKOFF_MAX_MS */
+  /* PEM file of the certificate authorities to trust for wss:// instead of
+   * the system store (a hospital's own CA); NULL: the system store. */
+  const char *ca_file;
   ml_signal_client_callbacks callbacks;
 } ml_signal_client_config;
 
@@ -146,7 +164,8 @@ typedef struct ml_signal_client_stats {
 
 /* Creates the client (transfer full: ml_signal_client_free). Nothing happens
  * until ml_signal_client_start. Errors: ML_ERR_INVALID (URL not ws/wss, both
- * or neither of token and room, room or name out of bounds). */
+ * or neither of token and room, room or name out of bounds), ML_ERR_IO
+ * (ca_file does not read as PEM certificates). */
 int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *cfg) ML_MUST_CHECK;
 
 /* Connects (asynchronously) and joins. */
