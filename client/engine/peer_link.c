@@ -10,17 +10,11 @@
 
 #include "keepalive.h"
 #include "ml/bytes.h"
+#include "ml/handshake.h"
 #include "peer_link_internal.h"
 
-#define PROTO_XX "Noise_XX_25519_ChaChaPoly_BLAKE2b"
-#define PROTO_XXPSK3 "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b"
-#define PROLOGUE_LABEL "mentorlink/1"
 #define COMPONENT 1
-#define RTO_CAP_MS 2000u
 #define MAX_SDP_ATTRIBUTE 1024
-#define HS_RETRY_BACKOFF_MS 1000u /* before the 2nd attempt; doubles */
-#define NOISE_MSG1_LEN_XX 32      /* e, empty payload */
-#define NOISE_MSG1_LEN_XXPSK3 48  /* e, empty payload with its tag (psk: e is keyed) */
 
 /* PseudoTCP's own constants (libnice agent/pseudotcp.c): a segment is a
  * 24-byte header plus at most mtu - 116 bytes of data. We advise the MTU that
@@ -39,14 +33,6 @@
 #define FRAME_STREAM_MAX 16384
 #define FRAME_BODY_MAX (8 + ML_PEER_LINK_MAX_MESSAGE)
 
-typedef enum hs_phase {
-  HS_IDLE,      /* no handshake state yet */
-  HS_WAIT_MSG2, /* initiator sent message 1 */
-  HS_CONFIRM,   /* initiator sent message 3, has keys, waits for the first transport datagram */
-  HS_WAIT_MSG3, /* responder sent message 2 */
-  HS_DONE,      /* secure */
-} hs_phase;
-
 struct ml_peer_link {
   GMainContext *context;
   NiceAgent *agent; /* NULL for a test link */
@@ -56,28 +42,16 @@ struct ml_peer_link {
   const ml_identity *identity;
   bool initiator;
   char room_id[ML_PEER_LINK_MAX_ROOM_ID + 1];
-  uint8_t *psk; /* sodium_malloc, or NULL for plain XX */
-  char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
-  bool have_remote_credentials;
-  uint32_t hs_timeout_ms, hs_rto_ms, keepalive_ms;
-  uint32_t silence_ms, path_timeout_ms, connect_timeout_ms;
-  unsigned hs_attempts;
+  uint32_t keepalive_ms, silence_ms, path_timeout_ms, connect_timeout_ms;
   size_t queue_max;
   ml_peer_link_callbacks cb;
   ml_peer_link_state state;
   ml_peer_link_stats stats;
 
   /* Handshake. */
-  hs_phase phase;
-  ml_noise_handshake *hs;
-  uint8_t last_sent[ML_DATAGRAM_MAX]; /* our last handshake datagram, for retransmission */
-  size_t last_sent_len;
-  bool last_unsent; /* libnice refused it: no path yet (sent again once there is) */
-  uint8_t last_recv[ML_DATAGRAM_MAX]; /* the peer's last accepted one, to spot duplicates */
-  size_t last_recv_len;
-  uint32_t rto_ms;
-  unsigned hs_failures; /* handshake attempts that failed since the last secure state */
-  GSource *rtx_timer, *deadline_timer, *retry_timer;
+  ml_handshake *hs;
+  GSource *hs_timer;
+  bool last_unsent; /* libnice refused our last handshake datagram: sent again at CONNECTED */
   ml_channel *channel;
   ml_peer_link_verification verification;
 
@@ -86,7 +60,6 @@ struct ml_peer_link {
   GSource *keepalive_timer;
   GSource *live_timer;    /* while secure: silence and path timeout */
   GSource *connect_timer; /* from start until secure */
-  bool pattern_mismatch;  /* a message 1 of the other pattern's length arrived */
 
   /* Reliable stream. */
   PseudoTcpSocket *tcp;
@@ -251,19 +224,13 @@ static int seal_and_send(ml_peer_link *link, ml_inner_type type, const uint8_t *
 
 /* ---- failure --------------------------------------------------------- */
 
-static void stop_handshake(ml_peer_link *link) {
-  timer_disarm(link->rtx_timer);
-  timer_disarm(link->deadline_timer);
-  timer_disarm(link->retry_timer);
-  ml_noise_handshake_free(link->hs);
-  link->hs = NULL;
-}
+static void hs_schedule(ml_peer_link *link);
 
 static void fail(ml_peer_link *link, int err, const char *what) {
   if (link->state == ML_PEER_LINK_FAILED)
     return;
-  stop_handshake(link);
-  link->phase = HS_IDLE;
+  ml_handshake_abort(link->hs);
+  hs_schedule(link);
   link->state = ML_PEER_LINK_FAILED;
   timer_disarm(link->keepalive_timer);
   timer_disarm(link->tcp_timer);
@@ -587,10 +554,8 @@ static gboolean connect_tick(gpointer data) {
 }
 
 static void go_secure(ml_peer_link *link) {
-  stop_handshake(link);
-  link->phase = HS_DONE;
+  hs_schedule(link);
   link->state = ML_PEER_LINK_SECURE;
-  link->hs_failures = 0;
   ml_keepalive_secure(&link->ka, g_get_monotonic_time());
   timer_disarm(link->connect_timer);
   timer_arm(link->keepalive_timer, link->keepalive_ms);
@@ -601,362 +566,81 @@ static void go_secure(ml_peer_link *link) {
   queue_flush(link);
 }
 
-/* ---- handshake ------------------------------------------------------- */
+/* ---- handshake (ml/handshake.h does it; the link carries it) --------- */
 
-static size_t build_prologue(const ml_peer_link *link, const char *local_ufrag, uint8_t *out) {
-  const char *iu = link->initiator ? local_ufrag : link->remote_ufrag;
-  const char *ru = link->initiator ? link->remote_ufrag : local_ufrag;
-  const char *parts[3] = {link->room_id, iu, ru};
-  size_t n = strlen(PROLOGUE_LABEL);
-  memcpy(out, PROLOGUE_LABEL, n);
-  for (int i = 0; i < 3; i++) {
-    size_t l = strlen(parts[i]);
-    put_u16(out + n, (uint16_t)l);
-    memcpy(out + n + 2, parts[i], l);
-    n += 2 + l;
-  }
-  return n;
+static void hs_schedule(ml_peer_link *link) {
+  int64_t t = ml_handshake_next_tick(link->hs);
+  g_source_set_ready_time(link->hs_timer, t == ML_HANDSHAKE_NEVER ? -1 : (gint64)t);
 }
 
-static int hs_begin(ml_peer_link *link) {
-  gchar *lu = NULL, *lp = NULL;
-  if (!link->have_remote_credentials ||
-      !nice_agent_get_local_credentials(link->agent, link->stream_id, &lu, &lp))
-    return ML_ERR_STATE;
-  uint8_t prologue[16 + 3 * (2 + ML_PEER_LINK_MAX_UFRAG)];
-  size_t plen = 0;
-  if (strlen(lu) <= ML_PEER_LINK_MAX_UFRAG)
-    plen = build_prologue(link, lu, prologue);
-  g_free(lu);
-  g_free(lp);
-  if (plen == 0)
-    return ML_ERR_STATE;
-  uint8_t s_priv[ML_IDENTITY_X25519_LEN];
-  ml_identity_noise_private(link->identity, s_priv);
-  const uint8_t(*psks)[ML_NOISE_KEY_LEN] = (const uint8_t(*)[ML_NOISE_KEY_LEN])link->psk;
-  ml_noise_config cfg = {
-      .protocol_name = link->psk ? PROTO_XXPSK3 : PROTO_XX,
-      .role = link->initiator ? ML_NOISE_INITIATOR : ML_NOISE_RESPONDER,
-      .prologue = prologue,
-      .prologue_len = plen,
-      .local_static_private = s_priv,
-      .psks = link->psk ? psks : NULL,
-      .n_psks = link->psk ? 1 : 0,
-  };
-  ml_noise_handshake_free(link->hs);
-  link->hs = NULL;
-  int err = ml_noise_handshake_new(&link->hs, &cfg);
-  sodium_memzero(s_priv, sizeof s_priv);
-  return err;
+/* (Re)sends a handshake datagram; a loss is retransmitted. */
+static void hs_send(ml_peer_link *link, const uint8_t *dgram, size_t len) {
+  link->last_unsent = send_raw(link, dgram, len) != ML_OK;
 }
 
-/* (Re)sends our last handshake datagram; a loss is retransmitted. */
-static void send_last(ml_peer_link *link) {
-  link->last_unsent = send_raw(link, link->last_sent, link->last_sent_len) != ML_OK;
+static bool hs_in_progress(const ml_peer_link *link) {
+  ml_handshake_phase p = ml_handshake_get_phase(link->hs);
+  return p == ML_HANDSHAKE_WAIT_MSG2 || p == ML_HANDSHAKE_CONFIRM || p == ML_HANDSHAKE_WAIT_MSG3;
 }
 
-/* Writes the next handshake message (messages 2 and 3 carry our Ed25519 key)
- * and sends it, keeping a copy for retransmission. */
-static int hs_write(ml_peer_link *link, uint8_t index) {
-  uint8_t msg[ML_DATAGRAM_MAX];
-  size_t len;
-  const uint8_t *pl = index == 0 ? NULL : ml_identity_public_key(link->identity);
-  size_t pl_len = index == 0 ? 0 : ML_IDENTITY_PUBLIC_LEN;
-  int err = ml_noise_handshake_write_message(link->hs, pl, pl_len, msg, sizeof msg, &len);
-  if (err)
-    return err;
-  err = ml_datagram_write_handshake(link->last_sent, sizeof link->last_sent, index, msg, len,
-                                    &link->last_sent_len);
-  if (err)
-    return err;
-  send_last(link);
-  return ML_OK;
-}
-
-/* Identity binding: the payload must be an Ed25519 key whose X25519 form is
- * the static key the peer proved in Noise. */
-static int hs_bind_identity(ml_peer_link *link, const uint8_t *payload, size_t len) {
-  uint8_t rs[ML_NOISE_KEY_LEN], expect[ML_NOISE_KEY_LEN];
-  if (len != ML_IDENTITY_PUBLIC_LEN || ml_noise_handshake_remote_static(link->hs, rs) != ML_OK ||
-      ml_identity_noise_public(payload, expect) != ML_OK ||
-      sodium_memcmp(rs, expect, ML_NOISE_KEY_LEN) != 0)
-    return ML_ERR_CRYPTO;
-  memcpy(link->verification.peer_identity, payload, ML_IDENTITY_PUBLIC_LEN);
-  return ML_OK;
-}
-
-/* After the last message: channel from the split, verification data. */
-static int hs_finish(ml_peer_link *link) {
-  ml_noise_cipher *send = NULL, *recv = NULL;
-  int err = ml_noise_handshake_split(link->hs, &send, &recv);
-  if (err)
-    return err;
-  err = ml_channel_new_from_noise(&link->channel, send, recv, NULL);
-  ml_noise_cipher_free(send);
-  ml_noise_cipher_free(recv);
-  if (err)
-    return err;
+/* The keys exist: the channel, and what the secure callback will report. */
+static void hs_keys(ml_peer_link *link, ml_channel *channel) {
+  link->channel = channel;
   ml_peer_link_verification *v = &link->verification;
-  memcpy(v->handshake_hash, ml_noise_handshake_hash(link->hs), ML_NOISE_HASH_LEN);
+  memcpy(v->handshake_hash, ml_handshake_hash(link->hs), ML_NOISE_HASH_LEN);
+  memcpy(v->peer_identity, ml_handshake_peer_identity(link->hs), ML_IDENTITY_PUBLIC_LEN);
   ml_sas_text(v->handshake_hash, v->sas);
   ml_safety_number(ml_identity_public_key(link->identity), v->peer_identity, v->safety_number);
   v->initiator = link->initiator;
-  return ML_OK;
 }
 
-static const char *pattern_mismatch_text(const ml_peer_link *link) {
-  return link->psk ? "the peer has no room secret and we have one: the handshake cannot succeed"
-                   : "the peer has a room secret and we have none: the handshake cannot succeed";
-}
-
-static void remember_recv(ml_peer_link *link, const uint8_t *buf, size_t len) {
-  memcpy(link->last_recv, buf, len);
-  link->last_recv_len = len;
-}
-
-static bool same_as_last_recv(const ml_peer_link *link, const uint8_t *buf, size_t len) {
-  return len == link->last_recv_len && memcmp(buf, link->last_recv, len) == 0;
-}
-
-static void arm_rtx(ml_peer_link *link) {
-  link->rto_ms = link->hs_rto_ms;
-  timer_arm(link->rtx_timer, link->rto_ms);
-}
-
-/* A handshake attempt failed in a way a new attempt may cure (a timeout, a
- * message that did not authenticate, perhaps from an ICE session that was
- * just replaced): the owner hears why, and a new handshake with fresh
- * ephemeral keys follows, the initiator's after a backoff of 1 s, 2 s, ...
- * After hs_attempts failures the link fails for good. */
-static void hs_failed(ml_peer_link *link, int err, const char *what) {
-  if (++link->hs_failures >= link->hs_attempts) {
-    fail(link, err, what);
-    return;
+/* Acts on what the handshake said: its datagram goes first, then its event. */
+static void hs_apply(ml_peer_link *link, const ml_handshake_out *out) {
+  if (out->datagram)
+    hs_send(link, out->datagram, out->datagram_len);
+  hs_schedule(link);
+  switch (out->event) {
+  case ML_HANDSHAKE_EV_PENDING: break;
+  case ML_HANDSHAKE_EV_KEYS: hs_keys(link, out->channel); break; /* secure once confirmed */
+  case ML_HANDSHAKE_EV_DONE:
+    hs_keys(link, out->channel);
+    go_secure(link);
+    break;
+  case ML_HANDSHAKE_EV_RETRY:
+    ml_channel_free(link->channel);
+    link->channel = NULL;
+    /* fall through */
+  case ML_HANDSHAKE_EV_HINT:
+    if (link->cb.on_error)
+      link->cb.on_error(link, out->err, out->what, link->cb.user);
+    break;
+  case ML_HANDSHAKE_EV_FAILED: fail(link, out->err, out->what); break;
   }
-  stop_handshake(link);
-  ml_channel_free(link->channel);
-  link->channel = NULL;
-  link->phase = HS_IDLE;
-  link->last_recv_len = 0;
-  uint32_t backoff = HS_RETRY_BACKOFF_MS << MIN(link->hs_failures - 1, 4u);
-  if (link->initiator)
-    timer_arm(link->retry_timer, backoff);
-  else /* wait for the initiator's next message 1 */
-    timer_arm(link->deadline_timer, link->hs_timeout_ms + 2 * backoff);
-  if (link->cb.on_error)
-    link->cb.on_error(link, err, what, link->cb.user);
+  /* The confirmation the initiator waits for (any authenticated datagram). */
+  if (out->send_confirmation && link->state == ML_PEER_LINK_SECURE)
+    (void)seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0);
 }
 
-static void initiator_start(ml_peer_link *link);
-
-static gboolean retry_tick(gpointer data) {
+static gboolean hs_tick(gpointer data) {
   ml_peer_link *link = data;
-  if (link->initiator && link->state == ML_PEER_LINK_HANDSHAKING && link->phase == HS_IDLE)
-    initiator_start(link);
+  ml_handshake_out out;
+  ml_handshake_tick(link->hs, g_get_monotonic_time(), &out);
+  hs_apply(link, &out);
   return G_SOURCE_CONTINUE;
 }
 
-static void initiator_start(ml_peer_link *link) {
-  int err = hs_begin(link);
-  if (err == ML_OK)
-    err = hs_write(link, 0);
-  if (err) {
-    fail(link, err, "cannot start the handshake");
-    return;
-  }
-  link->phase = HS_WAIT_MSG2;
-  arm_rtx(link);
-  timer_arm(link->deadline_timer, link->hs_timeout_ms);
-}
-
-static void responder_on_msg1(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                              const ml_datagram *d) {
-  if (link->phase == HS_WAIT_MSG3 && same_as_last_recv(link, dgram, dlen)) {
-    /* Our message 2 was lost: send it again. */
-    link->stats.handshake_retransmits++;
-    send_last(link);
-    return;
-  }
-  if (link->phase != HS_IDLE && link->phase != HS_WAIT_MSG3) {
-    link->stats.dropped_handshake++;
-    return;
-  }
-  if (d->body_len == (link->psk ? NOISE_MSG1_LEN_XX : NOISE_MSG1_LEN_XXPSK3)) {
-    /* The length of the other pattern's message 1: one side has a room
-     * secret, the other has none. Unauthenticated, so only a hint (said
-     * once; the handshake times out as it would). */
-    link->stats.dropped_handshake++;
-    if (!link->pattern_mismatch && link->cb.on_error)
-      link->cb.on_error(link, ML_ERR_CRYPTO, pattern_mismatch_text(link), link->cb.user);
-    link->pattern_mismatch = true;
-    return;
-  }
-  /* A first message, or a different one (the initiator started over, e.g.
-   * after an ICE restart): (re)start the responder's handshake. Message 1 is
-   * not authenticated, so a bad one is dropped and the current state kept. */
-  uint8_t payload[ML_DATAGRAM_MAX];
-  size_t plen = 0;
-  ml_noise_handshake *previous = link->hs;
-  link->hs = NULL;
-  int err = hs_begin(link);
-  if (err == ML_OK)
-    err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
-                                          &plen);
-  if (err || plen != 0) {
-    ml_noise_handshake_free(link->hs);
-    link->hs = previous;
-    link->stats.dropped_handshake++; /* malformed, or no credentials yet (it is retransmitted) */
-    return;
-  }
-  ml_noise_handshake_free(previous);
-  err = hs_write(link, 1);
-  if (err) {
-    fail(link, err, "cannot write handshake message 2");
-    return;
-  }
-  remember_recv(link, dgram, dlen);
-  link->phase = HS_WAIT_MSG3;
-  if (link->state == ML_PEER_LINK_CONNECTING)
-    link->state = ML_PEER_LINK_HANDSHAKING;
-  timer_arm(link->deadline_timer, link->hs_timeout_ms);
-}
-
-static void responder_on_msg3(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                              const ml_datagram *d) {
-  if (link->phase == HS_DONE && same_as_last_recv(link, dgram, dlen)) {
-    /* Our confirmation was lost: confirm again. */
-    (void)seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0);
-    return;
-  }
-  if (link->phase != HS_WAIT_MSG3) {
-    link->stats.dropped_handshake++;
-    return;
-  }
-  uint8_t payload[ML_DATAGRAM_MAX];
-  size_t plen;
-  int err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
-                                            &plen);
-  if (err) {
-    /* With XXpsk3 the PSK is mixed in after the peer's static key: when that
-     * key decrypted and only the payload did not, the peer holds a different
-     * room secret (or the message was altered on the way). That cannot be
-     * cured by trying again. */
-    uint8_t rs[ML_NOISE_KEY_LEN];
-    if (err == ML_ERR_CRYPTO && link->psk &&
-        ml_noise_handshake_remote_static(link->hs, rs) == ML_OK)
-      fail(link, err,
-           "the peer's room secret differs from ours (handshake message 3 did not "
-           "authenticate after the peer's key did)");
-    else
-      hs_failed(link, err,
-                "handshake message 3 did not authenticate: the peer is not the peer it claims "
-                "to be, or uses a room secret we do not");
-    return;
-  }
-  if (hs_bind_identity(link, payload, plen) != ML_OK) {
-    fail(link, ML_ERR_CRYPTO, "the peer's identity key does not match its handshake key");
-    return;
-  }
-  if ((err = hs_finish(link)) != ML_OK) {
-    fail(link, err, "cannot derive the channel keys");
-    return;
-  }
-  remember_recv(link, dgram, dlen);
-  go_secure(link);
-  /* The confirmation the initiator waits for (any authenticated datagram). */
-  if (link->state == ML_PEER_LINK_SECURE)
-    (void)seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0);
-}
-
-static void initiator_on_msg2(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                              const ml_datagram *d) {
-  if (link->phase == HS_CONFIRM && same_as_last_recv(link, dgram, dlen)) {
-    link->stats.handshake_retransmits++;
-    send_last(link);
-    return;
-  }
-  if (link->phase != HS_WAIT_MSG2) {
-    link->stats.dropped_handshake++;
-    return;
-  }
-  uint8_t payload[ML_DATAGRAM_MAX];
-  size_t plen;
-  int err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
-                                            &plen);
-  if (err) {
-    hs_failed(link, err,
-              "handshake message 2 did not authenticate: the peer is in a different room or ICE "
-              "session (prologue mismatch), one side has a room secret and the other has none, "
-              "or the message was tampered with");
-    return;
-  }
-  if (hs_bind_identity(link, payload, plen) != ML_OK) {
-    fail(link, ML_ERR_CRYPTO, "the peer's identity key does not match its handshake key");
-    return;
-  }
-  if ((err = hs_write(link, 2)) != ML_OK || (err = hs_finish(link)) != ML_OK) {
-    fail(link, err, "cannot finish the handshake");
-    return;
-  }
-  remember_recv(link, dgram, dlen);
-  link->phase = HS_CONFIRM; /* keys ready; secure once the responder answers */
-  arm_rtx(link);
-}
-
-static void handshake_in(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                         const ml_datagram *d) {
+static void handshake_in(ml_peer_link *link, const uint8_t *dgram, size_t dlen) {
   if (link->state == ML_PEER_LINK_NEW || link->state == ML_PEER_LINK_FAILED || !link->agent) {
     link->stats.dropped_unexpected++;
     return;
   }
-  if (link->initiator && d->handshake_index == 1)
-    initiator_on_msg2(link, dgram, dlen, d);
-  else if (!link->initiator && d->handshake_index == 0)
-    responder_on_msg1(link, dgram, dlen, d);
-  else if (!link->initiator && d->handshake_index == 2)
-    responder_on_msg3(link, dgram, dlen, d);
-  else
-    link->stats.dropped_handshake++;
-}
-
-static gboolean rtx_tick(gpointer data) {
-  ml_peer_link *link = data;
-  if (link->phase == HS_WAIT_MSG2 || link->phase == HS_CONFIRM) {
-    link->stats.handshake_retransmits++;
-    send_last(link);
-    link->rto_ms = MIN(link->rto_ms * 2, RTO_CAP_MS);
-    timer_arm(link->rtx_timer, link->rto_ms);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean deadline_tick(gpointer data) {
-  ml_peer_link *link = data;
-  switch (link->phase) {
-  case HS_WAIT_MSG2:
-    hs_failed(link, ML_ERR_IO,
-              "handshake timed out: the peer never answered message 1 (or one side has a room "
-              "secret and the other has none)");
-    break;
-  case HS_CONFIRM:
-    hs_failed(link, ML_ERR_CRYPTO,
-              "handshake timed out: the peer never confirmed message 3 (a different room "
-              "secret, or it refused our identity)");
-    break;
-  case HS_IDLE:
-    if (link->state == ML_PEER_LINK_HANDSHAKING)
-      hs_failed(link, link->pattern_mismatch ? ML_ERR_CRYPTO : ML_ERR_IO,
-                link->pattern_mismatch ? pattern_mismatch_text(link)
-                                       : "handshake timed out: the peer never sent message 1");
-    break;
-  case HS_WAIT_MSG3:
-    hs_failed(link, ML_ERR_IO,
-              "handshake timed out: the peer never sent message 3 (it may have refused our "
-              "message 2: a different room or ICE session)");
-    break;
-  case HS_DONE: break;
-  }
-  return G_SOURCE_CONTINUE;
+  ml_handshake_out out;
+  ml_handshake_receive(link->hs, dgram, dlen, g_get_monotonic_time(), &out);
+  hs_apply(link, &out);
+  /* A responder can hear message 1 before its own ICE check succeeds. */
+  if (link->state == ML_PEER_LINK_CONNECTING &&
+      ml_handshake_get_phase(link->hs) == ML_HANDSHAKE_WAIT_MSG3)
+    link->state = ML_PEER_LINK_HANDSHAKING;
 }
 
 /* ---- receive path ---------------------------------------------------- */
@@ -973,8 +657,9 @@ static void transport_in(ml_peer_link *link, const uint8_t *buf, size_t len) {
     return; /* counted in the channel's stats */
   bool after_outage =
       ml_keepalive_received(&link->ka, link->state == ML_PEER_LINK_SECURE, g_get_monotonic_time());
-  if (link->phase == HS_CONFIRM) {
+  if (ml_handshake_get_phase(link->hs) == ML_HANDSHAKE_CONFIRM) {
     /* The responder's first authenticated datagram confirms message 3. */
+    ml_handshake_confirm(link->hs);
     go_secure(link);
     if (link->state != ML_PEER_LINK_SECURE)
       return;
@@ -1010,7 +695,7 @@ void ml_peer_link_receive(ml_peer_link *link, const uint8_t *buf, size_t len) {
     return;
   }
   if (d.type == ML_DATAGRAM_HANDSHAKE)
-    handshake_in(link, buf, len, &d);
+    handshake_in(link, buf, len);
   else
     transport_in(link, buf, len);
 }
@@ -1060,8 +745,11 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
   /* The controlled side can hear message 1 before its own check of the pair
    * succeeds, and then has no path for message 2: send it now rather than
    * wait for the initiator's retransmission (250 ms on every other call). */
-  if (connected && link->last_unsent && link->phase != HS_IDLE && link->phase != HS_DONE)
-    send_last(link);
+  if (connected && link->last_unsent && hs_in_progress(link)) {
+    size_t n;
+    const uint8_t *last = ml_handshake_last_sent(link->hs, &n);
+    hs_send(link, last, n);
+  }
   /* Start at CONNECTED, not READY: a pair already works, and libnice may take
    * ~2 s more to time out higher-priority pairs before it says READY; that
    * wait would go straight into the time to first frame. Datagrams follow the
@@ -1069,10 +757,9 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
   if (!connected || link->state != ML_PEER_LINK_CONNECTING)
     return;
   link->state = ML_PEER_LINK_HANDSHAKING;
-  if (link->initiator)
-    initiator_start(link);
-  else if (link->phase == HS_IDLE)
-    timer_arm(link->deadline_timer, link->hs_timeout_ms); /* wait for message 1 */
+  ml_handshake_out out;
+  ml_handshake_start(link->hs, g_get_monotonic_time(), &out);
+  hs_apply(link, &out);
 }
 
 /* ---- construction ---------------------------------------------------- */
@@ -1083,34 +770,39 @@ static ml_peer_link *link_alloc(const ml_peer_link_config *cfg) {
   link->identity = cfg->identity;
   link->initiator = ml_peer_link_is_controlling(cfg->local_peer_id, cfg->remote_peer_id);
   g_strlcpy(link->room_id, cfg->room_id, sizeof link->room_id);
-  link->hs_timeout_ms =
-      cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : ML_PEER_LINK_HANDSHAKE_TIMEOUT_MS;
-  link->hs_rto_ms = cfg->handshake_rto_ms ? cfg->handshake_rto_ms : ML_PEER_LINK_HANDSHAKE_RTO_MS;
   link->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : ML_PEER_LINK_KEEPALIVE_MS;
   link->silence_ms = cfg->silence_ms ? cfg->silence_ms : ML_PEER_LINK_SILENCE_MS;
   link->path_timeout_ms =
       cfg->path_timeout_ms ? cfg->path_timeout_ms : ML_PEER_LINK_PATH_TIMEOUT_MS;
   link->connect_timeout_ms =
       cfg->connect_timeout_ms ? cfg->connect_timeout_ms : ML_PEER_LINK_CONNECT_TIMEOUT_MS;
-  link->hs_attempts =
-      cfg->handshake_attempts ? cfg->handshake_attempts : ML_PEER_LINK_HANDSHAKE_ATTEMPTS;
   link->queue_max =
       cfg->reliable_queue_max ? cfg->reliable_queue_max : ML_PEER_LINK_RELIABLE_QUEUE_MAX;
   link->cb = cfg->callbacks;
   link->state = ML_PEER_LINK_NEW;
-  link->phase = HS_IDLE;
   link->out_q = g_byte_array_new();
   link->rx_body = g_malloc(FRAME_BODY_MAX);
   link->next_message_id = 1;
   ml_keepalive_init(&link->ka, link->keepalive_ms, link->silence_ms, link->path_timeout_ms,
                     g_get_monotonic_time());
-  link->rtx_timer = timer_new(link, rtx_tick);
-  link->deadline_timer = timer_new(link, deadline_tick);
+  link->hs_timer = timer_new(link, hs_tick);
   link->keepalive_timer = timer_new(link, keepalive_tick);
   link->tcp_timer = timer_new(link, tcp_clock);
-  link->retry_timer = timer_new(link, retry_tick);
   link->live_timer = timer_new(link, live_tick);
   link->connect_timer = timer_new(link, connect_tick);
+  ml_handshake_config hc = {
+      .identity = cfg->identity,
+      .initiator = link->initiator,
+      .psk = cfg->psk,
+      .key_confirmation = true,
+      .timeout_ms = cfg->handshake_timeout_ms,
+      .rto_ms = cfg->handshake_rto_ms,
+      .attempts = cfg->handshake_attempts,
+  };
+  if (ml_handshake_new(&link->hs, &hc) != ML_OK) {
+    ml_peer_link_free(link);
+    return NULL;
+  }
   return link;
 }
 
@@ -1146,15 +838,9 @@ int ml_peer_link_new(ml_peer_link **out, const ml_peer_link_config *cfg) {
   if (!config_ok(cfg))
     return ML_ERR_INVALID;
   ml_peer_link *link = link_alloc(cfg);
+  if (!link)
+    return ML_ERR_NOMEM;
   int err = ML_OK;
-  if (cfg->psk) {
-    link->psk = sodium_malloc(ML_NOISE_KEY_LEN);
-    if (!link->psk) {
-      err = ML_ERR_NOMEM;
-      goto out;
-    }
-    memcpy(link->psk, cfg->psk, ML_NOISE_KEY_LEN);
-  }
   if (cfg->shared_agent) {
     link->agent = g_object_ref(cfg->shared_agent);
   } else {
@@ -1205,6 +891,8 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
   if (!config_ok(cfg))
     return ML_ERR_INVALID;
   ml_peer_link *link = link_alloc(cfg);
+  if (!link)
+    return ML_ERR_NOMEM;
   int err = ml_channel_new(&link->channel, send_key, recv_key, NULL);
   if (err) {
     ml_peer_link_free(link);
@@ -1217,7 +905,6 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
                      0);
   memcpy(v->peer_identity, peer_identity, ML_IDENTITY_PUBLIC_LEN);
   v->initiator = link->initiator;
-  link->phase = HS_DONE;
   link->state = ML_PEER_LINK_SECURE;
   ml_keepalive_secure(&link->ka, g_get_monotonic_time());
   timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
@@ -1266,8 +953,18 @@ int ml_peer_link_set_remote_credentials(ml_peer_link *link, const char *ufrag, c
     return ML_ERR_INVALID;
   if (!nice_agent_set_remote_credentials(link->agent, link->stream_id, ufrag, pwd))
     return ML_ERR_INVALID;
-  g_strlcpy(link->remote_ufrag, ufrag, sizeof link->remote_ufrag);
-  link->have_remote_credentials = true;
+  /* The prologue binds the room and this ICE session's two ufrags. */
+  gchar *lu = NULL, *lp = NULL;
+  uint8_t prologue[ML_HANDSHAKE_PROLOGUE_MAX];
+  size_t plen = 0;
+  bool ok = nice_agent_get_local_credentials(link->agent, link->stream_id, &lu, &lp) &&
+            ml_handshake_ice_prologue(link->room_id, link->initiator ? lu : ufrag,
+                                      link->initiator ? ufrag : lu, prologue, &plen) == ML_OK;
+  g_free(lu);
+  g_free(lp);
+  /* Without one no attempt begins (the initiator fails, the responder drops message 1). */
+  if (ml_handshake_set_prologue(link->hs, ok ? prologue : NULL, plen) != ML_OK)
+    return ML_ERR_INVALID;
   return ML_OK;
 }
 
@@ -1302,19 +999,17 @@ int ml_peer_link_restart(ml_peer_link *link) {
     return ML_ERR_STATE;
   if (!nice_agent_restart_stream(link->agent, link->stream_id))
     return ML_ERR_IO;
+  /* The prologue binds the old ufrags: a handshake starts over on the new path. */
+  ml_handshake_new_session(link->hs);
+  hs_schedule(link);
   if (link->state == ML_PEER_LINK_HANDSHAKING) {
-    /* The prologue binds the old ufrags: start over on the new path. */
-    stop_handshake(link);
     ml_channel_free(link->channel);
     link->channel = NULL;
-    link->phase = HS_IDLE;
-    link->last_recv_len = 0;
     link->state = ML_PEER_LINK_CONNECTING;
   } else if (link->state == ML_PEER_LINK_SECURE) {
     /* Silence counts again from now: the new ICE session gets silence_ms. */
     ml_keepalive_restarted(&link->ka, g_get_monotonic_time());
   }
-  link->have_remote_credentials = false;
   GSList *cands = nice_agent_get_local_candidates(link->agent, link->stream_id, COMPONENT);
   for (GSList *i = cands; i; i = i->next)
     report_candidate(link, i->data);
@@ -1382,6 +1077,10 @@ void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
   g_assert(link && out);
   if (link->channel)
     ml_channel_get_stats(link->channel, &link->stats.channel);
+  ml_handshake_stats hs;
+  ml_handshake_get_stats(link->hs, &hs);
+  link->stats.handshake_retransmits = hs.retransmits;
+  link->stats.dropped_handshake = hs.dropped;
   link->stats.state = link->state;
   link->stats.reliable_queued = queued(link);
   link->stats.silent_ms = link->state == ML_PEER_LINK_SECURE
@@ -1447,17 +1146,13 @@ void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void 
   }
   if (link->tcp)
     g_object_unref(link->tcp);
-  timer_free(&link->rtx_timer);
-  timer_free(&link->deadline_timer);
+  timer_free(&link->hs_timer);
   timer_free(&link->keepalive_timer);
   timer_free(&link->tcp_timer);
-  timer_free(&link->retry_timer);
   timer_free(&link->live_timer);
   timer_free(&link->connect_timer);
-  ml_noise_handshake_free(link->hs);
+  ml_handshake_free(link->hs);
   ml_channel_free(link->channel);
-  if (link->psk)
-    sodium_free(link->psk);
   sodium_memzero(&link->verification, sizeof link->verification);
   g_byte_array_free(link->out_q, TRUE);
   if (link->rx_body) {
