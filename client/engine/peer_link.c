@@ -12,6 +12,7 @@
 #include "ml/bytes.h"
 #include "ml/handshake.h"
 #include "peer_link_internal.h"
+#include "stream_frame.h"
 
 #define COMPONENT 1
 #define MAX_SDP_ATTRIBUTE 1024
@@ -25,13 +26,8 @@
 #define PTCP_OVERHEAD 116
 #define PTCP_MTU (ML_DATAGRAM_MAX_PAYLOAD - PTCP_HEADER_LEN + PTCP_OVERHEAD)
 
-/* Reliable stream framing: u8 kind || u32 length (big-endian) || body. */
-#define FRAME_HEADER_LEN 5
-#define FRAME_STREAM 1  /* body: stream bytes, 1..FRAME_STREAM_MAX */
-#define FRAME_MESSAGE 2 /* body: u64 id || 1..ML_PEER_LINK_MAX_MESSAGE bytes */
-#define FRAME_RECEIPT 3 /* body: u64 id */
-#define FRAME_STREAM_MAX 16384
-#define FRAME_BODY_MAX (8 + ML_PEER_LINK_MAX_MESSAGE)
+_Static_assert(ML_STREAM_FRAME_MESSAGE_MAX == ML_PEER_LINK_MAX_MESSAGE,
+               "a chat message fits one MESSAGE frame");
 
 struct ml_peer_link {
   GMainContext *context;
@@ -67,12 +63,7 @@ struct ml_peer_link {
   bool tcp_open, reliable_broken;
   GByteArray *out_q;
   size_t out_off;
-  uint8_t rx_hdr[FRAME_HEADER_LEN];
-  size_t rx_hdr_len;
-  uint8_t rx_kind;
-  uint32_t rx_need;
-  uint8_t *rx_body; /* FRAME_BODY_MAX bytes */
-  size_t rx_body_len;
+  ml_stream_frame_decoder *rx;
   uint64_t next_message_id;
   /* Sequence numbers seen in the segments, for tcp_nudge. */
   bool have_peer_ack;
@@ -100,23 +91,12 @@ static void put_u32(uint8_t *p, uint32_t v) {
     p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
 /* Big-endian reads through ml_reader; the callers have checked that n bytes
  * are there (a short input reads as 0). */
 static uint32_t get_u32(const uint8_t *p, size_t n) {
   ml_reader r = ml_reader_init(p, n);
   uint32_t v = 0;
   return ml_reader_u32(&r, &v) ? v : 0;
-}
-
-static uint64_t get_u64(const uint8_t *p, size_t n) {
-  ml_reader r = ml_reader_init(p, n);
-  uint64_t v = 0;
-  return ml_reader_u64(&r, &v) ? v : 0;
 }
 
 /* The fields of a PseudoTCP segment header (libnice agent/pseudotcp.c)
@@ -297,73 +277,42 @@ static void queue_flush(ml_peer_link *link) {
 static size_t queued(const ml_peer_link *link) { return link->out_q->len - link->out_off; }
 
 /* Appends one frame; the caller has checked the room. */
-static void queue_frame(ml_peer_link *link, uint8_t kind, const uint8_t *a, size_t a_len,
-                        const uint8_t *b, size_t b_len) {
-  uint8_t hdr[FRAME_HEADER_LEN];
-  hdr[0] = kind;
-  put_u32(hdr + 1, (uint32_t)(a_len + b_len));
-  g_byte_array_append(link->out_q, hdr, sizeof hdr);
-  if (a_len)
-    g_byte_array_append(link->out_q, a, (guint)a_len);
-  if (b_len)
-    g_byte_array_append(link->out_q, b, (guint)b_len);
+static void queue_frame(ml_peer_link *link, ml_stream_frame_kind kind, uint64_t id,
+                        const uint8_t *payload, size_t len) {
+  uint8_t prefix[ML_STREAM_FRAME_PREFIX_MAX];
+  g_byte_array_append(link->out_q, prefix, (guint)ml_stream_frame_prefix(prefix, kind, id, len));
+  if (len)
+    g_byte_array_append(link->out_q, payload, (guint)len);
 }
 
-static void frame_complete(ml_peer_link *link) {
-  if (link->rx_kind == FRAME_MESSAGE) {
-    uint64_t id = get_u64(link->rx_body, link->rx_body_len);
-    if (link->cb.on_message)
-      link->cb.on_message(link, id, link->rx_body + 8, link->rx_body_len - 8, link->cb.user);
-    /* The receipt is queued even past the queue limit: it is tiny, and
-     * refusing it would make the sender wait forever. */
-    uint8_t idb[8];
-    put_u64(idb, id);
-    queue_frame(link, FRAME_RECEIPT, idb, sizeof idb, NULL, 0);
-    queue_flush(link);
-  } else if (link->rx_kind == FRAME_RECEIPT) {
-    if (link->cb.on_receipt)
-      link->cb.on_receipt(link, get_u64(link->rx_body, link->rx_body_len), link->cb.user);
-  }
-}
-
-/* Feeds bytes of the peer's reliable stream through the frame parser. */
+/* Feeds bytes of the peer's reliable stream through the frame decoder. */
 static void frames_in(ml_peer_link *link, const uint8_t *p, size_t len) {
   while (len > 0 && !link->reliable_broken) {
-    if (link->rx_hdr_len < FRAME_HEADER_LEN) {
-      size_t take = MIN(FRAME_HEADER_LEN - link->rx_hdr_len, len);
-      memcpy(link->rx_hdr + link->rx_hdr_len, p, take);
-      link->rx_hdr_len += take;
-      p += take;
-      len -= take;
-      if (link->rx_hdr_len < FRAME_HEADER_LEN)
-        return;
-      uint8_t kind = link->rx_hdr[0];
-      uint32_t flen = get_u32(link->rx_hdr + 1, FRAME_HEADER_LEN - 1);
-      bool ok = (kind == FRAME_STREAM && flen >= 1 && flen <= FRAME_STREAM_MAX) ||
-                (kind == FRAME_MESSAGE && flen > 8 && flen <= FRAME_BODY_MAX) ||
-                (kind == FRAME_RECEIPT && flen == 8);
-      if (!ok) {
-        reliable_fail(link, ML_ERR_PROTOCOL, "the peer's reliable stream has a malformed frame");
-        return;
-      }
-      link->rx_kind = kind;
-      link->rx_need = flen;
-      link->rx_body_len = 0;
-      continue;
-    }
-    size_t take = MIN((size_t)link->rx_need - link->rx_body_len, len);
-    if (link->rx_kind == FRAME_STREAM) {
+    ml_stream_frame_item it;
+    size_t n = ml_stream_frame_decode(link->rx, p, len, &it);
+    p += n;
+    len -= n;
+    switch (it.event) {
+    case ML_STREAM_FRAME_EV_NONE: break;
+    case ML_STREAM_FRAME_EV_STREAM:
       if (link->cb.on_reliable)
-        link->cb.on_reliable(link, p, take, link->cb.user);
-    } else {
-      memcpy(link->rx_body + link->rx_body_len, p, take);
-    }
-    link->rx_body_len += take;
-    p += take;
-    len -= take;
-    if (link->rx_body_len == link->rx_need) {
-      frame_complete(link);
-      link->rx_hdr_len = 0;
+        link->cb.on_reliable(link, it.data, it.len, link->cb.user);
+      break;
+    case ML_STREAM_FRAME_EV_MESSAGE:
+      if (link->cb.on_message)
+        link->cb.on_message(link, it.id, it.data, it.len, link->cb.user);
+      /* The receipt is queued even past the queue limit: it is tiny, and
+       * refusing it would make the sender wait forever. */
+      queue_frame(link, ML_STREAM_FRAME_RECEIPT, it.id, NULL, 0);
+      queue_flush(link);
+      break;
+    case ML_STREAM_FRAME_EV_RECEIPT:
+      if (link->cb.on_receipt)
+        link->cb.on_receipt(link, it.id, link->cb.user);
+      break;
+    case ML_STREAM_FRAME_EV_MALFORMED:
+      reliable_fail(link, ML_ERR_PROTOCOL, "the peer's reliable stream has a malformed frame");
+      break;
     }
   }
 }
@@ -781,7 +730,8 @@ static ml_peer_link *link_alloc(const ml_peer_link_config *cfg) {
   link->cb = cfg->callbacks;
   link->state = ML_PEER_LINK_NEW;
   link->out_q = g_byte_array_new();
-  link->rx_body = g_malloc(FRAME_BODY_MAX);
+  link->rx = g_new(ml_stream_frame_decoder, 1);
+  ml_stream_frame_decoder_init(link->rx);
   link->next_message_id = 1;
   ml_keepalive_init(&link->ka, link->keepalive_ms, link->silence_ms, link->path_timeout_ms,
                     g_get_monotonic_time());
@@ -1032,12 +982,13 @@ int ml_peer_link_send_reliable(ml_peer_link *link, const uint8_t *bytes, size_t 
   g_assert(link && (bytes || len == 0));
   if (link->state == ML_PEER_LINK_FAILED || link->reliable_broken)
     return ML_ERR_STATE;
-  size_t frames = (len + FRAME_STREAM_MAX - 1) / FRAME_STREAM_MAX;
+  size_t frames = (len + ML_STREAM_FRAME_STREAM_MAX - 1) / ML_STREAM_FRAME_STREAM_MAX;
   size_t room = link->queue_max - MIN(queued(link), link->queue_max);
-  if (len > link->queue_max || frames * FRAME_HEADER_LEN + len > room)
+  if (len > link->queue_max || frames * ML_STREAM_FRAME_HEADER_LEN + len > room)
     return ML_ERR_TOO_BIG;
-  for (size_t off = 0; off < len; off += FRAME_STREAM_MAX)
-    queue_frame(link, FRAME_STREAM, bytes + off, MIN(len - off, (size_t)FRAME_STREAM_MAX), NULL, 0);
+  for (size_t off = 0; off < len; off += ML_STREAM_FRAME_STREAM_MAX)
+    queue_frame(link, ML_STREAM_FRAME_STREAM, 0, bytes + off,
+                MIN(len - off, (size_t)ML_STREAM_FRAME_STREAM_MAX));
   queue_flush(link);
   return ML_OK;
 }
@@ -1048,12 +999,10 @@ int ml_peer_link_send_message(ml_peer_link *link, const uint8_t *bytes, size_t l
     return ML_ERR_INVALID;
   if (link->state == ML_PEER_LINK_FAILED || link->reliable_broken)
     return ML_ERR_STATE;
-  if (FRAME_HEADER_LEN + 8 + len > link->queue_max - MIN(queued(link), link->queue_max))
+  if (ML_STREAM_FRAME_PREFIX_MAX + len > link->queue_max - MIN(queued(link), link->queue_max))
     return ML_ERR_TOO_BIG;
-  uint8_t idb[8];
   uint64_t mid = link->next_message_id++;
-  put_u64(idb, mid);
-  queue_frame(link, FRAME_MESSAGE, idb, sizeof idb, bytes, len);
+  queue_frame(link, ML_STREAM_FRAME_MESSAGE, mid, bytes, len);
   if (id)
     *id = mid;
   queue_flush(link);
@@ -1155,9 +1104,9 @@ void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void 
   ml_channel_free(link->channel);
   sodium_memzero(&link->verification, sizeof link->verification);
   g_byte_array_free(link->out_q, TRUE);
-  if (link->rx_body) {
-    sodium_memzero(link->rx_body, FRAME_BODY_MAX);
-    g_free(link->rx_body);
+  if (link->rx) {
+    sodium_memzero(link->rx, sizeof *link->rx);
+    g_free(link->rx);
   }
   g_main_context_unref(link->context);
   sodium_memzero(link, sizeof *link);
