@@ -71,10 +71,10 @@ typedef enum ml_handshake_event {
    * confirmation). The peer's identity and the hash are available. */
   ML_HANDSHAKE_EV_DONE,
   /* This attempt failed (err, what); a new one follows by itself. A channel
-   * handed out with KEYS belongs to the failed attempt: free it. */
+   * handed out with EV_KEYS belongs to the failed attempt: free it. */
   ML_HANDSHAKE_EV_RETRY,
   /* Failed for good (err, what): trying again cannot help, or the attempts
-   * are spent. As for RETRY, a channel from KEYS is void. */
+   * are spent. As for EV_RETRY, a channel from EV_KEYS is void. */
   ML_HANDSHAKE_EV_FAILED,
   /* Not a failure, something the owner should hear (err, what): a message 1
    * of the other pattern's length (one side has a room secret, the other
@@ -154,7 +154,7 @@ void ml_handshake_tick(ml_handshake *hs, int64_t now_us, ml_handshake_out *out);
 int64_t ml_handshake_next_tick(const ml_handshake *hs);
 
 /* Initiator in CONFIRM: a transport datagram authenticated under the keys of
- * KEYS; the handshake is DONE. Does nothing in any other phase. */
+ * EV_KEYS; the handshake is DONE. Does nothing in any other phase. */
 void ml_handshake_confirm(ml_handshake *hs);
 
 /* A new path session (ICE restart): forgets the prologue and abandons an
@@ -171,7 +171,7 @@ ml_handshake_phase ml_handshake_get_phase(const ml_handshake *hs);
  * NULL with *len 0 when there is none. Owned by the handshake. */
 const uint8_t *ml_handshake_last_sent(const ml_handshake *hs, size_t *len);
 
-/* From KEYS or DONE on: the handshake hash (ML_NOISE_HASH_LEN bytes) and the
+/* From EV_KEYS or EV_DONE on: the handshake hash (ML_NOISE_HASH_LEN bytes) and the
  * peer's Ed25519 key (ML_IDENTITY_PUBLIC_LEN bytes), owned by hs. */
 const uint8_t *ml_handshake_hash(const ml_handshake *hs);
 const uint8_t *ml_handshake_peer_identity(const ml_handshake *hs);
