@@ -30,6 +30,7 @@
 
 #include "ml/channel.h"
 #include "ml/datagram.h"
+#include "ml/handshake.h"
 #include "ml/identity.h"
 #include "ml/noise.h"
 #include "ml/verify.h"
@@ -85,11 +86,11 @@ static int send_to_peer(party *p, const uint8_t *buf, size_t len) {
   return n == (ssize_t)len ? 0 : -1;
 }
 
-/* Receives one datagram within DEMO_TIMEOUT_MS and checks it for chat text in
+/* Receives one datagram within timeout_ms and checks it for chat text in
  * clear; returns its length, or -1 on timeout or error. */
-static ssize_t recv_datagram(party *p, uint8_t *buf, size_t cap) {
+static ssize_t recv_datagram_within(party *p, uint8_t *buf, size_t cap, int timeout_ms) {
   struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-  int r = poll(&pfd, 1, DEMO_TIMEOUT_MS);
+  int r = poll(&pfd, 1, timeout_ms);
   if (r <= 0)
     return -1;
   ssize_t n = recv(p->fd, buf, cap, 0);
@@ -102,11 +103,25 @@ static ssize_t recv_datagram(party *p, uint8_t *buf, size_t cap) {
   return n;
 }
 
-/* Noise XX over framed datagrams. Messages 2 and 3 carry the sender's Ed25519
- * identity key, which must map to the Noise static key it proved. */
+static ssize_t recv_datagram(party *p, uint8_t *buf, size_t cap) {
+  return recv_datagram_within(p, buf, cap, DEMO_TIMEOUT_MS);
+}
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The handshake module (ml/handshake.h) over the UDP socket: Noise XX, the
+ * Ed25519 identities bound to it (messages 2 and 3 carry them), the key
+ * split. Without key confirmation: the first chat line and its echo confirm
+ * the keys, and a stray KEEPALIVE would read as a missing echo. Nothing is
+ * retransmitted either (the first retransmission would be due at the
+ * deadline, which wins): loopback loses nothing, and the chat would take a
+ * repeated handshake datagram for a missing echo too. */
 static int handshake(party *p, const ml_identity *id, ml_channel **out, uint8_t peer_ed[32],
                      uint8_t hash[ML_NOISE_HASH_LEN]) {
-  uint8_t s_priv[32];
   uint8_t prologue[64];
   /* Both sides build the same prologue: it binds the pair of ports, ordered,
    * as the call will bind the room and both ICE ufrags. */
@@ -117,85 +132,53 @@ static int handshake(party *p, const ml_identity *id, ml_channel **out, uint8_t 
   unsigned a = ntohs(self.sin_port), b = ntohs(p->peer.sin_port);
   int plen = snprintf((char *)prologue, sizeof prologue, "mentorlink-demo/1 %u %u", a < b ? a : b,
                       a < b ? b : a);
-  ml_identity_noise_private(id, s_priv);
-  ml_noise_config cfg = {.protocol_name = DEMO_PATTERN,
-                         .role = p->role,
-                         .prologue = prologue,
-                         .prologue_len = (size_t)plen,
-                         .local_static_private = s_priv};
-  ml_noise_handshake *hs = NULL;
-  int err = ml_noise_handshake_new(&hs, &cfg);
-  sodium_memzero(s_priv, sizeof s_priv);
-  if (err)
+  ml_handshake_config cfg = {.identity = id,
+                             .initiator = p->role == ML_NOISE_INITIATOR,
+                             .timeout_ms = DEMO_TIMEOUT_MS,
+                             .rto_ms = DEMO_TIMEOUT_MS,
+                             .attempts = 1};
+  ml_handshake *hs = NULL;
+  if (ml_handshake_new(&hs, &cfg) != ML_OK) {
+    ml_handshake_free(hs);
     return fail(p->rep, "cannot start the handshake");
-
-  uint8_t msg[ML_DATAGRAM_MAX], dgram[ML_DATAGRAM_MAX], payload[ML_DATAGRAM_MAX];
-  uint8_t index = 0;
+  }
+  if (ml_handshake_set_prologue(hs, prologue, (size_t)plen) != ML_OK) {
+    ml_handshake_free(hs);
+    return fail(p->rep, "cannot start the handshake");
+  }
   int rc = -1;
-  bool have_peer_key = false;
   double t0 = now_ms();
-  while (ml_noise_handshake_action(hs) == ML_NOISE_WRITE ||
-         ml_noise_handshake_action(hs) == ML_NOISE_READ) {
-    size_t len, dlen;
-    if (ml_noise_handshake_action(hs) == ML_NOISE_WRITE) {
-      /* Message 1 goes before any key exists: it carries no identity. */
-      const uint8_t *pl = index == 0 ? NULL : ml_identity_public_key(id);
-      size_t pl_len = index == 0 ? 0 : ML_IDENTITY_PUBLIC_LEN;
-      if (ml_noise_handshake_write_message(hs, pl, pl_len, msg, sizeof msg, &len) != ML_OK ||
-          ml_datagram_write_handshake(dgram, sizeof dgram, index, msg, len, &dlen) != ML_OK ||
-          send_to_peer(p, dgram, dlen) != 0) {
-        fail(p->rep, "cannot send a handshake message");
-        goto out;
-      }
-    } else {
-      ml_datagram d;
-      ssize_t n = recv_datagram(p, dgram, sizeof dgram);
-      if (n < 0) {
-        fail(p->rep, "no handshake message from the peer within 3 s");
-        goto out;
-      }
-      if (ml_datagram_parse(dgram, (size_t)n, &d) != ML_OK || d.type != ML_DATAGRAM_HANDSHAKE ||
-          d.handshake_index != index ||
-          ml_noise_handshake_read_message(hs, d.body, d.body_len, payload, sizeof payload, &len) !=
-              ML_OK) {
-        fail(p->rep, "the peer's handshake message did not authenticate");
-        goto out;
-      }
-      if (index > 0) {
-        uint8_t rs[32], expect[32];
-        if (len != ML_IDENTITY_PUBLIC_LEN || ml_noise_handshake_remote_static(hs, rs) != ML_OK ||
-            ml_identity_noise_public(payload, expect) != ML_OK ||
-            sodium_memcmp(rs, expect, 32) != 0) {
-          fail(p->rep, "the peer's identity key does not match its handshake key");
-          goto out;
-        }
-        memcpy(peer_ed, payload, 32);
-        have_peer_key = true;
-      }
+  ml_handshake_out o;
+  ml_handshake_start(hs, now_us(), &o);
+  for (;;) {
+    if (o.datagram && send_to_peer(p, o.datagram, o.datagram_len) != 0) {
+      ml_channel_free(o.channel);
+      fail(p->rep, "cannot send a handshake message");
+      break;
     }
-    index++;
+    if (o.event == ML_HANDSHAKE_EV_DONE) {
+      *out = o.channel;
+      memcpy(peer_ed, ml_handshake_peer_identity(hs), ML_IDENTITY_PUBLIC_LEN);
+      memcpy(hash, ml_handshake_hash(hs), ML_NOISE_HASH_LEN);
+      p->rep->handshake_ms = now_ms() - t0;
+      rc = 0;
+      break;
+    }
+    if (o.event == ML_HANDSHAKE_EV_FAILED) {
+      fail(p->rep, o.what);
+      break;
+    }
+    /* The next datagram, or the next timer (the deadline). */
+    int64_t wait_us = ml_handshake_next_tick(hs) - now_us();
+    int wait_ms = wait_us <= 0 ? 0 : (int)((wait_us + 999) / 1000);
+    uint8_t dgram[ML_DATAGRAM_MAX + 1];
+    ssize_t n = recv_datagram_within(p, dgram, sizeof dgram, wait_ms);
+    if (n >= 0)
+      ml_handshake_receive(hs, dgram, (size_t)n, now_us(), &o);
+    else
+      ml_handshake_tick(hs, now_us(), &o);
   }
-  if (ml_noise_handshake_action(hs) != ML_NOISE_SPLIT || !have_peer_key) {
-    fail(p->rep, "the handshake did not finish");
-    goto out;
-  }
-  ml_noise_cipher *send, *recv;
-  if (ml_noise_handshake_split(hs, &send, &recv) != ML_OK) {
-    fail(p->rep, "cannot split the handshake");
-    goto out;
-  }
-  err = ml_channel_new_from_noise(out, send, recv, NULL);
-  ml_noise_cipher_free(send);
-  ml_noise_cipher_free(recv);
-  if (err) {
-    fail(p->rep, "cannot create the channel");
-    goto out;
-  }
-  memcpy(hash, ml_noise_handshake_hash(hs), ML_NOISE_HASH_LEN);
-  p->rep->handshake_ms = now_ms() - t0;
-  rc = 0;
-out:
-  ml_noise_handshake_free(hs);
+  ml_handshake_free(hs);
   return rc;
 }
 

@@ -1,167 +1,15 @@
 /* mentorlink — the secure path to one remote peer (see ml/peer_link.h and
- * docs/protocol-handshake.md). */
+ * docs/PROTOCOL.md, "The handshake on the ICE path"). */
 #include "ml/peer_link.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include <nice/pseudotcp.h>
 #include <sodium.h>
 
-#include "keepalive.h"
-#include "ml/bytes.h"
-#include "peer_link_internal.h"
-
-#define PROTO_XX "Noise_XX_25519_ChaChaPoly_BLAKE2b"
-#define PROTO_XXPSK3 "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b"
-#define PROLOGUE_LABEL "mentorlink/1"
-#define COMPONENT 1
-#define RTO_CAP_MS 2000u
-#define MAX_SDP_ATTRIBUTE 1024
-#define HS_RETRY_BACKOFF_MS 1000u /* before the 2nd attempt; doubles */
-#define NOISE_MSG1_LEN_XX 32      /* e, empty payload */
-#define NOISE_MSG1_LEN_XXPSK3 48  /* e, empty payload with its tag (psk: e is keyed) */
-
-/* PseudoTCP's own constants (libnice agent/pseudotcp.c): a segment is a
- * 24-byte header plus at most mtu - 116 bytes of data. We advise the MTU that
- * makes header + data fill one transport datagram's payload exactly; should a
- * libnice change the overhead, WritePacket answers WR_TOO_LARGE and PseudoTCP
- * steps its segment size down by itself. */
-#define PTCP_HEADER_LEN 24
-#define PTCP_OVERHEAD 116
-#define PTCP_MTU (ML_DATAGRAM_MAX_PAYLOAD - PTCP_HEADER_LEN + PTCP_OVERHEAD)
-
-/* Reliable stream framing: u8 kind || u32 length (big-endian) || body. */
-#define FRAME_HEADER_LEN 5
-#define FRAME_STREAM 1  /* body: stream bytes, 1..FRAME_STREAM_MAX */
-#define FRAME_MESSAGE 2 /* body: u64 id || 1..ML_PEER_LINK_MAX_MESSAGE bytes */
-#define FRAME_RECEIPT 3 /* body: u64 id */
-#define FRAME_STREAM_MAX 16384
-#define FRAME_BODY_MAX (8 + ML_PEER_LINK_MAX_MESSAGE)
-
-typedef enum hs_phase {
-  HS_IDLE,      /* no handshake state yet */
-  HS_WAIT_MSG2, /* initiator sent message 1 */
-  HS_CONFIRM,   /* initiator sent message 3, has keys, waits for the first transport datagram */
-  HS_WAIT_MSG3, /* responder sent message 2 */
-  HS_DONE,      /* secure */
-} hs_phase;
-
-struct ml_peer_link {
-  GMainContext *context;
-  NiceAgent *agent; /* NULL for a test link */
-  bool owns_agent;
-  guint stream_id;
-  gulong signals[3];
-  const ml_identity *identity;
-  bool initiator;
-  char room_id[ML_PEER_LINK_MAX_ROOM_ID + 1];
-  uint8_t *psk; /* sodium_malloc, or NULL for plain XX */
-  char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
-  bool have_remote_credentials;
-  uint32_t hs_timeout_ms, hs_rto_ms, keepalive_ms;
-  uint32_t silence_ms, path_timeout_ms, connect_timeout_ms;
-  unsigned hs_attempts;
-  size_t queue_max;
-  ml_peer_link_callbacks cb;
-  ml_peer_link_state state;
-  ml_peer_link_stats stats;
-
-  /* Handshake. */
-  hs_phase phase;
-  ml_noise_handshake *hs;
-  uint8_t last_sent[ML_DATAGRAM_MAX]; /* our last handshake datagram, for retransmission */
-  size_t last_sent_len;
-  bool last_unsent; /* libnice refused it: no path yet (sent again once there is) */
-  uint8_t last_recv[ML_DATAGRAM_MAX]; /* the peer's last accepted one, to spot duplicates */
-  size_t last_recv_len;
-  uint32_t rto_ms;
-  unsigned hs_failures; /* handshake attempts that failed since the last secure state */
-  GSource *rtx_timer, *deadline_timer, *retry_timer;
-  ml_channel *channel;
-  ml_peer_link_verification verification;
-
-  /* Keepalive and liveness. */
-  ml_keepalive ka;
-  GSource *keepalive_timer;
-  GSource *live_timer;    /* while secure: silence and path timeout */
-  GSource *connect_timer; /* from start until secure */
-  bool pattern_mismatch;  /* a message 1 of the other pattern's length arrived */
-
-  /* Reliable stream. */
-  PseudoTcpSocket *tcp;
-  GSource *tcp_timer;
-  bool tcp_open, reliable_broken;
-  GByteArray *out_q;
-  size_t out_off;
-  uint8_t rx_hdr[FRAME_HEADER_LEN];
-  size_t rx_hdr_len;
-  uint8_t rx_kind;
-  uint32_t rx_need;
-  uint8_t *rx_body; /* FRAME_BODY_MAX bytes */
-  size_t rx_body_len;
-  uint64_t next_message_id;
-  /* Sequence numbers seen in the segments, for tcp_nudge. */
-  bool have_peer_ack;
-  uint32_t peer_ack;    /* highest ack the peer sent: our PseudoTCP's snd_una */
-  uint16_t peer_wnd;    /* its window field with that ack */
-  uint32_t peer_ack_ts; /* echoed timestamp of the segment that last advanced it */
-  uint32_t our_ack;     /* ack of our latest segment: our PseudoTCP's rcv_nxt */
-
-  /* Test hook. */
-  ml_peer_link_output_cb test_output;
-  void *test_output_user;
-  uint32_t test_drop_mask; /* bit i: lose our i-th handshake datagram */
-  unsigned test_handshake_sends;
-};
+#include "peer_link_impl.h"
 
 /* ---- small helpers --------------------------------------------------- */
-
-static void put_u16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-/* Big-endian reads through ml_reader; the callers have checked that n bytes
- * are there (a short input reads as 0). */
-static uint32_t get_u32(const uint8_t *p, size_t n) {
-  ml_reader r = ml_reader_init(p, n);
-  uint32_t v = 0;
-  return ml_reader_u32(&r, &v) ? v : 0;
-}
-
-static uint64_t get_u64(const uint8_t *p, size_t n) {
-  ml_reader r = ml_reader_init(p, n);
-  uint64_t v = 0;
-  return ml_reader_u64(&r, &v) ? v : 0;
-}
-
-/* The fields of a PseudoTCP segment header (libnice agent/pseudotcp.c)
- * that the link reads: conv(4) seq(4) ack(4) ctl(1) flags(1) wnd(2)
- * tsval(4) tsecr(4). False when seg is shorter than the header. */
-typedef struct ptcp_header {
-  uint32_t conv, seq, ack;
-  uint8_t ctl, flags;
-  uint16_t wnd;
-  uint32_t tsval, tsecr;
-} ptcp_header;
-
-static bool ptcp_header_parse(const uint8_t *seg, size_t len, ptcp_header *h) {
-  ml_reader r = ml_reader_init(seg, len);
-  return ml_reader_u32(&r, &h->conv) && ml_reader_u32(&r, &h->seq) && ml_reader_u32(&r, &h->ack) &&
-         ml_reader_u8(&r, &h->ctl) && ml_reader_u8(&r, &h->flags) && ml_reader_u16(&r, &h->wnd) &&
-         ml_reader_u32(&r, &h->tsval) && ml_reader_u32(&r, &h->tsecr);
-}
 
 /* A one-shot timer as a GSource whose ready time we move: cheaper than
  * creating a source per (re)arm, and never fires once disarmed. */
@@ -172,7 +20,7 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer d
 
 static GSourceFuncs timer_funcs = {.dispatch = timer_dispatch};
 
-static GSource *timer_new(ml_peer_link *link, GSourceFunc fn) {
+GSource *ml_peer_link_timer_new(ml_peer_link *link, GSourceFunc fn) {
   GSource *s = g_source_new(&timer_funcs, sizeof(GSource));
   g_source_set_callback(s, fn, link, NULL);
   g_source_set_ready_time(s, -1);
@@ -180,33 +28,21 @@ static GSource *timer_new(ml_peer_link *link, GSourceFunc fn) {
   return s;
 }
 
-static void timer_arm(GSource *s, uint32_t delay_ms) {
+void ml_peer_link_timer_arm(GSource *s, uint32_t delay_ms) {
   g_source_set_ready_time(s, g_get_monotonic_time() + (gint64)delay_ms * 1000);
 }
 
-static void timer_disarm(GSource *s) {
+void ml_peer_link_timer_disarm(GSource *s) {
   if (s)
     g_source_set_ready_time(s, -1);
 }
 
-static void timer_free(GSource **s) {
+void ml_peer_link_timer_free(GSource **s) {
   if (*s) {
     g_source_destroy(*s);
     g_source_unref(*s);
     *s = NULL;
   }
-}
-
-static bool ice_chars_ok(const char *s, size_t min, size_t max) {
-  size_t n = strnlen(s, max + 1);
-  if (n < min || n > max)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!g_ascii_isalnum(c) && c != '+' && c != '/')
-      return false;
-  }
-  return true;
 }
 
 bool ml_peer_link_is_controlling(const char *local_peer_id, const char *remote_peer_id) {
@@ -239,8 +75,8 @@ static int send_raw(ml_peer_link *link, const uint8_t *buf, size_t len) {
   return ML_OK;
 }
 
-static int seal_and_send(ml_peer_link *link, ml_inner_type type, const uint8_t *payload,
-                         size_t len) {
+int ml_peer_link_seal_and_send(ml_peer_link *link, ml_inner_type type, const uint8_t *payload,
+                               size_t len) {
   uint8_t dgram[ML_DATAGRAM_MAX];
   size_t n;
   int err = ml_channel_seal(link->channel, type, payload, len, dgram, sizeof dgram, &n);
@@ -251,24 +87,18 @@ static int seal_and_send(ml_peer_link *link, ml_inner_type type, const uint8_t *
 
 /* ---- failure --------------------------------------------------------- */
 
-static void stop_handshake(ml_peer_link *link) {
-  timer_disarm(link->rtx_timer);
-  timer_disarm(link->deadline_timer);
-  timer_disarm(link->retry_timer);
-  ml_noise_handshake_free(link->hs);
-  link->hs = NULL;
-}
+static void hs_schedule(ml_peer_link *link);
 
 static void fail(ml_peer_link *link, int err, const char *what) {
   if (link->state == ML_PEER_LINK_FAILED)
     return;
-  stop_handshake(link);
-  link->phase = HS_IDLE;
+  ml_handshake_abort(link->hs);
+  hs_schedule(link);
   link->state = ML_PEER_LINK_FAILED;
-  timer_disarm(link->keepalive_timer);
-  timer_disarm(link->tcp_timer);
-  timer_disarm(link->live_timer);
-  timer_disarm(link->connect_timer);
+  ml_peer_link_timer_disarm(link->keepalive_timer);
+  ml_peer_link_timer_disarm(link->tcp_timer);
+  ml_peer_link_timer_disarm(link->live_timer);
+  ml_peer_link_timer_disarm(link->connect_timer);
   if (link->channel) {
     ml_channel_get_stats(link->channel, &link->stats.channel);
     ml_channel_free(link->channel);
@@ -276,264 +106,6 @@ static void fail(ml_peer_link *link, int err, const char *what) {
   }
   if (link->cb.on_error)
     link->cb.on_error(link, err, what, link->cb.user);
-}
-
-/* The reliable stream broke (peer sent bad framing, or PseudoTCP gave up);
- * datagrams still flow. */
-static void reliable_fail(ml_peer_link *link, int err, const char *what) {
-  if (link->reliable_broken)
-    return;
-  link->reliable_broken = true;
-  timer_disarm(link->tcp_timer);
-  if (link->cb.on_error)
-    link->cb.on_error(link, err, what, link->cb.user);
-}
-
-/* ---- reliable stream (PseudoTCP inside the channel) ------------------- */
-
-static void tcp_schedule(ml_peer_link *link) {
-  if (!link->tcp || link->reliable_broken)
-    return;
-  guint64 deadline = 0;
-  if (!pseudo_tcp_socket_get_next_clock(link->tcp, &deadline)) {
-    timer_disarm(link->tcp_timer);
-    return;
-  }
-  /* PseudoTCP's clock: monotonic milliseconds truncated to 32 bits. */
-  guint32 now = (guint32)(g_get_monotonic_time() / 1000);
-  gint32 delay = (gint32)((guint32)deadline - now);
-  timer_arm(link->tcp_timer, delay > 0 ? (uint32_t)delay : 0);
-}
-
-static void queue_flush(ml_peer_link *link) {
-  if (!link->tcp || !link->tcp_open || link->reliable_broken)
-    return;
-  while (link->out_off < link->out_q->len) {
-    size_t left = link->out_q->len - link->out_off;
-    gint n = pseudo_tcp_socket_send(link->tcp, (const char *)link->out_q->data + link->out_off,
-                                    (guint32)MIN(left, (size_t)G_MAXINT32));
-    if (n <= 0)
-      break;
-    link->out_off += (size_t)n;
-    link->stats.reliable_bytes_out += (uint64_t)n;
-  }
-  if (link->out_off == link->out_q->len) {
-    g_byte_array_set_size(link->out_q, 0);
-    link->out_off = 0;
-  } else if (link->out_off > link->out_q->len / 2) {
-    g_byte_array_remove_range(link->out_q, 0, (guint)link->out_off);
-    link->out_off = 0;
-  }
-  tcp_schedule(link);
-}
-
-static size_t queued(const ml_peer_link *link) { return link->out_q->len - link->out_off; }
-
-/* Appends one frame; the caller has checked the room. */
-static void queue_frame(ml_peer_link *link, uint8_t kind, const uint8_t *a, size_t a_len,
-                        const uint8_t *b, size_t b_len) {
-  uint8_t hdr[FRAME_HEADER_LEN];
-  hdr[0] = kind;
-  put_u32(hdr + 1, (uint32_t)(a_len + b_len));
-  g_byte_array_append(link->out_q, hdr, sizeof hdr);
-  if (a_len)
-    g_byte_array_append(link->out_q, a, (guint)a_len);
-  if (b_len)
-    g_byte_array_append(link->out_q, b, (guint)b_len);
-}
-
-static void frame_complete(ml_peer_link *link) {
-  if (link->rx_kind == FRAME_MESSAGE) {
-    uint64_t id = get_u64(link->rx_body, link->rx_body_len);
-    if (link->cb.on_message)
-      link->cb.on_message(link, id, link->rx_body + 8, link->rx_body_len - 8, link->cb.user);
-    /* The receipt is queued even past the queue limit: it is tiny, and
-     * refusing it would make the sender wait forever. */
-    uint8_t idb[8];
-    put_u64(idb, id);
-    queue_frame(link, FRAME_RECEIPT, idb, sizeof idb, NULL, 0);
-    queue_flush(link);
-  } else if (link->rx_kind == FRAME_RECEIPT) {
-    if (link->cb.on_receipt)
-      link->cb.on_receipt(link, get_u64(link->rx_body, link->rx_body_len), link->cb.user);
-  }
-}
-
-/* Feeds bytes of the peer's reliable stream through the frame parser. */
-static void frames_in(ml_peer_link *link, const uint8_t *p, size_t len) {
-  while (len > 0 && !link->reliable_broken) {
-    if (link->rx_hdr_len < FRAME_HEADER_LEN) {
-      size_t take = MIN(FRAME_HEADER_LEN - link->rx_hdr_len, len);
-      memcpy(link->rx_hdr + link->rx_hdr_len, p, take);
-      link->rx_hdr_len += take;
-      p += take;
-      len -= take;
-      if (link->rx_hdr_len < FRAME_HEADER_LEN)
-        return;
-      uint8_t kind = link->rx_hdr[0];
-      uint32_t flen = get_u32(link->rx_hdr + 1, FRAME_HEADER_LEN - 1);
-      bool ok = (kind == FRAME_STREAM && flen >= 1 && flen <= FRAME_STREAM_MAX) ||
-                (kind == FRAME_MESSAGE && flen > 8 && flen <= FRAME_BODY_MAX) ||
-                (kind == FRAME_RECEIPT && flen == 8);
-      if (!ok) {
-        reliable_fail(link, ML_ERR_PROTOCOL, "the peer's reliable stream has a malformed frame");
-        return;
-      }
-      link->rx_kind = kind;
-      link->rx_need = flen;
-      link->rx_body_len = 0;
-      continue;
-    }
-    size_t take = MIN((size_t)link->rx_need - link->rx_body_len, len);
-    if (link->rx_kind == FRAME_STREAM) {
-      if (link->cb.on_reliable)
-        link->cb.on_reliable(link, p, take, link->cb.user);
-    } else {
-      memcpy(link->rx_body + link->rx_body_len, p, take);
-    }
-    link->rx_body_len += take;
-    p += take;
-    len -= take;
-    if (link->rx_body_len == link->rx_need) {
-      frame_complete(link);
-      link->rx_hdr_len = 0;
-    }
-  }
-}
-
-static void tcp_opened(PseudoTcpSocket *tcp, gpointer data) {
-  (void)tcp;
-  ml_peer_link *link = data;
-  link->tcp_open = true;
-  queue_flush(link);
-}
-
-static void tcp_readable(PseudoTcpSocket *tcp, gpointer data) {
-  ml_peer_link *link = data;
-  uint8_t buf[16384];
-  for (;;) {
-    gint n = pseudo_tcp_socket_recv(tcp, (char *)buf, sizeof buf);
-    if (n <= 0)
-      break;
-    link->stats.reliable_bytes_in += (uint64_t)n;
-    frames_in(link, buf, (size_t)n);
-    if (link->reliable_broken)
-      break;
-  }
-}
-
-static void tcp_writable(PseudoTcpSocket *tcp, gpointer data) {
-  (void)tcp;
-  queue_flush(data);
-}
-
-static void tcp_closed(PseudoTcpSocket *tcp, guint32 error, gpointer data) {
-  (void)tcp;
-  (void)error;
-  reliable_fail(data, ML_ERR_IO, "the reliable stream was closed (PseudoTCP gave up or was reset)");
-}
-
-static PseudoTcpWriteResult tcp_write_packet(PseudoTcpSocket *tcp, const gchar *buf, guint32 len,
-                                             gpointer data) {
-  (void)tcp;
-  ml_peer_link *link = data;
-  if (len > ML_DATAGRAM_MAX_PAYLOAD)
-    return WR_TOO_LARGE;
-  if (!link->channel)
-    return WR_SUCCESS; /* failed meanwhile: a lost segment */
-  ptcp_header h;
-  if (ptcp_header_parse((const uint8_t *)buf, len, &h))
-    link->our_ack = h.ack;
-  /* A send refused by the path is a lost segment, which PseudoTCP
-   * retransmits; WR_FAIL would make it abort the connection on a short
-   * outage. */
-  (void)seal_and_send(link, ML_INNER_RELIABLE, (const uint8_t *)buf, len);
-  return WR_SUCCESS;
-}
-
-static gboolean tcp_clock(gpointer data) {
-  ml_peer_link *link = data;
-  if (link->tcp && !link->reliable_broken) {
-    pseudo_tcp_socket_notify_clock(link->tcp);
-    tcp_schedule(link);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-static void tcp_start(ml_peer_link *link) {
-  PseudoTcpCallbacks cbs = {
-      .user_data = link,
-      .PseudoTcpOpened = tcp_opened,
-      .PseudoTcpReadable = tcp_readable,
-      .PseudoTcpWritable = tcp_writable,
-      .PseudoTcpClosed = tcp_closed,
-      .WritePacket = tcp_write_packet,
-  };
-  /* The conversation number is common to both ends: the first 4 bytes of
-   * the handshake hash. */
-  link->tcp =
-      pseudo_tcp_socket_new(get_u32(link->verification.handshake_hash, ML_NOISE_HASH_LEN), &cbs);
-  g_object_set(link->tcp, "no-delay", TRUE, NULL); /* chat wants latency, not Nagle */
-  pseudo_tcp_socket_notify_mtu(link->tcp, PTCP_MTU);
-  if (link->initiator)
-    pseudo_tcp_socket_connect(link->tcp);
-  tcp_schedule(link);
-}
-
-/* One authenticated RELIABLE datagram: a PseudoTCP segment. */
-static void tcp_segment_in(ml_peer_link *link, const uint8_t *seg, size_t len) {
-  ptcp_header h;
-  if (!link->tcp || link->reliable_broken || !ptcp_header_parse(seg, len, &h)) {
-    link->stats.dropped_reliable++;
-    return;
-  }
-  /* libnice asserts (aborts) when the echoed timestamp lies in its future;
-   * a peer must not be able to crash us, so such segments are refused. */
-  uint32_t tsecr = h.tsecr;
-  guint32 now = (guint32)(g_get_monotonic_time() / 1000);
-  if (tsecr != 0 && (gint32)(now - tsecr) < 0) {
-    link->stats.dropped_reliable++;
-    return;
-  }
-  if (!pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, (guint32)len)) {
-    link->stats.dropped_reliable++;
-  } else {
-    /* Only from segments PseudoTCP took: a recorded ack may lag its snd_una
-     * (then tcp_nudge's segments are ignored) but never run ahead of it. */
-    uint32_t ack = h.ack;
-    if (!link->have_peer_ack || (int32_t)(ack - link->peer_ack) >= 0) {
-      if ((!link->have_peer_ack || ack != link->peer_ack) && tsecr != 0)
-        link->peer_ack_ts = tsecr; /* PseudoTCP's last_acked_ts */
-      link->have_peer_ack = true;
-      link->peer_ack = ack;
-      link->peer_wnd = h.wnd;
-    }
-  }
-  tcp_schedule(link);
-}
-
-/* The path is back after an outage: what PseudoTCP sent meanwhile waits for
- * its retransmission timer, which backed off during the outage (doubling up
- * to 60 s). Three duplicate acknowledgements make it retransmit at once
- * (fast retransmit); so we hand it three such empty segments, built from
- * what the peer last acknowledged (its snd_una), the timestamp echoed with
- * that acknowledgement (after a timeout retransmission PseudoTCP's NewReno
- * check only enters recovery for a duplicate carrying it) and our own next
- * expected sequence number (so none of them asks for an ACK). If those
- * numbers are stale, PseudoTCP takes the segments for old ones and ignores
- * them. */
-static void tcp_nudge(ml_peer_link *link) {
-  if (!link->tcp || !link->tcp_open || link->reliable_broken || !link->have_peer_ack)
-    return;
-  uint8_t seg[PTCP_HEADER_LEN] = {0};
-  put_u32(seg, get_u32(link->verification.handshake_hash, ML_NOISE_HASH_LEN)); /* conversation */
-  put_u32(seg + 4, link->our_ack);
-  put_u32(seg + 8, link->peer_ack);
-  put_u16(seg + 14, link->peer_wnd);
-  put_u32(seg + 20, link->peer_ack_ts); /* no RTT sample: duplicates are not timed */
-  for (int i = 0; i < 3; i++)
-    (void)pseudo_tcp_socket_notify_packet(link->tcp, (const gchar *)seg, sizeof seg);
-  tcp_schedule(link);
 }
 
 /* ---- secure state ---------------------------------------------------- */
@@ -546,9 +118,9 @@ static gboolean keepalive_tick(gpointer data) {
   if (link->state == ML_PEER_LINK_SECURE) {
     uint32_t next_ms;
     if (ml_keepalive_send_due(&link->ka, g_get_monotonic_time(), &next_ms) &&
-        seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0) == ML_OK)
+        ml_peer_link_seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0) == ML_OK)
       link->stats.keepalives_out++;
-    timer_arm(link->keepalive_timer, next_ms);
+    ml_peer_link_timer_arm(link->keepalive_timer, next_ms);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -572,7 +144,7 @@ static gboolean live_tick(gpointer data) {
     if (link->state != ML_PEER_LINK_SECURE)
       return G_SOURCE_CONTINUE;
   }
-  timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
+  ml_peer_link_timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
   return G_SOURCE_CONTINUE;
 }
 
@@ -587,376 +159,93 @@ static gboolean connect_tick(gpointer data) {
 }
 
 static void go_secure(ml_peer_link *link) {
-  stop_handshake(link);
-  link->phase = HS_DONE;
+  hs_schedule(link);
   link->state = ML_PEER_LINK_SECURE;
-  link->hs_failures = 0;
   ml_keepalive_secure(&link->ka, g_get_monotonic_time());
-  timer_disarm(link->connect_timer);
-  timer_arm(link->keepalive_timer, link->keepalive_ms);
-  timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
-  tcp_start(link);
+  ml_peer_link_timer_disarm(link->connect_timer);
+  ml_peer_link_timer_arm(link->keepalive_timer, link->keepalive_ms);
+  ml_peer_link_timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
+  ml_peer_link_tcp_start(link);
   if (link->cb.on_secure)
     link->cb.on_secure(link, &link->verification, link->cb.user);
-  queue_flush(link);
+  ml_peer_link_queue_flush(link);
 }
 
-/* ---- handshake ------------------------------------------------------- */
+/* ---- handshake (ml/handshake.h does it; the link carries it) --------- */
 
-static size_t build_prologue(const ml_peer_link *link, const char *local_ufrag, uint8_t *out) {
-  const char *iu = link->initiator ? local_ufrag : link->remote_ufrag;
-  const char *ru = link->initiator ? link->remote_ufrag : local_ufrag;
-  const char *parts[3] = {link->room_id, iu, ru};
-  size_t n = strlen(PROLOGUE_LABEL);
-  memcpy(out, PROLOGUE_LABEL, n);
-  for (int i = 0; i < 3; i++) {
-    size_t l = strlen(parts[i]);
-    put_u16(out + n, (uint16_t)l);
-    memcpy(out + n + 2, parts[i], l);
-    n += 2 + l;
-  }
-  return n;
+static void hs_schedule(ml_peer_link *link) {
+  int64_t t = ml_handshake_next_tick(link->hs);
+  g_source_set_ready_time(link->hs_timer, t == ML_HANDSHAKE_NEVER ? -1 : (gint64)t);
 }
 
-static int hs_begin(ml_peer_link *link) {
-  gchar *lu = NULL, *lp = NULL;
-  if (!link->have_remote_credentials ||
-      !nice_agent_get_local_credentials(link->agent, link->stream_id, &lu, &lp))
-    return ML_ERR_STATE;
-  uint8_t prologue[16 + 3 * (2 + ML_PEER_LINK_MAX_UFRAG)];
-  size_t plen = 0;
-  if (strlen(lu) <= ML_PEER_LINK_MAX_UFRAG)
-    plen = build_prologue(link, lu, prologue);
-  g_free(lu);
-  g_free(lp);
-  if (plen == 0)
-    return ML_ERR_STATE;
-  uint8_t s_priv[ML_IDENTITY_X25519_LEN];
-  ml_identity_noise_private(link->identity, s_priv);
-  const uint8_t(*psks)[ML_NOISE_KEY_LEN] = (const uint8_t(*)[ML_NOISE_KEY_LEN])link->psk;
-  ml_noise_config cfg = {
-      .protocol_name = link->psk ? PROTO_XXPSK3 : PROTO_XX,
-      .role = link->initiator ? ML_NOISE_INITIATOR : ML_NOISE_RESPONDER,
-      .prologue = prologue,
-      .prologue_len = plen,
-      .local_static_private = s_priv,
-      .psks = link->psk ? psks : NULL,
-      .n_psks = link->psk ? 1 : 0,
-  };
-  ml_noise_handshake_free(link->hs);
-  link->hs = NULL;
-  int err = ml_noise_handshake_new(&link->hs, &cfg);
-  sodium_memzero(s_priv, sizeof s_priv);
-  return err;
+/* (Re)sends a handshake datagram; a loss is retransmitted. */
+static void hs_send(ml_peer_link *link, const uint8_t *dgram, size_t len) {
+  link->last_unsent = send_raw(link, dgram, len) != ML_OK;
 }
 
-/* (Re)sends our last handshake datagram; a loss is retransmitted. */
-static void send_last(ml_peer_link *link) {
-  link->last_unsent = send_raw(link, link->last_sent, link->last_sent_len) != ML_OK;
+static bool hs_in_progress(const ml_peer_link *link) {
+  ml_handshake_phase p = ml_handshake_get_phase(link->hs);
+  return p == ML_HANDSHAKE_WAIT_MSG2 || p == ML_HANDSHAKE_CONFIRM || p == ML_HANDSHAKE_WAIT_MSG3;
 }
 
-/* Writes the next handshake message (messages 2 and 3 carry our Ed25519 key)
- * and sends it, keeping a copy for retransmission. */
-static int hs_write(ml_peer_link *link, uint8_t index) {
-  uint8_t msg[ML_DATAGRAM_MAX];
-  size_t len;
-  const uint8_t *pl = index == 0 ? NULL : ml_identity_public_key(link->identity);
-  size_t pl_len = index == 0 ? 0 : ML_IDENTITY_PUBLIC_LEN;
-  int err = ml_noise_handshake_write_message(link->hs, pl, pl_len, msg, sizeof msg, &len);
-  if (err)
-    return err;
-  err = ml_datagram_write_handshake(link->last_sent, sizeof link->last_sent, index, msg, len,
-                                    &link->last_sent_len);
-  if (err)
-    return err;
-  send_last(link);
-  return ML_OK;
-}
-
-/* Identity binding: the payload must be an Ed25519 key whose X25519 form is
- * the static key the peer proved in Noise. */
-static int hs_bind_identity(ml_peer_link *link, const uint8_t *payload, size_t len) {
-  uint8_t rs[ML_NOISE_KEY_LEN], expect[ML_NOISE_KEY_LEN];
-  if (len != ML_IDENTITY_PUBLIC_LEN || ml_noise_handshake_remote_static(link->hs, rs) != ML_OK ||
-      ml_identity_noise_public(payload, expect) != ML_OK ||
-      sodium_memcmp(rs, expect, ML_NOISE_KEY_LEN) != 0)
-    return ML_ERR_CRYPTO;
-  memcpy(link->verification.peer_identity, payload, ML_IDENTITY_PUBLIC_LEN);
-  return ML_OK;
-}
-
-/* After the last message: channel from the split, verification data. */
-static int hs_finish(ml_peer_link *link) {
-  ml_noise_cipher *send = NULL, *recv = NULL;
-  int err = ml_noise_handshake_split(link->hs, &send, &recv);
-  if (err)
-    return err;
-  err = ml_channel_new_from_noise(&link->channel, send, recv, NULL);
-  ml_noise_cipher_free(send);
-  ml_noise_cipher_free(recv);
-  if (err)
-    return err;
+/* The keys exist: the channel, and what the secure callback will report. */
+static void hs_keys(ml_peer_link *link, ml_channel *channel) {
+  link->channel = channel;
   ml_peer_link_verification *v = &link->verification;
-  memcpy(v->handshake_hash, ml_noise_handshake_hash(link->hs), ML_NOISE_HASH_LEN);
+  memcpy(v->handshake_hash, ml_handshake_hash(link->hs), ML_NOISE_HASH_LEN);
+  memcpy(v->peer_identity, ml_handshake_peer_identity(link->hs), ML_IDENTITY_PUBLIC_LEN);
   ml_sas_text(v->handshake_hash, v->sas);
   ml_safety_number(ml_identity_public_key(link->identity), v->peer_identity, v->safety_number);
   v->initiator = link->initiator;
-  return ML_OK;
 }
 
-static const char *pattern_mismatch_text(const ml_peer_link *link) {
-  return link->psk ? "the peer has no room secret and we have one: the handshake cannot succeed"
-                   : "the peer has a room secret and we have none: the handshake cannot succeed";
-}
-
-static void remember_recv(ml_peer_link *link, const uint8_t *buf, size_t len) {
-  memcpy(link->last_recv, buf, len);
-  link->last_recv_len = len;
-}
-
-static bool same_as_last_recv(const ml_peer_link *link, const uint8_t *buf, size_t len) {
-  return len == link->last_recv_len && memcmp(buf, link->last_recv, len) == 0;
-}
-
-static void arm_rtx(ml_peer_link *link) {
-  link->rto_ms = link->hs_rto_ms;
-  timer_arm(link->rtx_timer, link->rto_ms);
-}
-
-/* A handshake attempt failed in a way a new attempt may cure (a timeout, a
- * message that did not authenticate, perhaps from an ICE session that was
- * just replaced): the owner hears why, and a new handshake with fresh
- * ephemeral keys follows, the initiator's after a backoff of 1 s, 2 s, ...
- * After hs_attempts failures the link fails for good. */
-static void hs_failed(ml_peer_link *link, int err, const char *what) {
-  if (++link->hs_failures >= link->hs_attempts) {
-    fail(link, err, what);
-    return;
+/* Acts on what the handshake said: its datagram goes first, then its event. */
+static void hs_apply(ml_peer_link *link, const ml_handshake_out *out) {
+  if (out->datagram)
+    hs_send(link, out->datagram, out->datagram_len);
+  hs_schedule(link);
+  switch (out->event) {
+  case ML_HANDSHAKE_EV_PENDING: break;
+  case ML_HANDSHAKE_EV_KEYS: hs_keys(link, out->channel); break; /* secure once confirmed */
+  case ML_HANDSHAKE_EV_DONE:
+    hs_keys(link, out->channel);
+    go_secure(link);
+    break;
+  case ML_HANDSHAKE_EV_RETRY:
+    ml_channel_free(link->channel);
+    link->channel = NULL;
+    /* fall through */
+  case ML_HANDSHAKE_EV_HINT:
+    if (link->cb.on_error)
+      link->cb.on_error(link, out->err, out->what, link->cb.user);
+    break;
+  case ML_HANDSHAKE_EV_FAILED: fail(link, out->err, out->what); break;
   }
-  stop_handshake(link);
-  ml_channel_free(link->channel);
-  link->channel = NULL;
-  link->phase = HS_IDLE;
-  link->last_recv_len = 0;
-  uint32_t backoff = HS_RETRY_BACKOFF_MS << MIN(link->hs_failures - 1, 4u);
-  if (link->initiator)
-    timer_arm(link->retry_timer, backoff);
-  else /* wait for the initiator's next message 1 */
-    timer_arm(link->deadline_timer, link->hs_timeout_ms + 2 * backoff);
-  if (link->cb.on_error)
-    link->cb.on_error(link, err, what, link->cb.user);
+  /* The confirmation the initiator waits for (any authenticated datagram). */
+  if (out->send_confirmation && link->state == ML_PEER_LINK_SECURE)
+    (void)ml_peer_link_seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0);
 }
 
-static void initiator_start(ml_peer_link *link);
-
-static gboolean retry_tick(gpointer data) {
+static gboolean hs_tick(gpointer data) {
   ml_peer_link *link = data;
-  if (link->initiator && link->state == ML_PEER_LINK_HANDSHAKING && link->phase == HS_IDLE)
-    initiator_start(link);
+  ml_handshake_out out;
+  ml_handshake_tick(link->hs, g_get_monotonic_time(), &out);
+  hs_apply(link, &out);
   return G_SOURCE_CONTINUE;
 }
 
-static void initiator_start(ml_peer_link *link) {
-  int err = hs_begin(link);
-  if (err == ML_OK)
-    err = hs_write(link, 0);
-  if (err) {
-    fail(link, err, "cannot start the handshake");
-    return;
-  }
-  link->phase = HS_WAIT_MSG2;
-  arm_rtx(link);
-  timer_arm(link->deadline_timer, link->hs_timeout_ms);
-}
-
-static void responder_on_msg1(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                              const ml_datagram *d) {
-  if (link->phase == HS_WAIT_MSG3 && same_as_last_recv(link, dgram, dlen)) {
-    /* Our message 2 was lost: send it again. */
-    link->stats.handshake_retransmits++;
-    send_last(link);
-    return;
-  }
-  if (link->phase != HS_IDLE && link->phase != HS_WAIT_MSG3) {
-    link->stats.dropped_handshake++;
-    return;
-  }
-  if (d->body_len == (link->psk ? NOISE_MSG1_LEN_XX : NOISE_MSG1_LEN_XXPSK3)) {
-    /* The length of the other pattern's message 1: one side has a room
-     * secret, the other has none. Unauthenticated, so only a hint (said
-     * once; the handshake times out as it would). */
-    link->stats.dropped_handshake++;
-    if (!link->pattern_mismatch && link->cb.on_error)
-      link->cb.on_error(link, ML_ERR_CRYPTO, pattern_mismatch_text(link), link->cb.user);
-    link->pattern_mismatch = true;
-    return;
-  }
-  /* A first message, or a different one (the initiator started over, e.g.
-   * after an ICE restart): (re)start the responder's handshake. Message 1 is
-   * not authenticated, so a bad one is dropped and the current state kept. */
-  uint8_t payload[ML_DATAGRAM_MAX];
-  size_t plen = 0;
-  ml_noise_handshake *previous = link->hs;
-  link->hs = NULL;
-  int err = hs_begin(link);
-  if (err == ML_OK)
-    err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
-                                          &plen);
-  if (err || plen != 0) {
-    ml_noise_handshake_free(link->hs);
-    link->hs = previous;
-    link->stats.dropped_handshake++; /* malformed, or no credentials yet (it is retransmitted) */
-    return;
-  }
-  ml_noise_handshake_free(previous);
-  err = hs_write(link, 1);
-  if (err) {
-    fail(link, err, "cannot write handshake message 2");
-    return;
-  }
-  remember_recv(link, dgram, dlen);
-  link->phase = HS_WAIT_MSG3;
-  if (link->state == ML_PEER_LINK_CONNECTING)
-    link->state = ML_PEER_LINK_HANDSHAKING;
-  timer_arm(link->deadline_timer, link->hs_timeout_ms);
-}
-
-static void responder_on_msg3(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                              const ml_datagram *d) {
-  if (link->phase == HS_DONE && same_as_last_recv(link, dgram, dlen)) {
-    /* Our confirmation was lost: confirm again. */
-    (void)seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0);
-    return;
-  }
-  if (link->phase != HS_WAIT_MSG3) {
-    link->stats.dropped_handshake++;
-    return;
-  }
-  uint8_t payload[ML_DATAGRAM_MAX];
-  size_t plen;
-  int err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
-                                            &plen);
-  if (err) {
-    /* With XXpsk3 the PSK is mixed in after the peer's static key: when that
-     * key decrypted and only the payload did not, the peer holds a different
-     * room secret (or the message was altered on the way). That cannot be
-     * cured by trying again. */
-    uint8_t rs[ML_NOISE_KEY_LEN];
-    if (err == ML_ERR_CRYPTO && link->psk &&
-        ml_noise_handshake_remote_static(link->hs, rs) == ML_OK)
-      fail(link, err,
-           "the peer's room secret differs from ours (handshake message 3 did not "
-           "authenticate after the peer's key did)");
-    else
-      hs_failed(link, err,
-                "handshake message 3 did not authenticate: the peer is not the peer it claims "
-                "to be, or uses a room secret we do not");
-    return;
-  }
-  if (hs_bind_identity(link, payload, plen) != ML_OK) {
-    fail(link, ML_ERR_CRYPTO, "the peer's identity key does not match its handshake key");
-    return;
-  }
-  if ((err = hs_finish(link)) != ML_OK) {
-    fail(link, err, "cannot derive the channel keys");
-    return;
-  }
-  remember_recv(link, dgram, dlen);
-  go_secure(link);
-  /* The confirmation the initiator waits for (any authenticated datagram). */
-  if (link->state == ML_PEER_LINK_SECURE)
-    (void)seal_and_send(link, ML_INNER_KEEPALIVE, NULL, 0);
-}
-
-static void initiator_on_msg2(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                              const ml_datagram *d) {
-  if (link->phase == HS_CONFIRM && same_as_last_recv(link, dgram, dlen)) {
-    link->stats.handshake_retransmits++;
-    send_last(link);
-    return;
-  }
-  if (link->phase != HS_WAIT_MSG2) {
-    link->stats.dropped_handshake++;
-    return;
-  }
-  uint8_t payload[ML_DATAGRAM_MAX];
-  size_t plen;
-  int err = ml_noise_handshake_read_message(link->hs, d->body, d->body_len, payload, sizeof payload,
-                                            &plen);
-  if (err) {
-    hs_failed(link, err,
-              "handshake message 2 did not authenticate: the peer is in a different room or ICE "
-              "session (prologue mismatch), one side has a room secret and the other has none, "
-              "or the message was tampered with");
-    return;
-  }
-  if (hs_bind_identity(link, payload, plen) != ML_OK) {
-    fail(link, ML_ERR_CRYPTO, "the peer's identity key does not match its handshake key");
-    return;
-  }
-  if ((err = hs_write(link, 2)) != ML_OK || (err = hs_finish(link)) != ML_OK) {
-    fail(link, err, "cannot finish the handshake");
-    return;
-  }
-  remember_recv(link, dgram, dlen);
-  link->phase = HS_CONFIRM; /* keys ready; secure once the responder answers */
-  arm_rtx(link);
-}
-
-static void handshake_in(ml_peer_link *link, const uint8_t *dgram, size_t dlen,
-                         const ml_datagram *d) {
+static void handshake_in(ml_peer_link *link, const uint8_t *dgram, size_t dlen) {
   if (link->state == ML_PEER_LINK_NEW || link->state == ML_PEER_LINK_FAILED || !link->agent) {
     link->stats.dropped_unexpected++;
     return;
   }
-  if (link->initiator && d->handshake_index == 1)
-    initiator_on_msg2(link, dgram, dlen, d);
-  else if (!link->initiator && d->handshake_index == 0)
-    responder_on_msg1(link, dgram, dlen, d);
-  else if (!link->initiator && d->handshake_index == 2)
-    responder_on_msg3(link, dgram, dlen, d);
-  else
-    link->stats.dropped_handshake++;
-}
-
-static gboolean rtx_tick(gpointer data) {
-  ml_peer_link *link = data;
-  if (link->phase == HS_WAIT_MSG2 || link->phase == HS_CONFIRM) {
-    link->stats.handshake_retransmits++;
-    send_last(link);
-    link->rto_ms = MIN(link->rto_ms * 2, RTO_CAP_MS);
-    timer_arm(link->rtx_timer, link->rto_ms);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean deadline_tick(gpointer data) {
-  ml_peer_link *link = data;
-  switch (link->phase) {
-  case HS_WAIT_MSG2:
-    hs_failed(link, ML_ERR_IO,
-              "handshake timed out: the peer never answered message 1 (or one side has a room "
-              "secret and the other has none)");
-    break;
-  case HS_CONFIRM:
-    hs_failed(link, ML_ERR_CRYPTO,
-              "handshake timed out: the peer never confirmed message 3 (a different room "
-              "secret, or it refused our identity)");
-    break;
-  case HS_IDLE:
-    if (link->state == ML_PEER_LINK_HANDSHAKING)
-      hs_failed(link, link->pattern_mismatch ? ML_ERR_CRYPTO : ML_ERR_IO,
-                link->pattern_mismatch ? pattern_mismatch_text(link)
-                                       : "handshake timed out: the peer never sent message 1");
-    break;
-  case HS_WAIT_MSG3:
-    hs_failed(link, ML_ERR_IO,
-              "handshake timed out: the peer never sent message 3 (it may have refused our "
-              "message 2: a different room or ICE session)");
-    break;
-  case HS_DONE: break;
-  }
-  return G_SOURCE_CONTINUE;
+  ml_handshake_out out;
+  ml_handshake_receive(link->hs, dgram, dlen, g_get_monotonic_time(), &out);
+  hs_apply(link, &out);
+  /* A responder can hear message 1 before its own ICE check succeeds. */
+  if (link->state == ML_PEER_LINK_CONNECTING &&
+      ml_handshake_get_phase(link->hs) == ML_HANDSHAKE_WAIT_MSG3)
+    link->state = ML_PEER_LINK_HANDSHAKING;
 }
 
 /* ---- receive path ---------------------------------------------------- */
@@ -973,15 +262,16 @@ static void transport_in(ml_peer_link *link, const uint8_t *buf, size_t len) {
     return; /* counted in the channel's stats */
   bool after_outage =
       ml_keepalive_received(&link->ka, link->state == ML_PEER_LINK_SECURE, g_get_monotonic_time());
-  if (link->phase == HS_CONFIRM) {
+  if (ml_handshake_get_phase(link->hs) == ML_HANDSHAKE_CONFIRM) {
     /* The responder's first authenticated datagram confirms message 3. */
+    ml_handshake_confirm(link->hs);
     go_secure(link);
     if (link->state != ML_PEER_LINK_SECURE)
       return;
   }
   switch (type) {
   case ML_INNER_KEEPALIVE: link->stats.keepalives_in++; break;
-  case ML_INNER_RELIABLE: tcp_segment_in(link, payload, plen); break;
+  case ML_INNER_RELIABLE: ml_peer_link_tcp_segment_in(link, payload, plen); break;
   case ML_INNER_RTP:
   case ML_INNER_RTCP:
   case ML_INNER_CONTROL:
@@ -991,7 +281,7 @@ static void transport_in(ml_peer_link *link, const uint8_t *buf, size_t len) {
     break;
   }
   if (after_outage && link->state == ML_PEER_LINK_SECURE)
-    tcp_nudge(link);
+    ml_peer_link_tcp_nudge(link);
 }
 
 void ml_peer_link_receive(ml_peer_link *link, const uint8_t *buf, size_t len) {
@@ -1010,46 +300,15 @@ void ml_peer_link_receive(ml_peer_link *link, const uint8_t *buf, size_t len) {
     return;
   }
   if (d.type == ML_DATAGRAM_HANDSHAKE)
-    handshake_in(link, buf, len, &d);
+    handshake_in(link, buf, len);
   else
     transport_in(link, buf, len);
 }
 
-static void nice_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
-                      gpointer data) {
-  (void)agent;
-  (void)stream_id;
-  (void)component_id;
-  ml_peer_link_receive(data, (const uint8_t *)buf, len);
-}
-
 /* ---- ICE ------------------------------------------------------------- */
 
-static void report_candidate(ml_peer_link *link, NiceCandidate *cand) {
-  if (!link->cb.on_candidate || cand->component_id != COMPONENT)
-    return;
-  gchar *sdp = nice_agent_generate_local_candidate_sdp(link->agent, cand);
-  if (sdp)
-    link->cb.on_candidate(link, sdp, link->cb.user);
-  g_free(sdp);
-}
-
-static void on_new_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer data) {
-  (void)agent;
-  ml_peer_link *link = data;
-  if (cand->stream_id == link->stream_id)
-    report_candidate(link, cand);
-}
-
-static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data) {
-  (void)agent;
-  ml_peer_link *link = data;
-  if (stream_id == link->stream_id && link->cb.on_gathering_done)
-    link->cb.on_gathering_done(link, link->cb.user);
-}
-
-static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
-                               gpointer data) {
+void ml_peer_link_on_component_state(NiceAgent *agent, guint stream_id, guint component_id,
+                                     guint state, gpointer data) {
   (void)agent;
   ml_peer_link *link = data;
   if (stream_id != link->stream_id || component_id != COMPONENT)
@@ -1060,8 +319,11 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
   /* The controlled side can hear message 1 before its own check of the pair
    * succeeds, and then has no path for message 2: send it now rather than
    * wait for the initiator's retransmission (250 ms on every other call). */
-  if (connected && link->last_unsent && link->phase != HS_IDLE && link->phase != HS_DONE)
-    send_last(link);
+  if (connected && link->last_unsent && hs_in_progress(link)) {
+    size_t n;
+    const uint8_t *last = ml_handshake_last_sent(link->hs, &n);
+    hs_send(link, last, n);
+  }
   /* Start at CONNECTED, not READY: a pair already works, and libnice may take
    * ~2 s more to time out higher-priority pairs before it says READY; that
    * wait would go straight into the time to first frame. Datagrams follow the
@@ -1069,10 +331,9 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
   if (!connected || link->state != ML_PEER_LINK_CONNECTING)
     return;
   link->state = ML_PEER_LINK_HANDSHAKING;
-  if (link->initiator)
-    initiator_start(link);
-  else if (link->phase == HS_IDLE)
-    timer_arm(link->deadline_timer, link->hs_timeout_ms); /* wait for message 1 */
+  ml_handshake_out out;
+  ml_handshake_start(link->hs, g_get_monotonic_time(), &out);
+  hs_apply(link, &out);
 }
 
 /* ---- construction ---------------------------------------------------- */
@@ -1083,34 +344,36 @@ static ml_peer_link *link_alloc(const ml_peer_link_config *cfg) {
   link->identity = cfg->identity;
   link->initiator = ml_peer_link_is_controlling(cfg->local_peer_id, cfg->remote_peer_id);
   g_strlcpy(link->room_id, cfg->room_id, sizeof link->room_id);
-  link->hs_timeout_ms =
-      cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : ML_PEER_LINK_HANDSHAKE_TIMEOUT_MS;
-  link->hs_rto_ms = cfg->handshake_rto_ms ? cfg->handshake_rto_ms : ML_PEER_LINK_HANDSHAKE_RTO_MS;
   link->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : ML_PEER_LINK_KEEPALIVE_MS;
   link->silence_ms = cfg->silence_ms ? cfg->silence_ms : ML_PEER_LINK_SILENCE_MS;
   link->path_timeout_ms =
       cfg->path_timeout_ms ? cfg->path_timeout_ms : ML_PEER_LINK_PATH_TIMEOUT_MS;
   link->connect_timeout_ms =
       cfg->connect_timeout_ms ? cfg->connect_timeout_ms : ML_PEER_LINK_CONNECT_TIMEOUT_MS;
-  link->hs_attempts =
-      cfg->handshake_attempts ? cfg->handshake_attempts : ML_PEER_LINK_HANDSHAKE_ATTEMPTS;
   link->queue_max =
       cfg->reliable_queue_max ? cfg->reliable_queue_max : ML_PEER_LINK_RELIABLE_QUEUE_MAX;
   link->cb = cfg->callbacks;
   link->state = ML_PEER_LINK_NEW;
-  link->phase = HS_IDLE;
-  link->out_q = g_byte_array_new();
-  link->rx_body = g_malloc(FRAME_BODY_MAX);
-  link->next_message_id = 1;
+  ml_peer_link_reliable_init(link);
   ml_keepalive_init(&link->ka, link->keepalive_ms, link->silence_ms, link->path_timeout_ms,
                     g_get_monotonic_time());
-  link->rtx_timer = timer_new(link, rtx_tick);
-  link->deadline_timer = timer_new(link, deadline_tick);
-  link->keepalive_timer = timer_new(link, keepalive_tick);
-  link->tcp_timer = timer_new(link, tcp_clock);
-  link->retry_timer = timer_new(link, retry_tick);
-  link->live_timer = timer_new(link, live_tick);
-  link->connect_timer = timer_new(link, connect_tick);
+  link->hs_timer = ml_peer_link_timer_new(link, hs_tick);
+  link->keepalive_timer = ml_peer_link_timer_new(link, keepalive_tick);
+  link->live_timer = ml_peer_link_timer_new(link, live_tick);
+  link->connect_timer = ml_peer_link_timer_new(link, connect_tick);
+  ml_handshake_config hc = {
+      .identity = cfg->identity,
+      .initiator = link->initiator,
+      .psk = cfg->psk,
+      .key_confirmation = true,
+      .timeout_ms = cfg->handshake_timeout_ms,
+      .rto_ms = cfg->handshake_rto_ms,
+      .attempts = cfg->handshake_attempts,
+  };
+  if (ml_handshake_new(&link->hs, &hc) != ML_OK) {
+    ml_peer_link_free(link);
+    return NULL;
+  }
   return link;
 }
 
@@ -1120,74 +383,14 @@ static bool config_ok(const ml_peer_link_config *cfg) {
          strlen(cfg->room_id) <= ML_PEER_LINK_MAX_ROOM_ID && cfg->n_turn <= ML_PEER_LINK_MAX_TURN;
 }
 
-static int configure_agent(ml_peer_link *link, const ml_peer_link_config *cfg) {
-  if (!link->owns_agent)
-    return ML_OK;
-  g_object_set(link->agent, "controlling-mode", link->initiator, "ice-tcp", cfg->ice_tcp, "upnp",
-               FALSE, NULL);
-  if (cfg->stun_server) {
-    NiceAddress a;
-    if (!nice_address_set_from_string(&a, cfg->stun_server))
-      return ML_ERR_INVALID;
-    g_object_set(link->agent, "stun-server", cfg->stun_server, "stun-server-port",
-                 (guint)(cfg->stun_port ? cfg->stun_port : 3478), NULL);
-  }
-  for (size_t i = 0; i < cfg->n_local_addresses; i++) {
-    NiceAddress a;
-    if (!cfg->local_addresses[i] || !nice_address_set_from_string(&a, cfg->local_addresses[i]) ||
-        !nice_agent_add_local_address(link->agent, &a))
-      return ML_ERR_INVALID;
-  }
-  return ML_OK;
-}
-
 int ml_peer_link_new(ml_peer_link **out, const ml_peer_link_config *cfg) {
   g_assert(out);
   if (!config_ok(cfg))
     return ML_ERR_INVALID;
   ml_peer_link *link = link_alloc(cfg);
-  int err = ML_OK;
-  if (cfg->psk) {
-    link->psk = sodium_malloc(ML_NOISE_KEY_LEN);
-    if (!link->psk) {
-      err = ML_ERR_NOMEM;
-      goto out;
-    }
-    memcpy(link->psk, cfg->psk, ML_NOISE_KEY_LEN);
-  }
-  if (cfg->shared_agent) {
-    link->agent = g_object_ref(cfg->shared_agent);
-  } else {
-    link->agent = nice_agent_new_full(link->context, NICE_COMPATIBILITY_RFC5245,
-                                      NICE_AGENT_OPTION_ICE_TRICKLE);
-    link->owns_agent = true;
-  }
-  if ((err = configure_agent(link, cfg)) != ML_OK)
-    goto out;
-  link->stream_id = nice_agent_add_stream(link->agent, 1);
-  if (link->stream_id == 0) {
-    err = ML_ERR_IO;
-    goto out;
-  }
-  static const NiceRelayType relay_types[] = {NICE_RELAY_TYPE_TURN_UDP, NICE_RELAY_TYPE_TURN_TCP,
-                                              NICE_RELAY_TYPE_TURN_TLS};
-  for (size_t i = 0; i < cfg->n_turn; i++) {
-    const ml_peer_link_turn *t = &cfg->turn[i];
-    if (!t->server || !t->username || !t->password || (unsigned)t->transport > 2 ||
-        !nice_agent_set_relay_info(link->agent, link->stream_id, COMPONENT, t->server, t->port,
-                                   t->username, t->password, relay_types[t->transport])) {
-      err = ML_ERR_INVALID;
-      goto out;
-    }
-  }
-  link->signals[0] =
-      g_signal_connect(link->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), link);
-  link->signals[1] = g_signal_connect(link->agent, "candidate-gathering-done",
-                                      G_CALLBACK(on_gathering_done), link);
-  link->signals[2] = g_signal_connect(link->agent, "component-state-changed",
-                                      G_CALLBACK(on_component_state), link);
-  nice_agent_attach_recv(link->agent, link->stream_id, COMPONENT, link->context, nice_recv, link);
-out:
+  if (!link)
+    return ML_ERR_NOMEM;
+  int err = ml_peer_link_ice_open(link, cfg);
   if (err) {
     ml_peer_link_free(link);
     return err;
@@ -1205,6 +408,8 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
   if (!config_ok(cfg))
     return ML_ERR_INVALID;
   ml_peer_link *link = link_alloc(cfg);
+  if (!link)
+    return ML_ERR_NOMEM;
   int err = ml_channel_new(&link->channel, send_key, recv_key, NULL);
   if (err) {
     ml_peer_link_free(link);
@@ -1217,11 +422,10 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
                      0);
   memcpy(v->peer_identity, peer_identity, ML_IDENTITY_PUBLIC_LEN);
   v->initiator = link->initiator;
-  link->phase = HS_DONE;
   link->state = ML_PEER_LINK_SECURE;
   ml_keepalive_secure(&link->ka, g_get_monotonic_time());
-  timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
-  tcp_start(link);
+  ml_peer_link_timer_arm(link->live_timer, ml_keepalive_check_interval_ms(&link->ka));
+  ml_peer_link_tcp_start(link);
   *out = link;
   return ML_OK;
 }
@@ -1237,63 +441,12 @@ int ml_peer_link_start(ml_peer_link *link) {
   if (link->state != ML_PEER_LINK_NEW)
     return ML_ERR_STATE;
   link->state = ML_PEER_LINK_CONNECTING;
-  timer_arm(link->connect_timer, link->connect_timeout_ms);
+  ml_peer_link_timer_arm(link->connect_timer, link->connect_timeout_ms);
   if (!nice_agent_gather_candidates(link->agent, link->stream_id)) {
     fail(link, ML_ERR_IO, "libnice could not gather local candidates");
     return ML_ERR_IO;
   }
   return ML_OK;
-}
-
-int ml_peer_link_local_credentials(const ml_peer_link *link, char *ufrag, size_t ufrag_cap,
-                                   char *pwd, size_t pwd_cap) {
-  g_assert(link && link->agent && ufrag && pwd);
-  gchar *u = NULL, *p = NULL;
-  if (!nice_agent_get_local_credentials(link->agent, link->stream_id, &u, &p))
-    return ML_ERR_STATE;
-  int err = ML_OK;
-  if (g_strlcpy(ufrag, u, ufrag_cap) >= ufrag_cap || g_strlcpy(pwd, p, pwd_cap) >= pwd_cap)
-    err = ML_ERR_BUFFER;
-  g_free(u);
-  g_free(p);
-  return err;
-}
-
-int ml_peer_link_set_remote_credentials(ml_peer_link *link, const char *ufrag, const char *pwd) {
-  g_assert(link && link->agent);
-  if (!ufrag || !pwd || !ice_chars_ok(ufrag, 4, ML_PEER_LINK_MAX_UFRAG) ||
-      !ice_chars_ok(pwd, 22, ML_PEER_LINK_MAX_PWD))
-    return ML_ERR_INVALID;
-  if (!nice_agent_set_remote_credentials(link->agent, link->stream_id, ufrag, pwd))
-    return ML_ERR_INVALID;
-  g_strlcpy(link->remote_ufrag, ufrag, sizeof link->remote_ufrag);
-  link->have_remote_credentials = true;
-  return ML_OK;
-}
-
-int ml_peer_link_add_remote_candidate(ml_peer_link *link, const char *sdp_attribute) {
-  g_assert(link && link->agent);
-  if (!sdp_attribute || strnlen(sdp_attribute, MAX_SDP_ATTRIBUTE + 1) > MAX_SDP_ATTRIBUTE)
-    return ML_ERR_PROTOCOL;
-  NiceCandidate *c =
-      nice_agent_parse_remote_candidate_sdp(link->agent, link->stream_id, sdp_attribute);
-  if (!c)
-    return ML_ERR_PROTOCOL;
-  int err = ML_OK;
-  if (c->component_id != COMPONENT) {
-    err = ML_ERR_PROTOCOL;
-  } else {
-    GSList one = {.data = c, .next = NULL};
-    if (nice_agent_set_remote_candidates(link->agent, link->stream_id, COMPONENT, &one) < 1)
-      err = ML_ERR_PROTOCOL;
-  }
-  nice_candidate_free(c);
-  return err;
-}
-
-void ml_peer_link_remote_gathering_done(ml_peer_link *link) {
-  g_assert(link && link->agent);
-  (void)nice_agent_peer_candidate_gathering_done(link->agent, link->stream_id);
 }
 
 int ml_peer_link_restart(ml_peer_link *link) {
@@ -1302,23 +455,18 @@ int ml_peer_link_restart(ml_peer_link *link) {
     return ML_ERR_STATE;
   if (!nice_agent_restart_stream(link->agent, link->stream_id))
     return ML_ERR_IO;
+  /* The prologue binds the old ufrags: a handshake starts over on the new path. */
+  ml_handshake_new_session(link->hs);
+  hs_schedule(link);
   if (link->state == ML_PEER_LINK_HANDSHAKING) {
-    /* The prologue binds the old ufrags: start over on the new path. */
-    stop_handshake(link);
     ml_channel_free(link->channel);
     link->channel = NULL;
-    link->phase = HS_IDLE;
-    link->last_recv_len = 0;
     link->state = ML_PEER_LINK_CONNECTING;
   } else if (link->state == ML_PEER_LINK_SECURE) {
     /* Silence counts again from now: the new ICE session gets silence_ms. */
     ml_keepalive_restarted(&link->ka, g_get_monotonic_time());
   }
-  link->have_remote_credentials = false;
-  GSList *cands = nice_agent_get_local_candidates(link->agent, link->stream_id, COMPONENT);
-  for (GSList *i = cands; i; i = i->next)
-    report_candidate(link, i->data);
-  g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+  ml_peer_link_report_candidates(link);
   return ML_OK;
 }
 
@@ -1330,70 +478,27 @@ int ml_peer_link_send(ml_peer_link *link, ml_inner_type type, const uint8_t *pay
     return ML_ERR_INVALID;
   if (len > ML_DATAGRAM_MAX_PAYLOAD)
     return ML_ERR_TOO_BIG;
-  return seal_and_send(link, type, payload, len);
-}
-
-int ml_peer_link_send_reliable(ml_peer_link *link, const uint8_t *bytes, size_t len) {
-  g_assert(link && (bytes || len == 0));
-  if (link->state == ML_PEER_LINK_FAILED || link->reliable_broken)
-    return ML_ERR_STATE;
-  size_t frames = (len + FRAME_STREAM_MAX - 1) / FRAME_STREAM_MAX;
-  size_t room = link->queue_max - MIN(queued(link), link->queue_max);
-  if (len > link->queue_max || frames * FRAME_HEADER_LEN + len > room)
-    return ML_ERR_TOO_BIG;
-  for (size_t off = 0; off < len; off += FRAME_STREAM_MAX)
-    queue_frame(link, FRAME_STREAM, bytes + off, MIN(len - off, (size_t)FRAME_STREAM_MAX), NULL, 0);
-  queue_flush(link);
-  return ML_OK;
-}
-
-int ml_peer_link_send_message(ml_peer_link *link, const uint8_t *bytes, size_t len, uint64_t *id) {
-  g_assert(link && bytes);
-  if (len == 0 || len > ML_PEER_LINK_MAX_MESSAGE)
-    return ML_ERR_INVALID;
-  if (link->state == ML_PEER_LINK_FAILED || link->reliable_broken)
-    return ML_ERR_STATE;
-  if (FRAME_HEADER_LEN + 8 + len > link->queue_max - MIN(queued(link), link->queue_max))
-    return ML_ERR_TOO_BIG;
-  uint8_t idb[8];
-  uint64_t mid = link->next_message_id++;
-  put_u64(idb, mid);
-  queue_frame(link, FRAME_MESSAGE, idb, sizeof idb, bytes, len);
-  if (id)
-    *id = mid;
-  queue_flush(link);
-  return ML_OK;
+  return ml_peer_link_seal_and_send(link, type, payload, len);
 }
 
 ml_peer_link_state ml_peer_link_get_state(const ml_peer_link *link) { return link->state; }
 
 guint ml_peer_link_stream_id(const ml_peer_link *link) { return link->stream_id; }
 
-static ml_peer_link_path path_of(NiceCandidateType t) {
-  switch (t) {
-  case NICE_CANDIDATE_TYPE_RELAYED: return ML_PEER_LINK_PATH_RELAY;
-  case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
-  case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return ML_PEER_LINK_PATH_SRFLX;
-  default: return ML_PEER_LINK_PATH_HOST;
-  }
-}
-
 void ml_peer_link_get_stats(ml_peer_link *link, ml_peer_link_stats *out) {
   g_assert(link && out);
   if (link->channel)
     ml_channel_get_stats(link->channel, &link->stats.channel);
+  ml_handshake_stats hs;
+  ml_handshake_get_stats(link->hs, &hs);
+  link->stats.handshake_retransmits = hs.retransmits;
+  link->stats.dropped_handshake = hs.dropped;
   link->stats.state = link->state;
-  link->stats.reliable_queued = queued(link);
+  link->stats.reliable_queued = ml_peer_link_queued(link);
   link->stats.silent_ms = link->state == ML_PEER_LINK_SECURE
                               ? ml_keepalive_silent_ms(&link->ka, g_get_monotonic_time())
                               : 0;
-  link->stats.path = ML_PEER_LINK_PATH_NONE;
-  NiceCandidate *l = NULL, *r = NULL;
-  if (link->agent &&
-      nice_agent_get_selected_pair(link->agent, link->stream_id, COMPONENT, &l, &r) && l && r) {
-    ml_peer_link_path a = path_of(l->type), b = path_of(r->type);
-    link->stats.path = a > b ? a : b;
-  }
+  link->stats.path = ml_peer_link_selected_path(link);
   *out = link->stats;
 }
 
@@ -1445,25 +550,14 @@ void ml_peer_link_close(ml_peer_link *link, ml_peer_link_closed_cb closed, void 
         g_signal_handler_disconnect(link->agent, link->signals[i]);
     g_object_unref(link->agent);
   }
-  if (link->tcp)
-    g_object_unref(link->tcp);
-  timer_free(&link->rtx_timer);
-  timer_free(&link->deadline_timer);
-  timer_free(&link->keepalive_timer);
-  timer_free(&link->tcp_timer);
-  timer_free(&link->retry_timer);
-  timer_free(&link->live_timer);
-  timer_free(&link->connect_timer);
-  ml_noise_handshake_free(link->hs);
+  ml_peer_link_timer_free(&link->hs_timer);
+  ml_peer_link_timer_free(&link->keepalive_timer);
+  ml_peer_link_timer_free(&link->live_timer);
+  ml_peer_link_timer_free(&link->connect_timer);
+  ml_handshake_free(link->hs);
   ml_channel_free(link->channel);
-  if (link->psk)
-    sodium_free(link->psk);
   sodium_memzero(&link->verification, sizeof link->verification);
-  g_byte_array_free(link->out_q, TRUE);
-  if (link->rx_body) {
-    sodium_memzero(link->rx_body, FRAME_BODY_MAX);
-    g_free(link->rx_body);
-  }
+  ml_peer_link_reliable_free(link);
   g_main_context_unref(link->context);
   sodium_memzero(link, sizeof *link);
   g_free(link);

@@ -4,8 +4,9 @@
  * (libnice, RFC 5245 mode, UDP; ICE-TCP only on request), the Noise handshake
  * run over that path once ICE is ready, the secure datagram channel that
  * follows it, and a reliable ordered byte stream (libnice's PseudoTcpSocket)
- * carried inside that channel. docs/protocol-handshake.md describes what
- * crosses the wire, byte by byte.
+ * carried inside that channel. docs/PROTOCOL.md ("The handshake on the ICE
+ * path") describes what crosses the wire, byte by byte; the handshake itself
+ * is ml/handshake.h, the reliable stream's frames client/engine/stream_frame.h.
  *
  * Life of a link:
  *   1. ml_peer_link_new: creates the stream (on its own agent, or on one the
