@@ -349,8 +349,15 @@ static void responder_on_msg1(ml_handshake *hs, const uint8_t *dgram, size_t dle
     hs->stats.dropped++; /* malformed, or no prologue yet (it is retransmitted) */
     return;
   }
+  if ((err = write_message(hs, 1, out)) == ML_ERR_CRYPTO) {
+    /* An ephemeral key no DH can use (e.g. all zeros): as malformed. */
+    ml_noise_handshake_free(hs->noise);
+    hs->noise = previous;
+    hs->stats.dropped++;
+    return;
+  }
   ml_noise_handshake_free(previous);
-  if ((err = write_message(hs, 1, out)) != ML_OK) {
+  if (err != ML_OK) {
     fail(hs, out, err, "cannot write handshake message 2");
     return;
   }

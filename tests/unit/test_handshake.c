@@ -460,6 +460,28 @@ static void truncated_prefixes_dropped(void **state) {
   free_pair(&p);
 }
 
+/* Message 1 is not authenticated: one whose ephemeral key no DH can use
+ * (all zeros) is dropped like any malformed one, and the real one after it
+ * still completes. */
+static void unusable_ephemeral_dropped(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, NULL, NULL, 0);
+  start(&p.i, T0);
+  uint8_t forged[ML_DATAGRAM_MAX];
+  memcpy(forged, p.i.sent, p.i.sent_len);
+  memset(forged + ML_DATAGRAM_HANDSHAKE_HEADER_LEN, 0, ML_NOISE_KEY_LEN);
+  ml_handshake_receive(p.r.hs, forged, p.i.sent_len, T0, &p.r.out);
+  assert_null(p.r.out.datagram);
+  assert_int_equal(p.r.out.event, ML_HANDSHAKE_EV_PENDING);
+  assert_int_equal(ml_handshake_get_phase(p.r.hs), ML_HANDSHAKE_IDLE);
+  deliver(&p.i, &p.r, T0);
+  assert_int_equal(ml_handshake_get_phase(p.r.hs), ML_HANDSHAKE_WAIT_MSG3);
+  deliver(&p.r, &p.i, T0);
+  assert_int_equal(p.i.out.event, ML_HANDSHAKE_EV_KEYS);
+  free_pair(&p);
+}
+
 static void ice_prologue_matches_the_protocol_example(void **state) {
   (void)state;
   /* docs/PROTOCOL.md, "Prologue". */
@@ -505,6 +527,7 @@ int main(void) {
       cmocka_unit_test(gives_up_after_the_retry_limit),
       cmocka_unit_test(no_prologue_no_attempt),
       cmocka_unit_test(truncated_prefixes_dropped),
+      cmocka_unit_test(unusable_ephemeral_dropped),
       cmocka_unit_test(ice_prologue_matches_the_protocol_example),
       cmocka_unit_test(phase_names),
   };
