@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 #include <sodium.h>
@@ -254,6 +255,21 @@ static int apply_key(ml_signal_config *cfg, GKeyFile *kf, const struct key *k, c
   return rc;
 }
 
+/* A file that holds a secret ([tokens] secret, [ice] turn_secret) must not
+ * be readable by every user of the machine. */
+static bool secrets_private(GKeyFile *kf, const char *path, char **errmsg) {
+  struct stat st;
+  if (!g_key_file_has_key(kf, "tokens", "secret", NULL) &&
+      !g_key_file_has_key(kf, "ice", "turn_secret", NULL))
+    return true;
+  if (stat(path, &st) != 0 || (st.st_mode & S_IRWXO) == 0)
+    return true;
+  *errmsg = g_strdup_printf("%s holds a secret and every user of this machine can read it (mode "
+                            "%04o): run chmod o-rwx %s",
+                            path, (unsigned)(st.st_mode & 07777), path);
+  return false;
+}
+
 int ml_signal_config_load(ml_signal_config *cfg, const char *path, char **errmsg) {
   g_assert(cfg && path && errmsg);
   *errmsg = NULL;
@@ -292,6 +308,8 @@ int ml_signal_config_load(ml_signal_config *cfg, const char *path, char **errmsg
     *errmsg = g_strdup_printf("%s: tls_cert and tls_key go together", path);
     rc = ML_ERR_INVALID;
   }
+  if (rc == ML_OK && !secrets_private(kf, path, errmsg))
+    rc = ML_ERR_PERMISSION;
   if (rc == ML_OK) {
     ml_signal_config_clear(cfg);
     *cfg = next;

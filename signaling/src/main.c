@@ -227,9 +227,12 @@ int main(int argc, char **argv) {
     cfg.open_mode = true;
   if (insecure)
     cfg.insecure_listen = true;
-  if (!cfg.open_mode && !cfg.token_secret)
-    ml_log(ML_LOG_WARN, "no_token_secret",
-           " note=\"token mode without [tokens] secret: every join will be refused\"");
+  if (!cfg.open_mode && !cfg.token_secret) {
+    fprintf(stderr, "mentorlink-signal: token mode needs a [tokens] secret of at least 32 "
+                    "characters in the config (--config FILE); for rooms joined by room code "
+                    "instead of tokens, set [server] open = true or pass --open\n");
+    goto out;
+  }
 
   /* A peer closing its socket must not kill the daemon. */
   signal(SIGPIPE, SIG_IGN);

@@ -383,7 +383,7 @@ int main(int argc, char **argv) {
                                "connect_rate = 0\n[ice]\nstun = stun:127.0.0.1:3478\n",
                                wline, want + 100, want + 100, want, SECRET);
   g_free(wline);
-  g_file_set_contents(conf, text, -1, NULL);
+  g_file_set_contents_full(conf, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
   g_free(text);
   const char *sargv[] = {server, "--config", conf, "--log-level", "warn", NULL};
   GPid spid;

@@ -47,7 +47,8 @@ static void child_setup(gpointer user) {
 void sig_server_write_config(sig_server *s, const char *config_extra) {
   char *text = g_strdup_printf("[server]\nlisten = 127.0.0.1:0\n%s\n[tokens]\nsecret = %s\n",
                                config_extra ? config_extra : "", TEST_SECRET);
-  CHECK(g_file_set_contents(s->config_path, text, -1, NULL));
+  CHECK(g_file_set_contents_full(s->config_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 NULL)); /* it holds a secret */
   g_free(text);
 }
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <glib/gstdio.h>
 
@@ -761,7 +762,7 @@ static void t_host_end(void) {
 
 /* Plain ws on a non-loopback address is refused without --insecure-listen. */
 static void t_insecure_refused(void) {
-  char **argv = sig_argv(SIGNAL_BIN, "--listen", "0.0.0.0:0", NULL);
+  char **argv = sig_argv(SIGNAL_BIN, "--listen", "0.0.0.0:0", "--open", NULL);
   char *err = NULL;
   int wstatus = 0;
   CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wstatus,
@@ -770,6 +771,42 @@ static void t_insecure_refused(void) {
   CHECK(wstatus != 0);
   CHECK(err && strstr(err, "insecure-listen"));
   g_free(err);
+}
+
+/* Runs the daemon with args, which must make it refuse to start: exit 1 and
+ * a message holding needle. */
+static void refused_to_start(char **argv, const char *needle) {
+  char *err = NULL;
+  int wstatus = 0;
+  CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wstatus,
+                     NULL));
+  g_strfreev(argv);
+  CHECK(g_spawn_check_wait_status(wstatus, NULL) == FALSE && WIFEXITED(wstatus) &&
+        WEXITSTATUS(wstatus) == 1);
+  CHECK(err && strstr(err, needle));
+  if (err && !strstr(err, needle))
+    fprintf(stderr, "  stderr was: %s\n", err);
+  g_free(err);
+}
+
+/* Token mode without a token secret would refuse every join: the daemon
+ * refuses to start instead, and says what to set. */
+static void t_token_mode_needs_secret(void) {
+  refused_to_start(sig_argv(SIGNAL_BIN, "--listen", "127.0.0.1:0", NULL),
+                   "token mode needs a [tokens] secret");
+}
+
+/* A config that holds a secret and every user may read is refused, with the
+ * chmod that mends it. */
+static void t_config_readable(void) {
+  g_autofree char *dir = g_dir_make_tmp("mlsigperm-XXXXXX", NULL);
+  g_autofree char *conf = g_build_filename(dir, "signal.conf", NULL);
+  CHECK(g_file_set_contents_full(conf, "[tokens]\nsecret = " TEST_SECRET "\n", -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL));
+  g_autofree char *fix = g_strdup_printf("chmod o-rwx %s", conf);
+  refused_to_start(sig_argv(SIGNAL_BIN, "--config", conf, "--listen", "127.0.0.1:0", NULL), fix);
+  g_unlink(conf);
+  g_rmdir(dir);
 }
 
 typedef struct limits_state {
@@ -967,6 +1004,8 @@ static const struct {
     {"host_handover", t_host_handover},
     {"host_end", t_host_end},
     {"insecure_refused", t_insecure_refused},
+    {"token_mode_needs_secret", t_token_mode_needs_secret},
+    {"config_readable", t_config_readable},
     {"limits", t_limits},
     {"reload", t_reload},
     {"idle", t_idle},

@@ -31,7 +31,7 @@ static int teardown(void **state) {
 }
 
 static int load(ml_signal_config *cfg, const char *text, char **err) {
-  assert_true(g_file_set_contents(path, text, -1, NULL));
+  assert_true(g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0640, NULL));
   return ml_signal_config_load(cfg, path, err);
 }
 
@@ -124,6 +124,30 @@ static void test_strict(void **state) {
   }
 }
 
+/* A file with a secret that every user may read is refused (group: the
+ * service's group may read it, as the package installs it). */
+static void test_secret_file_mode(void **state) {
+  (void)state;
+  static const char text[] = "[tokens]\nsecret = 0123456789abcdef0123456789abcdef\n";
+  ml_signal_config c;
+  ml_signal_config_init(&c);
+  char *err = NULL;
+  assert_true(g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL));
+  assert_int_equal(ml_signal_config_load(&c, path, &err), ML_ERR_PERMISSION);
+  assert_non_null(strstr(err, "chmod o-rwx"));
+  assert_null(c.token_secret); /* unchanged */
+  g_free(err);
+  err = NULL;
+  /* Without a secret the same mode is fine. */
+  assert_true(g_file_set_contents_full(path, "[rooms]\ncapacity = 4\n", -1,
+                                       G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL));
+  assert_int_equal(ml_signal_config_load(&c, path, &err), ML_OK);
+  assert_true(g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0640, NULL));
+  assert_int_equal(ml_signal_config_load(&c, path, &err), ML_OK);
+  assert_int_equal(c.token_secret_len, 32);
+  ml_signal_config_clear(&c);
+}
+
 static void test_missing_file(void **state) {
   (void)state;
   ml_signal_config c;
@@ -158,6 +182,7 @@ int main(void) {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_strict, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_secret_file_mode, setup, teardown),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_set_listen),
   };

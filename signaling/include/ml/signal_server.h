@@ -67,8 +67,10 @@ typedef struct ml_signal_config {
 /* Fills cfg with the defaults documented in the example config. */
 void ml_signal_config_init(ml_signal_config *cfg);
 /* Overlays the GKeyFile at path onto cfg. Unknown groups or keys, bad values:
- * ML_ERR_INVALID with *errmsg (g_free) saying which; ML_ERR_IO if unreadable.
- * On failure cfg is unchanged. */
+ * ML_ERR_INVALID with *errmsg (g_free) saying which; ML_ERR_IO if unreadable;
+ * ML_ERR_PERMISSION if the file holds a secret ([tokens] secret, [ice]
+ * turn_secret) and every user may read it (*errmsg gives the chmod). On
+ * failure cfg is unchanged. */
 ML_MUST_CHECK int ml_signal_config_load(ml_signal_config *cfg, const char *path, char **errmsg);
 /* Parses "HOST:PORT", "[V6]:PORT" into cfg. */
 ML_MUST_CHECK int ml_signal_config_set_listen(ml_signal_config *cfg, const char *addr);
