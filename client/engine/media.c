@@ -14,12 +14,13 @@
  *        requests (probe on rtprtxreceive's sink), sent at once (on_feedback_request).
  *
  * Everything from a peer passes packet_check/rtcp_check before GStreamer.
- * Streaming threads reach the engine's context only through `handoff` below.
+ * Streaming threads reach the engine's context only through the hand-off queue (handoff.h).
  */
 #include "ml/media.h"
 
 #include "ml/bytes.h"
 #include "ml/rtcp_origin.h"
+#include "handoff.h"
 #include "media_internal.h"
 
 #include <stdatomic.h>
@@ -33,104 +34,10 @@
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/video/video.h>
 
-#define HANDOFF_MAX_ITEMS 1024 /* ~1 s of 8 Mbit/s video at 1200-byte packets */
 #define SRC_QUEUE_MAX_BYTES (2u * 1024u * 1024u)
 #define NTP_UNIX_OFFSET_S UINT64_C(2208988800)
 #define STATS_PERIOD_MS 1000
 #define FIRST_FRAME_PLI_PERIOD_MS 250
-
-/* ---------------------------------------------------------------------------
- * handoff: streaming thread -> owning context, bounded.
- * ------------------------------------------------------------------------- */
-
-enum handoff_kind { HANDOFF_RTP, HANDOFF_RTCP, HANDOFF_PCM };
-
-typedef void (*handoff_deliver_cb)(void *owner, enum handoff_kind kind, GstBuffer *buf);
-
-typedef struct handoff_item {
-  enum handoff_kind kind;
-  GstBuffer *buf;
-} handoff_item;
-
-typedef struct handoff {
-  GMutex lock;
-  GQueue items; /* of handoff_item* */
-  GSource *source;
-  handoff_deliver_cb deliver;
-  void *owner;
-  atomic_uint_fast64_t dropped;
-} handoff;
-
-typedef struct handoff_source {
-  GSource base;
-  handoff *h;
-} handoff_source;
-
-static gboolean handoff_dispatch(GSource *source, GSourceFunc cb, gpointer data) {
-  (void)cb;
-  (void)data;
-  handoff *h = ((handoff_source *)source)->h;
-  /* Reset first: a push after this line re-arms the source. */
-  g_source_set_ready_time(source, -1);
-  GQueue batch = G_QUEUE_INIT;
-  g_mutex_lock(&h->lock);
-  batch = h->items;
-  g_queue_init(&h->items);
-  g_mutex_unlock(&h->lock);
-  handoff_item *item;
-  while ((item = g_queue_pop_head(&batch)) != NULL) {
-    h->deliver(h->owner, item->kind, item->buf);
-    gst_buffer_unref(item->buf);
-    g_free(item);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs handoff_funcs = {NULL, NULL, handoff_dispatch, NULL, NULL, NULL};
-
-static void handoff_init(handoff *h, GMainContext *ctx, handoff_deliver_cb deliver, void *owner) {
-  g_mutex_init(&h->lock);
-  g_queue_init(&h->items);
-  h->deliver = deliver;
-  h->owner = owner;
-  atomic_init(&h->dropped, 0);
-  h->source = g_source_new(&handoff_funcs, sizeof(handoff_source));
-  ((handoff_source *)h->source)->h = h;
-  g_source_set_priority(h->source, G_PRIORITY_HIGH);
-  g_source_attach(h->source, ctx);
-}
-
-/* Any thread. Takes ownership of buf. */
-static void handoff_push(handoff *h, enum handoff_kind kind, GstBuffer *buf) {
-  g_mutex_lock(&h->lock);
-  if (h->items.length >= HANDOFF_MAX_ITEMS) {
-    g_mutex_unlock(&h->lock);
-    gst_buffer_unref(buf);
-    atomic_fetch_add_explicit(&h->dropped, 1, memory_order_relaxed);
-    return;
-  }
-  handoff_item *item = g_new(handoff_item, 1);
-  item->kind = kind;
-  item->buf = buf;
-  g_queue_push_tail(&h->items, item);
-  g_mutex_unlock(&h->lock);
-  g_source_set_ready_time(h->source, 0); /* thread-safe; wakes the context */
-}
-
-/* Only after the pipeline is in NULL (no streaming thread left). */
-static void handoff_clear(handoff *h) {
-  if (h->source == NULL)
-    return;
-  g_source_destroy(h->source);
-  g_source_unref(h->source);
-  h->source = NULL;
-  handoff_item *item;
-  while ((item = g_queue_pop_head(&h->items)) != NULL) {
-    gst_buffer_unref(item->buf);
-    g_free(item);
-  }
-  g_mutex_clear(&h->lock);
-}
 
 /* ---------------------------------------------------------------------------
  * Shared helpers.
@@ -599,7 +506,7 @@ struct ml_media_sender {
   GstElement *volume, *aenc;               /* NULL without audio */
   GstElement *rtxsend;                     /* owned by rtpbin; a ref kept for stats */
   GSource *bus_source;
-  handoff h;
+  ml_handoff h;
   atomic_uint_fast64_t frames, keyframes, audio_packets, rtp_packets, rtp_bytes, rtcp_out,
       rtcp_in_count, pli, fir, nack, key_requests;
   atomic_int_fast64_t encode_delay_us; /* -1 before the first frame */
@@ -608,19 +515,19 @@ struct ml_media_sender {
   bool paused, muted, camera_on, idle;
 };
 
-static void sender_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf) {
+static void sender_deliver(void *owner, ml_handoff_kind kind, GstBuffer *buf) {
   ml_media_sender *tx = owner;
   GstMapInfo map;
   if (!gst_buffer_map(buf, &map, GST_MAP_READ))
     return;
   if (map.size <= ML_MEDIA_MAX_PACKET) {
-    if (kind == HANDOFF_RTP) {
+    if (kind == ML_HANDOFF_RTP) {
       count(&tx->rtp_packets, 1);
       count(&tx->rtp_bytes, map.size);
     } else {
       count(&tx->rtcp_out, 1);
     }
-    tx->cfg.on_packet(kind == HANDOFF_RTP ? ML_INNER_RTP : ML_INNER_RTCP, map.data, map.size,
+    tx->cfg.on_packet(kind == ML_HANDOFF_RTP ? ML_INNER_RTP : ML_INNER_RTCP, map.data, map.size,
                       tx->cfg.user);
   } else {
     g_warning("media: dropping a %zu-byte packet above the datagram payload", map.size);
@@ -628,24 +535,12 @@ static void sender_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf) 
   gst_buffer_unmap(buf, &map);
 }
 
-/* Streaming thread: moves one appsink sample into the owner's hand-off queue. */
-static GstFlowReturn pull_to_handoff(GstAppSink *sink, handoff *h, enum handoff_kind kind) {
-  GstSample *s = gst_app_sink_pull_sample(sink);
-  if (s == NULL)
-    return GST_FLOW_EOS;
-  GstBuffer *b = gst_sample_get_buffer(s);
-  if (b != NULL)
-    handoff_push(h, kind, gst_buffer_ref(b));
-  gst_sample_unref(s);
-  return GST_FLOW_OK;
-}
-
 static GstFlowReturn sender_new_rtp(GstAppSink *sink, gpointer data) {
-  return pull_to_handoff(sink, &((ml_media_sender *)data)->h, HANDOFF_RTP);
+  return ml_handoff_push_sample(&((ml_media_sender *)data)->h, sink, ML_HANDOFF_RTP);
 }
 
 static GstFlowReturn sender_new_rtcp(GstAppSink *sink, gpointer data) {
-  return pull_to_handoff(sink, &((ml_media_sender *)data)->h, HANDOFF_RTCP);
+  return ml_handoff_push_sample(&((ml_media_sender *)data)->h, sink, ML_HANDOFF_RTCP);
 }
 
 /* Streaming thread (the preview queue's): the captured frame becomes the self view. */
@@ -921,7 +816,7 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   tx->video_kbps = c.video_kbps;
   tx->camera_on = c.video != ML_MEDIA_VIDEO_NONE;
   atomic_init(&tx->encode_delay_us, -1);
-  handoff_init(&tx->h, ctx, sender_deliver, tx);
+  ml_handoff_init(&tx->h, ctx, sender_deliver, tx);
 
   tx->pipeline = gst_pipeline_new("ml-send");
   GstBin *bin = GST_BIN(tx->pipeline);
@@ -1142,7 +1037,7 @@ void ml_media_sender_free(ml_media_sender *tx) {
     gst_element_set_state(tx->pipeline, GST_STATE_NULL); /* joins streaming threads */
   }
   detach_source(&tx->bus_source);
-  handoff_clear(&tx->h);
+  ml_handoff_clear(&tx->h);
   slot_clear(&tx->preview);
   if (tx->rtxsend != NULL)
     gst_object_unref(tx->rtxsend);
@@ -1165,7 +1060,7 @@ struct ml_media_receiver {
   GstElement *pipeline, *rtpbin, *rtp_in, *rtcp_in;
   GObject *session;
   GSource *bus_source, *stats_timer, *pli_timer;
-  handoff h;
+  ml_handoff h;
   int64_t start_us; /* monotonic */
 
   frame_slot frames_slot; /* the latest decoded frame */
@@ -1202,15 +1097,15 @@ struct ml_media_receiver {
 
 static void receiver_send_pli(ml_media_receiver *rx);
 
-static void receiver_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf) {
+static void receiver_deliver(void *owner, ml_handoff_kind kind, GstBuffer *buf) {
   ml_media_receiver *rx = owner;
   GstMapInfo map;
   if (!gst_buffer_map(buf, &map, GST_MAP_READ))
     return;
-  if (kind == HANDOFF_PCM) {
+  if (kind == ML_HANDOFF_PCM) {
     if (rx->cfg.on_pcm != NULL)
       rx->cfg.on_pcm((const int16_t *)(const void *)map.data, map.size / 2, rx->cfg.user);
-  } else if (kind == HANDOFF_RTCP && map.size <= ML_MEDIA_MAX_PACKET) {
+  } else if (kind == ML_HANDOFF_RTCP && map.size <= ML_MEDIA_MAX_PACKET) {
     ml_media_rtcp_info info;
     rtcp_parse(buf, &info);
     count(&rx->pli_sent, info.pli);
@@ -1221,7 +1116,7 @@ static void receiver_deliver(void *owner, enum handoff_kind kind, GstBuffer *buf
 }
 
 static GstFlowReturn receiver_new_rtcp(GstAppSink *sink, gpointer data) {
-  return pull_to_handoff(sink, &((ml_media_receiver *)data)->h, HANDOFF_RTCP);
+  return ml_handoff_push_sample(&((ml_media_receiver *)data)->h, sink, ML_HANDOFF_RTCP);
 }
 
 /* Streaming thread: the newest decoded frame replaces the slot's. */
@@ -1291,7 +1186,7 @@ static GstPadProbeReturn on_decoded_audio(GstPad *pad, GstPadProbeInfo *pi, gpoi
     return GST_PAD_PROBE_OK;
   count(&rx->audio_samples, gst_buffer_get_size(b) / 2);
   if (rx->cfg.on_pcm != NULL)
-    handoff_push(&rx->h, HANDOFF_PCM, gst_buffer_ref(b));
+    ml_handoff_push(&rx->h, ML_HANDOFF_PCM, gst_buffer_ref(b));
   return GST_PAD_PROBE_OK;
 }
 
@@ -1392,7 +1287,7 @@ static GstPadProbeReturn on_feedback_request(GstPad *pad, GstPadProbeInfo *pi, g
     if (nack_allowed(rx)) {
       GstBuffer *buf = feedback_new(own, ssrc, false, (uint16_t)seq);
       if (buf != NULL)
-        handoff_push(&rx->h, HANDOFF_RTCP, buf);
+        ml_handoff_push(&rx->h, ML_HANDOFF_RTCP, buf);
     } else {
       count(&rx->nack_suppressed, 1);
     }
@@ -1405,7 +1300,7 @@ static GstPadProbeReturn on_feedback_request(GstPad *pad, GstPadProbeInfo *pi, g
       atomic_store(&rx->last_pli_us, now);
       GstBuffer *buf = feedback_new(own, ML_MEDIA_SSRC_VIDEO, true, 0);
       if (buf != NULL)
-        handoff_push(&rx->h, HANDOFF_RTCP, buf);
+        ml_handoff_push(&rx->h, ML_HANDOFF_RTCP, buf);
     }
     return GST_PAD_PROBE_DROP;
   }
@@ -1664,7 +1559,7 @@ static void receiver_send_pli(ml_media_receiver *rx) {
   GstBuffer *buf = feedback_new(atomic_load(&rx->own_ssrc), ML_MEDIA_SSRC_VIDEO, true, 0);
   if (buf != NULL) {
     atomic_store(&rx->last_pli_us, g_get_monotonic_time());
-    receiver_deliver(rx, HANDOFF_RTCP, buf); /* counts it and calls on_rtcp */
+    receiver_deliver(rx, ML_HANDOFF_RTCP, buf); /* counts it and calls on_rtcp */
     gst_buffer_unref(buf);
   }
 }
@@ -1707,7 +1602,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   atomic_init(&rx->e2e_us, INT64_MIN);
   atomic_init(&rx->last_pli_us, 0);
   atomic_init(&rx->own_ssrc, 0);
-  handoff_init(&rx->h, ctx, receiver_deliver, rx);
+  ml_handoff_init(&rx->h, ctx, receiver_deliver, rx);
 
   rx->pipeline = gst_pipeline_new("ml-recv");
   GstBin *bin = GST_BIN(rx->pipeline);
@@ -1873,7 +1768,7 @@ void ml_media_receiver_free(ml_media_receiver *rx) {
   GSource *idle;
   while ((idle = g_main_context_find_source_by_user_data(rx->ctx, rx)) != NULL)
     g_source_destroy(idle);
-  handoff_clear(&rx->h);
+  ml_handoff_clear(&rx->h);
   if (rx->session != NULL)
     g_object_unref(rx->session);
   if (rx->video_jb != NULL)
