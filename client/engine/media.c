@@ -20,6 +20,7 @@
 
 #include "ml/bytes.h"
 #include "ml/rtcp_origin.h"
+#include "gst_util.h"
 #include "handoff.h"
 #include "media_internal.h"
 
@@ -34,7 +35,6 @@
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/video/video.h>
 
-#define SRC_QUEUE_MAX_BYTES (2u * 1024u * 1024u)
 #define NTP_UNIX_OFFSET_S UINT64_C(2208988800)
 #define STATS_PERIOD_MS 1000
 #define FIRST_FRAME_PLI_PERIOD_MS 250
@@ -49,147 +49,6 @@ static void count(atomic_uint_fast64_t *c, uint64_t n) {
 
 static uint64_t load(const atomic_uint_fast64_t *c) {
   return atomic_load_explicit(c, memory_order_relaxed);
-}
-
-static gpointer init_gst(gpointer unused) {
-  (void)unused;
-  if (!gst_is_initialized())
-    gst_init(NULL, NULL);
-  return NULL;
-}
-
-/* GStreamer initialised once per process, whichever thread comes first; the
- * others wait until it has finished (without this, two calls starting their
- * pipelines at once on their engine threads found elements missing). */
-static void ensure_gst(void) {
-  static GOnce once = G_ONCE_INIT;
-  g_once(&once, init_gst, NULL);
-}
-
-/* Adds a new element to bin; NULL when the factory is missing. */
-static GstElement *make(GstBin *bin, const char *factory, const char *name) {
-  GstElement *e = gst_element_factory_make(factory, name);
-  if (e == NULL) {
-    g_warning("media: GStreamer element '%s' is missing", factory);
-    return NULL;
-  }
-  gst_bin_add(bin, e);
-  return e;
-}
-
-static GstCaps *caps_video_i420(unsigned w, unsigned h, unsigned fps) {
-  return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
-                             (int)w, "height", G_TYPE_INT, (int)h, "framerate", GST_TYPE_FRACTION,
-                             (int)fps, 1, NULL);
-}
-
-static GstCaps *caps_audio_s16_mono(void) {
-  return gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate", G_TYPE_INT,
-                             ML_MEDIA_AUDIO_CLOCK_RATE, "channels", G_TYPE_INT, 1, "layout",
-                             G_TYPE_STRING, "interleaved", NULL);
-}
-
-static GstElement *make_capsfilter(GstBin *bin, GstCaps *caps) {
-  GstElement *f = make(bin, "capsfilter", NULL);
-  if (f != NULL)
-    g_object_set(f, "caps", caps, NULL);
-  gst_caps_unref(caps);
-  return f;
-}
-
-/* A bus watch on the owner's context: errors to on_error, latency recomputed. */
-typedef struct bus_owner {
-  GstElement *pipeline;
-  ml_media_error_cb on_error;
-  void *user;
-} bus_owner;
-
-static gboolean on_bus_message(GstBus *bus, GstMessage *msg, gpointer data) {
-  (void)bus;
-  bus_owner *o = data;
-  switch (GST_MESSAGE_TYPE(msg)) {
-  case GST_MESSAGE_ERROR: {
-    g_autoptr(GError) err = NULL;
-    g_autofree char *dbg = NULL;
-    gst_message_parse_error(msg, &err, &dbg);
-    g_autofree char *text = g_strdup_printf("%s: %s", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
-                                            err != NULL ? err->message : "error");
-    g_debug("media: %s (%s)", text, dbg != NULL ? dbg : "");
-    if (o->on_error != NULL)
-      o->on_error(ML_ERR_IO, text, o->user);
-    break;
-  }
-  case GST_MESSAGE_WARNING: {
-    g_autoptr(GError) err = NULL;
-    gst_message_parse_warning(msg, &err, NULL);
-    g_debug("media: warning from %s: %s", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
-            err != NULL ? err->message : "");
-    break;
-  }
-  case GST_MESSAGE_LATENCY: gst_bin_recalculate_latency(GST_BIN(o->pipeline)); break;
-  default: break;
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-static GSource *attach_bus_watch(GstElement *pipeline, GMainContext *ctx, bus_owner *o) {
-  GstBus *bus = gst_element_get_bus(pipeline);
-  GSource *src = gst_bus_create_watch(bus);
-  gst_object_unref(bus);
-  g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_bus_message, o, NULL);
-  g_source_attach(src, ctx);
-  return src;
-}
-
-static void detach_source(GSource **s) {
-  if (*s != NULL) {
-    g_source_destroy(*s);
-    g_source_unref(*s);
-    *s = NULL;
-  }
-}
-
-static GstElement *make_appsrc(GstBin *bin, const char *caps_name) {
-  GstElement *src = make(bin, "appsrc", NULL);
-  if (src == NULL)
-    return NULL;
-  GstCaps *caps = gst_caps_new_empty_simple(caps_name);
-  g_object_set(src, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
-               "max-bytes", (guint64)SRC_QUEUE_MAX_BYTES, NULL);
-  gst_caps_unref(caps);
-  /* Real time: when the queue is full the oldest packets go. */
-  gst_app_src_set_leaky_type(GST_APP_SRC(src), GST_APP_LEAKY_TYPE_DOWNSTREAM);
-  return src;
-}
-
-static GstElement *make_appsink(GstBin *bin, GstAppSinkCallbacks *cbs, void *user) {
-  GstElement *sink = make(bin, "appsink", NULL);
-  if (sink == NULL)
-    return NULL;
-  g_object_set(sink, "sync", FALSE, "async", FALSE, "emit-signals", FALSE, NULL);
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), cbs, user, NULL);
-  return sink;
-}
-
-static int link_pads(GstElement *src, const char *src_pad, GstElement *sink, const char *sink_pad) {
-  GstPad *a = gst_element_get_static_pad(src, src_pad);
-  if (a == NULL)
-    a = gst_element_request_pad_simple(src, src_pad);
-  GstPad *b = gst_element_get_static_pad(sink, sink_pad);
-  if (b == NULL)
-    b = gst_element_request_pad_simple(sink, sink_pad);
-  int rc = (a != NULL && b != NULL && gst_pad_link(a, b) == GST_PAD_LINK_OK) ? ML_OK : ML_ERR_IO;
-  if (a != NULL)
-    gst_object_unref(a);
-  if (b != NULL)
-    gst_object_unref(b);
-  return rc;
-}
-
-static GObject *rtpbin_session(GstElement *rtpbin) {
-  GObject *session = NULL;
-  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
-  return session; /* transfer full */
 }
 
 /* NTP (RFC 3550) helpers on the wall clock, which rtpbin's default
@@ -495,12 +354,10 @@ static void slot_clear(frame_slot *s) {
  * Sender.
  * ------------------------------------------------------------------------- */
 
-static GstCaps *on_request_pt_map(GstElement *rtpbin, guint session, guint pt, gpointer data);
-
 struct ml_media_sender {
   GMainContext *ctx;
   ml_media_sender_config cfg;
-  bus_owner bus;
+  ml_gst_bus_owner bus;
   GstElement *pipeline, *rtpbin, *rtcp_in;
   GstElement *vsrc, *vcaps, *valve, *venc; /* NULL without video */
   GstElement *volume, *aenc;               /* NULL without audio */
@@ -597,22 +454,6 @@ static GstPadProbeReturn on_audio_packet(GstPad *pad, GstPadProbeInfo *pi, gpoin
   return GST_PAD_PROBE_OK;
 }
 
-/* rtpbin's aux sender/receiver for one session: el inside a bin whose ghost
- * pads are named src_<session> and sink_<session>, as rtpbin requires. */
-static GstElement *aux_bin(GstElement *el, guint session) {
-  GstElement *bin = gst_bin_new(NULL);
-  gst_bin_add(GST_BIN(bin), el);
-  const char *dirs[] = {"src", "sink"};
-  for (size_t i = 0; i < 2; i++) {
-    char name[32];
-    GstPad *pad = gst_element_get_static_pad(el, dirs[i]);
-    g_snprintf(name, sizeof name, "%s_%u", dirs[i], session);
-    gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
-    gst_object_unref(pad);
-  }
-  return bin;
-}
-
 /* rtpbin "request-aux-sender": RFC 4588 retransmission of VP8 only. */
 static GstElement *on_request_aux_sender(GstElement *rtpbin, guint session, gpointer data) {
   (void)rtpbin;
@@ -633,7 +474,7 @@ static GstElement *on_request_aux_sender(GstElement *rtpbin, guint session, gpoi
   gst_structure_free(ssrc_map);
 
   tx->rtxsend = gst_object_ref(rtx);
-  return aux_bin(rtx, session); /* floating: rtpbin adds it */
+  return ml_gst_aux_bin(rtx, session); /* floating: rtpbin adds it */
 }
 
 static unsigned clampu(unsigned v, unsigned lo, unsigned hi) {
@@ -664,30 +505,31 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   const ml_media_sender_config *c = &tx->cfg;
   GstElement *src;
   if (c->video == ML_MEDIA_VIDEO_TEST) {
-    src = make(bin, "videotestsrc", "vsrc");
+    src = ml_gst_make(bin, "videotestsrc", "vsrc");
     if (src == NULL)
       return ML_ERR_UNSUPPORTED;
     g_object_set(src, "is-live", TRUE, NULL);
     gst_util_set_object_arg(G_OBJECT(src), "pattern", "smpte");
   } else {
-    src = make(bin, "v4l2src", "vsrc");
+    src = ml_gst_make(bin, "v4l2src", "vsrc");
     if (src == NULL)
       return ML_ERR_UNSUPPORTED;
     if (device != NULL)
       g_object_set(src, "device", device, NULL);
   }
-  GstElement *conv = make(bin, "videoconvert", NULL);
-  GstElement *scale = make(bin, "videoscale", NULL);
-  GstElement *rate = make(bin, "videorate", NULL);
-  GstElement *caps = make_capsfilter(bin, caps_video_i420(c->width, c->height, c->fps));
-  GstElement *tee = make(bin, "tee", NULL);
-  GstElement *valve = make(bin, "valve", NULL);
-  GstElement *queue = make(bin, "queue", NULL);
-  GstElement *enc = make(bin, "vp8enc", "venc");
-  GstElement *pay = make(bin, "rtpvp8pay", NULL);
-  GstElement *pqueue = make(bin, "queue", NULL);
+  GstElement *conv = ml_gst_make(bin, "videoconvert", NULL);
+  GstElement *scale = ml_gst_make(bin, "videoscale", NULL);
+  GstElement *rate = ml_gst_make(bin, "videorate", NULL);
+  GstElement *caps =
+      ml_gst_make_capsfilter(bin, ml_gst_caps_video_i420(c->width, c->height, c->fps));
+  GstElement *tee = ml_gst_make(bin, "tee", NULL);
+  GstElement *valve = ml_gst_make(bin, "valve", NULL);
+  GstElement *queue = ml_gst_make(bin, "queue", NULL);
+  GstElement *enc = ml_gst_make(bin, "vp8enc", "venc");
+  GstElement *pay = ml_gst_make(bin, "rtpvp8pay", NULL);
+  GstElement *pqueue = ml_gst_make(bin, "queue", NULL);
   GstElement *preview =
-      make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_preview}, tx);
+      ml_gst_make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_preview}, tx);
   if (!conv || !scale || !rate || !caps || !tee || !valve || !queue || !enc || !pay || !pqueue ||
       !preview)
     return ML_ERR_UNSUPPORTED;
@@ -719,10 +561,11 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
                (guint)ML_MEDIA_SSRC_VIDEO, NULL);
   gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
   if (!gst_element_link_many(src, conv, scale, rate, caps, tee, NULL) ||
-      link_pads(tee, "src_%u", valve, "sink") != ML_OK ||
+      ml_gst_link_pads(tee, "src_%u", valve, "sink") != ML_OK ||
       !gst_element_link_many(valve, queue, enc, pay, NULL) ||
-      link_pads(pay, "src", funnel, "sink_%u") != ML_OK ||
-      link_pads(tee, "src_%u", pqueue, "sink") != ML_OK || !gst_element_link(pqueue, preview))
+      ml_gst_link_pads(pay, "src", funnel, "sink_%u") != ML_OK ||
+      ml_gst_link_pads(tee, "src_%u", pqueue, "sink") != ML_OK ||
+      !gst_element_link(pqueue, preview))
     return ML_ERR_IO;
 
   GstPad *encsrc = gst_element_get_static_pad(enc, "src");
@@ -740,22 +583,22 @@ static int build_audio_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   const ml_media_sender_config *c = &tx->cfg;
   GstElement *src;
   if (c->audio == ML_MEDIA_AUDIO_TEST) {
-    src = make(bin, "audiotestsrc", "asrc");
+    src = ml_gst_make(bin, "audiotestsrc", "asrc");
     if (src == NULL)
       return ML_ERR_UNSUPPORTED;
     g_object_set(src, "is-live", TRUE, "freq", c->tone_hz, "volume", 0.5, "samplesperbuffer", 960,
                  NULL);
   } else {
-    src = make(bin, "autoaudiosrc", "asrc");
+    src = ml_gst_make(bin, "autoaudiosrc", "asrc");
     if (src == NULL)
       return ML_ERR_UNSUPPORTED;
   }
-  GstElement *conv = make(bin, "audioconvert", NULL);
-  GstElement *res = make(bin, "audioresample", NULL);
-  GstElement *caps = make_capsfilter(bin, caps_audio_s16_mono());
-  GstElement *vol = make(bin, "volume", NULL);
-  GstElement *enc = make(bin, "opusenc", "aenc");
-  GstElement *pay = make(bin, "rtpopuspay", NULL);
+  GstElement *conv = ml_gst_make(bin, "audioconvert", NULL);
+  GstElement *res = ml_gst_make(bin, "audioresample", NULL);
+  GstElement *caps = ml_gst_make_capsfilter(bin, ml_gst_caps_audio_s16_mono());
+  GstElement *vol = ml_gst_make(bin, "volume", NULL);
+  GstElement *enc = ml_gst_make(bin, "opusenc", "aenc");
+  GstElement *pay = ml_gst_make(bin, "rtpopuspay", NULL);
   if (!conv || !res || !caps || !vol || !enc || !pay)
     return ML_ERR_UNSUPPORTED;
   /* Voice, in-band FEC (engages from ~12-16 kbps and only with expected loss
@@ -766,7 +609,7 @@ static int build_audio_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_OPUS, "ssrc",
                (guint)ML_MEDIA_SSRC_AUDIO, NULL);
   if (!gst_element_link_many(src, conv, res, caps, vol, enc, pay, NULL) ||
-      link_pads(pay, "src", funnel, "sink_%u") != ML_OK)
+      ml_gst_link_pads(pay, "src", funnel, "sink_%u") != ML_OK)
     return ML_ERR_IO;
   GstPad *paysrc = gst_element_get_static_pad(pay, "src");
   gst_pad_add_probe(paysrc, GST_PAD_PROBE_TYPE_BUFFER, on_audio_packet, tx, NULL);
@@ -792,18 +635,13 @@ static void sender_config_defaults(ml_media_sender_config *c) {
     c->tone_hz = 440.0;
 }
 
-static int start_pipeline(GstElement *pipeline) {
-  GstStateChangeReturn r = gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  return r == GST_STATE_CHANGE_FAILURE ? ML_ERR_IO : ML_OK;
-}
-
 int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
                         const ml_media_sender_config *cfg) {
   g_assert(out != NULL && ctx != NULL && cfg != NULL);
   if (cfg->on_packet == NULL || cfg->width > 3840 || cfg->height > 2160 || cfg->fps > 120 ||
       (cfg->video == ML_MEDIA_VIDEO_NONE && cfg->audio == ML_MEDIA_AUDIO_NONE))
     return ML_ERR_INVALID;
-  ensure_gst();
+  ml_gst_ensure_init();
 
   ml_media_sender *tx = g_new0(ml_media_sender, 1);
   int rc = ML_OK;
@@ -820,12 +658,13 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
 
   tx->pipeline = gst_pipeline_new("ml-send");
   GstBin *bin = GST_BIN(tx->pipeline);
-  tx->rtpbin = make(bin, "rtpbin", "rtpbin");
-  GstElement *funnel = make(bin, "rtpfunnel", NULL);
-  GstElement *rtp_out = make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_rtp}, tx);
+  tx->rtpbin = ml_gst_make(bin, "rtpbin", "rtpbin");
+  GstElement *funnel = ml_gst_make(bin, "rtpfunnel", NULL);
+  GstElement *rtp_out =
+      ml_gst_make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_rtp}, tx);
   GstElement *rtcp_out =
-      make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_rtcp}, tx);
-  tx->rtcp_in = make_appsrc(bin, "application/x-rtcp");
+      ml_gst_make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_rtcp}, tx);
+  tx->rtcp_in = ml_gst_make_appsrc(bin, "application/x-rtcp");
   if (!tx->rtpbin || !funnel || !rtp_out || !rtcp_out || !tx->rtcp_in) {
     rc = ML_ERR_UNSUPPORTED;
     goto out;
@@ -835,19 +674,19 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   g_object_set(tx->rtpbin, "rtcp-sync-send-time", FALSE, NULL);
   g_signal_connect(tx->rtpbin, "request-aux-sender", G_CALLBACK(on_request_aux_sender), tx);
   /* The session needs clock rates for its SR (rtpfunnel's caps carry none). */
-  g_signal_connect(tx->rtpbin, "request-pt-map", G_CALLBACK(on_request_pt_map), tx);
+  g_signal_connect(tx->rtpbin, "request-pt-map", G_CALLBACK(ml_gst_on_request_pt_map), tx);
 
   if (c.video != ML_MEDIA_VIDEO_NONE &&
       (rc = build_video_send(tx, bin, funnel, cfg->camera_device)) != ML_OK)
     goto out;
   if (c.audio != ML_MEDIA_AUDIO_NONE && (rc = build_audio_send(tx, bin, funnel)) != ML_OK)
     goto out;
-  if ((rc = link_pads(funnel, "src", tx->rtpbin, "send_rtp_sink_0")) != ML_OK ||
-      (rc = link_pads(tx->rtpbin, "send_rtp_src_0", rtp_out, "sink")) != ML_OK ||
-      (rc = link_pads(tx->rtpbin, "send_rtcp_src_0", rtcp_out, "sink")) != ML_OK ||
-      (rc = link_pads(tx->rtcp_in, "src", tx->rtpbin, "recv_rtcp_sink_0")) != ML_OK)
+  if ((rc = ml_gst_link_pads(funnel, "src", tx->rtpbin, "send_rtp_sink_0")) != ML_OK ||
+      (rc = ml_gst_link_pads(tx->rtpbin, "send_rtp_src_0", rtp_out, "sink")) != ML_OK ||
+      (rc = ml_gst_link_pads(tx->rtpbin, "send_rtcp_src_0", rtcp_out, "sink")) != ML_OK ||
+      (rc = ml_gst_link_pads(tx->rtcp_in, "src", tx->rtpbin, "recv_rtcp_sink_0")) != ML_OK)
     goto out;
-  GObject *session = rtpbin_session(tx->rtpbin);
+  GObject *session = ml_gst_rtpbin_session(tx->rtpbin);
   if (session != NULL) {
     /* Reports every second (RFC 3550's 5 s is too slow to steer a rate). */
     g_object_set(session, "rtcp-min-interval", (guint64)GST_SECOND, NULL);
@@ -857,8 +696,8 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   tx->bus.pipeline = tx->pipeline;
   tx->bus.on_error = c.on_error;
   tx->bus.user = c.user;
-  tx->bus_source = attach_bus_watch(tx->pipeline, ctx, &tx->bus);
-  if ((rc = start_pipeline(tx->pipeline)) != ML_OK)
+  tx->bus_source = ml_gst_bus_watch_attach(tx->pipeline, ctx, &tx->bus);
+  if ((rc = ml_gst_start_pipeline(tx->pipeline)) != ML_OK)
     goto out;
   *out = tx;
   return ML_OK;
@@ -920,7 +759,7 @@ int ml_media_sender_set_video_format(ml_media_sender *tx, unsigned width, unsign
    * restarts on the new format with a keyframe, and receivers' decoders
    * follow it (frames carry their own size). */
   g_object_set(tx->venc, "threads", vp8_encoder_threads(width, height), NULL); /* at the restart */
-  GstCaps *caps = caps_video_i420(width, height, fps);
+  GstCaps *caps = ml_gst_caps_video_i420(width, height, fps);
   g_object_set(tx->vcaps, "caps", caps, NULL);
   gst_caps_unref(caps);
   tx->cfg.width = width;
@@ -1036,7 +875,7 @@ void ml_media_sender_free(ml_media_sender *tx) {
       gst_element_set_locked_state(tx->vsrc, FALSE);
     gst_element_set_state(tx->pipeline, GST_STATE_NULL); /* joins streaming threads */
   }
-  detach_source(&tx->bus_source);
+  ml_gst_source_detach(&tx->bus_source);
   ml_handoff_clear(&tx->h);
   slot_clear(&tx->preview);
   if (tx->rtxsend != NULL)
@@ -1056,7 +895,7 @@ void ml_media_sender_free(ml_media_sender *tx) {
 struct ml_media_receiver {
   GMainContext *ctx;
   ml_media_receiver_config cfg;
-  bus_owner bus;
+  ml_gst_bus_owner bus;
   GstElement *pipeline, *rtpbin, *rtp_in, *rtcp_in;
   GObject *session;
   GSource *bus_source, *stats_timer, *pli_timer;
@@ -1190,29 +1029,6 @@ static GstPadProbeReturn on_decoded_audio(GstPad *pad, GstPadProbeInfo *pi, gpoi
   return GST_PAD_PROBE_OK;
 }
 
-static GstCaps *on_request_pt_map(GstElement *rtpbin, guint session, guint pt, gpointer data) {
-  (void)rtpbin;
-  (void)session;
-  (void)data;
-  switch (pt) {
-  case ML_MEDIA_PT_VP8:
-    return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate",
-                               G_TYPE_INT, ML_MEDIA_VIDEO_CLOCK_RATE, "encoding-name",
-                               G_TYPE_STRING, "VP8", "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
-                               "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
-                               G_TYPE_BOOLEAN, TRUE, NULL);
-  case ML_MEDIA_PT_RTX:
-    return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate",
-                               G_TYPE_INT, ML_MEDIA_VIDEO_CLOCK_RATE, "encoding-name",
-                               G_TYPE_STRING, "RTX", "apt", G_TYPE_INT, ML_MEDIA_PT_VP8, NULL);
-  case ML_MEDIA_PT_OPUS:
-    return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "clock-rate",
-                               G_TYPE_INT, ML_MEDIA_AUDIO_CLOCK_RATE, "encoding-name",
-                               G_TYPE_STRING, "OPUS", NULL);
-  default: return NULL;
-  }
-}
-
 /* An RTCP feedback packet: an empty RR (a compound packet must start with
  * one) and a PSFB PLI, or an RTPFB generic NACK for one sequence number. */
 static GstBuffer *feedback_new(uint32_t own, uint32_t media, bool pli, uint16_t seq) {
@@ -1321,7 +1137,7 @@ static GstElement *on_request_aux_receiver(GstElement *rtpbin, guint session, gp
   GstPad *up = gst_element_get_static_pad(rtx, "sink");
   gst_pad_add_probe(up, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_feedback_request, rx, NULL);
   gst_object_unref(up);
-  return aux_bin(rtx, session);
+  return ml_gst_aux_bin(rtx, session);
 }
 
 /* Adds elements (first is linked to pad) to the running pipeline. */
@@ -1340,13 +1156,6 @@ static void attach_chain(ml_media_receiver *rx, GstPad *pad, GstElement **chain,
   gst_object_unref(sink);
 }
 
-static GstElement *factory(const char *name) {
-  GstElement *e = gst_element_factory_make(name, NULL);
-  if (e == NULL)
-    g_warning("media: GStreamer element '%s' is missing", name);
-  return e;
-}
-
 /* Streaming thread: rtpbin found a new SSRC/payload type in the session. */
 static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
   (void)rtpbin;
@@ -1363,7 +1172,8 @@ static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
   g_mutex_unlock(&rx->lock);
 
   if (video) {
-    GstElement *chain[3] = {factory("rtpvp8depay"), factory("vp8dec"), factory("appsink")};
+    GstElement *chain[3] = {ml_gst_factory("rtpvp8depay"), ml_gst_factory("vp8dec"),
+                            ml_gst_factory("appsink")};
     if (!chain[0] || !chain[1] || !chain[2])
       goto missing;
     /* Loss: drop the broken frames and ask for a keyframe (PLI) at once. */
@@ -1388,10 +1198,12 @@ static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
       if (chain[i] != NULL)
         gst_object_unref(gst_object_ref_sink(chain[i]));
   } else if (audio) {
-    GstElement *chain[6] = {
-        factory("rtpopusdepay"), factory("opusdec"),
-        factory("audioconvert"), factory("audioresample"),
-        factory("capsfilter"),   factory(rx->cfg.headless ? "fakesink" : "autoaudiosink")};
+    GstElement *chain[6] = {ml_gst_factory("rtpopusdepay"),
+                            ml_gst_factory("opusdec"),
+                            ml_gst_factory("audioconvert"),
+                            ml_gst_factory("audioresample"),
+                            ml_gst_factory("capsfilter"),
+                            ml_gst_factory(rx->cfg.headless ? "fakesink" : "autoaudiosink")};
     for (unsigned i = 0; i < 6; i++)
       if (chain[i] == NULL) {
         for (unsigned j = 0; j < 6; j++)
@@ -1400,7 +1212,7 @@ static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
         return;
       }
     g_object_set(chain[1], "use-inband-fec", TRUE, "plc", TRUE, NULL);
-    GstCaps *caps = caps_audio_s16_mono();
+    GstCaps *caps = ml_gst_caps_audio_s16_mono();
     g_object_set(chain[4], "caps", caps, NULL);
     gst_caps_unref(caps);
     if (rx->cfg.headless)
@@ -1411,7 +1223,7 @@ static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
     attach_chain(rx, pad, chain, 6);
   } else {
     /* An unknown payload type or a second stream: sink it quietly. */
-    GstElement *sink = factory("fakesink");
+    GstElement *sink = ml_gst_factory("fakesink");
     if (sink == NULL)
       return;
     g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
@@ -1579,7 +1391,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   g_assert(out != NULL && ctx != NULL && cfg != NULL);
   if (cfg->on_rtcp == NULL)
     return ML_ERR_INVALID;
-  ensure_gst();
+  ml_gst_ensure_init();
   ml_media_receiver *rx = g_new0(ml_media_receiver, 1);
   int rc = ML_OK;
   rx->ctx = g_main_context_ref(ctx);
@@ -1606,11 +1418,11 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
 
   rx->pipeline = gst_pipeline_new("ml-recv");
   GstBin *bin = GST_BIN(rx->pipeline);
-  rx->rtpbin = make(bin, "rtpbin", "rtpbin");
-  rx->rtp_in = make_appsrc(bin, "application/x-rtp");
-  rx->rtcp_in = make_appsrc(bin, "application/x-rtcp");
+  rx->rtpbin = ml_gst_make(bin, "rtpbin", "rtpbin");
+  rx->rtp_in = ml_gst_make_appsrc(bin, "application/x-rtp");
+  rx->rtcp_in = ml_gst_make_appsrc(bin, "application/x-rtcp");
   GstElement *rtcp_out =
-      make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = receiver_new_rtcp}, rx);
+      ml_gst_make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = receiver_new_rtcp}, rx);
   if (!rx->rtpbin || !rx->rtp_in || !rx->rtcp_in || !rtcp_out) {
     rc = ML_ERR_UNSUPPORTED;
     goto out;
@@ -1618,15 +1430,15 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   gst_util_set_object_arg(G_OBJECT(rx->rtpbin), "rtp-profile", "avpf");
   g_object_set(rx->rtpbin, "latency", rx->latency_ms, "do-retransmission", TRUE, "do-lost", TRUE,
                NULL);
-  g_signal_connect(rx->rtpbin, "request-pt-map", G_CALLBACK(on_request_pt_map), rx);
+  g_signal_connect(rx->rtpbin, "request-pt-map", G_CALLBACK(ml_gst_on_request_pt_map), rx);
   g_signal_connect(rx->rtpbin, "request-aux-receiver", G_CALLBACK(on_request_aux_receiver), rx);
   g_signal_connect(rx->rtpbin, "pad-added", G_CALLBACK(on_pad_added), rx);
   g_signal_connect(rx->rtpbin, "new-jitterbuffer", G_CALLBACK(on_new_jitterbuffer), rx);
-  if ((rc = link_pads(rx->rtp_in, "src", rx->rtpbin, "recv_rtp_sink_0")) != ML_OK ||
-      (rc = link_pads(rx->rtcp_in, "src", rx->rtpbin, "recv_rtcp_sink_0")) != ML_OK ||
-      (rc = link_pads(rx->rtpbin, "send_rtcp_src_0", rtcp_out, "sink")) != ML_OK)
+  if ((rc = ml_gst_link_pads(rx->rtp_in, "src", rx->rtpbin, "recv_rtp_sink_0")) != ML_OK ||
+      (rc = ml_gst_link_pads(rx->rtcp_in, "src", rx->rtpbin, "recv_rtcp_sink_0")) != ML_OK ||
+      (rc = ml_gst_link_pads(rx->rtpbin, "send_rtcp_src_0", rtcp_out, "sink")) != ML_OK)
     goto out;
-  rx->session = rtpbin_session(rx->rtpbin);
+  rx->session = ml_gst_rtpbin_session(rx->rtpbin);
   if (rx->session == NULL) {
     rc = ML_ERR_IO;
     goto out;
@@ -1639,10 +1451,10 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   rx->bus.pipeline = rx->pipeline;
   rx->bus.on_error = cfg->on_error;
   rx->bus.user = cfg->user;
-  rx->bus_source = attach_bus_watch(rx->pipeline, ctx, &rx->bus);
+  rx->bus_source = ml_gst_bus_watch_attach(rx->pipeline, ctx, &rx->bus);
   rx->start_us = g_get_monotonic_time();
   rx->win_time_us = rx->start_us;
-  if ((rc = start_pipeline(rx->pipeline)) != ML_OK)
+  if ((rc = ml_gst_start_pipeline(rx->pipeline)) != ML_OK)
     goto out;
 
   rx->stats_timer = g_timeout_source_new(STATS_PERIOD_MS);
@@ -1760,8 +1572,8 @@ void ml_media_receiver_free(ml_media_receiver *rx) {
     return;
   if (rx->pipeline != NULL)
     gst_element_set_state(rx->pipeline, GST_STATE_NULL);
-  detach_source(&rx->bus_source);
-  detach_source(&rx->stats_timer);
+  ml_gst_source_detach(&rx->bus_source);
+  ml_gst_source_detach(&rx->stats_timer);
   if (rx->pli_timer != NULL)
     g_source_destroy(rx->pli_timer); /* the context drops its reference */
   /* The start-up idle source may still be pending. */
