@@ -20,6 +20,7 @@
 
 #include "ml/bytes.h"
 #include "ml/rtcp_origin.h"
+#include "frame_slot.h"
 #include "gst_util.h"
 #include "handoff.h"
 #include "media_internal.h"
@@ -249,108 +250,6 @@ static bool rtp_valid(GstBuffer *buf, const uint8_t *data, size_t len) {
 }
 
 /* ---------------------------------------------------------------------------
- * Latest-frame slot: I420 frames from a streaming thread (the receiver's
- * decoded video, the sender's self view), read by any thread. Newest wins;
- * nothing waits.
- * ------------------------------------------------------------------------- */
-
-struct ml_media_frame {
-  gint refs;
-  GstVideoFrame vframe;
-  ml_media_frame_info info;
-};
-
-typedef struct frame_slot {
-  GMutex lock;
-  ml_media_frame *latest; /* NULL before the first frame and while closed */
-  uint64_t seq;           /* of the last frame put, never reset */
-  bool closed;            /* frames put are dropped */
-} frame_slot;
-
-static void frame_unref(ml_media_frame *f) {
-  if (f != NULL && g_atomic_int_dec_and_test(&f->refs)) {
-    gst_video_frame_unmap(&f->vframe);
-    g_free(f);
-  }
-}
-
-/* A new frame (one reference) holding sample's buffer mapped as raw video,
- * with size and planes filled in; NULL when the sample is not raw video. */
-static ml_media_frame *frame_from_sample(GstSample *s) {
-  GstVideoInfo vinfo;
-  GstBuffer *buf = gst_sample_get_buffer(s);
-  GstCaps *caps = gst_sample_get_caps(s);
-  ml_media_frame *f = g_new0(ml_media_frame, 1);
-  if (buf == NULL || caps == NULL || !gst_video_info_from_caps(&vinfo, caps) ||
-      !gst_video_frame_map(&f->vframe, &vinfo, buf, GST_MAP_READ)) {
-    g_free(f);
-    return NULL;
-  }
-  f->refs = 1;
-  f->info.width = (unsigned)GST_VIDEO_INFO_WIDTH(&vinfo);
-  f->info.height = (unsigned)GST_VIDEO_INFO_HEIGHT(&vinfo);
-  for (unsigned i = 0; i < 3 && i < GST_VIDEO_FRAME_N_PLANES(&f->vframe); i++) {
-    f->info.planes[i] = GST_VIDEO_FRAME_PLANE_DATA(&f->vframe, i);
-    f->info.strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE(&f->vframe, i);
-  }
-  return f;
-}
-
-static void slot_init(frame_slot *s) {
-  g_mutex_init(&s->lock);
-  s->latest = NULL;
-  s->seq = 0;
-  s->closed = false;
-}
-
-/* Any thread: f (its reference taken) becomes the latest frame, with the
- * next seq; dropped while the slot is closed. */
-static void slot_put(frame_slot *s, ml_media_frame *f) {
-  g_mutex_lock(&s->lock);
-  ml_media_frame *old = f;
-  if (!s->closed) {
-    f->info.seq = ++s->seq;
-    old = s->latest;
-    s->latest = f;
-  }
-  g_mutex_unlock(&s->lock);
-  frame_unref(old);
-}
-
-/* Any thread: closing drops the latest frame and refuses new ones until the
- * slot is opened again (seq goes on from where it was). */
-static void slot_set_closed(frame_slot *s, bool closed) {
-  g_mutex_lock(&s->lock);
-  ml_media_frame *old = closed ? s->latest : NULL;
-  if (closed)
-    s->latest = NULL;
-  s->closed = closed;
-  g_mutex_unlock(&s->lock);
-  frame_unref(old);
-}
-
-static int slot_get(frame_slot *s, uint64_t after_seq, ml_media_frame **out) {
-  ml_media_frame *f = NULL;
-  g_mutex_lock(&s->lock);
-  if (s->latest != NULL && s->latest->info.seq > after_seq) {
-    f = s->latest;
-    g_atomic_int_inc(&f->refs);
-  }
-  g_mutex_unlock(&s->lock);
-  if (f == NULL)
-    return ML_ERR_NOT_FOUND;
-  *out = f;
-  return ML_OK;
-}
-
-/* Only once no streaming thread can put (pipeline in NULL). */
-static void slot_clear(frame_slot *s) {
-  frame_unref(s->latest);
-  s->latest = NULL;
-  g_mutex_clear(&s->lock);
-}
-
-/* ---------------------------------------------------------------------------
  * Sender.
  * ------------------------------------------------------------------------- */
 
@@ -367,7 +266,7 @@ struct ml_media_sender {
   atomic_uint_fast64_t frames, keyframes, audio_packets, rtp_packets, rtp_bytes, rtcp_out,
       rtcp_in_count, pli, fir, nack, key_requests;
   atomic_int_fast64_t encode_delay_us; /* -1 before the first frame */
-  frame_slot preview;                  /* the self view: captured frames, closed while camera off */
+  ml_frame_slot preview;               /* the self view: captured frames, closed while camera off */
   unsigned video_kbps;
   bool paused, muted, camera_on, idle;
 };
@@ -406,11 +305,11 @@ static GstFlowReturn sender_new_preview(GstAppSink *sink, gpointer data) {
   GstSample *s = gst_app_sink_pull_sample(sink);
   if (s == NULL)
     return GST_FLOW_EOS;
-  ml_media_frame *f = frame_from_sample(s);
+  ml_media_frame *f = ml_media_frame_from_sample(s);
   gst_sample_unref(s); /* the mapped frame holds the buffer */
   if (f != NULL) {
     f->info.capture_time_us = f->info.decoded_time_us = g_get_real_time();
-    slot_put(&tx->preview, f);
+    ml_frame_slot_put(&tx->preview, f);
   }
   return GST_FLOW_OK;
 }
@@ -648,7 +547,7 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   tx->ctx = g_main_context_ref(ctx);
   tx->cfg = *cfg;
   tx->cfg.camera_device = NULL; /* borrowed: used only while building */
-  slot_init(&tx->preview);
+  ml_frame_slot_init(&tx->preview);
   sender_config_defaults(&tx->cfg);
   const ml_media_sender_config c = tx->cfg;
   tx->video_kbps = c.video_kbps;
@@ -818,13 +717,13 @@ void ml_media_sender_set_camera_on(ml_media_sender *tx, bool on) {
   tx->camera_on = on;
   if (!on) {
     video_flow(tx);
-    slot_set_closed(&tx->preview, true); /* no frozen self view */
+    ml_frame_slot_set_closed(&tx->preview, true); /* no frozen self view */
     /* Release the device (camera light off) without touching the rest. */
     gst_element_set_locked_state(tx->vsrc, TRUE);
     gst_element_set_state(tx->vsrc, GST_STATE_NULL);
   } else {
     gst_element_set_locked_state(tx->vsrc, FALSE);
-    slot_set_closed(&tx->preview, false);
+    ml_frame_slot_set_closed(&tx->preview, false);
     gst_element_sync_state_with_parent(tx->vsrc);
     video_flow(tx);
   }
@@ -864,7 +763,7 @@ void ml_media_sender_get_stats(const ml_media_sender *tx, ml_media_sender_stats 
 
 int ml_media_sender_latest_frame(ml_media_sender *tx, uint64_t after_seq, ml_media_frame **out) {
   g_assert(tx != NULL && out != NULL);
-  return slot_get(&tx->preview, after_seq, out);
+  return ml_frame_slot_get(&tx->preview, after_seq, out);
 }
 
 void ml_media_sender_free(ml_media_sender *tx) {
@@ -877,7 +776,7 @@ void ml_media_sender_free(ml_media_sender *tx) {
   }
   ml_gst_source_detach(&tx->bus_source);
   ml_handoff_clear(&tx->h);
-  slot_clear(&tx->preview);
+  ml_frame_slot_clear(&tx->preview);
   if (tx->rtxsend != NULL)
     gst_object_unref(tx->rtxsend);
   if (tx->pipeline != NULL)
@@ -902,8 +801,8 @@ struct ml_media_receiver {
   ml_handoff h;
   int64_t start_us; /* monotonic */
 
-  frame_slot frames_slot; /* the latest decoded frame */
-  GMutex lock;            /* guards the fields up to `counters` */
+  ml_frame_slot frames_slot; /* the latest decoded frame */
+  GMutex lock;               /* guards the fields up to `counters` */
   struct {
     GstClockTime pts;
     uint32_t rtp_ts;
@@ -964,7 +863,7 @@ static GstFlowReturn receiver_new_frame(GstAppSink *sink, gpointer data) {
   GstSample *s = gst_app_sink_pull_sample(sink);
   if (s == NULL)
     return GST_FLOW_EOS;
-  ml_media_frame *f = frame_from_sample(s);
+  ml_media_frame *f = ml_media_frame_from_sample(s);
   gst_sample_unref(s); /* the mapped frame holds the buffer */
   if (f == NULL)
     return GST_FLOW_OK;
@@ -991,7 +890,7 @@ static GstFlowReturn receiver_new_frame(GstAppSink *sink, gpointer data) {
   g_mutex_unlock(&rx->lock);
   if (f->info.capture_time_us != 0)
     atomic_store(&rx->e2e_us, f->info.decoded_time_us - f->info.capture_time_us);
-  slot_put(&rx->frames_slot, f);
+  ml_frame_slot_put(&rx->frames_slot, f);
   return GST_FLOW_OK;
 }
 
@@ -1405,7 +1304,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   rx->latency_ms = clampu(cfg->latency_start_ms == 0 ? 50 : cfg->latency_start_ms,
                           rx->cfg.latency_min_ms, rx->cfg.latency_max_ms);
   g_mutex_init(&rx->lock);
-  slot_init(&rx->frames_slot);
+  ml_frame_slot_init(&rx->frames_slot);
   rx->nack_tokens = NACK_BURST;
   rx->nack_refill_us = g_get_monotonic_time();
   for (unsigned i = 0; i < TS_RING; i++)
@@ -1557,15 +1456,8 @@ void ml_media_receiver_get_stats(const ml_media_receiver *rx, ml_media_receiver_
 int ml_media_receiver_latest_frame(ml_media_receiver *rx, uint64_t after_seq,
                                    ml_media_frame **out) {
   g_assert(rx != NULL && out != NULL);
-  return slot_get(&rx->frames_slot, after_seq, out);
+  return ml_frame_slot_get(&rx->frames_slot, after_seq, out);
 }
-
-void ml_media_frame_get_info(const ml_media_frame *frame, ml_media_frame_info *out) {
-  g_assert(frame != NULL && out != NULL);
-  *out = frame->info;
-}
-
-void ml_media_frame_free(ml_media_frame *frame) { frame_unref(frame); }
 
 void ml_media_receiver_free(ml_media_receiver *rx) {
   if (rx == NULL)
@@ -1587,7 +1479,7 @@ void ml_media_receiver_free(ml_media_receiver *rx) {
     gst_object_unref(rx->video_jb);
   if (rx->pipeline != NULL)
     gst_object_unref(rx->pipeline);
-  slot_clear(&rx->frames_slot);
+  ml_frame_slot_clear(&rx->frames_slot);
   g_mutex_clear(&rx->lock);
   g_main_context_unref(rx->ctx);
   g_free(rx);
