@@ -4,8 +4,9 @@
  *   media_send.c   the sender (ml_media_sender_*)
  *   media_recv.c   the receiver, one per peer (ml_media_receiver_*)
  *   media.c        the gate: the checks every packet from a peer passes
- *                  before GStreamer, and the parse of RTCP
- *   handoff.h, frame_slot.h, gst_util.h: their own parts
+ *                  before GStreamer (packet_check.h, then GStreamer's own),
+ *                  and the parse of RTCP on the wall clock
+ *   handoff.h, frame_slot.h, gst_util.h, packet_check.h: their own parts
  *
  * Threads: the gate functions are pure apart from the wall clock read by
  * ml_media_rtcp_parse; any thread may call them. The counter helpers are
@@ -23,8 +24,6 @@
 #include <gst/gst.h>
 
 #include "ml/media.h"
-
-#define ML_MEDIA_NTP_UNIX_OFFSET_S UINT64_C(2208988800)
 
 static inline void ml_media_count(atomic_uint_fast64_t *c, uint64_t n) {
   atomic_fetch_add_explicit(c, n, memory_order_relaxed);
@@ -49,12 +48,9 @@ bool ml_media_rtcp_valid(const uint8_t *data, size_t len);
 int ml_media_packet_accept(ml_inner_type type, const uint8_t *data, size_t len,
                            GstBuffer **out) ML_MUST_CHECK;
 
-/* Reads one (compound or reduced-size) RTCP packet into info: report blocks
- * about our SSRCs, RTT against the wall clock now, PLI/FIR/NACK counts. */
-void ml_media_rtcp_parse(GstBuffer *buf, ml_media_rtcp_info *info);
-
-/* An RFC 3550 64-bit NTP timestamp as Unix microseconds. */
-int64_t ml_media_ntp64_to_unix_us(uint64_t ntp);
+/* ml_packet_rtcp_parse (packet_check.h) with the RTT against the wall clock
+ * now. */
+void ml_media_rtcp_parse(const uint8_t *data, size_t len, ml_media_rtcp_info *info);
 
 /* Test hook: runs the checks ml_media_receiver_push and
  * ml_media_sender_push_rtcp apply to a packet from a peer (untrusted bytes,

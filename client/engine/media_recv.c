@@ -18,6 +18,7 @@
 #include "gst_util.h"
 #include "handoff.h"
 #include "media_internal.h"
+#include "packet_check.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -89,7 +90,7 @@ static void receiver_deliver(void *owner, ml_handoff_kind kind, GstBuffer *buf) 
       rx->cfg.on_pcm((const int16_t *)(const void *)map.data, map.size / 2, rx->cfg.user);
   } else if (kind == ML_HANDOFF_RTCP && map.size <= ML_MEDIA_MAX_PACKET) {
     ml_media_rtcp_info info;
-    ml_media_rtcp_parse(buf, &info);
+    ml_media_rtcp_parse(map.data, map.size, &info);
     ml_media_count(&rx->pli_sent, info.pli);
     ml_media_count(&rx->nack_sent, info.nack);
     rx->cfg.on_rtcp(ML_INNER_RTCP, map.data, map.size, rx->cfg.user);
@@ -125,7 +126,7 @@ static GstFlowReturn receiver_new_frame(GstAppSink *sink, gpointer data) {
       f->info.rtp_timestamp = rx->ts_ring[i].rtp_ts;
       if (rx->have_sr) {
         int32_t d = (int32_t)(f->info.rtp_timestamp - rx->sr_rtp);
-        f->info.capture_time_us = ml_media_ntp64_to_unix_us(rx->sr_ntp) +
+        f->info.capture_time_us = ml_packet_ntp64_to_unix_us(rx->sr_ntp) +
                                   (int64_t)d * G_USEC_PER_SEC / ML_MEDIA_VIDEO_CLOCK_RATE;
       }
       break;

@@ -385,7 +385,7 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
     return ML_ERR_PROTOCOL;
   GstBuffer *buf = gst_buffer_new_memdup(data, len);
   ml_media_rtcp_info local;
-  ml_media_rtcp_parse(buf, &local);
+  ml_media_rtcp_parse(data, len, &local);
   ml_media_count(&tx->rtcp_in_count, 1);
   ml_media_count(&tx->pli, local.pli);
   ml_media_count(&tx->fir, local.fir);
