@@ -19,6 +19,7 @@
 #include "handoff.h"
 #include "media_internal.h"
 #include "packet_check.h"
+#include "recv_policy.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -58,8 +59,7 @@ struct ml_media_receiver {
   uint32_t sr_rtp;
   bool have_video, have_audio;
   GstElement *video_jb; /* a ref, for its stats */
-  double nack_tokens;   /* see nack_allowed */
-  int64_t nack_refill_us;
+  ml_recv_nack_bucket nack_bucket;
 
   /* counters: written by streaming threads, read anywhere */
   atomic_uint_fast64_t frames, audio_samples, rtp_packets, rtp_bytes, rtcp_in_count,
@@ -72,10 +72,9 @@ struct ml_media_receiver {
   int64_t win_time_us;
   double bitrate_kbps, fps, jitter_ms;
   int64_t packets_lost;
-  unsigned loss_hold; /* ticks left with the NACK allowance in the latency */
   uint64_t jb_late, jb_rtx_requests, jb_rtx_recovered;
   double rtx_rtt_ms;
-  unsigned latency_ms;
+  ml_recv_latency latency; /* the jitter buffers' */
 };
 
 static void receiver_send_pli(ml_media_receiver *rx);
@@ -207,21 +206,11 @@ static GstBuffer *feedback_new(uint32_t own, uint32_t media, bool pli, uint16_t 
   return buf;
 }
 
-/* Streaming thread: a token bucket for NACKs, so a peer that sends wild
- * sequence numbers cannot make us answer each packet with RTCP (measured: tens
- * of thousands per second without it). NACK_PER_S covers 5 % loss of a
- * 4 Mbit/s stream of 1200-byte packets with retries. */
-#define NACK_PER_S 60
-#define NACK_BURST 30
+/* Streaming thread: the NACK allowance (recv_policy.h) on the monotonic clock. */
 static bool nack_allowed(ml_media_receiver *rx) {
   int64_t now = g_get_monotonic_time();
   g_mutex_lock(&rx->lock);
-  double tokens = rx->nack_tokens + (double)(now - rx->nack_refill_us) * NACK_PER_S / 1e6;
-  rx->nack_tokens = tokens > NACK_BURST ? NACK_BURST : tokens;
-  rx->nack_refill_us = now;
-  bool ok = rx->nack_tokens >= 1.0;
-  if (ok)
-    rx->nack_tokens -= 1.0;
+  bool ok = ml_recv_nack_allowed(&rx->nack_bucket, now);
   g_mutex_unlock(&rx->lock);
   return ok;
 }
@@ -254,9 +243,8 @@ static GstPadProbeReturn on_feedback_request(GstPad *pad, GstPadProbeInfo *pi, g
     return GST_PAD_PROBE_DROP;
   }
   if (gst_video_event_is_force_key_unit(ev)) {
-    /* One PLI per 100 ms is plenty: the keyframe answers them all. */
     int64_t now = g_get_monotonic_time();
-    if (now - atomic_load(&rx->last_pli_us) >= 100000) {
+    if (ml_recv_pli_due(atomic_load(&rx->last_pli_us), now)) {
       atomic_store(&rx->last_pli_us, now);
       GstBuffer *buf = feedback_new(own, ML_MEDIA_SSRC_VIDEO, true, 0);
       if (buf != NULL)
@@ -472,41 +460,29 @@ static gboolean receiver_tick(gpointer data) {
     gst_object_unref(jb);
   }
 
-  /* Jitter-buffer latency from measured jitter (not a constant): about four
-   * times the RFC 3550 jitter plus a 20 ms floor. While packets are being
-   * lost (and for 5 s after), add room for one NACK/RTX round: a lost packet
-   * at the end of a frame is only noticed when the next frame arrives, so
-   * 1.5 frame intervals plus a round trip. Within the configured bounds, and
-   * only moved in steps of 10 ms so the pipeline is not re-timed every
-   * second. */
-  if (lost > rx->packets_lost)
-    rx->loss_hold = 5;
-  else if (rx->loss_hold > 0)
-    rx->loss_hold--;
+  /* Jitter-buffer sizing (recv_policy.h); rtpbin passes the latency on to
+   * its jitter buffers. */
   rx->packets_lost = lost;
-  double frame_ms = 1000.0 / (rx->fps >= 5.0 ? rx->fps : 30.0);
-  double want = 4.0 * rx->jitter_ms + 20.0;
-  if (rx->loss_hold > 0)
-    want += 1.5 * frame_ms + (rx->rtx_rtt_ms > 5.0 ? rx->rtx_rtt_ms : 5.0) + 10.0;
-  unsigned target = ml_media_clampu((unsigned)want, rx->cfg.latency_min_ms, rx->cfg.latency_max_ms);
-  if (target + 10u <= rx->latency_ms || target >= rx->latency_ms + 10u) {
-    rx->latency_ms = target;
-    g_object_set(rx->rtpbin, "latency", target, NULL); /* rtpbin passes it to jitter buffers */
-  }
+  ml_recv_latency_input in = {.packets_lost = lost,
+                              .jitter_ms = rx->jitter_ms,
+                              .fps = rx->fps,
+                              .rtx_rtt_ms = rx->rtx_rtt_ms};
+  if (ml_recv_latency_update(&rx->latency, &in))
+    g_object_set(rx->rtpbin, "latency", rx->latency.latency_ms, NULL);
   return G_SOURCE_CONTINUE;
 }
 
-/* Context thread: until the first frame decodes, keep asking for a keyframe
- * while video packets arrive (a PLI sent before the sender's first packet is
- * ignored by it). */
+/* Context thread: keyframe requests until the first frame (recv_policy.h). */
 static gboolean receiver_first_frame_pli(gpointer data) {
   ml_media_receiver *rx = data;
-  if (atomic_load(&rx->first_frame_us) >= 0) {
+  switch (ml_recv_first_frame_pli_step(atomic_load(&rx->first_frame_us) >= 0,
+                                       ml_media_load(&rx->video_packets))) {
+  case ML_RECV_FIRST_PLI_STOP:
     rx->pli_timer = NULL;
     return G_SOURCE_REMOVE; /* the source is unreffed by GLib after this */
+  case ML_RECV_FIRST_PLI_SEND: receiver_send_pli(rx); break;
+  case ML_RECV_FIRST_PLI_WAIT: break;
   }
-  if (ml_media_load(&rx->video_packets) > 0)
-    receiver_send_pli(rx);
   return G_SOURCE_CONTINUE;
 }
 
@@ -540,18 +516,11 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   int rc = ML_OK;
   rx->ctx = g_main_context_ref(ctx);
   rx->cfg = *cfg;
-  if (rx->cfg.latency_min_ms == 0)
-    rx->cfg.latency_min_ms = 20;
-  if (rx->cfg.latency_max_ms == 0)
-    rx->cfg.latency_max_ms = 250;
-  if (rx->cfg.latency_max_ms < rx->cfg.latency_min_ms)
-    rx->cfg.latency_max_ms = rx->cfg.latency_min_ms;
-  rx->latency_ms = ml_media_clampu(cfg->latency_start_ms == 0 ? 50 : cfg->latency_start_ms,
-                                   rx->cfg.latency_min_ms, rx->cfg.latency_max_ms);
+  ml_recv_latency_init(&rx->latency, cfg->latency_min_ms, cfg->latency_max_ms,
+                       cfg->latency_start_ms);
   g_mutex_init(&rx->lock);
   ml_frame_slot_init(&rx->frames_slot);
-  rx->nack_tokens = NACK_BURST;
-  rx->nack_refill_us = g_get_monotonic_time();
+  ml_recv_nack_bucket_init(&rx->nack_bucket, g_get_monotonic_time());
   for (unsigned i = 0; i < TS_RING; i++)
     rx->ts_ring[i].pts = GST_CLOCK_TIME_NONE;
   atomic_init(&rx->first_frame_us, -1);
@@ -572,8 +541,8 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
     goto out;
   }
   gst_util_set_object_arg(G_OBJECT(rx->rtpbin), "rtp-profile", "avpf");
-  g_object_set(rx->rtpbin, "latency", rx->latency_ms, "do-retransmission", TRUE, "do-lost", TRUE,
-               NULL);
+  g_object_set(rx->rtpbin, "latency", rx->latency.latency_ms, "do-retransmission", TRUE, "do-lost",
+               TRUE, NULL);
   g_signal_connect(rx->rtpbin, "request-pt-map", G_CALLBACK(ml_gst_on_request_pt_map), rx);
   g_signal_connect(rx->rtpbin, "request-aux-receiver", G_CALLBACK(on_request_aux_receiver), rx);
   g_signal_connect(rx->rtpbin, "pad-added", G_CALLBACK(on_pad_added), rx);
@@ -656,7 +625,7 @@ void ml_media_receiver_get_stats(const ml_media_receiver *rx, ml_media_receiver_
   out->pli_sent = ml_media_load(&rx->pli_sent);
   out->nack_sent = ml_media_load(&rx->nack_sent);
   out->nack_suppressed = ml_media_load(&rx->nack_suppressed);
-  out->latency_ms = rx->latency_ms;
+  out->latency_ms = rx->latency.latency_ms;
   out->packets_late = rx->jb_late;
   out->rtx_requested = rx->jb_rtx_requests;
   out->rtx_recovered = rx->jb_rtx_recovered;
