@@ -1,4 +1,4 @@
-/* Strict parsing of client messages. See message.h. */
+/* Strict parsing of client messages; the server messages' builders. See message.h. */
 #include "message.h"
 
 #include <string.h>
@@ -386,4 +386,179 @@ void ml_sig_msg_clear(ml_sig_msg *msg) {
   if (msg->data)
     json_node_unref(msg->data);
   memset(msg, 0, sizeof *msg);
+}
+
+/* ---- builders ---- */
+
+static JsonBuilder *begin(const char *type) {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "v");
+  json_builder_add_int_value(b, ML_SIG_PROTOCOL_VERSION);
+  json_builder_set_member_name(b, "type");
+  json_builder_add_string_value(b, type);
+  return b;
+}
+
+static void add_str(JsonBuilder *b, const char *k, const char *v) {
+  json_builder_set_member_name(b, k);
+  json_builder_add_string_value(b, v);
+}
+
+static void add_bool(JsonBuilder *b, const char *k, bool v) {
+  json_builder_set_member_name(b, k);
+  json_builder_add_boolean_value(b, v);
+}
+
+static void add_int(JsonBuilder *b, const char *k, gint64 v) {
+  json_builder_set_member_name(b, k);
+  json_builder_add_int_value(b, v);
+}
+
+/* Ends the object, serialises it, frees b. */
+static char *finish(JsonBuilder *b) {
+  json_builder_end_object(b);
+  JsonNode *root = json_builder_get_root(b);
+  g_object_unref(b);
+  char *text = json_to_string(root, FALSE);
+  json_node_unref(root);
+  return text;
+}
+
+static void add_peer_object(JsonBuilder *b, const ml_sig_peer_info *p, bool with_role) {
+  json_builder_begin_object(b);
+  add_str(b, "id", p->id);
+  add_str(b, "name", p->name);
+  if (with_role)
+    add_str(b, "role", ml_sig_role_name(p->role));
+  add_str(b, "identity_key", p->identity_key);
+  json_builder_end_object(b);
+}
+
+static void add_urls(JsonBuilder *b, char *const *urls) {
+  json_builder_set_member_name(b, "urls");
+  json_builder_begin_array(b);
+  for (char *const *u = urls; u && *u; u++)
+    json_builder_add_string_value(b, *u);
+  json_builder_end_array(b);
+}
+
+char *ml_sig_build_welcome(const ml_sig_welcome *w) {
+  JsonBuilder *b = begin("welcome");
+  add_str(b, "peer_id", w->peer_id);
+  add_str(b, "room", w->room);
+  add_str(b, "role", ml_sig_role_name(w->role));
+  add_str(b, "name", w->name);
+  add_bool(b, "locked", w->locked);
+  add_bool(b, "auto_admit", w->auto_admit);
+  add_int(b, "capacity", w->capacity);
+  json_builder_set_member_name(b, "peers");
+  json_builder_begin_array(b);
+  for (size_t i = 0; i < w->n_peers; i++)
+    add_peer_object(b, &w->peers[i], true);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "ice_servers");
+  json_builder_begin_array(b);
+  for (size_t i = 0; i < w->n_ice; i++) {
+    const ml_sig_ice_server *s = &w->ice[i];
+    json_builder_begin_object(b);
+    add_urls(b, s->urls);
+    if (s->username)
+      add_str(b, "username", s->username);
+    if (s->credential)
+      add_str(b, "credential", s->credential);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  return finish(b);
+}
+
+char *ml_sig_build_waiting(const char *peer_id, const char *room) {
+  JsonBuilder *b = begin("waiting");
+  add_str(b, "peer_id", peer_id);
+  add_str(b, "room", room);
+  return finish(b);
+}
+
+char *ml_sig_build_knock(const ml_sig_peer_info *p) {
+  JsonBuilder *b = begin("knock");
+  json_builder_set_member_name(b, "peer");
+  add_peer_object(b, p, false);
+  return finish(b);
+}
+
+char *ml_sig_build_peer_joined(const ml_sig_peer_info *p) {
+  JsonBuilder *b = begin("peer_joined");
+  json_builder_set_member_name(b, "peer");
+  add_peer_object(b, p, true);
+  return finish(b);
+}
+
+char *ml_sig_build_peer_left(const char *peer_id, const char *reason) {
+  JsonBuilder *b = begin("peer_left");
+  add_str(b, "peer", peer_id);
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_role_changed(const char *peer_id, ml_sig_role role, const char *reason) {
+  JsonBuilder *b = begin("role_changed");
+  add_str(b, "peer", peer_id);
+  add_str(b, "role", ml_sig_role_name(role));
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_room_state(bool locked, bool auto_admit, const char *by) {
+  JsonBuilder *b = begin("room_state");
+  add_bool(b, "locked", locked);
+  add_bool(b, "auto_admit", auto_admit);
+  add_str(b, "by", by);
+  return finish(b);
+}
+
+char *ml_sig_build_removed(void) { return finish(begin("removed")); }
+
+char *ml_sig_build_denied(void) { return finish(begin("denied")); }
+
+char *ml_sig_build_room_closed(const char *reason) {
+  JsonBuilder *b = begin("room_closed");
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_signal(const char *from, JsonNode *data) {
+  JsonBuilder *b = begin("signal");
+  add_str(b, "from", from);
+  json_builder_set_member_name(b, "data");
+  json_builder_add_value(b, json_node_copy(data));
+  return finish(b);
+}
+
+char *ml_sig_build_pong(const char *req_id) {
+  JsonBuilder *b = begin("pong");
+  if (req_id)
+    add_str(b, "id", req_id);
+  return finish(b);
+}
+
+char *ml_sig_build_error(ml_sig_error code, const char *detail, const char *ref,
+                         const char *req_id) {
+  JsonBuilder *b = begin("error");
+  add_str(b, "code", ml_sig_error_name(code));
+  if (detail && *detail)
+    add_str(b, "message", detail);
+  if (ref)
+    add_str(b, "ref", ref);
+  if (req_id)
+    add_str(b, "id", req_id);
+  return finish(b);
+}
+
+char *ml_sig_build_shutdown(int64_t retry_after_ms) {
+  JsonBuilder *b = begin("shutdown");
+  add_bool(b, "reconnect", true);
+  if (retry_after_ms >= 0)
+    add_int(b, "retry_after_ms", retry_after_ms);
+  return finish(b);
 }

@@ -23,7 +23,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <sodium.h>
 
@@ -65,67 +64,21 @@ static void conn_unref(conn *c) {
 
 /* ---- output ---- */
 
-static JsonBuilder *begin(const char *type) {
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "v");
-  json_builder_add_int_value(b, ML_SIG_PROTOCOL_VERSION);
-  json_builder_set_member_name(b, "type");
-  json_builder_add_string_value(b, type);
-  return b;
-}
-
-static void add_str(JsonBuilder *b, const char *k, const char *v) {
-  json_builder_set_member_name(b, k);
-  json_builder_add_string_value(b, v);
-}
-
-static void add_bool(JsonBuilder *b, const char *k, bool v) {
-  json_builder_set_member_name(b, k);
-  json_builder_add_boolean_value(b, v);
-}
-
-static void add_peer_object(JsonBuilder *b, const ml_room_peer *p, bool with_role) {
-  json_builder_begin_object(b);
-  add_str(b, "id", p->id);
-  add_str(b, "name", p->name);
-  if (with_role)
-    add_str(b, "role", ml_sig_role_name(p->role));
-  add_str(b, "identity_key", p->identity_key);
-  json_builder_end_object(b);
-}
-
-static void add_ice_servers(ml_signal_server *srv, JsonBuilder *b, const char *user) {
-  json_builder_set_member_name(b, "ice_servers");
-  json_builder_begin_array(b);
-  const ml_signal_config *cfg = &srv->cfg;
-  if (cfg->stun_urls && cfg->stun_urls[0]) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "urls");
-    json_builder_begin_array(b);
-    for (char **u = cfg->stun_urls; *u; u++)
-      json_builder_add_string_value(b, *u);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-  }
-  char *username = NULL, *password = NULL;
+/* The ICE servers a welcome to user carries: STUN as configured, TURN with
+ * fresh REST credentials. *username and *password (g_free; wipe the
+ * password) back the TURN entry. Returns the number of entries in ice[2]. */
+static size_t ice_servers(const ml_signal_config *cfg, const char *user, ml_sig_ice_server ice[2],
+                          char **username, char **password) {
+  size_t n = 0;
+  *username = *password = NULL;
+  if (cfg->stun_urls && cfg->stun_urls[0])
+    ice[n++] = (ml_sig_ice_server){.urls = cfg->stun_urls};
   if (cfg->turn_urls && cfg->turn_urls[0] && cfg->turn_secret &&
       ml_turn_credentials(cfg->turn_secret, user, g_get_real_time() / G_USEC_PER_SEC,
-                          cfg->turn_ttl_s, &username, &password) == ML_OK) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "urls");
-    json_builder_begin_array(b);
-    for (char **u = cfg->turn_urls; *u; u++)
-      json_builder_add_string_value(b, *u);
-    json_builder_end_array(b);
-    add_str(b, "username", username);
-    add_str(b, "credential", password);
-    json_builder_end_object(b);
-    sodium_memzero(password, strlen(password));
-    g_free(username);
-    g_free(password);
-  }
-  json_builder_end_array(b);
+                          cfg->turn_ttl_s, username, password) == ML_OK)
+    ice[n++] =
+        (ml_sig_ice_server){.urls = cfg->turn_urls, .username = *username, .credential = *password};
+  return n;
 }
 
 static ml_sig_error authorise_join(conn *c, const ml_sig_msg *m, ml_room_join_req *req,
@@ -181,28 +134,10 @@ static void enqueue(ml_signal_server *srv, conn *c, char *text, unsigned short c
   g_queue_push_tail(&srv->emit_to->pending, d);
 }
 
-/* Under lock: ends the object, serialises, queues for c; frees b. */
-static void queue_builder(ml_signal_server *srv, conn *c, JsonBuilder *b,
-                          unsigned short close_code) {
-  json_builder_end_object(b);
-  JsonNode *root = json_builder_get_root(b);
-  g_object_unref(b);
-  enqueue(srv, c, json_to_string(root, FALSE), close_code);
-  json_node_unref(root);
-}
-
 static void queue_error(ml_signal_server *srv, conn *c, ml_sig_error code, const char *detail,
                         const char *req_id, const char *ref) {
   srv->metrics.rejects[code]++;
-  JsonBuilder *b = begin("error");
-  add_str(b, "code", ml_sig_error_name(code));
-  if (detail && *detail)
-    add_str(b, "message", detail);
-  if (ref)
-    add_str(b, "ref", ref);
-  if (req_id)
-    add_str(b, "id", req_id);
-  queue_builder(srv, c, b, 0);
+  enqueue(srv, c, ml_sig_build_error(code, detail, ref, req_id), 0);
   ml_log(ML_LOG_DEBUG, "reject", " conn=%s code=%s", c->id, ml_sig_error_name(code));
 }
 
@@ -298,27 +233,41 @@ static void unlock(ml_signal_server *srv) {
   pthread_mutex_unlock(&srv->lock);
 }
 
-static void queue_welcome(ml_signal_server *srv, conn *c, const ml_room_peer *self) {
+static ml_sig_peer_info peer_info(const ml_room_peer *p) {
+  return (ml_sig_peer_info){
+      .id = p->id, .name = p->name, .identity_key = p->identity_key, .role = p->role};
+}
+
+static char *welcome_text(ml_signal_server *srv, const ml_room_peer *self) {
   const ml_room *room = self->room;
-  JsonBuilder *b = begin("welcome");
-  add_str(b, "peer_id", self->id);
-  add_str(b, "room", ml_room_id(room));
-  add_str(b, "role", ml_sig_role_name(self->role));
-  add_str(b, "name", self->name);
-  add_bool(b, "locked", ml_room_locked(room));
-  add_bool(b, "auto_admit", ml_room_auto_admit(room));
-  json_builder_set_member_name(b, "capacity");
-  json_builder_add_int_value(b, ml_room_capacity(room));
-  json_builder_set_member_name(b, "peers");
-  json_builder_begin_array(b);
-  for (unsigned i = 0; i < ml_room_peer_count(room); i++) {
+  unsigned n = ml_room_peer_count(room);
+  ml_sig_peer_info *peers = g_new0(ml_sig_peer_info, n ? n : 1);
+  size_t np = 0;
+  for (unsigned i = 0; i < n; i++) {
     const ml_room_peer *p = ml_room_peer_at(room, i);
     if (p != self && p->state == ML_ROOM_PEER_ADMITTED)
-      add_peer_object(b, p, true);
+      peers[np++] = peer_info(p);
   }
-  json_builder_end_array(b);
-  add_ice_servers(srv, b, self->id);
-  queue_builder(srv, c, b, 0);
+  ml_sig_ice_server ice[2];
+  char *username, *password;
+  ml_sig_welcome w = {.peer_id = self->id,
+                      .room = ml_room_id(room),
+                      .role = self->role,
+                      .name = self->name,
+                      .locked = ml_room_locked(room),
+                      .auto_admit = ml_room_auto_admit(room),
+                      .capacity = ml_room_capacity(room),
+                      .peers = peers,
+                      .n_peers = np,
+                      .ice = ice,
+                      .n_ice = ice_servers(&srv->cfg, self->id, ice, &username, &password)};
+  char *text = ml_sig_build_welcome(&w);
+  if (password)
+    sodium_memzero(password, strlen(password));
+  g_free(username);
+  g_free(password);
+  g_free(peers);
+  return text;
 }
 
 /* The room module's sink, called under the lock: turns events into queued
@@ -327,67 +276,40 @@ static void room_sink(void *user, void *connp, const ml_room_event *ev) {
   ml_signal_server *srv = user;
   conn *c = connp;
   const ml_room_peer *s = ev->subject;
-  JsonBuilder *b = NULL;
   g_assert(srv->emit_to);
+  ml_sig_peer_info info = peer_info(s);
+  char *text = NULL;
   unsigned short close_code = 0;
   switch (ev->type) {
-  case ML_ROOM_EV_WELCOME: queue_welcome(srv, c, s); return;
-  case ML_ROOM_EV_WAITING:
-    b = begin("waiting");
-    add_str(b, "peer_id", s->id);
-    add_str(b, "room", ml_room_id(ev->room));
-    break;
-  case ML_ROOM_EV_KNOCK:
-    b = begin("knock");
-    json_builder_set_member_name(b, "peer");
-    add_peer_object(b, s, false);
-    break;
-  case ML_ROOM_EV_PEER_JOINED:
-    b = begin("peer_joined");
-    json_builder_set_member_name(b, "peer");
-    add_peer_object(b, s, true);
-    break;
-  case ML_ROOM_EV_PEER_LEFT:
-    b = begin("peer_left");
-    add_str(b, "peer", s->id);
-    add_str(b, "reason", ev->reason);
-    break;
-  case ML_ROOM_EV_ROLE_CHANGED:
-    b = begin("role_changed");
-    add_str(b, "peer", s->id);
-    add_str(b, "role", ml_sig_role_name(s->role));
-    add_str(b, "reason", ev->reason);
-    break;
+  case ML_ROOM_EV_WELCOME: text = welcome_text(srv, s); break;
+  case ML_ROOM_EV_WAITING: text = ml_sig_build_waiting(s->id, ml_room_id(ev->room)); break;
+  case ML_ROOM_EV_KNOCK: text = ml_sig_build_knock(&info); break;
+  case ML_ROOM_EV_PEER_JOINED: text = ml_sig_build_peer_joined(&info); break;
+  case ML_ROOM_EV_PEER_LEFT: text = ml_sig_build_peer_left(s->id, ev->reason); break;
+  case ML_ROOM_EV_ROLE_CHANGED: text = ml_sig_build_role_changed(s->id, s->role, ev->reason); break;
   case ML_ROOM_EV_ROOM_STATE:
-    b = begin("room_state");
-    add_bool(b, "locked", ml_room_locked(ev->room));
-    add_bool(b, "auto_admit", ml_room_auto_admit(ev->room));
-    add_str(b, "by", s->id);
+    text = ml_sig_build_room_state(ml_room_locked(ev->room), ml_room_auto_admit(ev->room), s->id);
     break;
   case ML_ROOM_EV_REMOVED:
-    b = begin("removed");
+    text = ml_sig_build_removed();
     close_code = CLOSE_REMOVED;
     break;
   case ML_ROOM_EV_DENIED:
-    b = begin("denied");
+    text = ml_sig_build_denied();
     close_code = CLOSE_DENIED;
     break;
   case ML_ROOM_EV_CLOSED:
-    b = begin("room_closed");
-    add_str(b, "reason", ev->reason);
+    text = ml_sig_build_room_closed(ev->reason);
     close_code = CLOSE_ROOM_CLOSED;
     break;
   case ML_ROOM_EV_SIGNAL:
-    b = begin("signal");
-    add_str(b, "from", s->id);
-    json_builder_set_member_name(b, "data");
-    json_builder_add_value(b, json_node_copy(ev->payload));
+    text = ml_sig_build_signal(s->id, ev->payload);
     srv->metrics.messages_relayed++;
     break;
   }
   if (ev->detach)
     c->peer = NULL;
-  queue_builder(srv, c, b, close_code);
+  enqueue(srv, c, text, close_code);
 }
 
 /* ---- input (worker threads; the lock is held from parse to dispatch) ---- */
@@ -429,13 +351,7 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
 static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   ml_signal_server *srv = c->srv;
   switch (m->type) {
-  case ML_SIG_MSG_PING: {
-    JsonBuilder *b = begin("pong");
-    if (m->req_id)
-      add_str(b, "id", m->req_id);
-    queue_builder(srv, c, b, 0);
-    return ML_SIG_OK;
-  }
+  case ML_SIG_MSG_PING: enqueue(srv, c, ml_sig_build_pong(m->req_id), 0); return ML_SIG_OK;
   case ML_SIG_MSG_JOIN: return handle_join(c, m, detail);
   default: break;
   }
@@ -578,18 +494,10 @@ static void reject_new(SoupWebsocketConnection *ws, const char *text, unsigned s
   soup_websocket_connection_close(ws, close_code, reason);
 }
 
-static char *error_text(ml_sig_error code) {
-  JsonBuilder *b = begin(code == ML_SIG_E_SHUTTING_DOWN ? "shutdown" : "error");
-  if (code == ML_SIG_E_SHUTTING_DOWN)
-    add_bool(b, "reconnect", true);
-  else
-    add_str(b, "code", ml_sig_error_name(code));
-  json_builder_end_object(b);
-  JsonNode *root = json_builder_get_root(b);
-  g_object_unref(b);
-  char *text = json_to_string(root, FALSE);
-  json_node_unref(root);
-  return text;
+/* What a connection refused at accept is told before it is closed. */
+static char *refusal_text(ml_sig_error code) {
+  return code == ML_SIG_E_SHUTTING_DOWN ? ml_sig_build_shutdown(-1)
+                                        : ml_sig_build_error(code, NULL, NULL, NULL);
 }
 
 static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
@@ -662,7 +570,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
   unlock(srv);
 
   if (!c) {
-    char *text = error_text(refuse);
+    char *text = refusal_text(refuse);
     reject_new(ws, text, close_code, ml_sig_error_name(refuse));
     g_free(text);
     return;
@@ -1158,16 +1066,8 @@ static gboolean drain_worker(gpointer p) {
     conn_ref(l->data);
   for (GList *l = all; l; l = l->next) {
     conn *c = l->data;
-    JsonBuilder *b = begin("shutdown");
-    add_bool(b, "reconnect", true);
     /* Spread the reconnects so a restart is not a thundering herd. */
-    json_builder_set_member_name(b, "retry_after_ms");
-    json_builder_add_int_value(b, 1000 + (gint64)randombytes_uniform(4000));
-    json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    g_object_unref(b);
-    char *text = json_to_string(root, FALSE);
-    json_node_unref(root);
+    char *text = ml_sig_build_shutdown(1000 + (int64_t)randombytes_uniform(4000));
     delivery d = {.to = c, .text = text, .close_code = SOUP_WEBSOCKET_CLOSE_GOING_AWAY};
     deliver(&d);
     g_free(text);
