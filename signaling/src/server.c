@@ -26,10 +26,10 @@
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "join_auth.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
-#include "ml/signal_token.h"
 #include "ratelimit.h"
 #include "room.h"
 #include "server_internal.h"
@@ -39,11 +39,6 @@
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH 256
 #define FLOOD_FORGET_US INT64_C(10000000) /* 10 s */
-/* Refused joins (bad token, wrong secret): per connection before it is
- * closed, and per source address (rate/s, burst) before its connections are. */
-#define MAX_FAILED_JOINS 3
-#define AUTH_FAIL_RATE 1.0
-#define AUTH_FAIL_BURST 10.0
 
 static conn *conn_ref(conn *c) {
   g_atomic_int_inc(&c->ref);
@@ -63,67 +58,6 @@ static void conn_unref(conn *c) {
 }
 
 /* ---- output ---- */
-
-/* The ICE servers a welcome to user carries: STUN as configured, TURN with
- * fresh REST credentials. *username and *password (g_free; wipe the
- * password) back the TURN entry. Returns the number of entries in ice[2]. */
-static size_t ice_servers(const ml_signal_config *cfg, const char *user, ml_sig_ice_server ice[2],
-                          char **username, char **password) {
-  size_t n = 0;
-  *username = *password = NULL;
-  if (cfg->stun_urls && cfg->stun_urls[0])
-    ice[n++] = (ml_sig_ice_server){.urls = cfg->stun_urls};
-  if (cfg->turn_urls && cfg->turn_urls[0] && cfg->turn_secret &&
-      ml_turn_credentials(cfg->turn_secret, user, g_get_real_time() / G_USEC_PER_SEC,
-                          cfg->turn_ttl_s, username, password) == ML_OK)
-    ice[n++] =
-        (ml_sig_ice_server){.urls = cfg->turn_urls, .username = *username, .credential = *password};
-  return n;
-}
-
-static ml_sig_error authorise_join(conn *c, const ml_sig_msg *m, ml_room_join_req *req,
-                                   ml_token_claims *claims, uint8_t secret_hash[32],
-                                   const char **detail) {
-  ml_signal_server *srv = c->srv;
-  if (srv->cfg.open_mode) {
-    if (m->token) {
-      *detail = "this server runs in open mode: join with room and name";
-      return ML_SIG_E_UNAUTHORIZED;
-    }
-    const char *secret = m->secret ? m->secret : "";
-    crypto_generichash(secret_hash, 32, (const unsigned char *)secret, strlen(secret),
-                       srv->open_key, sizeof srv->open_key);
-    req->room_id = m->room;
-    req->name = m->name;
-    req->secret_hash = secret_hash;
-    /* Open mode: whoever creates the room hosts it. */
-    req->role =
-        ml_room_registry_has_room(srv->rooms, m->room) ? ML_SIG_ROLE_PARTICIPANT : ML_SIG_ROLE_HOST;
-    return ML_SIG_OK;
-  }
-  if (!m->token) {
-    *detail = "this server needs a join token";
-    return ML_SIG_E_UNAUTHORIZED;
-  }
-  if (!srv->cfg.token_secret) {
-    *detail = "no token secret configured";
-    return ML_SIG_E_UNAUTHORIZED;
-  }
-  int rc = ml_token_verify(srv->cfg.token_secret, srv->cfg.token_secret_len, m->token,
-                           g_get_real_time() / G_USEC_PER_SEC, claims);
-  if (rc == ML_ERR_STATE) {
-    *detail = "token expired";
-    return ML_SIG_E_TOKEN_EXPIRED;
-  }
-  if (rc != ML_OK) {
-    *detail = "token invalid";
-    return ML_SIG_E_UNAUTHORIZED;
-  }
-  req->room_id = claims->room;
-  req->name = claims->name;
-  req->role = claims->role == ML_TOKEN_ROLE_HOST ? ML_SIG_ROLE_HOST : ML_SIG_ROLE_PARTICIPANT;
-  return ML_SIG_OK;
-}
 
 /* Under lock: queues text (transfer full; may be NULL) and/or a close. */
 static void enqueue(ml_signal_server *srv, conn *c, char *text, unsigned short close_code) {
@@ -248,8 +182,9 @@ static char *welcome_text(ml_signal_server *srv, const ml_room_peer *self) {
     if (p != self && p->state == ML_ROOM_PEER_ADMITTED)
       peers[np++] = peer_info(p);
   }
-  ml_sig_ice_server ice[2];
-  char *username, *password;
+  ml_turn_ice ice;
+  ml_turn_ice_servers(&ice, srv->cfg.stun_urls, srv->cfg.turn_urls, srv->cfg.turn_secret,
+                      srv->cfg.turn_ttl_s, self->id, g_get_real_time() / G_USEC_PER_SEC);
   ml_sig_welcome w = {.peer_id = self->id,
                       .room = ml_room_id(room),
                       .role = self->role,
@@ -259,13 +194,10 @@ static char *welcome_text(ml_signal_server *srv, const ml_room_peer *self) {
                       .capacity = ml_room_capacity(room),
                       .peers = peers,
                       .n_peers = np,
-                      .ice = ice,
-                      .n_ice = ice_servers(&srv->cfg, self->id, ice, &username, &password)};
+                      .ice = ice.servers,
+                      .n_ice = ice.n};
   char *text = ml_sig_build_welcome(&w);
-  if (password)
-    sodium_memzero(password, strlen(password));
-  g_free(username);
-  g_free(password);
+  ml_turn_ice_clear(&ice);
   g_free(peers);
   return text;
 }
@@ -318,23 +250,16 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
   ml_signal_server *srv = c->srv;
   if (c->peer || c->joined_once)
     return ML_SIG_E_ALREADY_JOINED;
-  ml_room_join_req req = {0};
-  ml_token_claims claims;
-  uint8_t secret_hash[32];
-  ml_sig_error e = authorise_join(c, m, &req, &claims, secret_hash, detail);
-  if (e != ML_SIG_OK)
-    return e;
-  ml_room_settings settings = {.capacity = srv->cfg.room_capacity,
-                               .waiting_max = srv->cfg.waiting_max,
-                               .auto_admit = srv->cfg.auto_admit,
-                               .end_on_host_leave = srv->cfg.end_on_host_leave};
-  req.peer_id = c->id;
-  req.identity_key = m->identity_key;
-  req.settings = &settings;
-  req.conn = c;
+  ml_join_auth auth;
+  ml_sig_error e = ml_join_authorise(&srv->cfg, srv->open_key, srv->rooms, m,
+                                     g_get_real_time() / G_USEC_PER_SEC, &auth, detail);
   ml_room_peer *peer = NULL;
-  e = ml_room_join(srv->rooms, &req, &peer);
-  sodium_memzero(secret_hash, sizeof secret_hash);
+  if (e == ML_SIG_OK) {
+    auth.req.peer_id = c->id;
+    auth.req.conn = c;
+    e = ml_room_join(srv->rooms, &auth.req, &peer);
+  }
+  ml_join_auth_clear(&auth);
   if (e != ML_SIG_OK)
     return e;
   c->peer = peer;
@@ -385,8 +310,8 @@ static bool ip_message_ok(ml_signal_server *srv, conn *c, int64_t now) {
  * bounded per connection and per source address. */
 static void auth_failed(ml_signal_server *srv, conn *c, int64_t now) {
   ip_entry *ie = g_hash_table_lookup(srv->ips, c->ip);
-  bool ip_over = ie && !ml_ratelimit_take(&ie->auth_fail, now);
-  if (++c->failed_joins >= MAX_FAILED_JOINS || ip_over) {
+  bool ip_over = false;
+  if (ml_join_auth_failed(&c->failed_joins, ie ? &ie->auth_fail : NULL, now, &ip_over)) {
     ml_log(ML_LOG_WARN, "auth_failures", " conn=%s ip=%s failed=%u ip_limited=%d", c->id, c->ip,
            c->failed_joins, ip_over);
     enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
@@ -436,7 +361,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
       e = dispatch(c, &m, &detail);
       if (e != ML_SIG_OK)
         queue_error(srv, c, e, detail, m.req_id, ml_sig_msg_type_name(m.type));
-      if (e == ML_SIG_E_UNAUTHORIZED || e == ML_SIG_E_WRONG_SECRET || e == ML_SIG_E_TOKEN_EXPIRED)
+      if (ml_join_auth_is_refusal(e))
         auth_failed(srv, c, now);
       ml_sig_msg_clear(&m);
     }
@@ -531,7 +456,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
     if (!ie) {
       ie = g_new0(ip_entry, 1);
       ml_ratelimit_init(&ie->connect, srv->cfg.connect_rate, srv->cfg.connect_burst, now);
-      ml_ratelimit_init(&ie->auth_fail, AUTH_FAIL_RATE, AUTH_FAIL_BURST, now);
+      ml_ratelimit_init(&ie->auth_fail, ML_JOIN_AUTH_FAIL_RATE, ML_JOIN_AUTH_FAIL_BURST, now);
       ml_ratelimit_init(&ie->messages, srv->cfg.ip_message_rate, srv->cfg.ip_message_burst, now);
       g_hash_table_insert(srv->ips, g_strdup(ip), ie);
     }
