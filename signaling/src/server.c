@@ -1,21 +1,15 @@
-/* libsoup glue: HTTP endpoints, WebSocket connections, limits, drain, and the
- * worker threads. Room logic lives in room.c, parsing in message.c, the
- * shared state in server_internal.h; this file only moves messages between
- * sockets and those modules.
+/* libsoup glue: the transport. Accepting sockets and handing them to a
+ * worker, the HTTP endpoints, WebSocket connections (accept, read, limits,
+ * timeouts, close) and the server's lifecycle. Room logic lives in room.c,
+ * parsing and message building in message.c, join authorisation in
+ * join_auth.c, worker threads, deliveries and drain in workers.c, the shared
+ * state and its locking rules in server_internal.h; this file only moves
+ * messages between sockets and those modules.
  *
- * Threads. GLib's main loop costs O(open sockets) per pass, and libsoup 3.2
- * re-creates a connection's input source on every read (another O(sockets)
- * walk of the context's poll list). So connections are spread over `workers`
- * threads, each with its own GMainContext and SoupServer; with workers = 0 one
- * worker runs on the caller's context (the embedded mode). The main context
- * accepts and hands each socket to a worker.
- *
- * Locking. srv->lock guards the room registry, the metrics, the per-address
- * table, the connection count and every conn's `peer`/`joined_once`. A
- * connection's socket and its own fields belong to its worker thread. Nothing
- * calls into libsoup while holding the lock: what must be sent is queued as
- * deliveries (text + optional close) and flushed after unlocking — directly
- * for the worker's own connections, by one invoke per other worker. */
+ * The main context accepts and hands each socket to a worker; a connection's
+ * callbacks run on its worker's thread. Input is handled under srv->lock from
+ * parse to dispatch, and what must be sent is queued (workers.h) and flushed
+ * after unlocking. */
 #include "ml/signal_server.h"
 
 #include <netinet/in.h>
@@ -34,19 +28,19 @@
 #include "room.h"
 #include "server_internal.h"
 #include "turn.h"
+#include "workers.h"
 
 #define SWEEP_INTERVAL_MS 250
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH 256
 #define FLOOD_FORGET_US INT64_C(10000000) /* 10 s */
 
-static conn *conn_ref(conn *c) {
+conn *ml_srv_conn_ref(conn *c) {
   g_atomic_int_inc(&c->ref);
   return c;
 }
 
-/* Owner thread only (the last reference may drop the WebSocket). */
-static void conn_unref(conn *c) {
+void ml_srv_conn_unref(conn *c) {
   if (!g_atomic_int_dec_and_test(&c->ref))
     return;
   if (c->ws) {
@@ -59,112 +53,19 @@ static void conn_unref(conn *c) {
 
 /* ---- output ---- */
 
-/* Under lock: queues text (transfer full; may be NULL) and/or a close. */
-static void enqueue(ml_signal_server *srv, conn *c, char *text, unsigned short close_code) {
-  delivery *d = g_new(delivery, 1);
-  d->to = conn_ref(c);
-  d->text = text;
-  d->close_code = close_code;
-  g_queue_push_tail(&srv->emit_to->pending, d);
-}
-
 static void queue_error(ml_signal_server *srv, conn *c, ml_sig_error code, const char *detail,
                         const char *req_id, const char *ref) {
   srv->metrics.rejects[code]++;
-  enqueue(srv, c, ml_sig_build_error(code, detail, ref, req_id), 0);
+  ml_srv_enqueue(srv, c, ml_sig_build_error(code, detail, ref, req_id), 0);
   ml_log(ML_LOG_DEBUG, "reject", " conn=%s code=%s", c->id, ml_sig_error_name(code));
 }
 
-/* Owner thread. */
-static void conn_close(conn *c, unsigned short code, const char *reason) {
+void ml_srv_conn_close(conn *c, unsigned short code, const char *reason) {
   if (c->closing)
     return;
   c->closing = true;
   if (soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close(c->ws, code, reason);
-}
-
-/* Owner thread: sends one delivery. */
-static void deliver(delivery *d) {
-  conn *c = d->to;
-  if (d->text && !c->closing &&
-      soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text(c->ws, d->text);
-  if (d->close_code)
-    conn_close(c, d->close_code, NULL);
-}
-
-static void delivery_free(delivery *d) {
-  conn_unref(d->to);
-  g_free(d->text);
-  g_free(d);
-}
-
-typedef struct batch {
-  worker *w;
-  GQueue q;
-} batch;
-
-static gboolean deliver_batch(gpointer p) {
-  batch *b = p;
-  if (g_atomic_int_get(&b->w->srv->stopping))
-    return G_SOURCE_REMOVE; /* batch_free drops them */
-  delivery *d;
-  while ((d = g_queue_pop_head(&b->q))) {
-    deliver(d);
-    delivery_free(d);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static void batch_free(gpointer p) {
-  batch *b = p;
-  delivery *d;
-  while ((d = g_queue_pop_head(&b->q)))
-    delivery_free(d);
-  g_free(b);
-}
-
-/* Owner thread of w, lock NOT held: sends what w queued. Sending can run
- * libsoup callbacks that queue more (a failed write closes a connection, whose
- * departure is told to its room): those are drained by the same loop. */
-static void flush(worker *w) {
-  if (w->flushing)
-    return;
-  w->flushing = true;
-  batch *others[MAX_WORKERS] = {0};
-  for (;;) {
-    delivery *d = g_queue_pop_head(&w->pending);
-    if (!d)
-      break;
-    worker *to = d->to->w;
-    if (to == w) {
-      deliver(d);
-      delivery_free(d);
-      continue;
-    }
-    unsigned i = (unsigned)(to - w->srv->workers);
-    if (!others[i]) {
-      others[i] = g_new0(batch, 1);
-      others[i]->w = to;
-    }
-    g_queue_push_tail(&others[i]->q, d);
-  }
-  for (unsigned i = 0; i < MAX_WORKERS; i++)
-    if (others[i])
-      g_main_context_invoke_full(others[i]->w->ctx, G_PRIORITY_DEFAULT, deliver_batch, others[i],
-                                 batch_free);
-  w->flushing = false;
-}
-
-static void lock(ml_signal_server *srv, worker *w) {
-  pthread_mutex_lock(&srv->lock);
-  srv->emit_to = w;
-}
-
-static void unlock(ml_signal_server *srv) {
-  srv->emit_to = NULL;
-  pthread_mutex_unlock(&srv->lock);
 }
 
 static ml_sig_peer_info peer_info(const ml_room_peer *p) {
@@ -241,7 +142,7 @@ static void room_sink(void *user, void *connp, const ml_room_event *ev) {
   }
   if (ev->detach)
     c->peer = NULL;
-  enqueue(srv, c, text, close_code);
+  ml_srv_enqueue(srv, c, text, close_code);
 }
 
 /* ---- input (worker threads; the lock is held from parse to dispatch) ---- */
@@ -276,7 +177,7 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
 static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   ml_signal_server *srv = c->srv;
   switch (m->type) {
-  case ML_SIG_MSG_PING: enqueue(srv, c, ml_sig_build_pong(m->req_id), 0); return ML_SIG_OK;
+  case ML_SIG_MSG_PING: ml_srv_enqueue(srv, c, ml_sig_build_pong(m->req_id), 0); return ML_SIG_OK;
   case ML_SIG_MSG_JOIN: return handle_join(c, m, detail);
   default: break;
   }
@@ -287,7 +188,7 @@ static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
     ml_room_peer *p = c->peer;
     c->peer = NULL;
     ml_room_leave(srv->rooms, p);
-    enqueue(srv, c, NULL, CLOSE_LEFT);
+    ml_srv_enqueue(srv, c, NULL, CLOSE_LEFT);
     return ML_SIG_OK;
   }
   case ML_SIG_MSG_ADMIT: return ml_room_admit(srv->rooms, c->peer, m->peer);
@@ -314,7 +215,7 @@ static void auth_failed(ml_signal_server *srv, conn *c, int64_t now) {
   if (ml_join_auth_failed(&c->failed_joins, ie ? &ie->auth_fail : NULL, now, &ip_over)) {
     ml_log(ML_LOG_WARN, "auth_failures", " conn=%s ip=%s failed=%u ip_limited=%d", c->id, c->ip,
            c->failed_joins, ip_over);
-    enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
+    ml_srv_enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
   }
 }
 
@@ -327,7 +228,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
   if (c->closing)
     return;
   bool over = !ml_ratelimit_take(&c->rl, now);
-  lock(srv, c->w);
+  ml_srv_lock(srv, c->w);
   srv->metrics.messages_received++;
   if (over) {
     if (now - c->last_flood_us > FLOOD_FORGET_US)
@@ -336,7 +237,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
     if (++c->floods > srv->cfg.flood_disconnect) {
       srv->metrics.closes[ML_METRICS_CLOSE_FLOOD]++;
       ml_log(ML_LOG_WARN, "flood_disconnect", " conn=%s ip=%s", c->id, c->ip);
-      enqueue(srv, c, NULL, CLOSE_FLOOD);
+      ml_srv_enqueue(srv, c, NULL, CLOSE_FLOOD);
     } else {
       queue_error(srv, c, ML_SIG_E_RATE_LIMITED, "slow down", NULL, NULL);
     }
@@ -367,8 +268,8 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
     }
     g_free(req_id);
   }
-  unlock(srv);
-  flush(c->w);
+  ml_srv_unlock(srv);
+  ml_srv_flush(c->w);
 }
 
 static void on_pong(SoupWebsocketConnection *ws, GBytes *message, gpointer user) {
@@ -377,8 +278,6 @@ static void on_pong(SoupWebsocketConnection *ws, GBytes *message, gpointer user)
   conn *c = user;
   c->last_rx_us = g_get_monotonic_time();
 }
-
-static void post_drained(ml_signal_server *srv);
 
 /* Under lock: gives back c's slots in the counts. */
 static void uncount(ml_signal_server *srv, conn *c) {
@@ -390,7 +289,7 @@ static void uncount(ml_signal_server *srv, conn *c) {
     ie->conns--;
   srv->n_conns--;
   if (srv->draining && srv->n_conns == 0)
-    post_drained(srv);
+    ml_srv_post_drained(srv);
 }
 
 static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
@@ -398,18 +297,18 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
   ml_signal_server *srv = c->srv;
   worker *w = c->w;
   c->closing = true;
-  lock(srv, w);
+  ml_srv_lock(srv, w);
   if (c->peer) {
     ml_room_peer *p = c->peer;
     c->peer = NULL;
     ml_room_leave(srv->rooms, p);
   }
   uncount(srv, c);
-  unlock(srv);
+  ml_srv_unlock(srv);
   ml_log(ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id,
          (unsigned)soup_websocket_connection_get_close_code(ws));
   g_hash_table_remove(w->conns, c); /* drops the table's reference */
-  flush(w);
+  ml_srv_flush(w);
 }
 
 /* Sends one message and closes, for connections refused before they count. */
@@ -443,7 +342,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
   ml_metrics_close why = ML_METRICS_CLOSE_COUNT_;
   unsigned short close_code = CLOSE_TRY_AGAIN_LATER;
   conn *c = NULL;
-  lock(srv, w);
+  ml_srv_lock(srv, w);
   ip_entry *ie = g_hash_table_lookup(srv->ips, ip);
   if (srv->draining) {
     refuse = ML_SIG_E_SHUTTING_DOWN;
@@ -492,7 +391,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
     soup_websocket_connection_set_keepalive_interval(ws, srv->cfg.keepalive_interval_s);
   }
   unsigned total = srv->n_conns;
-  unlock(srv);
+  ml_srv_unlock(srv);
 
   if (!c) {
     char *text = refusal_text(refuse);
@@ -547,10 +446,10 @@ static gboolean sweep(gpointer user) {
   /* Closing may run on_closed at once, which removes c from w->conns: hold a
    * reference across it. */
   for (unsigned i = 0; i < to_close->len; i++) {
-    conn *c = conn_ref(g_ptr_array_index(to_close, i));
+    conn *c = ml_srv_conn_ref(g_ptr_array_index(to_close, i));
     ml_log(ML_LOG_INFO, "timeout_close", " conn=%s", c->id);
-    conn_close(c, CLOSE_IDLE, "idle");
-    conn_unref(c);
+    ml_srv_conn_close(c, CLOSE_IDLE, "idle");
+    ml_srv_conn_unref(c);
   }
   g_ptr_array_free(to_close, TRUE);
   if (w == &srv->workers[0]) {
@@ -702,21 +601,8 @@ static gboolean on_listen_ready(GSocket *sock, GIOCondition cond, gpointer user)
 
 /* ---- lifecycle ---- */
 
-static void conn_table_unref(gpointer p) { conn_unref(p); }
-
-static gpointer worker_main(gpointer p) {
-  worker *w = p;
-  g_main_context_push_thread_default(w->ctx);
-  g_main_loop_run(w->loop);
-  g_main_context_pop_thread_default(w->ctx);
-  return NULL;
-}
-
 /* Sets up w's SoupServer and sweep timer on w->ctx. */
-static void worker_init(ml_signal_server *srv, worker *w) {
-  w->srv = srv;
-  w->conns = g_hash_table_new_full(g_direct_hash, g_direct_equal, conn_table_unref, NULL);
-  g_queue_init(&w->pending);
+static void serve_on_worker(worker *w) {
   g_main_context_push_thread_default(w->ctx);
   w->soup = soup_server_new("server-header", "mentorlink-signal", NULL);
   soup_server_add_handler(w->soup, "/healthz", on_healthz, w, NULL);
@@ -726,58 +612,6 @@ static void worker_init(ml_signal_server *srv, worker *w) {
   w->sweep = g_timeout_source_new(SWEEP_INTERVAL_MS);
   g_source_set_callback(w->sweep, sweep, w, NULL);
   g_source_attach(w->sweep, w->ctx);
-}
-
-/* Runs on w's thread: silences w (no more callbacks from its connections,
- * timer or server) and stops its loop. Rooms are not told: the registry goes
- * too. Connections are released only once every worker is quiet, because a
- * still-running worker may tell a room about a departure and so touch a
- * connection of another worker. */
-static gboolean worker_quiesce(gpointer p) {
-  worker *w = p;
-  GHashTableIter it;
-  gpointer key;
-  g_hash_table_iter_init(&it, w->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL)) {
-    conn *c = key;
-    g_signal_handlers_disconnect_by_data(c->ws, c);
-    GIOStream *io = soup_websocket_connection_get_io_stream(c->ws);
-    if (io)
-      g_io_stream_close(io, NULL, NULL);
-  }
-  if (w->sweep) {
-    g_source_destroy(w->sweep);
-    g_source_unref(w->sweep);
-    w->sweep = NULL;
-  }
-  if (w->soup)
-    soup_server_disconnect(w->soup);
-  if (w->loop)
-    g_main_loop_quit(w->loop);
-  return G_SOURCE_REMOVE;
-}
-
-/* After every worker is quiet (threads joined): frees what w holds. A worker
- * thread's context may still hold work posted to it after its loop stopped
- * (our batches and handoffs, libsoup's completions, which also hold the
- * context alive): run it off here, where our callbacks see `stopping` and only
- * clean up. The caller's own context (workers = 0) is left to the caller. */
-static void worker_release(worker *w) {
-  g_main_context_push_thread_default(w->ctx);
-  if (w->thread && g_main_context_acquire(w->ctx)) {
-    for (int i = 0; i < 10000 && g_main_context_iteration(w->ctx, FALSE); i++)
-      ;
-    g_main_context_release(w->ctx);
-  }
-  g_hash_table_destroy(w->conns);
-  delivery *d;
-  while ((d = g_queue_pop_head(&w->pending)))
-    delivery_free(d);
-  g_clear_object(&w->soup);
-  g_main_context_pop_thread_default(w->ctx);
-  if (w->loop)
-    g_main_loop_unref(w->loop);
-  g_main_context_unref(w->ctx); /* destroys undelivered batches too */
 }
 
 int ml_signal_server_new(ml_signal_server **out, const ml_signal_config *cfg) {
@@ -855,19 +689,7 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
   }
 
   /* Workers: threads with their own contexts, or one on the caller's. */
-  srv->n_workers = cfg->workers ? cfg->workers : 1;
-  srv->workers = g_new0(worker, srv->n_workers);
-  for (unsigned i = 0; i < srv->n_workers; i++) {
-    worker *w = &srv->workers[i];
-    w->ctx = cfg->workers ? g_main_context_new() : g_main_context_ref(srv->main_ctx);
-    worker_init(srv, w);
-    if (cfg->workers) {
-      w->loop = g_main_loop_new(w->ctx, FALSE);
-      char name[16];
-      g_snprintf(name, sizeof name, "sig-worker-%u", i);
-      w->thread = g_thread_new(name, worker_main, w);
-    }
-  }
+  ml_srv_workers_start(srv, cfg->workers, serve_on_worker);
   srv->listen_src = g_socket_create_source(srv->listen_sock, G_IO_IN, NULL);
   g_source_set_callback(srv->listen_src, (GSourceFunc)(void (*)(void))on_listen_ready, srv, NULL);
   g_source_attach(srv->listen_src, srv->main_ctx);
@@ -882,29 +704,6 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
 }
 
 unsigned ml_signal_server_port(const ml_signal_server *srv) { return srv->port; }
-
-typedef struct reload_job {
-  worker *w;
-  double rate, burst;
-  guint64 max_payload;
-  unsigned keepalive;
-} reload_job;
-
-static gboolean reload_worker(gpointer p) {
-  reload_job *j = p;
-  if (g_atomic_int_get(&j->w->srv->stopping))
-    return G_SOURCE_REMOVE;
-  GHashTableIter it;
-  gpointer key;
-  g_hash_table_iter_init(&it, j->w->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL)) {
-    conn *c = key;
-    ml_ratelimit_configure(&c->rl, j->rate, j->burst);
-    soup_websocket_connection_set_max_incoming_payload_size(c->ws, j->max_payload);
-    soup_websocket_connection_set_keepalive_interval(c->ws, j->keepalive);
-  }
-  return G_SOURCE_REMOVE;
-}
 
 int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) {
   g_assert(srv && cfg);
@@ -934,120 +733,9 @@ int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) 
   }
   unsigned conns = srv->n_conns;
   pthread_mutex_unlock(&srv->lock);
-  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++) {
-    reload_job *j = g_new(reload_job, 1);
-    j->w = &srv->workers[i];
-    j->rate = next.message_rate;
-    j->burst = next.message_burst;
-    j->max_payload = (guint64)next.max_message_bytes * HARD_FRAME_FACTOR;
-    j->keepalive = next.keepalive_interval_s;
-    g_main_context_invoke_full(j->w->ctx, G_PRIORITY_DEFAULT, reload_worker, j, g_free);
-  }
+  ml_srv_workers_reconfigure(srv, &next);
   ml_log(ML_LOG_INFO, "reload", " conns=%u", conns);
   return ML_OK;
-}
-
-/* ---- drain ---- */
-
-static gboolean drained_cb(gpointer user) {
-  ml_signal_server *srv = user;
-  pthread_mutex_lock(&srv->lock);
-  if (srv->drained_src) {
-    g_source_unref(srv->drained_src);
-    srv->drained_src = NULL;
-  }
-  pthread_mutex_unlock(&srv->lock);
-  if (srv->drain_timer) {
-    g_source_destroy(srv->drain_timer);
-    g_source_unref(srv->drain_timer);
-    srv->drain_timer = NULL;
-  }
-  ml_signal_drained_cb cb = srv->drained;
-  srv->drained = NULL;
-  ml_log(ML_LOG_INFO, "drained", NULL);
-  if (cb)
-    cb(srv->drained_user);
-  return G_SOURCE_REMOVE;
-}
-
-/* Under lock, any thread: once, schedules drained_cb on the main context
- * (never runs it directly: the caller holds the lock). */
-static void post_drained(ml_signal_server *srv) {
-  if (srv->drained_posted)
-    return;
-  srv->drained_posted = true;
-  srv->drained_src = g_idle_source_new();
-  g_source_set_callback(srv->drained_src, drained_cb, srv, NULL);
-  g_source_attach(srv->drained_src, srv->main_ctx);
-}
-
-/* Worker thread: tell everyone to reconnect, then close. */
-static gboolean drain_worker(gpointer p) {
-  worker *w = p;
-  if (g_atomic_int_get(&w->srv->stopping))
-    return G_SOURCE_REMOVE;
-  GList *all = g_hash_table_get_keys(w->conns);
-  for (GList *l = all; l; l = l->next)
-    conn_ref(l->data);
-  for (GList *l = all; l; l = l->next) {
-    conn *c = l->data;
-    /* Spread the reconnects so a restart is not a thundering herd. */
-    char *text = ml_sig_build_shutdown(1000 + (int64_t)randombytes_uniform(4000));
-    delivery d = {.to = c, .text = text, .close_code = SOUP_WEBSOCKET_CLOSE_GOING_AWAY};
-    deliver(&d);
-    g_free(text);
-    conn_unref(c);
-  }
-  g_list_free(all);
-  return G_SOURCE_REMOVE;
-}
-
-/* Worker thread: the drain timed out; force the stragglers' sockets shut. */
-static gboolean force_close_worker(gpointer p) {
-  worker *w = p;
-  if (g_atomic_int_get(&w->srv->stopping))
-    return G_SOURCE_REMOVE;
-  GList *all = g_hash_table_get_keys(w->conns);
-  for (GList *l = all; l; l = l->next) {
-    conn *c = l->data;
-    GIOStream *io = soup_websocket_connection_get_io_stream(c->ws);
-    if (io)
-      g_io_stream_close(io, NULL, NULL);
-  }
-  g_list_free(all);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean drain_timeout(gpointer user) {
-  ml_signal_server *srv = user;
-  g_source_unref(srv->drain_timer);
-  srv->drain_timer = NULL;
-  ml_log(ML_LOG_WARN, "drain_timeout", NULL);
-  for (unsigned i = 0; i < srv->n_workers; i++)
-    g_main_context_invoke(srv->workers[i].ctx, force_close_worker, &srv->workers[i]);
-  pthread_mutex_lock(&srv->lock);
-  post_drained(srv); /* do not wait for the closes to finish */
-  pthread_mutex_unlock(&srv->lock);
-  return G_SOURCE_REMOVE;
-}
-
-void ml_signal_server_drain(ml_signal_server *srv, ml_signal_drained_cb done, void *user) {
-  g_assert(srv && !srv->drained && srv->workers);
-  srv->drained = done;
-  srv->drained_user = user;
-  pthread_mutex_lock(&srv->lock);
-  srv->draining = true;
-  unsigned conns = srv->n_conns;
-  unsigned timeout = srv->cfg.drain_timeout_ms;
-  if (conns == 0)
-    post_drained(srv);
-  pthread_mutex_unlock(&srv->lock);
-  ml_log(ML_LOG_INFO, "drain", " conns=%u", conns);
-  srv->drain_timer = g_timeout_source_new(timeout);
-  g_source_set_callback(srv->drain_timer, drain_timeout, srv, NULL);
-  g_source_attach(srv->drain_timer, srv->main_ctx);
-  for (unsigned i = 0; i < srv->n_workers; i++)
-    g_main_context_invoke(srv->workers[i].ctx, drain_worker, &srv->workers[i]);
 }
 
 void ml_signal_server_free(ml_signal_server *srv) {
@@ -1066,18 +754,7 @@ void ml_signal_server_free(ml_signal_server *srv) {
     g_source_destroy(srv->drain_timer);
     g_source_unref(srv->drain_timer);
   }
-  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++) {
-    worker *w = &srv->workers[i];
-    if (w->thread) {
-      g_main_context_invoke(w->ctx, worker_quiesce, w);
-      g_thread_join(w->thread);
-    } else {
-      worker_quiesce(w);
-    }
-  }
-  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++)
-    worker_release(&srv->workers[i]);
-  g_free(srv->workers);
+  ml_srv_workers_stop(srv);
   if (srv->drained_src) {
     g_source_destroy(srv->drained_src);
     g_source_unref(srv->drained_src);

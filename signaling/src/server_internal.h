@@ -111,4 +111,10 @@ struct ml_signal_server {
   bool drained_posted;
 };
 
+conn *ml_srv_conn_ref(conn *c);
+/* Owner thread only (the last reference may drop the WebSocket). */
+void ml_srv_conn_unref(conn *c);
+/* Owner thread: closes c's WebSocket once (later calls do nothing). */
+void ml_srv_conn_close(conn *c, unsigned short code, const char *reason);
+
 #endif /* ML_SIGNAL_SERVER_INTERNAL_H */
