@@ -3,8 +3,9 @@
  * every server message, and the protocol error codes.
  *
  * The parser handles attacker-controlled text: every field is type- and
- * length-checked, unknown fields are refused, nesting depth is bounded before
- * json-glib sees the text. Not thread-safe per message; no shared state.
+ * length-checked, unknown fields are refused, size and nesting depth are
+ * bounded before json-glib sees the text (ml/json_input.h). Not thread-safe per message; no shared
+ * state.
  */
 #ifndef ML_SIGNAL_MESSAGE_H
 #define ML_SIGNAL_MESSAGE_H
