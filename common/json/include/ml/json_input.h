@@ -19,11 +19,7 @@
 
 #include <json-glib/json-glib.h>
 
-#if defined(__GNUC__)
-#define ML_JSON_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define ML_JSON_MUST_CHECK
-#endif
+#include "ml/error.h"
 
 typedef enum ml_json_err {
   ML_JSON_OK = 0,
@@ -48,21 +44,21 @@ typedef struct ml_json_limits {
  * object (transfer full: json_object_unref). *out is set only on ML_JSON_OK.
  * text may be NULL when len is 0.
  * Checks in this order: size, then shape and depth, then UTF-8 and syntax. */
-ML_JSON_MUST_CHECK ml_json_err ml_json_parse(const char *text, size_t len,
-                                             const ml_json_limits *limits, JsonObject **out);
+ML_MUST_CHECK ml_json_err ml_json_parse(const char *text, size_t len, const ml_json_limits *limits,
+                                        JsonObject **out);
 
 /* Getters: on ML_JSON_OK *out is set (borrowed from o: valid while o lives);
  * on an error *out is left alone. Lengths are in bytes. */
-ML_JSON_MUST_CHECK ml_json_err ml_json_get_string(JsonObject *o, const char *key, size_t min_len,
-                                                  size_t max_len, const char **out);
+ML_MUST_CHECK ml_json_err ml_json_get_string(JsonObject *o, const char *key, size_t min_len,
+                                             size_t max_len, const char **out);
 /* An integer literal (not 1.0, not true) within [min, max]. */
-ML_JSON_MUST_CHECK ml_json_err ml_json_get_int(JsonObject *o, const char *key, int64_t min,
-                                               int64_t max, int64_t *out);
-ML_JSON_MUST_CHECK ml_json_err ml_json_get_bool(JsonObject *o, const char *key, bool *out);
-ML_JSON_MUST_CHECK ml_json_err ml_json_get_object(JsonObject *o, const char *key, JsonObject **out);
+ML_MUST_CHECK ml_json_err ml_json_get_int(JsonObject *o, const char *key, int64_t min, int64_t max,
+                                          int64_t *out);
+ML_MUST_CHECK ml_json_err ml_json_get_bool(JsonObject *o, const char *key, bool *out);
+ML_MUST_CHECK ml_json_err ml_json_get_object(JsonObject *o, const char *key, JsonObject **out);
 /* An array of at most max_len elements. */
-ML_JSON_MUST_CHECK ml_json_err ml_json_get_array(JsonObject *o, const char *key, size_t max_len,
-                                                 JsonArray **out);
+ML_MUST_CHECK ml_json_err ml_json_get_array(JsonObject *o, const char *key, size_t max_len,
+                                            JsonArray **out);
 
 /* The string member key within [min_len, max_len] bytes, or NULL (absent,
  * another type, or out of bounds): for optional fields. Borrowed from o. */
