@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "ml/control.h"
+#include "ml/json_input.h"
 #include "ml/rate.h"
 #include "ml/rtcp_origin.h"
 #include "ml/rtp_vp8.h"
@@ -1016,12 +1017,10 @@ static bool ice_string(const char *s, size_t min, size_t max) {
   return s && n >= min && n <= max;
 }
 
-/* A string member of untrusted data, or NULL (absent, or not a string). */
+/* A string member of untrusted data, or NULL (absent, or not a string);
+ * callers check the length. */
 static const char *get_str(JsonObject *o, const char *name) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string(n);
+  return ml_json_string(o, name, 0, SIZE_MAX);
 }
 
 static void on_sig_signal(const char *from, JsonObject *data, void *user) {

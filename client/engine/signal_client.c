@@ -9,6 +9,8 @@
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "ml/json_input.h"
+
 #define SERVER_MAX_MESSAGE 16384 /* the server's default max_message_bytes */
 #define MAX_DEPTH 32
 #define MAX_RETRY_AFTER_MS 60000
@@ -59,55 +61,8 @@ static bool valid_name(const char *s) {
   return true;
 }
 
-/* JSON nesting depth, outside strings; json-glib's parser recurses, so a
- * frame of 60000 '[' must not reach it. */
-static bool depth_ok(const char *s, size_t len) {
-  int depth = 0;
-  bool in_str = false;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (in_str) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_str = false;
-    } else if (c == '"') {
-      in_str = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > MAX_DEPTH)
-        return false;
-    } else if (c == '}' || c == ']') {
-      depth--;
-    }
-  }
-  return true;
-}
-
-/* The string member name of o, within [min, max] bytes; NULL if absent or
- * not a string or out of bounds. */
-static const char *get_str(JsonObject *o, const char *name, size_t min, size_t max) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-      json_node_get_value_type(n) != G_TYPE_STRING)
-    return NULL;
-  const char *s = json_node_get_string(n);
-  size_t len = s ? strlen(s) : 0;
-  if (s == NULL || len < min || len > max)
-    return NULL;
-  return s;
-}
-
-static bool get_int(JsonObject *o, const char *name, gint64 *out) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-      json_node_get_value_type(n) != G_TYPE_INT64)
-    return false;
-  *out = json_node_get_int(n);
-  return true;
-}
-
 static bool get_key(JsonObject *o, const char *name, uint8_t out[ML_IDENTITY_PUBLIC_LEN]) {
-  const char *s = get_str(o, name, 44, 44);
+  const char *s = ml_json_string(o, name, 44, 44);
   size_t n = 0;
   return s &&
          sodium_base642bin(out, ML_IDENTITY_PUBLIC_LEN, s, 44, NULL, &n, NULL,
@@ -117,9 +72,9 @@ static bool get_key(JsonObject *o, const char *name, uint8_t out[ML_IDENTITY_PUB
 
 static bool parse_peer(JsonObject *o, ml_signal_peer *p, bool need_role) {
   memset(p, 0, sizeof *p);
-  const char *id = get_str(o, "id", 1, ML_SIGNAL_MAX_PEER_ID);
-  const char *name = get_str(o, "name", 1, ML_SIGNAL_MAX_NAME);
-  const char *role = get_str(o, "role", 1, 16);
+  const char *id = ml_json_string(o, "id", 1, ML_SIGNAL_MAX_PEER_ID);
+  const char *name = ml_json_string(o, "name", 1, ML_SIGNAL_MAX_NAME);
+  const char *role = ml_json_string(o, "role", 1, 16);
   if (!id || !valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !name || !valid_name(name) ||
       !get_key(o, "identity_key", p->identity_key))
     return false;
@@ -391,18 +346,17 @@ static void schedule_reconnect(ml_signal_client *sc, const char *code, const cha
 static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
   ml_signal_welcome w;
   memset(&w, 0, sizeof w);
-  const char *peer_id = get_str(o, "peer_id", 1, ML_SIGNAL_MAX_PEER_ID);
-  const char *room = get_str(o, "room", 1, ML_SIGNAL_MAX_ROOM);
-  const char *role = get_str(o, "role", 1, 16);
-  const char *name = get_str(o, "name", 1, ML_SIGNAL_MAX_NAME);
-  JsonNode *peers = json_object_get_member(o, "peers");
-  JsonNode *ice = json_object_get_member(o, "ice_servers");
+  const char *peer_id = ml_json_string(o, "peer_id", 1, ML_SIGNAL_MAX_PEER_ID);
+  const char *room = ml_json_string(o, "room", 1, ML_SIGNAL_MAX_ROOM);
+  const char *role = ml_json_string(o, "role", 1, 16);
+  const char *name = ml_json_string(o, "name", 1, ML_SIGNAL_MAX_NAME);
+  JsonArray *pa = NULL, *ia = NULL;
+  ml_json_err ice = ml_json_get_array(o, "ice_servers", G_MAXUINT, &ia); /* optional */
   if (!peer_id || !valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID) || !room ||
       !valid_id(room, ML_SIGNAL_MAX_ROOM) || !role ||
       (strcmp(role, "host") != 0 && strcmp(role, "participant") != 0) || !name ||
-      !valid_name(name) || !peers || !JSON_NODE_HOLDS_ARRAY(peers) ||
-      json_array_get_length(json_node_get_array(peers)) > ML_SIGNAL_MAX_PEERS ||
-      (ice && !JSON_NODE_HOLDS_ARRAY(ice))) {
+      !valid_name(name) || ml_json_get_array(o, "peers", ML_SIGNAL_MAX_PEERS, &pa) != ML_JSON_OK ||
+      (ice != ML_JSON_OK && ice != ML_JSON_E_MISSING)) {
     sc->stats.dropped_invalid++;
     return;
   }
@@ -410,7 +364,6 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
   g_strlcpy(w.room, room, sizeof w.room);
   g_strlcpy(w.name, name, sizeof w.name);
   w.host = !strcmp(role, "host");
-  JsonArray *pa = json_node_get_array(peers);
   guint np = json_array_get_length(pa);
   g_autofree ml_signal_peer *plist = g_new0(ml_signal_peer, np ? np : 1);
   for (guint i = 0; i < np; i++) {
@@ -425,18 +378,16 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
   g_autofree ml_signal_ice_server *servers =
       g_new0(ml_signal_ice_server, ML_SIGNAL_MAX_ICE_SERVERS);
   size_t ns = 0;
-  JsonArray *ia = ice ? json_node_get_array(ice) : NULL;
   for (guint i = 0; ia && i < json_array_get_length(ia) && i < ML_SIGNAL_MAX_ICE_SERVERS; i++) {
     JsonNode *e = json_array_get_element(ia, i);
     if (!JSON_NODE_HOLDS_OBJECT(e))
       continue;
     JsonObject *so = json_node_get_object(e);
-    JsonNode *urls = json_object_get_member(so, "urls");
-    if (!urls || !JSON_NODE_HOLDS_ARRAY(urls))
+    JsonArray *ua = NULL;
+    if (ml_json_get_array(so, "urls", G_MAXUINT, &ua) != ML_JSON_OK)
       continue;
-    const char *user = get_str(so, "username", 1, ML_SIGNAL_MAX_CREDENTIAL);
-    const char *cred = get_str(so, "credential", 1, ML_SIGNAL_MAX_CREDENTIAL);
-    JsonArray *ua = json_node_get_array(urls);
+    const char *user = ml_json_string(so, "username", 1, ML_SIGNAL_MAX_CREDENTIAL);
+    const char *cred = ml_json_string(so, "credential", 1, ML_SIGNAL_MAX_CREDENTIAL);
     for (guint u = 0; u < json_array_get_length(ua) && ns < ML_SIGNAL_MAX_ICE_SERVERS; u++) {
       JsonNode *un = json_array_get_element(ua, u);
       if (JSON_NODE_TYPE(un) != JSON_NODE_VALUE || json_node_get_value_type(un) != G_TYPE_STRING)
@@ -478,9 +429,9 @@ static bool join_refusal(const char *code) {
 }
 
 static void handle_error(ml_signal_client *sc, JsonObject *o) {
-  const char *code = get_str(o, "code", 1, 32);
-  const char *msg = get_str(o, "message", 0, 256);
-  const char *ref = get_str(o, "ref", 0, 32);
+  const char *code = ml_json_string(o, "code", 1, 32);
+  const char *msg = ml_json_string(o, "message", 0, 256);
+  const char *ref = ml_json_string(o, "ref", 0, 32);
   if (!code || !valid_id(code, 32)) {
     sc->stats.dropped_invalid++;
     return;
@@ -501,9 +452,9 @@ static void handle_error(ml_signal_client *sc, JsonObject *o) {
 }
 
 static void dispatch(ml_signal_client *sc, JsonObject *o) {
-  gint64 v = 0;
-  const char *type = get_str(o, "type", 1, 32);
-  if (!get_int(o, "v", &v) || v != 1 || !type) {
+  int64_t v = 0;
+  const char *type = ml_json_string(o, "type", 1, 32);
+  if (ml_json_get_int(o, "v", 1, 1, &v) != ML_JSON_OK || !type) {
     sc->stats.dropped_invalid++;
     return;
   }
@@ -512,20 +463,20 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
   } else if (!strcmp(type, "waiting")) {
     set_state(sc, ML_SIGNAL_WAITING);
   } else if (!strcmp(type, "peer_joined")) {
-    JsonNode *pn = json_object_get_member(o, "peer");
+    JsonObject *po = NULL;
     ml_signal_peer p;
-    if (sc->state != ML_SIGNAL_JOINED || !pn || !JSON_NODE_HOLDS_OBJECT(pn) ||
-        !parse_peer(json_node_get_object(pn), &p, true)) {
+    if (sc->state != ML_SIGNAL_JOINED || ml_json_get_object(o, "peer", &po) != ML_JSON_OK ||
+        !parse_peer(po, &p, true)) {
       sc->stats.dropped_invalid++;
       return;
     }
     if (sc->cb.on_peer_joined)
       sc->cb.on_peer_joined(&p, sc->cb.user);
   } else if (!strcmp(type, "knock")) {
-    JsonNode *pn = json_object_get_member(o, "peer");
+    JsonObject *po = NULL;
     ml_signal_peer p;
-    if (sc->state != ML_SIGNAL_JOINED || !pn || !JSON_NODE_HOLDS_OBJECT(pn) ||
-        !parse_peer(json_node_get_object(pn), &p, false)) {
+    if (sc->state != ML_SIGNAL_JOINED || ml_json_get_object(o, "peer", &po) != ML_JSON_OK ||
+        !parse_peer(po, &p, false)) {
       sc->stats.dropped_invalid++;
       return;
     }
@@ -533,8 +484,8 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
     if (sc->cb.on_knock)
       sc->cb.on_knock(&p, sc->cb.user);
   } else if (!strcmp(type, "peer_left")) {
-    const char *id = get_str(o, "peer", 1, ML_SIGNAL_MAX_PEER_ID);
-    const char *reason = get_str(o, "reason", 1, 16);
+    const char *id = ml_json_string(o, "peer", 1, ML_SIGNAL_MAX_PEER_ID);
+    const char *reason = ml_json_string(o, "reason", 1, 16);
     if (!id || !valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !reason ||
         (strcmp(reason, "left") != 0 && strcmp(reason, "removed") != 0 &&
          strcmp(reason, "denied") != 0)) {
@@ -544,20 +495,20 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
     if (sc->cb.on_peer_left)
       sc->cb.on_peer_left(id, reason, sc->cb.user);
   } else if (!strcmp(type, "signal")) {
-    const char *from = get_str(o, "from", 1, ML_SIGNAL_MAX_PEER_ID);
-    JsonNode *data = json_object_get_member(o, "data");
-    if (sc->state != ML_SIGNAL_JOINED || !from || !valid_id(from, ML_SIGNAL_MAX_PEER_ID) || !data ||
-        !JSON_NODE_HOLDS_OBJECT(data)) {
+    const char *from = ml_json_string(o, "from", 1, ML_SIGNAL_MAX_PEER_ID);
+    JsonObject *data = NULL;
+    if (sc->state != ML_SIGNAL_JOINED || !from || !valid_id(from, ML_SIGNAL_MAX_PEER_ID) ||
+        ml_json_get_object(o, "data", &data) != ML_JSON_OK) {
       sc->stats.dropped_invalid++;
       return;
     }
     if (sc->cb.on_signal)
-      sc->cb.on_signal(from, json_node_get_object(data), sc->cb.user);
+      sc->cb.on_signal(from, data, sc->cb.user);
   } else if (!strcmp(type, "error")) {
     handle_error(sc, o);
   } else if (!strcmp(type, "shutdown")) {
-    gint64 after = 0;
-    if (get_int(o, "retry_after_ms", &after) && after >= 0 && after <= MAX_RETRY_AFTER_MS)
+    int64_t after = 0;
+    if (ml_json_get_int(o, "retry_after_ms", 0, MAX_RETRY_AFTER_MS, &after) == ML_JSON_OK)
       sc->retry_after_ms = (unsigned)after;
     else
       sc->retry_after_ms = sc->backoff_min_ms;
@@ -582,22 +533,15 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *messag
   gsize len = 0;
   const char *data = g_bytes_get_data(message, &len);
   sc->stats.messages_in++;
-  if (type != SOUP_WEBSOCKET_DATA_TEXT || len == 0 || len > ML_SIGNAL_CLIENT_MAX_MESSAGE ||
-      memchr(data, '\0', len) != NULL || !depth_ok(data, len)) {
+  static const ml_json_limits limits = {.max_bytes = ML_SIGNAL_CLIENT_MAX_MESSAGE,
+                                        .max_depth = MAX_DEPTH};
+  JsonObject *o = NULL;
+  if (type != SOUP_WEBSOCKET_DATA_TEXT || ml_json_parse(data, len, &limits, &o) != ML_JSON_OK) {
     sc->stats.dropped_invalid++;
     return;
   }
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  if (!json_parser_load_from_data(parser, data, (gssize)len, NULL)) {
-    sc->stats.dropped_invalid++;
-    return;
-  }
-  JsonNode *root = json_parser_get_root(parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-    sc->stats.dropped_invalid++;
-    return;
-  }
-  dispatch(sc, json_node_get_object(root));
+  dispatch(sc, o);
+  json_object_unref(o);
 }
 
 void ml_signal_client_test_receive(ml_signal_client *sc, const char *data, size_t len, bool text) {

@@ -1,9 +1,11 @@
-/* Strict parsing of client messages. See message.h. */
+/* Strict parsing of client messages; the server messages' builders. See message.h. */
 #include "message.h"
 
 #include <string.h>
 
 #include <sodium.h>
+
+#include "ml/json_input.h"
 
 static const char *const error_names[ML_SIG_E_COUNT_] = {
     [ML_SIG_OK] = "ok",
@@ -97,83 +99,28 @@ bool ml_sig_valid_identity_key(const char *s) {
   return n == ML_SIG_IDENTITY_KEY_LEN;
 }
 
-/* Checks the shape of the text before the recursive parser and generator
- * ever see it: exactly one top-level value, which is an object; nesting no
- * deeper than ML_SIG_MAX_DEPTH; no NUL bytes (they would truncate strings).
- * The single-value rule also avoids a json-glib 1.6 leak: it loses the first
- * value's tree when another value follows it ("1 {}", "{}{}"). */
-static bool shape_ok(const char *text, size_t len) {
-  int depth = 0;
-  bool in_str = false, esc = false, started = false;
-  for (size_t i = 0; i < len; i++) {
-    char c = text[i];
-    if (c == '\0')
-      return false;
-    if (in_str) {
-      if (esc)
-        esc = false;
-      else if (c == '\\')
-        esc = true;
-      else if (c == '"')
-        in_str = false;
-      continue;
-    }
-    bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-    if (!started) {
-      if (space)
-        continue;
-      if (c != '{')
-        return false;
-      started = true;
-    } else if (depth == 0 && !space) {
-      return false; /* something after the top-level object */
-    }
-    if (c == '"')
-      in_str = true;
-    else if (c == '{' || c == '[') {
-      if (++depth > ML_SIG_MAX_DEPTH)
-        return false;
-    } else if (c == '}' || c == ']')
-      depth--;
-  }
-  return started;
-}
-
-/* Field access helpers: each returns false on the wrong type. */
+/* Field access helpers (ml/json_input.h underneath): each returns false on a
+ * missing required field, the wrong type or a bound, with *detail saying which. */
 static bool get_string(JsonObject *o, const char *key, size_t max, bool required, char **out,
                        const char **detail) {
-  JsonNode *n = json_object_get_member(o, key);
-  if (!n) {
+  const char *s = NULL;
+  switch (ml_json_get_string(o, key, 0, max, &s)) {
+  case ML_JSON_OK: *out = g_strdup(s); return true;
+  case ML_JSON_E_MISSING:
     if (required)
       *detail = "missing field";
     return !required;
+  case ML_JSON_E_RANGE: *detail = "string too long"; return false;
+  default: *detail = "field must be a string"; return false;
   }
-  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
-    *detail = "field must be a string";
-    return false;
-  }
-  const char *s = json_node_get_string(n);
-  size_t len = strlen(s);
-  if (len > max) {
-    *detail = "string too long";
-    return false;
-  }
-  *out = g_strdup(s);
-  return true;
 }
 
 static bool get_bool(JsonObject *o, const char *key, bool *out, const char **detail) {
-  JsonNode *n = json_object_get_member(o, key);
-  if (!n) {
-    *detail = "missing field";
-    return false;
+  switch (ml_json_get_bool(o, key, out)) {
+  case ML_JSON_OK: return true;
+  case ML_JSON_E_MISSING: *detail = "missing field"; return false;
+  default: *detail = "field must be a boolean"; return false;
   }
-  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
-    *detail = "field must be a boolean";
-    return false;
-  }
-  *out = json_node_get_boolean(n);
-  return true;
 }
 
 /* Every member must be in allowed (NULL-terminated) or be "v", "type", "id". */
@@ -302,55 +249,45 @@ ml_sig_error ml_sig_msg_parse(const char *text, size_t len, size_t max_len, ml_s
   if (req_id_out)
     *req_id_out = NULL;
   memset(out, 0, sizeof *out);
-  if (len > max_len) {
+  JsonObject *o = NULL;
+  const ml_json_limits limits = {.max_bytes = max_len, .max_depth = ML_SIG_MAX_DEPTH};
+  ml_json_err jerr = ml_json_parse(text, len, &limits, &o);
+  if (jerr == ML_JSON_E_TOO_BIG) {
     *detail = "message too big";
     return ML_SIG_E_TOO_BIG;
   }
-  if (len == 0 || !shape_ok(text, len) || !g_utf8_validate(text, (gssize)len, NULL)) {
+  if (jerr != ML_JSON_OK) {
     *detail = "not valid JSON text";
     return ML_SIG_E_BAD_JSON;
   }
   ml_sig_error err = ML_SIG_E_BAD_JSON;
-  JsonParser *parser = json_parser_new_immutable();
-  if (!json_parser_load_from_data(parser, text, (gssize)len, NULL)) {
-    *detail = "not valid JSON text";
-    goto out;
-  }
-  JsonNode *root = json_parser_get_root(parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    *detail = "message must be a JSON object";
-    goto out;
-  }
-  JsonObject *o = json_node_get_object(root);
 
   /* The request id first, so that every later error can echo it. */
-  JsonNode *idn = json_object_get_member(o, "id");
-  if (idn) {
-    if (!JSON_NODE_HOLDS_VALUE(idn) || json_node_get_value_type(idn) != G_TYPE_STRING ||
-        !ml_sig_valid_id(json_node_get_string(idn))) {
+  const char *id = NULL;
+  ml_json_err idn = ml_json_get_string(o, "id", 0, SIZE_MAX, &id);
+  if (idn != ML_JSON_E_MISSING) {
+    if (idn != ML_JSON_OK || !ml_sig_valid_id(id)) {
       *detail = "id must be a short [A-Za-z0-9_.-] string";
       err = ML_SIG_E_BAD_FIELD;
       goto out;
     }
-    out->req_id = g_strdup(json_node_get_string(idn));
+    out->req_id = g_strdup(id);
     if (req_id_out)
       *req_id_out = g_strdup(out->req_id);
   }
 
-  JsonNode *vn = json_object_get_member(o, "v");
-  if (!vn || !JSON_NODE_HOLDS_VALUE(vn) || json_node_get_value_type(vn) != G_TYPE_INT64 ||
-      json_node_get_int(vn) != ML_SIG_PROTOCOL_VERSION) {
+  int64_t v = 0;
+  if (ml_json_get_int(o, "v", ML_SIG_PROTOCOL_VERSION, ML_SIG_PROTOCOL_VERSION, &v) != ML_JSON_OK) {
     *detail = "v must be 1";
     err = ML_SIG_E_BAD_VERSION;
     goto out;
   }
-  JsonNode *tn = json_object_get_member(o, "type");
-  if (!tn || !JSON_NODE_HOLDS_VALUE(tn) || json_node_get_value_type(tn) != G_TYPE_STRING) {
+  const char *type = NULL;
+  if (ml_json_get_string(o, "type", 0, SIZE_MAX, &type) != ML_JSON_OK) {
     *detail = "type must be a string";
     err = ML_SIG_E_UNKNOWN_TYPE;
     goto out;
   }
-  const char *type = json_node_get_string(tn);
   bool known = false;
   for (size_t i = 0; i < G_N_ELEMENTS(msg_types); i++) {
     if (!strcmp(msg_types[i].name, type)) {
@@ -365,7 +302,7 @@ ml_sig_error ml_sig_msg_parse(const char *text, size_t len, size_t max_len, ml_s
   }
   err = parse_body(o, out, detail);
 out:
-  g_object_unref(parser);
+  json_object_unref(o);
   if (err != ML_SIG_OK)
     ml_sig_msg_clear(out);
   return err;
@@ -386,4 +323,179 @@ void ml_sig_msg_clear(ml_sig_msg *msg) {
   if (msg->data)
     json_node_unref(msg->data);
   memset(msg, 0, sizeof *msg);
+}
+
+/* ---- builders ---- */
+
+static JsonBuilder *begin(const char *type) {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "v");
+  json_builder_add_int_value(b, ML_SIG_PROTOCOL_VERSION);
+  json_builder_set_member_name(b, "type");
+  json_builder_add_string_value(b, type);
+  return b;
+}
+
+static void add_str(JsonBuilder *b, const char *k, const char *v) {
+  json_builder_set_member_name(b, k);
+  json_builder_add_string_value(b, v);
+}
+
+static void add_bool(JsonBuilder *b, const char *k, bool v) {
+  json_builder_set_member_name(b, k);
+  json_builder_add_boolean_value(b, v);
+}
+
+static void add_int(JsonBuilder *b, const char *k, gint64 v) {
+  json_builder_set_member_name(b, k);
+  json_builder_add_int_value(b, v);
+}
+
+/* Ends the object, serialises it, frees b. */
+static char *finish(JsonBuilder *b) {
+  json_builder_end_object(b);
+  JsonNode *root = json_builder_get_root(b);
+  g_object_unref(b);
+  char *text = json_to_string(root, FALSE);
+  json_node_unref(root);
+  return text;
+}
+
+static void add_peer_object(JsonBuilder *b, const ml_sig_peer_info *p, bool with_role) {
+  json_builder_begin_object(b);
+  add_str(b, "id", p->id);
+  add_str(b, "name", p->name);
+  if (with_role)
+    add_str(b, "role", ml_sig_role_name(p->role));
+  add_str(b, "identity_key", p->identity_key);
+  json_builder_end_object(b);
+}
+
+static void add_urls(JsonBuilder *b, char *const *urls) {
+  json_builder_set_member_name(b, "urls");
+  json_builder_begin_array(b);
+  for (char *const *u = urls; u && *u; u++)
+    json_builder_add_string_value(b, *u);
+  json_builder_end_array(b);
+}
+
+char *ml_sig_build_welcome(const ml_sig_welcome *w) {
+  JsonBuilder *b = begin("welcome");
+  add_str(b, "peer_id", w->peer_id);
+  add_str(b, "room", w->room);
+  add_str(b, "role", ml_sig_role_name(w->role));
+  add_str(b, "name", w->name);
+  add_bool(b, "locked", w->locked);
+  add_bool(b, "auto_admit", w->auto_admit);
+  add_int(b, "capacity", w->capacity);
+  json_builder_set_member_name(b, "peers");
+  json_builder_begin_array(b);
+  for (size_t i = 0; i < w->n_peers; i++)
+    add_peer_object(b, &w->peers[i], true);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "ice_servers");
+  json_builder_begin_array(b);
+  for (size_t i = 0; i < w->n_ice; i++) {
+    const ml_sig_ice_server *s = &w->ice[i];
+    json_builder_begin_object(b);
+    add_urls(b, s->urls);
+    if (s->username)
+      add_str(b, "username", s->username);
+    if (s->credential)
+      add_str(b, "credential", s->credential);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  return finish(b);
+}
+
+char *ml_sig_build_waiting(const char *peer_id, const char *room) {
+  JsonBuilder *b = begin("waiting");
+  add_str(b, "peer_id", peer_id);
+  add_str(b, "room", room);
+  return finish(b);
+}
+
+char *ml_sig_build_knock(const ml_sig_peer_info *p) {
+  JsonBuilder *b = begin("knock");
+  json_builder_set_member_name(b, "peer");
+  add_peer_object(b, p, false);
+  return finish(b);
+}
+
+char *ml_sig_build_peer_joined(const ml_sig_peer_info *p) {
+  JsonBuilder *b = begin("peer_joined");
+  json_builder_set_member_name(b, "peer");
+  add_peer_object(b, p, true);
+  return finish(b);
+}
+
+char *ml_sig_build_peer_left(const char *peer_id, const char *reason) {
+  JsonBuilder *b = begin("peer_left");
+  add_str(b, "peer", peer_id);
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_role_changed(const char *peer_id, ml_sig_role role, const char *reason) {
+  JsonBuilder *b = begin("role_changed");
+  add_str(b, "peer", peer_id);
+  add_str(b, "role", ml_sig_role_name(role));
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_room_state(bool locked, bool auto_admit, const char *by) {
+  JsonBuilder *b = begin("room_state");
+  add_bool(b, "locked", locked);
+  add_bool(b, "auto_admit", auto_admit);
+  add_str(b, "by", by);
+  return finish(b);
+}
+
+char *ml_sig_build_removed(void) { return finish(begin("removed")); }
+
+char *ml_sig_build_denied(void) { return finish(begin("denied")); }
+
+char *ml_sig_build_room_closed(const char *reason) {
+  JsonBuilder *b = begin("room_closed");
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_signal(const char *from, JsonNode *data) {
+  JsonBuilder *b = begin("signal");
+  add_str(b, "from", from);
+  json_builder_set_member_name(b, "data");
+  json_builder_add_value(b, json_node_copy(data));
+  return finish(b);
+}
+
+char *ml_sig_build_pong(const char *req_id) {
+  JsonBuilder *b = begin("pong");
+  if (req_id)
+    add_str(b, "id", req_id);
+  return finish(b);
+}
+
+char *ml_sig_build_error(ml_sig_error code, const char *detail, const char *ref,
+                         const char *req_id) {
+  JsonBuilder *b = begin("error");
+  add_str(b, "code", ml_sig_error_name(code));
+  if (detail && *detail)
+    add_str(b, "message", detail);
+  if (ref)
+    add_str(b, "ref", ref);
+  if (req_id)
+    add_str(b, "id", req_id);
+  return finish(b);
+}
+
+char *ml_sig_build_shutdown(int64_t retry_after_ms) {
+  JsonBuilder *b = begin("shutdown");
+  add_bool(b, "reconnect", true);
+  if (retry_after_ms >= 0)
+    add_int(b, "retry_after_ms", retry_after_ms);
+  return finish(b);
 }

@@ -1,15 +1,18 @@
-/* mentorlink-signal — client-to-server messages: strict JSON parsing into typed
- * structs, and the protocol error codes (docs/PROTOCOL.md ("Signaling")).
+/* mentorlink-signal — the signaling messages (docs/PROTOCOL.md ("Signaling")):
+ * strict JSON parsing of client messages into typed structs, the builders of
+ * every server message, and the protocol error codes.
  *
- * Everything here handles attacker-controlled text: every field is type- and
- * length-checked, unknown fields are refused, nesting depth is bounded before
- * json-glib sees the text. Not thread-safe per message; no shared state.
+ * The parser handles attacker-controlled text: every field is type- and
+ * length-checked, unknown fields are refused, size and nesting depth are
+ * bounded before json-glib sees the text (ml/json_input.h). Not thread-safe per message; no shared
+ * state.
  */
 #ifndef ML_SIGNAL_MESSAGE_H
 #define ML_SIGNAL_MESSAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-glib/json-glib.h>
 
@@ -99,5 +102,61 @@ void ml_sig_msg_clear(ml_sig_msg *msg);
 bool ml_sig_valid_id(const char *s);   /* [A-Za-z0-9_.-]{1,64} */
 bool ml_sig_valid_name(const char *s); /* UTF-8, 1..64 bytes, no control chars */
 bool ml_sig_valid_identity_key(const char *s);
+
+/* ---- server-to-client messages ----
+ *
+ * Each builder returns one message as compact JSON text (transfer full,
+ * g_free), members in the order docs/PROTOCOL.md shows. Inputs are trusted
+ * (the server's own state) and are not validated again. Pure; thread-safe. */
+
+/* A member of a room as told to others. */
+typedef struct ml_sig_peer_info {
+  const char *id;
+  const char *name;
+  const char *identity_key;
+  ml_sig_role role;
+} ml_sig_peer_info;
+
+/* One "ice_servers" entry; username and credential are NULL for STUN. */
+typedef struct ml_sig_ice_server {
+  char *const *urls; /* NULL-terminated */
+  const char *username;
+  const char *credential;
+} ml_sig_ice_server;
+
+typedef struct ml_sig_welcome {
+  const char *peer_id;
+  const char *room;
+  ml_sig_role role;
+  const char *name;
+  bool locked;
+  bool auto_admit;
+  unsigned capacity;
+  const ml_sig_peer_info *peers; /* the other admitted members */
+  size_t n_peers;
+  const ml_sig_ice_server *ice;
+  size_t n_ice;
+} ml_sig_welcome;
+
+char *ml_sig_build_welcome(const ml_sig_welcome *w);
+char *ml_sig_build_waiting(const char *peer_id, const char *room);
+/* "knock": p without its role (a waiting peer has none yet). */
+char *ml_sig_build_knock(const ml_sig_peer_info *p);
+char *ml_sig_build_peer_joined(const ml_sig_peer_info *p);
+char *ml_sig_build_peer_left(const char *peer_id, const char *reason);
+char *ml_sig_build_role_changed(const char *peer_id, ml_sig_role role, const char *reason);
+char *ml_sig_build_room_state(bool locked, bool auto_admit, const char *by);
+char *ml_sig_build_removed(void);
+char *ml_sig_build_denied(void);
+char *ml_sig_build_room_closed(const char *reason);
+/* A relayed "signal": data (a JSON object or string) is copied. */
+char *ml_sig_build_signal(const char *from, JsonNode *data);
+char *ml_sig_build_pong(const char *req_id);
+/* "error" with code; detail (omitted when NULL or ""), ref (the refused
+ * message's type) and req_id are optional. */
+char *ml_sig_build_error(ml_sig_error code, const char *detail, const char *ref,
+                         const char *req_id);
+/* "shutdown" with reconnect: true, and retry_after_ms when it is >= 0. */
+char *ml_sig_build_shutdown(int64_t retry_after_ms);
 
 #endif /* ML_SIGNAL_MESSAGE_H */

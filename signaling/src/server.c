@@ -1,20 +1,15 @@
-/* libsoup glue: HTTP endpoints, WebSocket connections, limits, drain, and the
- * worker threads. Room logic lives in room.c, parsing in message.c; this file
- * only moves messages between sockets and those modules.
+/* libsoup glue: the transport. Accepting sockets and handing them to a
+ * worker, the HTTP endpoints, WebSocket connections (accept, read, limits,
+ * timeouts, close) and the server's lifecycle. Room logic lives in room.c,
+ * parsing and message building in message.c, join authorisation in
+ * join_auth.c, worker threads, deliveries and drain in workers.c, the shared
+ * state and its locking rules in server_internal.h; this file only moves
+ * messages between sockets and those modules.
  *
- * Threads. GLib's main loop costs O(open sockets) per pass, and libsoup 3.2
- * re-creates a connection's input source on every read (another O(sockets)
- * walk of the context's poll list). So connections are spread over `workers`
- * threads, each with its own GMainContext and SoupServer; with workers = 0 one
- * worker runs on the caller's context (the embedded mode). The main context
- * accepts and hands each socket to a worker.
- *
- * Locking. srv->lock guards the room registry, the metrics, the per-address
- * table, the connection count and every conn's `peer`/`joined_once`. A
- * connection's socket and its own fields belong to its worker thread. Nothing
- * calls into libsoup while holding the lock: what must be sent is queued as
- * deliveries (text + optional close) and flushed after unlocking — directly
- * for the worker's own connections, by one invoke per other worker. */
+ * The main context accepts and hands each socket to a worker; a connection's
+ * callbacks run on its worker's thread. Input is handled under srv->lock from
+ * parse to dispatch, and what must be sent is queued (workers.h) and flushed
+ * after unlocking. */
 #include "ml/signal_server.h"
 
 #include <netinet/in.h>
@@ -22,123 +17,30 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "join_auth.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
-#include "ml/signal_token.h"
 #include "ratelimit.h"
 #include "room.h"
+#include "server_internal.h"
 #include "turn.h"
+#include "workers.h"
 
 #define SWEEP_INTERVAL_MS 250
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH 256
-#define MAX_WORKERS 64
-/* libsoup itself drops frames above this (close code 1009); between our
- * max_message_bytes and this the client gets a "too_big" error and stays. */
-#define HARD_FRAME_FACTOR 4
-#define CLOSE_TRY_AGAIN_LATER 1013
-#define CLOSE_REMOVED 4001
-#define CLOSE_DENIED 4002
-#define CLOSE_ROOM_CLOSED 4003
-#define CLOSE_LEFT 4004
-#define CLOSE_IDLE 4008
-#define CLOSE_FLOOD 4029
 #define FLOOD_FORGET_US INT64_C(10000000) /* 10 s */
-#define CLOSE_AUTH_FAILURES 4010
-/* Refused joins (bad token, wrong secret): per connection before it is
- * closed, and per source address (rate/s, burst) before its connections are. */
-#define MAX_FAILED_JOINS 3
-#define AUTH_FAIL_RATE 1.0
-#define AUTH_FAIL_BURST 10.0
 
-typedef struct ip_entry {
-  ml_ratelimit connect;
-  ml_ratelimit auth_fail; /* refused joins: slows guessing of open-mode secrets */
-  ml_ratelimit messages;  /* all messages from the address ([limits] ip_message_rate) */
-  unsigned conns;
-} ip_entry;
-
-typedef struct worker worker;
-
-typedef struct conn {
-  gint ref; /* atomic: the worker's table + queued deliveries */
-  ml_signal_server *srv;
-  worker *w;   /* owner; only its thread touches the fields below `joined_once` */
-  char id[24]; /* peer id, chosen at accept; used for logs too */
-  char *ip;
-  /* under srv->lock */
-  ml_room_peer *peer;
-  bool joined_once;
-  bool counted; /* holds a slot in the connection and per-address counts */
-  unsigned failed_joins;
-  /* owner thread only */
-  SoupWebsocketConnection *ws;
-  bool closing;
-  ml_ratelimit rl;
-  unsigned floods;
-  int64_t last_flood_us;
-  int64_t created_us;
-  int64_t last_rx_us;
-} conn;
-
-/* A message (and/or a close) for one connection, made under the lock. */
-typedef struct delivery {
-  conn *to; /* holds a reference */
-  char *text;
-  unsigned short close_code; /* 0: none */
-} delivery;
-
-struct worker {
-  ml_signal_server *srv;
-  GMainContext *ctx;
-  GMainLoop *loop; /* NULL when running on the caller's context */
-  GThread *thread;
-  SoupServer *soup;
-  GHashTable *conns; /* conn* set (owns a reference each); owner thread only */
-  GQueue pending;    /* deliveries queued while this worker held the lock */
-  bool flushing;
-  GSource *sweep;
-};
-
-struct ml_signal_server {
-  /* pthread, not GMutex: ThreadSanitizer understands it. */
-  pthread_mutex_t lock;
-  ml_signal_config cfg; /* under lock once started */
-  GMainContext *main_ctx;
-  GSocket *listen_sock; /* we accept; libsoup serves (see on_listen_ready) */
-  GSource *listen_src;
-  GTlsCertificate *tls_cert;
-  worker *workers;
-  unsigned n_workers;
-  unsigned next_worker;
-  ml_room_registry *rooms;
-  GHashTable *ips; /* ip string -> ip_entry* (owned) */
-  unsigned n_conns;
-  ml_metrics metrics;
-  unsigned port;
-  uint8_t open_key[crypto_generichash_KEYBYTES]; /* keys room-secret hashes */
-  worker *emit_to;                               /* under lock: whose queue the room sink fills */
-  bool draining;
-  ml_signal_drained_cb drained;
-  void *drained_user;
-  GSource *drain_timer;
-  GSource *drained_src; /* under lock: the pending "drained" idle */
-  gint stopping;        /* atomic: ml_signal_server_free has begun */
-  bool drained_posted;
-};
-
-static conn *conn_ref(conn *c) {
+conn *ml_srv_conn_ref(conn *c) {
   g_atomic_int_inc(&c->ref);
   return c;
 }
 
-/* Owner thread only (the last reference may drop the WebSocket). */
-static void conn_unref(conn *c) {
+void ml_srv_conn_unref(conn *c) {
   if (!g_atomic_int_dec_and_test(&c->ref))
     return;
   if (c->ws) {
@@ -151,149 +53,14 @@ static void conn_unref(conn *c) {
 
 /* ---- output ---- */
 
-static JsonBuilder *begin(const char *type) {
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "v");
-  json_builder_add_int_value(b, ML_SIG_PROTOCOL_VERSION);
-  json_builder_set_member_name(b, "type");
-  json_builder_add_string_value(b, type);
-  return b;
-}
-
-static void add_str(JsonBuilder *b, const char *k, const char *v) {
-  json_builder_set_member_name(b, k);
-  json_builder_add_string_value(b, v);
-}
-
-static void add_bool(JsonBuilder *b, const char *k, bool v) {
-  json_builder_set_member_name(b, k);
-  json_builder_add_boolean_value(b, v);
-}
-
-static void add_peer_object(JsonBuilder *b, const ml_room_peer *p, bool with_role) {
-  json_builder_begin_object(b);
-  add_str(b, "id", p->id);
-  add_str(b, "name", p->name);
-  if (with_role)
-    add_str(b, "role", ml_sig_role_name(p->role));
-  add_str(b, "identity_key", p->identity_key);
-  json_builder_end_object(b);
-}
-
-static void add_ice_servers(ml_signal_server *srv, JsonBuilder *b, const char *user) {
-  json_builder_set_member_name(b, "ice_servers");
-  json_builder_begin_array(b);
-  const ml_signal_config *cfg = &srv->cfg;
-  if (cfg->stun_urls && cfg->stun_urls[0]) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "urls");
-    json_builder_begin_array(b);
-    for (char **u = cfg->stun_urls; *u; u++)
-      json_builder_add_string_value(b, *u);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-  }
-  char *username = NULL, *password = NULL;
-  if (cfg->turn_urls && cfg->turn_urls[0] && cfg->turn_secret &&
-      ml_turn_credentials(cfg->turn_secret, user, g_get_real_time() / G_USEC_PER_SEC,
-                          cfg->turn_ttl_s, &username, &password) == ML_OK) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "urls");
-    json_builder_begin_array(b);
-    for (char **u = cfg->turn_urls; *u; u++)
-      json_builder_add_string_value(b, *u);
-    json_builder_end_array(b);
-    add_str(b, "username", username);
-    add_str(b, "credential", password);
-    json_builder_end_object(b);
-    sodium_memzero(password, strlen(password));
-    g_free(username);
-    g_free(password);
-  }
-  json_builder_end_array(b);
-}
-
-static ml_sig_error authorise_join(conn *c, const ml_sig_msg *m, ml_room_join_req *req,
-                                   ml_token_claims *claims, uint8_t secret_hash[32],
-                                   const char **detail) {
-  ml_signal_server *srv = c->srv;
-  if (srv->cfg.open_mode) {
-    if (m->token) {
-      *detail = "this server runs in open mode: join with room and name";
-      return ML_SIG_E_UNAUTHORIZED;
-    }
-    const char *secret = m->secret ? m->secret : "";
-    crypto_generichash(secret_hash, 32, (const unsigned char *)secret, strlen(secret),
-                       srv->open_key, sizeof srv->open_key);
-    req->room_id = m->room;
-    req->name = m->name;
-    req->secret_hash = secret_hash;
-    /* Open mode: whoever creates the room hosts it. */
-    req->role =
-        ml_room_registry_has_room(srv->rooms, m->room) ? ML_SIG_ROLE_PARTICIPANT : ML_SIG_ROLE_HOST;
-    return ML_SIG_OK;
-  }
-  if (!m->token) {
-    *detail = "this server needs a join token";
-    return ML_SIG_E_UNAUTHORIZED;
-  }
-  if (!srv->cfg.token_secret) {
-    *detail = "no token secret configured";
-    return ML_SIG_E_UNAUTHORIZED;
-  }
-  int rc = ml_token_verify(srv->cfg.token_secret, srv->cfg.token_secret_len, m->token,
-                           g_get_real_time() / G_USEC_PER_SEC, claims);
-  if (rc == ML_ERR_STATE) {
-    *detail = "token expired";
-    return ML_SIG_E_TOKEN_EXPIRED;
-  }
-  if (rc != ML_OK) {
-    *detail = "token invalid";
-    return ML_SIG_E_UNAUTHORIZED;
-  }
-  req->room_id = claims->room;
-  req->name = claims->name;
-  req->role = claims->role == ML_TOKEN_ROLE_HOST ? ML_SIG_ROLE_HOST : ML_SIG_ROLE_PARTICIPANT;
-  return ML_SIG_OK;
-}
-
-/* Under lock: queues text (transfer full; may be NULL) and/or a close. */
-static void enqueue(ml_signal_server *srv, conn *c, char *text, unsigned short close_code) {
-  delivery *d = g_new(delivery, 1);
-  d->to = conn_ref(c);
-  d->text = text;
-  d->close_code = close_code;
-  g_queue_push_tail(&srv->emit_to->pending, d);
-}
-
-/* Under lock: ends the object, serialises, queues for c; frees b. */
-static void queue_builder(ml_signal_server *srv, conn *c, JsonBuilder *b,
-                          unsigned short close_code) {
-  json_builder_end_object(b);
-  JsonNode *root = json_builder_get_root(b);
-  g_object_unref(b);
-  enqueue(srv, c, json_to_string(root, FALSE), close_code);
-  json_node_unref(root);
-}
-
 static void queue_error(ml_signal_server *srv, conn *c, ml_sig_error code, const char *detail,
                         const char *req_id, const char *ref) {
   srv->metrics.rejects[code]++;
-  JsonBuilder *b = begin("error");
-  add_str(b, "code", ml_sig_error_name(code));
-  if (detail && *detail)
-    add_str(b, "message", detail);
-  if (ref)
-    add_str(b, "ref", ref);
-  if (req_id)
-    add_str(b, "id", req_id);
-  queue_builder(srv, c, b, 0);
+  ml_srv_enqueue(srv, c, ml_sig_build_error(code, detail, ref, req_id), 0);
   ml_log(ML_LOG_DEBUG, "reject", " conn=%s code=%s", c->id, ml_sig_error_name(code));
 }
 
-/* Owner thread. */
-static void conn_close(conn *c, unsigned short code, const char *reason) {
+void ml_srv_conn_close(conn *c, unsigned short code, const char *reason) {
   if (c->closing)
     return;
   c->closing = true;
@@ -301,110 +68,39 @@ static void conn_close(conn *c, unsigned short code, const char *reason) {
     soup_websocket_connection_close(c->ws, code, reason);
 }
 
-/* Owner thread: sends one delivery. */
-static void deliver(delivery *d) {
-  conn *c = d->to;
-  if (d->text && !c->closing &&
-      soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text(c->ws, d->text);
-  if (d->close_code)
-    conn_close(c, d->close_code, NULL);
+static ml_sig_peer_info peer_info(const ml_room_peer *p) {
+  return (ml_sig_peer_info){
+      .id = p->id, .name = p->name, .identity_key = p->identity_key, .role = p->role};
 }
 
-static void delivery_free(delivery *d) {
-  conn_unref(d->to);
-  g_free(d->text);
-  g_free(d);
-}
-
-typedef struct batch {
-  worker *w;
-  GQueue q;
-} batch;
-
-static gboolean deliver_batch(gpointer p) {
-  batch *b = p;
-  if (g_atomic_int_get(&b->w->srv->stopping))
-    return G_SOURCE_REMOVE; /* batch_free drops them */
-  delivery *d;
-  while ((d = g_queue_pop_head(&b->q))) {
-    deliver(d);
-    delivery_free(d);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static void batch_free(gpointer p) {
-  batch *b = p;
-  delivery *d;
-  while ((d = g_queue_pop_head(&b->q)))
-    delivery_free(d);
-  g_free(b);
-}
-
-/* Owner thread of w, lock NOT held: sends what w queued. Sending can run
- * libsoup callbacks that queue more (a failed write closes a connection, whose
- * departure is told to its room): those are drained by the same loop. */
-static void flush(worker *w) {
-  if (w->flushing)
-    return;
-  w->flushing = true;
-  batch *others[MAX_WORKERS] = {0};
-  for (;;) {
-    delivery *d = g_queue_pop_head(&w->pending);
-    if (!d)
-      break;
-    worker *to = d->to->w;
-    if (to == w) {
-      deliver(d);
-      delivery_free(d);
-      continue;
-    }
-    unsigned i = (unsigned)(to - w->srv->workers);
-    if (!others[i]) {
-      others[i] = g_new0(batch, 1);
-      others[i]->w = to;
-    }
-    g_queue_push_tail(&others[i]->q, d);
-  }
-  for (unsigned i = 0; i < MAX_WORKERS; i++)
-    if (others[i])
-      g_main_context_invoke_full(others[i]->w->ctx, G_PRIORITY_DEFAULT, deliver_batch, others[i],
-                                 batch_free);
-  w->flushing = false;
-}
-
-static void lock(ml_signal_server *srv, worker *w) {
-  pthread_mutex_lock(&srv->lock);
-  srv->emit_to = w;
-}
-
-static void unlock(ml_signal_server *srv) {
-  srv->emit_to = NULL;
-  pthread_mutex_unlock(&srv->lock);
-}
-
-static void queue_welcome(ml_signal_server *srv, conn *c, const ml_room_peer *self) {
+static char *welcome_text(ml_signal_server *srv, const ml_room_peer *self) {
   const ml_room *room = self->room;
-  JsonBuilder *b = begin("welcome");
-  add_str(b, "peer_id", self->id);
-  add_str(b, "room", ml_room_id(room));
-  add_str(b, "role", ml_sig_role_name(self->role));
-  add_str(b, "name", self->name);
-  add_bool(b, "locked", ml_room_locked(room));
-  add_bool(b, "auto_admit", ml_room_auto_admit(room));
-  json_builder_set_member_name(b, "capacity");
-  json_builder_add_int_value(b, ml_room_capacity(room));
-  json_builder_set_member_name(b, "peers");
-  json_builder_begin_array(b);
-  for (unsigned i = 0; i < ml_room_peer_count(room); i++) {
+  unsigned n = ml_room_peer_count(room);
+  ml_sig_peer_info *peers = g_new0(ml_sig_peer_info, n ? n : 1);
+  size_t np = 0;
+  for (unsigned i = 0; i < n; i++) {
     const ml_room_peer *p = ml_room_peer_at(room, i);
     if (p != self && p->state == ML_ROOM_PEER_ADMITTED)
-      add_peer_object(b, p, true);
+      peers[np++] = peer_info(p);
   }
-  json_builder_end_array(b);
-  add_ice_servers(srv, b, self->id);
-  queue_builder(srv, c, b, 0);
+  ml_turn_ice ice;
+  ml_turn_ice_servers(&ice, srv->cfg.stun_urls, srv->cfg.turn_urls, srv->cfg.turn_secret,
+                      srv->cfg.turn_ttl_s, self->id, g_get_real_time() / G_USEC_PER_SEC);
+  ml_sig_welcome w = {.peer_id = self->id,
+                      .room = ml_room_id(room),
+                      .role = self->role,
+                      .name = self->name,
+                      .locked = ml_room_locked(room),
+                      .auto_admit = ml_room_auto_admit(room),
+                      .capacity = ml_room_capacity(room),
+                      .peers = peers,
+                      .n_peers = np,
+                      .ice = ice.servers,
+                      .n_ice = ice.n};
+  char *text = ml_sig_build_welcome(&w);
+  ml_turn_ice_clear(&ice);
+  g_free(peers);
+  return text;
 }
 
 /* The room module's sink, called under the lock: turns events into queued
@@ -413,67 +109,40 @@ static void room_sink(void *user, void *connp, const ml_room_event *ev) {
   ml_signal_server *srv = user;
   conn *c = connp;
   const ml_room_peer *s = ev->subject;
-  JsonBuilder *b = NULL;
   g_assert(srv->emit_to);
+  ml_sig_peer_info info = peer_info(s);
+  char *text = NULL;
   unsigned short close_code = 0;
   switch (ev->type) {
-  case ML_ROOM_EV_WELCOME: queue_welcome(srv, c, s); return;
-  case ML_ROOM_EV_WAITING:
-    b = begin("waiting");
-    add_str(b, "peer_id", s->id);
-    add_str(b, "room", ml_room_id(ev->room));
-    break;
-  case ML_ROOM_EV_KNOCK:
-    b = begin("knock");
-    json_builder_set_member_name(b, "peer");
-    add_peer_object(b, s, false);
-    break;
-  case ML_ROOM_EV_PEER_JOINED:
-    b = begin("peer_joined");
-    json_builder_set_member_name(b, "peer");
-    add_peer_object(b, s, true);
-    break;
-  case ML_ROOM_EV_PEER_LEFT:
-    b = begin("peer_left");
-    add_str(b, "peer", s->id);
-    add_str(b, "reason", ev->reason);
-    break;
-  case ML_ROOM_EV_ROLE_CHANGED:
-    b = begin("role_changed");
-    add_str(b, "peer", s->id);
-    add_str(b, "role", ml_sig_role_name(s->role));
-    add_str(b, "reason", ev->reason);
-    break;
+  case ML_ROOM_EV_WELCOME: text = welcome_text(srv, s); break;
+  case ML_ROOM_EV_WAITING: text = ml_sig_build_waiting(s->id, ml_room_id(ev->room)); break;
+  case ML_ROOM_EV_KNOCK: text = ml_sig_build_knock(&info); break;
+  case ML_ROOM_EV_PEER_JOINED: text = ml_sig_build_peer_joined(&info); break;
+  case ML_ROOM_EV_PEER_LEFT: text = ml_sig_build_peer_left(s->id, ev->reason); break;
+  case ML_ROOM_EV_ROLE_CHANGED: text = ml_sig_build_role_changed(s->id, s->role, ev->reason); break;
   case ML_ROOM_EV_ROOM_STATE:
-    b = begin("room_state");
-    add_bool(b, "locked", ml_room_locked(ev->room));
-    add_bool(b, "auto_admit", ml_room_auto_admit(ev->room));
-    add_str(b, "by", s->id);
+    text = ml_sig_build_room_state(ml_room_locked(ev->room), ml_room_auto_admit(ev->room), s->id);
     break;
   case ML_ROOM_EV_REMOVED:
-    b = begin("removed");
+    text = ml_sig_build_removed();
     close_code = CLOSE_REMOVED;
     break;
   case ML_ROOM_EV_DENIED:
-    b = begin("denied");
+    text = ml_sig_build_denied();
     close_code = CLOSE_DENIED;
     break;
   case ML_ROOM_EV_CLOSED:
-    b = begin("room_closed");
-    add_str(b, "reason", ev->reason);
+    text = ml_sig_build_room_closed(ev->reason);
     close_code = CLOSE_ROOM_CLOSED;
     break;
   case ML_ROOM_EV_SIGNAL:
-    b = begin("signal");
-    add_str(b, "from", s->id);
-    json_builder_set_member_name(b, "data");
-    json_builder_add_value(b, json_node_copy(ev->payload));
+    text = ml_sig_build_signal(s->id, ev->payload);
     srv->metrics.messages_relayed++;
     break;
   }
   if (ev->detach)
     c->peer = NULL;
-  queue_builder(srv, c, b, close_code);
+  ml_srv_enqueue(srv, c, text, close_code);
 }
 
 /* ---- input (worker threads; the lock is held from parse to dispatch) ---- */
@@ -482,23 +151,16 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
   ml_signal_server *srv = c->srv;
   if (c->peer || c->joined_once)
     return ML_SIG_E_ALREADY_JOINED;
-  ml_room_join_req req = {0};
-  ml_token_claims claims;
-  uint8_t secret_hash[32];
-  ml_sig_error e = authorise_join(c, m, &req, &claims, secret_hash, detail);
-  if (e != ML_SIG_OK)
-    return e;
-  ml_room_settings settings = {.capacity = srv->cfg.room_capacity,
-                               .waiting_max = srv->cfg.waiting_max,
-                               .auto_admit = srv->cfg.auto_admit,
-                               .end_on_host_leave = srv->cfg.end_on_host_leave};
-  req.peer_id = c->id;
-  req.identity_key = m->identity_key;
-  req.settings = &settings;
-  req.conn = c;
+  ml_join_auth auth;
+  ml_sig_error e = ml_join_authorise(&srv->cfg, srv->open_key, srv->rooms, m,
+                                     g_get_real_time() / G_USEC_PER_SEC, &auth, detail);
   ml_room_peer *peer = NULL;
-  e = ml_room_join(srv->rooms, &req, &peer);
-  sodium_memzero(secret_hash, sizeof secret_hash);
+  if (e == ML_SIG_OK) {
+    auth.req.peer_id = c->id;
+    auth.req.conn = c;
+    e = ml_room_join(srv->rooms, &auth.req, &peer);
+  }
+  ml_join_auth_clear(&auth);
   if (e != ML_SIG_OK)
     return e;
   c->peer = peer;
@@ -515,13 +177,7 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
 static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   ml_signal_server *srv = c->srv;
   switch (m->type) {
-  case ML_SIG_MSG_PING: {
-    JsonBuilder *b = begin("pong");
-    if (m->req_id)
-      add_str(b, "id", m->req_id);
-    queue_builder(srv, c, b, 0);
-    return ML_SIG_OK;
-  }
+  case ML_SIG_MSG_PING: ml_srv_enqueue(srv, c, ml_sig_build_pong(m->req_id), 0); return ML_SIG_OK;
   case ML_SIG_MSG_JOIN: return handle_join(c, m, detail);
   default: break;
   }
@@ -532,7 +188,7 @@ static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
     ml_room_peer *p = c->peer;
     c->peer = NULL;
     ml_room_leave(srv->rooms, p);
-    enqueue(srv, c, NULL, CLOSE_LEFT);
+    ml_srv_enqueue(srv, c, NULL, CLOSE_LEFT);
     return ML_SIG_OK;
   }
   case ML_SIG_MSG_ADMIT: return ml_room_admit(srv->rooms, c->peer, m->peer);
@@ -555,11 +211,11 @@ static bool ip_message_ok(ml_signal_server *srv, conn *c, int64_t now) {
  * bounded per connection and per source address. */
 static void auth_failed(ml_signal_server *srv, conn *c, int64_t now) {
   ip_entry *ie = g_hash_table_lookup(srv->ips, c->ip);
-  bool ip_over = ie && !ml_ratelimit_take(&ie->auth_fail, now);
-  if (++c->failed_joins >= MAX_FAILED_JOINS || ip_over) {
+  bool ip_over = false;
+  if (ml_join_auth_failed(&c->failed_joins, ie ? &ie->auth_fail : NULL, now, &ip_over)) {
     ml_log(ML_LOG_WARN, "auth_failures", " conn=%s ip=%s failed=%u ip_limited=%d", c->id, c->ip,
            c->failed_joins, ip_over);
-    enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
+    ml_srv_enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
   }
 }
 
@@ -572,7 +228,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
   if (c->closing)
     return;
   bool over = !ml_ratelimit_take(&c->rl, now);
-  lock(srv, c->w);
+  ml_srv_lock(srv, c->w);
   srv->metrics.messages_received++;
   if (over) {
     if (now - c->last_flood_us > FLOOD_FORGET_US)
@@ -581,7 +237,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
     if (++c->floods > srv->cfg.flood_disconnect) {
       srv->metrics.closes[ML_METRICS_CLOSE_FLOOD]++;
       ml_log(ML_LOG_WARN, "flood_disconnect", " conn=%s ip=%s", c->id, c->ip);
-      enqueue(srv, c, NULL, CLOSE_FLOOD);
+      ml_srv_enqueue(srv, c, NULL, CLOSE_FLOOD);
     } else {
       queue_error(srv, c, ML_SIG_E_RATE_LIMITED, "slow down", NULL, NULL);
     }
@@ -606,14 +262,14 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
       e = dispatch(c, &m, &detail);
       if (e != ML_SIG_OK)
         queue_error(srv, c, e, detail, m.req_id, ml_sig_msg_type_name(m.type));
-      if (e == ML_SIG_E_UNAUTHORIZED || e == ML_SIG_E_WRONG_SECRET || e == ML_SIG_E_TOKEN_EXPIRED)
+      if (ml_join_auth_is_refusal(e))
         auth_failed(srv, c, now);
       ml_sig_msg_clear(&m);
     }
     g_free(req_id);
   }
-  unlock(srv);
-  flush(c->w);
+  ml_srv_unlock(srv);
+  ml_srv_flush(c->w);
 }
 
 static void on_pong(SoupWebsocketConnection *ws, GBytes *message, gpointer user) {
@@ -622,8 +278,6 @@ static void on_pong(SoupWebsocketConnection *ws, GBytes *message, gpointer user)
   conn *c = user;
   c->last_rx_us = g_get_monotonic_time();
 }
-
-static void post_drained(ml_signal_server *srv);
 
 /* Under lock: gives back c's slots in the counts. */
 static void uncount(ml_signal_server *srv, conn *c) {
@@ -635,7 +289,7 @@ static void uncount(ml_signal_server *srv, conn *c) {
     ie->conns--;
   srv->n_conns--;
   if (srv->draining && srv->n_conns == 0)
-    post_drained(srv);
+    ml_srv_post_drained(srv);
 }
 
 static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
@@ -643,18 +297,18 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
   ml_signal_server *srv = c->srv;
   worker *w = c->w;
   c->closing = true;
-  lock(srv, w);
+  ml_srv_lock(srv, w);
   if (c->peer) {
     ml_room_peer *p = c->peer;
     c->peer = NULL;
     ml_room_leave(srv->rooms, p);
   }
   uncount(srv, c);
-  unlock(srv);
+  ml_srv_unlock(srv);
   ml_log(ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id,
          (unsigned)soup_websocket_connection_get_close_code(ws));
   g_hash_table_remove(w->conns, c); /* drops the table's reference */
-  flush(w);
+  ml_srv_flush(w);
 }
 
 /* Sends one message and closes, for connections refused before they count. */
@@ -664,18 +318,10 @@ static void reject_new(SoupWebsocketConnection *ws, const char *text, unsigned s
   soup_websocket_connection_close(ws, close_code, reason);
 }
 
-static char *error_text(ml_sig_error code) {
-  JsonBuilder *b = begin(code == ML_SIG_E_SHUTTING_DOWN ? "shutdown" : "error");
-  if (code == ML_SIG_E_SHUTTING_DOWN)
-    add_bool(b, "reconnect", true);
-  else
-    add_str(b, "code", ml_sig_error_name(code));
-  json_builder_end_object(b);
-  JsonNode *root = json_builder_get_root(b);
-  g_object_unref(b);
-  char *text = json_to_string(root, FALSE);
-  json_node_unref(root);
-  return text;
+/* What a connection refused at accept is told before it is closed. */
+static char *refusal_text(ml_sig_error code) {
+  return code == ML_SIG_E_SHUTTING_DOWN ? ml_sig_build_shutdown(-1)
+                                        : ml_sig_build_error(code, NULL, NULL, NULL);
 }
 
 static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
@@ -696,7 +342,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
   ml_metrics_close why = ML_METRICS_CLOSE_COUNT_;
   unsigned short close_code = CLOSE_TRY_AGAIN_LATER;
   conn *c = NULL;
-  lock(srv, w);
+  ml_srv_lock(srv, w);
   ip_entry *ie = g_hash_table_lookup(srv->ips, ip);
   if (srv->draining) {
     refuse = ML_SIG_E_SHUTTING_DOWN;
@@ -709,7 +355,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
     if (!ie) {
       ie = g_new0(ip_entry, 1);
       ml_ratelimit_init(&ie->connect, srv->cfg.connect_rate, srv->cfg.connect_burst, now);
-      ml_ratelimit_init(&ie->auth_fail, AUTH_FAIL_RATE, AUTH_FAIL_BURST, now);
+      ml_ratelimit_init(&ie->auth_fail, ML_JOIN_AUTH_FAIL_RATE, ML_JOIN_AUTH_FAIL_BURST, now);
       ml_ratelimit_init(&ie->messages, srv->cfg.ip_message_rate, srv->cfg.ip_message_burst, now);
       g_hash_table_insert(srv->ips, g_strdup(ip), ie);
     }
@@ -745,10 +391,10 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
     soup_websocket_connection_set_keepalive_interval(ws, srv->cfg.keepalive_interval_s);
   }
   unsigned total = srv->n_conns;
-  unlock(srv);
+  ml_srv_unlock(srv);
 
   if (!c) {
-    char *text = error_text(refuse);
+    char *text = refusal_text(refuse);
     reject_new(ws, text, close_code, ml_sig_error_name(refuse));
     g_free(text);
     return;
@@ -800,10 +446,10 @@ static gboolean sweep(gpointer user) {
   /* Closing may run on_closed at once, which removes c from w->conns: hold a
    * reference across it. */
   for (unsigned i = 0; i < to_close->len; i++) {
-    conn *c = conn_ref(g_ptr_array_index(to_close, i));
+    conn *c = ml_srv_conn_ref(g_ptr_array_index(to_close, i));
     ml_log(ML_LOG_INFO, "timeout_close", " conn=%s", c->id);
-    conn_close(c, CLOSE_IDLE, "idle");
-    conn_unref(c);
+    ml_srv_conn_close(c, CLOSE_IDLE, "idle");
+    ml_srv_conn_unref(c);
   }
   g_ptr_array_free(to_close, TRUE);
   if (w == &srv->workers[0]) {
@@ -955,21 +601,8 @@ static gboolean on_listen_ready(GSocket *sock, GIOCondition cond, gpointer user)
 
 /* ---- lifecycle ---- */
 
-static void conn_table_unref(gpointer p) { conn_unref(p); }
-
-static gpointer worker_main(gpointer p) {
-  worker *w = p;
-  g_main_context_push_thread_default(w->ctx);
-  g_main_loop_run(w->loop);
-  g_main_context_pop_thread_default(w->ctx);
-  return NULL;
-}
-
 /* Sets up w's SoupServer and sweep timer on w->ctx. */
-static void worker_init(ml_signal_server *srv, worker *w) {
-  w->srv = srv;
-  w->conns = g_hash_table_new_full(g_direct_hash, g_direct_equal, conn_table_unref, NULL);
-  g_queue_init(&w->pending);
+static void serve_on_worker(worker *w) {
   g_main_context_push_thread_default(w->ctx);
   w->soup = soup_server_new("server-header", "mentorlink-signal", NULL);
   soup_server_add_handler(w->soup, "/healthz", on_healthz, w, NULL);
@@ -979,58 +612,6 @@ static void worker_init(ml_signal_server *srv, worker *w) {
   w->sweep = g_timeout_source_new(SWEEP_INTERVAL_MS);
   g_source_set_callback(w->sweep, sweep, w, NULL);
   g_source_attach(w->sweep, w->ctx);
-}
-
-/* Runs on w's thread: silences w (no more callbacks from its connections,
- * timer or server) and stops its loop. Rooms are not told: the registry goes
- * too. Connections are released only once every worker is quiet, because a
- * still-running worker may tell a room about a departure and so touch a
- * connection of another worker. */
-static gboolean worker_quiesce(gpointer p) {
-  worker *w = p;
-  GHashTableIter it;
-  gpointer key;
-  g_hash_table_iter_init(&it, w->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL)) {
-    conn *c = key;
-    g_signal_handlers_disconnect_by_data(c->ws, c);
-    GIOStream *io = soup_websocket_connection_get_io_stream(c->ws);
-    if (io)
-      g_io_stream_close(io, NULL, NULL);
-  }
-  if (w->sweep) {
-    g_source_destroy(w->sweep);
-    g_source_unref(w->sweep);
-    w->sweep = NULL;
-  }
-  if (w->soup)
-    soup_server_disconnect(w->soup);
-  if (w->loop)
-    g_main_loop_quit(w->loop);
-  return G_SOURCE_REMOVE;
-}
-
-/* After every worker is quiet (threads joined): frees what w holds. A worker
- * thread's context may still hold work posted to it after its loop stopped
- * (our batches and handoffs, libsoup's completions, which also hold the
- * context alive): run it off here, where our callbacks see `stopping` and only
- * clean up. The caller's own context (workers = 0) is left to the caller. */
-static void worker_release(worker *w) {
-  g_main_context_push_thread_default(w->ctx);
-  if (w->thread && g_main_context_acquire(w->ctx)) {
-    for (int i = 0; i < 10000 && g_main_context_iteration(w->ctx, FALSE); i++)
-      ;
-    g_main_context_release(w->ctx);
-  }
-  g_hash_table_destroy(w->conns);
-  delivery *d;
-  while ((d = g_queue_pop_head(&w->pending)))
-    delivery_free(d);
-  g_clear_object(&w->soup);
-  g_main_context_pop_thread_default(w->ctx);
-  if (w->loop)
-    g_main_loop_unref(w->loop);
-  g_main_context_unref(w->ctx); /* destroys undelivered batches too */
 }
 
 int ml_signal_server_new(ml_signal_server **out, const ml_signal_config *cfg) {
@@ -1108,19 +689,7 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
   }
 
   /* Workers: threads with their own contexts, or one on the caller's. */
-  srv->n_workers = cfg->workers ? cfg->workers : 1;
-  srv->workers = g_new0(worker, srv->n_workers);
-  for (unsigned i = 0; i < srv->n_workers; i++) {
-    worker *w = &srv->workers[i];
-    w->ctx = cfg->workers ? g_main_context_new() : g_main_context_ref(srv->main_ctx);
-    worker_init(srv, w);
-    if (cfg->workers) {
-      w->loop = g_main_loop_new(w->ctx, FALSE);
-      char name[16];
-      g_snprintf(name, sizeof name, "sig-worker-%u", i);
-      w->thread = g_thread_new(name, worker_main, w);
-    }
-  }
+  ml_srv_workers_start(srv, cfg->workers, serve_on_worker);
   srv->listen_src = g_socket_create_source(srv->listen_sock, G_IO_IN, NULL);
   g_source_set_callback(srv->listen_src, (GSourceFunc)(void (*)(void))on_listen_ready, srv, NULL);
   g_source_attach(srv->listen_src, srv->main_ctx);
@@ -1135,29 +704,6 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
 }
 
 unsigned ml_signal_server_port(const ml_signal_server *srv) { return srv->port; }
-
-typedef struct reload_job {
-  worker *w;
-  double rate, burst;
-  guint64 max_payload;
-  unsigned keepalive;
-} reload_job;
-
-static gboolean reload_worker(gpointer p) {
-  reload_job *j = p;
-  if (g_atomic_int_get(&j->w->srv->stopping))
-    return G_SOURCE_REMOVE;
-  GHashTableIter it;
-  gpointer key;
-  g_hash_table_iter_init(&it, j->w->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL)) {
-    conn *c = key;
-    ml_ratelimit_configure(&c->rl, j->rate, j->burst);
-    soup_websocket_connection_set_max_incoming_payload_size(c->ws, j->max_payload);
-    soup_websocket_connection_set_keepalive_interval(c->ws, j->keepalive);
-  }
-  return G_SOURCE_REMOVE;
-}
 
 int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) {
   g_assert(srv && cfg);
@@ -1187,128 +733,9 @@ int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) 
   }
   unsigned conns = srv->n_conns;
   pthread_mutex_unlock(&srv->lock);
-  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++) {
-    reload_job *j = g_new(reload_job, 1);
-    j->w = &srv->workers[i];
-    j->rate = next.message_rate;
-    j->burst = next.message_burst;
-    j->max_payload = (guint64)next.max_message_bytes * HARD_FRAME_FACTOR;
-    j->keepalive = next.keepalive_interval_s;
-    g_main_context_invoke_full(j->w->ctx, G_PRIORITY_DEFAULT, reload_worker, j, g_free);
-  }
+  ml_srv_workers_reconfigure(srv, &next);
   ml_log(ML_LOG_INFO, "reload", " conns=%u", conns);
   return ML_OK;
-}
-
-/* ---- drain ---- */
-
-static gboolean drained_cb(gpointer user) {
-  ml_signal_server *srv = user;
-  pthread_mutex_lock(&srv->lock);
-  if (srv->drained_src) {
-    g_source_unref(srv->drained_src);
-    srv->drained_src = NULL;
-  }
-  pthread_mutex_unlock(&srv->lock);
-  if (srv->drain_timer) {
-    g_source_destroy(srv->drain_timer);
-    g_source_unref(srv->drain_timer);
-    srv->drain_timer = NULL;
-  }
-  ml_signal_drained_cb cb = srv->drained;
-  srv->drained = NULL;
-  ml_log(ML_LOG_INFO, "drained", NULL);
-  if (cb)
-    cb(srv->drained_user);
-  return G_SOURCE_REMOVE;
-}
-
-/* Under lock, any thread: once, schedules drained_cb on the main context
- * (never runs it directly: the caller holds the lock). */
-static void post_drained(ml_signal_server *srv) {
-  if (srv->drained_posted)
-    return;
-  srv->drained_posted = true;
-  srv->drained_src = g_idle_source_new();
-  g_source_set_callback(srv->drained_src, drained_cb, srv, NULL);
-  g_source_attach(srv->drained_src, srv->main_ctx);
-}
-
-/* Worker thread: tell everyone to reconnect, then close. */
-static gboolean drain_worker(gpointer p) {
-  worker *w = p;
-  if (g_atomic_int_get(&w->srv->stopping))
-    return G_SOURCE_REMOVE;
-  GList *all = g_hash_table_get_keys(w->conns);
-  for (GList *l = all; l; l = l->next)
-    conn_ref(l->data);
-  for (GList *l = all; l; l = l->next) {
-    conn *c = l->data;
-    JsonBuilder *b = begin("shutdown");
-    add_bool(b, "reconnect", true);
-    /* Spread the reconnects so a restart is not a thundering herd. */
-    json_builder_set_member_name(b, "retry_after_ms");
-    json_builder_add_int_value(b, 1000 + (gint64)randombytes_uniform(4000));
-    json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    g_object_unref(b);
-    char *text = json_to_string(root, FALSE);
-    json_node_unref(root);
-    delivery d = {.to = c, .text = text, .close_code = SOUP_WEBSOCKET_CLOSE_GOING_AWAY};
-    deliver(&d);
-    g_free(text);
-    conn_unref(c);
-  }
-  g_list_free(all);
-  return G_SOURCE_REMOVE;
-}
-
-/* Worker thread: the drain timed out; force the stragglers' sockets shut. */
-static gboolean force_close_worker(gpointer p) {
-  worker *w = p;
-  if (g_atomic_int_get(&w->srv->stopping))
-    return G_SOURCE_REMOVE;
-  GList *all = g_hash_table_get_keys(w->conns);
-  for (GList *l = all; l; l = l->next) {
-    conn *c = l->data;
-    GIOStream *io = soup_websocket_connection_get_io_stream(c->ws);
-    if (io)
-      g_io_stream_close(io, NULL, NULL);
-  }
-  g_list_free(all);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean drain_timeout(gpointer user) {
-  ml_signal_server *srv = user;
-  g_source_unref(srv->drain_timer);
-  srv->drain_timer = NULL;
-  ml_log(ML_LOG_WARN, "drain_timeout", NULL);
-  for (unsigned i = 0; i < srv->n_workers; i++)
-    g_main_context_invoke(srv->workers[i].ctx, force_close_worker, &srv->workers[i]);
-  pthread_mutex_lock(&srv->lock);
-  post_drained(srv); /* do not wait for the closes to finish */
-  pthread_mutex_unlock(&srv->lock);
-  return G_SOURCE_REMOVE;
-}
-
-void ml_signal_server_drain(ml_signal_server *srv, ml_signal_drained_cb done, void *user) {
-  g_assert(srv && !srv->drained && srv->workers);
-  srv->drained = done;
-  srv->drained_user = user;
-  pthread_mutex_lock(&srv->lock);
-  srv->draining = true;
-  unsigned conns = srv->n_conns;
-  unsigned timeout = srv->cfg.drain_timeout_ms;
-  if (conns == 0)
-    post_drained(srv);
-  pthread_mutex_unlock(&srv->lock);
-  ml_log(ML_LOG_INFO, "drain", " conns=%u", conns);
-  srv->drain_timer = g_timeout_source_new(timeout);
-  g_source_set_callback(srv->drain_timer, drain_timeout, srv, NULL);
-  g_source_attach(srv->drain_timer, srv->main_ctx);
-  for (unsigned i = 0; i < srv->n_workers; i++)
-    g_main_context_invoke(srv->workers[i].ctx, drain_worker, &srv->workers[i]);
 }
 
 void ml_signal_server_free(ml_signal_server *srv) {
@@ -1327,18 +754,7 @@ void ml_signal_server_free(ml_signal_server *srv) {
     g_source_destroy(srv->drain_timer);
     g_source_unref(srv->drain_timer);
   }
-  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++) {
-    worker *w = &srv->workers[i];
-    if (w->thread) {
-      g_main_context_invoke(w->ctx, worker_quiesce, w);
-      g_thread_join(w->thread);
-    } else {
-      worker_quiesce(w);
-    }
-  }
-  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++)
-    worker_release(&srv->workers[i]);
-  g_free(srv->workers);
+  ml_srv_workers_stop(srv);
   if (srv->drained_src) {
     g_source_destroy(srv->drained_src);
     g_source_unref(srv->drained_src);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <sodium.h>
 
 int ml_turn_credentials(const char *secret, const char *user, int64_t now, int64_t ttl,
                         char **username, char **password) {
@@ -20,4 +21,23 @@ int ml_turn_credentials(const char *secret, const char *user, int64_t now, int64
   *password = g_base64_encode(digest, dlen);
   *username = u;
   return ML_OK;
+}
+
+void ml_turn_ice_servers(ml_turn_ice *out, char *const *stun_urls, char *const *turn_urls,
+                         const char *secret, int64_t ttl, const char *user, int64_t now) {
+  memset(out, 0, sizeof *out);
+  if (stun_urls && stun_urls[0])
+    out->servers[out->n++] = (ml_sig_ice_server){.urls = stun_urls};
+  if (turn_urls && turn_urls[0] && secret &&
+      ml_turn_credentials(secret, user, now, ttl, &out->username, &out->password) == ML_OK)
+    out->servers[out->n++] = (ml_sig_ice_server){
+        .urls = turn_urls, .username = out->username, .credential = out->password};
+}
+
+void ml_turn_ice_clear(ml_turn_ice *ice) {
+  if (ice->password)
+    sodium_memzero(ice->password, strlen(ice->password));
+  g_free(ice->username);
+  g_free(ice->password);
+  memset(ice, 0, sizeof *ice);
 }

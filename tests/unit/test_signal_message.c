@@ -228,6 +228,189 @@ static void test_validators(void **state) {
   assert_false(ml_sig_valid_identity_key("AAAA"));
 }
 
+/* ---- server messages: build -> parse -> same fields ---- */
+
+/* Parses a built message; checks v, type and the member count. */
+static JsonNode *reparse(char *text, const char *type, guint members) {
+  assert_non_null(text);
+  GError *err = NULL;
+  JsonNode *root = json_from_string(text, &err);
+  assert_null(err);
+  assert_non_null(root);
+  assert_true(JSON_NODE_HOLDS_OBJECT(root));
+  JsonObject *o = json_node_get_object(root);
+  assert_int_equal(json_object_get_int_member(o, "v"), ML_SIG_PROTOCOL_VERSION);
+  assert_string_equal(json_object_get_string_member(o, "type"), type);
+  assert_int_equal(json_object_get_size(o), members);
+  g_free(text);
+  return root;
+}
+
+static const char *str_of(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  assert_non_null(n);
+  assert_true(JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING);
+  return json_node_get_string(n);
+}
+
+static bool bool_of(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  assert_non_null(n);
+  assert_true(JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN);
+  return json_node_get_boolean(n);
+}
+
+static gint64 int_of(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  assert_non_null(n);
+  assert_true(JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64);
+  return json_node_get_int(n);
+}
+
+static void assert_peer(JsonObject *o, const ml_sig_peer_info *p, bool with_role) {
+  assert_int_equal(json_object_get_size(o), with_role ? 4 : 3);
+  assert_string_equal(str_of(o, "id"), p->id);
+  assert_string_equal(str_of(o, "name"), p->name);
+  assert_string_equal(str_of(o, "identity_key"), p->identity_key);
+  if (with_role)
+    assert_string_equal(str_of(o, "role"), ml_sig_role_name(p->role));
+}
+
+static const ml_sig_peer_info peer_a = {"pa", "Dr Ünal", KEY, ML_SIG_ROLE_HOST};
+static const ml_sig_peer_info peer_b = {"pb", "Nurse \"B\"", KEY, ML_SIG_ROLE_PARTICIPANT};
+
+static void test_build_welcome(void **state) {
+  (void)state;
+  static char stun0[] = "stun:a.example:3478", turn0[] = "turn:a.example:3478?transport=udp",
+              turn1[] = "turns:a.example:5349";
+  char *stun[] = {stun0, NULL};
+  char *turn[] = {turn0, turn1, NULL};
+  ml_sig_ice_server ice[] = {{.urls = stun},
+                             {.urls = turn, .username = "1700:pz", .credential = "c2VjcmV0"}};
+  ml_sig_peer_info peers[] = {peer_a, peer_b};
+  ml_sig_welcome w = {.peer_id = "pz",
+                      .room = "ward-7",
+                      .role = ML_SIG_ROLE_PARTICIPANT,
+                      .name = "Me",
+                      .locked = true,
+                      .auto_admit = false,
+                      .capacity = 8,
+                      .peers = peers,
+                      .n_peers = 2,
+                      .ice = ice,
+                      .n_ice = 2};
+  JsonNode *root = reparse(ml_sig_build_welcome(&w), "welcome", 11);
+  JsonObject *o = json_node_get_object(root);
+  assert_string_equal(str_of(o, "peer_id"), "pz");
+  assert_string_equal(str_of(o, "room"), "ward-7");
+  assert_string_equal(str_of(o, "role"), "participant");
+  assert_string_equal(str_of(o, "name"), "Me");
+  assert_true(bool_of(o, "locked"));
+  assert_false(bool_of(o, "auto_admit"));
+  assert_int_equal(int_of(o, "capacity"), 8);
+  JsonArray *pa = json_object_get_array_member(o, "peers");
+  assert_int_equal(json_array_get_length(pa), 2);
+  assert_peer(json_array_get_object_element(pa, 0), &peer_a, true);
+  assert_peer(json_array_get_object_element(pa, 1), &peer_b, true);
+  JsonArray *ia = json_object_get_array_member(o, "ice_servers");
+  assert_int_equal(json_array_get_length(ia), 2);
+  JsonObject *s0 = json_array_get_object_element(ia, 0);
+  assert_int_equal(json_object_get_size(s0), 1);
+  JsonArray *u0 = json_object_get_array_member(s0, "urls");
+  assert_int_equal(json_array_get_length(u0), 1);
+  assert_string_equal(json_array_get_string_element(u0, 0), stun[0]);
+  JsonObject *s1 = json_array_get_object_element(ia, 1);
+  assert_int_equal(json_object_get_size(s1), 3);
+  JsonArray *u1 = json_object_get_array_member(s1, "urls");
+  assert_int_equal(json_array_get_length(u1), 2);
+  assert_string_equal(json_array_get_string_element(u1, 0), turn[0]);
+  assert_string_equal(json_array_get_string_element(u1, 1), turn[1]);
+  assert_string_equal(str_of(s1, "username"), "1700:pz");
+  assert_string_equal(str_of(s1, "credential"), "c2VjcmV0");
+  json_node_unref(root);
+  /* Alone in the room, no ICE servers configured: empty arrays. */
+  w.n_peers = w.n_ice = 0;
+  root = reparse(ml_sig_build_welcome(&w), "welcome", 11);
+  o = json_node_get_object(root);
+  assert_int_equal(json_array_get_length(json_object_get_array_member(o, "peers")), 0);
+  assert_int_equal(json_array_get_length(json_object_get_array_member(o, "ice_servers")), 0);
+  json_node_unref(root);
+}
+
+static void test_build_presence(void **state) {
+  (void)state;
+  JsonNode *root = reparse(ml_sig_build_waiting("pz", "ward-7"), "waiting", 4);
+  assert_string_equal(str_of(json_node_get_object(root), "peer_id"), "pz");
+  assert_string_equal(str_of(json_node_get_object(root), "room"), "ward-7");
+  json_node_unref(root);
+  root = reparse(ml_sig_build_knock(&peer_b), "knock", 3);
+  assert_peer(json_object_get_object_member(json_node_get_object(root), "peer"), &peer_b, false);
+  json_node_unref(root);
+  root = reparse(ml_sig_build_peer_joined(&peer_a), "peer_joined", 3);
+  assert_peer(json_object_get_object_member(json_node_get_object(root), "peer"), &peer_a, true);
+  json_node_unref(root);
+  root = reparse(ml_sig_build_peer_left("pb", "removed"), "peer_left", 4);
+  assert_string_equal(str_of(json_node_get_object(root), "peer"), "pb");
+  assert_string_equal(str_of(json_node_get_object(root), "reason"), "removed");
+  json_node_unref(root);
+  root = reparse(ml_sig_build_role_changed("pb", ML_SIG_ROLE_HOST, "handover"), "role_changed", 5);
+  assert_string_equal(str_of(json_node_get_object(root), "peer"), "pb");
+  assert_string_equal(str_of(json_node_get_object(root), "role"), "host");
+  assert_string_equal(str_of(json_node_get_object(root), "reason"), "handover");
+  json_node_unref(root);
+  root = reparse(ml_sig_build_room_state(false, true, "pa"), "room_state", 5);
+  assert_false(bool_of(json_node_get_object(root), "locked"));
+  assert_true(bool_of(json_node_get_object(root), "auto_admit"));
+  assert_string_equal(str_of(json_node_get_object(root), "by"), "pa");
+  json_node_unref(root);
+  json_node_unref(reparse(ml_sig_build_removed(), "removed", 2));
+  json_node_unref(reparse(ml_sig_build_denied(), "denied", 2));
+  root = reparse(ml_sig_build_room_closed("host_left"), "room_closed", 3);
+  assert_string_equal(str_of(json_node_get_object(root), "reason"), "host_left");
+  json_node_unref(root);
+}
+
+/* A relayed signal carries exactly what the sender's (parsed) signal held. */
+static void test_build_signal(void **state) {
+  (void)state;
+  for (size_t i = 9; i <= 10; i++) {
+    ml_sig_msg m;
+    assert_int_equal(parse(valid[i], &m), ML_SIG_OK);
+    JsonNode *root = reparse(ml_sig_build_signal("pa", m.data), "signal", 4);
+    JsonObject *o = json_node_get_object(root);
+    assert_string_equal(str_of(o, "from"), "pa");
+    assert_true(json_node_equal(json_object_get_member(o, "data"), m.data));
+    json_node_unref(root);
+    ml_sig_msg_clear(&m);
+  }
+}
+
+static void test_build_replies(void **state) {
+  (void)state;
+  JsonNode *root = reparse(ml_sig_build_pong("r1"), "pong", 3);
+  assert_string_equal(str_of(json_node_get_object(root), "id"), "r1");
+  json_node_unref(root);
+  json_node_unref(reparse(ml_sig_build_pong(NULL), "pong", 2));
+  root = reparse(ml_sig_build_error(ML_SIG_E_ROOM_FULL, "room is full", "join", "r2"), "error", 6);
+  JsonObject *o = json_node_get_object(root);
+  assert_string_equal(str_of(o, "code"), "room_full");
+  assert_string_equal(str_of(o, "message"), "room is full");
+  assert_string_equal(str_of(o, "ref"), "join");
+  assert_string_equal(str_of(o, "id"), "r2");
+  json_node_unref(root);
+  /* Optional members are left out, an empty detail too. */
+  root = reparse(ml_sig_build_error(ML_SIG_E_SERVER_FULL, "", NULL, NULL), "error", 3);
+  assert_string_equal(str_of(json_node_get_object(root), "code"), "server_full");
+  json_node_unref(root);
+  root = reparse(ml_sig_build_shutdown(2500), "shutdown", 4);
+  assert_true(bool_of(json_node_get_object(root), "reconnect"));
+  assert_int_equal(int_of(json_node_get_object(root), "retry_after_ms"), 2500);
+  json_node_unref(root);
+  root = reparse(ml_sig_build_shutdown(-1), "shutdown", 3);
+  assert_true(bool_of(json_node_get_object(root), "reconnect"));
+  json_node_unref(root);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_messages_parse),
@@ -239,6 +422,10 @@ int main(void) {
       cmocka_unit_test(test_request_id_and_detail_on_error),
       cmocka_unit_test(test_error_names_complete),
       cmocka_unit_test(test_validators),
+      cmocka_unit_test(test_build_welcome),
+      cmocka_unit_test(test_build_presence),
+      cmocka_unit_test(test_build_signal),
+      cmocka_unit_test(test_build_replies),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,10 +34,40 @@ static void test_turn_refuses_bad_input(void **state) {
   assert_null(p);
 }
 
+/* The welcome's ICE list: STUN alone, TURN with credentials, neither. */
+static void test_turn_ice_servers(void **state) {
+  (void)state;
+  static char s0[] = "stun:a:3478", t0[] = "turn:a:3478", t1[] = "turns:a:5349";
+  char *stun[] = {s0, NULL}, *turn[] = {t0, t1, NULL}, *none[] = {NULL};
+  ml_turn_ice ice;
+  ml_turn_ice_servers(&ice, stun, turn, "north-wing-secret", 3600, "alice", 1700000000);
+  assert_int_equal(ice.n, 2);
+  assert_ptr_equal(ice.servers[0].urls, stun);
+  assert_null(ice.servers[0].username);
+  assert_null(ice.servers[0].credential);
+  assert_ptr_equal(ice.servers[1].urls, turn);
+  assert_string_equal(ice.servers[1].username, "1700003600:alice");
+  assert_string_equal(ice.servers[1].credential, "nToMrymG2kblkPfdN7PuQJZ9JVU=");
+  ml_turn_ice_clear(&ice);
+  assert_int_equal(ice.n, 0);
+  assert_null(ice.password);
+  /* TURN without a secret, or with a user it cannot name, is left out. */
+  ml_turn_ice_servers(&ice, NULL, turn, NULL, 3600, "alice", 1);
+  assert_int_equal(ice.n, 0);
+  ml_turn_ice_clear(&ice);
+  ml_turn_ice_servers(&ice, none, turn, "s", 3600, "a:b", 1);
+  assert_int_equal(ice.n, 0);
+  ml_turn_ice_clear(&ice);
+  ml_turn_ice_servers(&ice, stun, NULL, "s", 3600, "alice", 1);
+  assert_int_equal(ice.n, 1);
+  ml_turn_ice_clear(&ice);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_turn_known_answer),
       cmocka_unit_test(test_turn_refuses_bad_input),
+      cmocka_unit_test(test_turn_ice_servers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
