@@ -21,61 +21,67 @@ typedef struct child {
 
 /* ---- reading the children's JSON lines ---- */
 
-static void take_line(void *user, const char *line, JsonObject *o) {
+static void take_line(void *user, const char *line, const ml_event *ev) {
   (void)line;
   child *c = user;
   ml_demo_side *s = c->side;
-  if (!o)
+  if (!ev)
     return;
-  const char *ev = ml_json_str(o, "event");
-  int64_t t = ml_json_int(o, "t_ms");
-  if (!strcmp(ev, "joined")) {
-    s->joined = true;
-  } else if (!strcmp(ev, "verification")) {
+  int64_t t = ev->t_ms;
+  const ml_event_stats *st = &ev->stats;
+  switch (ev->type) {
+  case ML_EVENT_JOINED: s->joined = true; break;
+  case ML_EVENT_VERIFICATION:
     s->secure = true;
     s->secure_ms = t;
-    g_strlcpy(s->sas, ml_json_str(o, "sas"), sizeof s->sas);
-    g_strlcpy(s->safety_number, ml_json_str(o, "safety_number"), sizeof s->safety_number);
-    g_strlcpy(s->peer_fingerprint, ml_json_str(o, "fingerprint"), sizeof s->peer_fingerprint);
-    g_strlcpy(s->pin, ml_json_str(o, "pin"), sizeof s->pin);
-  } else if (!strcmp(ev, "stats")) {
+    g_strlcpy(s->sas, ev->sas, sizeof s->sas);
+    g_strlcpy(s->safety_number, ev->safety_number, sizeof s->safety_number);
+    g_strlcpy(s->peer_fingerprint, ev->fingerprint, sizeof s->peer_fingerprint);
+    g_strlcpy(s->pin, ev->pin, sizeof s->pin);
+    break;
+  case ML_EVENT_STATS:
     s->have_stats = true;
-    g_strlcpy(s->path, ml_json_str(o, "path"), sizeof s->path);
-    s->video_frames_decoded = (uint64_t)MAX(0, ml_json_int(o, "video_frames_decoded"));
-    s->video_frames_sent = (uint64_t)MAX(0, ml_json_int(o, "video_frames_sent"));
-    s->audio_ms_decoded = (uint64_t)MAX(0, ml_json_int(o, "audio_ms_decoded"));
-    s->first_frame_ms = ml_json_int(o, "first_frame_ms");
-    s->first_frame_since_start_ms = ml_json_int(o, "first_frame_since_start_ms");
-    s->rtt_ms = ml_json_double(o, "rtt_ms");
-    double tone = ml_json_double(o, "audio_tone_hz");
-    if (tone > 0)
-      s->audio_tone_hz = tone; /* the last measurement (the final stats may come after the end) */
-    s->bitrate_kbps = ml_json_double(o, "bitrate_kbps");
-    s->datagrams_in = (uint64_t)MAX(0, ml_json_int(o, "datagrams_in"));
-    s->opened = (uint64_t)MAX(0, ml_json_int(o, "opened"));
-    s->dropped_not_ours = (uint64_t)MAX(0, ml_json_int(o, "dropped_not_ours"));
-    s->dropped_malformed = (uint64_t)MAX(0, ml_json_int(o, "dropped_malformed"));
-    s->dropped_auth = (uint64_t)MAX(0, ml_json_int(o, "dropped_auth"));
-    s->dropped_replay = (uint64_t)MAX(0, ml_json_int(o, "dropped_replay"));
-    s->dropped_unexpected = (uint64_t)MAX(0, ml_json_int(o, "dropped_unexpected"));
-    s->dropped_handshake = (uint64_t)MAX(0, ml_json_int(o, "dropped_handshake"));
-  } else if (!strcmp(ev, "chat")) {
+    g_strlcpy(s->path, st->path, sizeof s->path);
+    s->video_frames_decoded = st->video_frames_decoded;
+    s->video_frames_sent = st->video_frames_sent;
+    s->audio_ms_decoded = st->audio_ms_decoded;
+    s->first_frame_ms = st->first_frame_ms;
+    s->first_frame_since_start_ms = st->first_frame_since_start_ms;
+    s->rtt_ms = st->rtt_ms;
+    if (st->audio_tone_hz > 0)
+      s->audio_tone_hz = st->audio_tone_hz; /* the last measurement (the final stats may come
+                                               after the end) */
+    s->bitrate_kbps = st->bitrate_kbps;
+    s->datagrams_in = st->datagrams_in;
+    s->opened = st->opened;
+    s->dropped_not_ours = st->dropped_not_ours;
+    s->dropped_malformed = st->dropped_malformed;
+    s->dropped_auth = st->dropped_auth;
+    s->dropped_replay = st->dropped_replay;
+    s->dropped_unexpected = st->dropped_unexpected;
+    s->dropped_handshake = st->dropped_handshake;
+    break;
+  case ML_EVENT_CHAT:
     if (s->n_chat_rx < ML_DEMO_MAX_CHAT)
-      s->chat_rx[s->n_chat_rx++] = g_strdup(ml_json_str(o, "text"));
+      s->chat_rx[s->n_chat_rx++] = g_strdup(ev->text);
     else
       s->chat_overflow = true;
-  } else if (!strcmp(ev, "chat_sent")) {
-    if (ml_json_int(o, "id") == 1)
+    break;
+  case ML_EVENT_CHAT_SENT:
+    if (ev->id == 1)
       c->chat_sent_ms = t;
-  } else if (!strcmp(ev, "receipt")) {
+    break;
+  case ML_EVENT_RECEIPT:
     s->receipts++;
-    if (ml_json_int(o, "id") == 1 && c->chat_sent_ms >= 0)
+    if (ev->id == 1 && c->chat_sent_ms >= 0)
       s->chat_rtt_ms = t - c->chat_sent_ms;
-  } else if (!strcmp(ev, "error")) {
+    break;
+  case ML_EVENT_ERROR:
     if (s->errors++ == 0)
-      g_strlcpy(s->first_error, ml_json_str(o, "message"), sizeof s->first_error);
-  } else if (!strcmp(ev, "identity_changed")) {
-    s->identity_warnings++;
+      g_strlcpy(s->first_error, ev->text, sizeof s->first_error);
+    break;
+  case ML_EVENT_IDENTITY_CHANGED: s->identity_warnings++; break;
+  default: break;
   }
 }
 

@@ -22,6 +22,7 @@
 #include <glib.h>
 
 #include "ml/call.h"
+#include "ml/event.h"
 #include "ml/identity.h"
 #include "ml/ui.h"
 
@@ -198,45 +199,6 @@ static int parse_options(int argc, char **argv, options *o) {
 
 /* ---- output ---- */
 
-/* One JSON object per line, written by hand so numbers print as people read
- * them (json-glib prints doubles with 17 digits). Strings are escaped per
- * RFC 8259; every text here is valid UTF-8 (the engine makes peer text so). */
-static void js_sep(GString *j) {
-  if (j->len > 1)
-    g_string_append_c(j, ',');
-}
-
-static void add_str(GString *j, const char *k, const char *v) {
-  js_sep(j);
-  g_string_append_printf(j, "\"%s\":\"", k);
-  for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_printf(j, "\\%c", *p);
-    else if (*p < 0x20 || *p == 0x7f)
-      g_string_append_printf(j, "\\u%04x", *p);
-    else
-      g_string_append_c(j, (char)*p);
-  }
-  g_string_append_c(j, '"');
-}
-
-static void add_int(GString *j, const char *k, int64_t v) {
-  js_sep(j);
-  g_string_append_printf(j, "\"%s\":%lld", k, (long long)v);
-}
-
-static void add_double(GString *j, const char *k, double v, int decimals) {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE], fmt[8];
-  js_sep(j);
-  snprintf(fmt, sizeof fmt, "%%.%df", decimals);
-  g_string_append_printf(j, "\"%s\":%s", k, g_ascii_formatd(buf, sizeof buf, fmt, v));
-}
-
-static void add_raw(GString *j, const char *k, const char *v) {
-  js_sep(j);
-  g_string_append_printf(j, "\"%s\":%s", k, v);
-}
-
 static const char *pin_name(int pin) {
   switch (pin) {
   case ML_PIN_NEW: return "new";
@@ -252,112 +214,98 @@ static const char *signaling_state_name(int st) {
   return st >= 0 && st < (int)G_N_ELEMENTS(names) ? names[st] : "unknown";
 }
 
-static void print_json(const ml_call_event *ev) {
-  GString *b = g_string_new("{");
-  add_str(b, "event", ml_call_event_name(ev->type));
-  add_int(b, "t_ms", ev->t_ms);
-  if (ev->peer_id[0] && ev->type != ML_CALL_EV_JOINED) {
-    add_str(b, "peer", ev->peer_id);
-    add_str(b, "name", ev->peer_name);
-  }
+/* The engine's event in the terms of the --json schema (ml/event.h); out
+ * borrows ev's text. */
+static void to_json_event(const ml_call_event *ev, ml_event *out) {
+  static const ml_event_type types[] = {
+      [ML_CALL_EV_SIGNALING] = ML_EVENT_SIGNALING,
+      [ML_CALL_EV_JOINED] = ML_EVENT_JOINED,
+      [ML_CALL_EV_PEER_JOINED] = ML_EVENT_PEER_JOINED,
+      [ML_CALL_EV_PEER_LEFT] = ML_EVENT_PEER_LEFT,
+      [ML_CALL_EV_KNOCK] = ML_EVENT_KNOCK,
+      [ML_CALL_EV_PEER_STATE] = ML_EVENT_PEER_STATE,
+      [ML_CALL_EV_VERIFIED] = ML_EVENT_VERIFICATION,
+      [ML_CALL_EV_IDENTITY_CHANGED] = ML_EVENT_IDENTITY_CHANGED,
+      [ML_CALL_EV_CHAT] = ML_EVENT_CHAT,
+      [ML_CALL_EV_CHAT_SENT] = ML_EVENT_CHAT_SENT,
+      [ML_CALL_EV_RECEIPT] = ML_EVENT_RECEIPT,
+      [ML_CALL_EV_STATS] = ML_EVENT_STATS,
+      [ML_CALL_EV_PEER_MEDIA] = ML_EVENT_PEER_MEDIA,
+      [ML_CALL_EV_MARKED_VERIFIED] = ML_EVENT_MARKED_VERIFIED,
+      [ML_CALL_EV_ERROR] = ML_EVENT_ERROR,
+      [ML_CALL_EV_ENDED] = ML_EVENT_ENDED,
+  };
+  memset(out, 0, sizeof *out);
+  g_assert((size_t)ev->type < G_N_ELEMENTS(types));
+  out->type = types[ev->type];
+  out->t_ms = ev->t_ms;
+  g_strlcpy(out->peer, ev->peer_id, sizeof out->peer);
+  g_strlcpy(out->name, ev->peer_name, sizeof out->name);
+  if (ev->type == ML_CALL_EV_SIGNALING)
+    g_strlcpy(out->state, signaling_state_name(ev->state), sizeof out->state);
+  else if (ev->type == ML_CALL_EV_PEER_STATE)
+    g_strlcpy(out->state, ml_call_peer_state_name((ml_peer_link_state)ev->state),
+              sizeof out->state);
+  g_strlcpy(out->path, ml_call_path_name(ev->path), sizeof out->path);
+  g_strlcpy(out->sas, ev->sas, sizeof out->sas);
+  g_strlcpy(out->safety_number, ev->safety_number, sizeof out->safety_number);
+  g_strlcpy(out->fingerprint, ev->fingerprint, sizeof out->fingerprint);
+  g_strlcpy(out->pinned_fingerprint, ev->old_fingerprint, sizeof out->pinned_fingerprint);
+  g_strlcpy(out->pin, pin_name(ev->pin), sizeof out->pin);
+  if (ev->err)
+    g_strlcpy(out->error, ml_strerror(ev->err), sizeof out->error);
+  out->verified = ev->verified;
+  out->fatal = ev->fatal;
+  out->ok = !ev->err;
+  out->muted = ev->media.muted;
+  out->camera_on = ev->media.camera_on;
+  out->video_paused = ev->media.video_paused;
+  out->id = ev->id;
+  out->text = ev->text;
   const ml_call_stats *s = &ev->stats;
-  switch (ev->type) {
-  case ML_CALL_EV_SIGNALING: add_str(b, "state", signaling_state_name(ev->state)); break;
-  case ML_CALL_EV_JOINED:
-    add_str(b, "peer_id", ev->peer_id);
-    add_str(b, "name", ev->peer_name);
-    add_str(b, "room", ev->text ? ev->text : "");
-    break;
-  case ML_CALL_EV_PEER_JOINED:
-  case ML_CALL_EV_KNOCK: add_str(b, "announced_fingerprint", ev->fingerprint); break;
-  case ML_CALL_EV_PEER_LEFT: add_str(b, "reason", ev->text ? ev->text : ""); break;
-  case ML_CALL_EV_PEER_STATE:
-    add_str(b, "state", ml_call_peer_state_name((ml_peer_link_state)ev->state));
-    add_str(b, "path", ml_call_path_name(ev->path));
-    break;
-  case ML_CALL_EV_VERIFIED:
-    add_str(b, "sas", ev->sas);
-    add_str(b, "safety_number", ev->safety_number);
-    add_str(b, "fingerprint", ev->fingerprint);
-    add_str(b, "pin", pin_name(ev->pin));
-    add_raw(b, "verified", ev->verified ? "true" : "false");
-    break;
-  case ML_CALL_EV_IDENTITY_CHANGED:
-    add_str(b, "fingerprint", ev->fingerprint);
-    add_str(b, "pinned_fingerprint", ev->old_fingerprint);
-    add_str(b, "warning", ev->text ? ev->text : "");
-    break;
-  case ML_CALL_EV_CHAT:
-  case ML_CALL_EV_CHAT_SENT:
-    add_int(b, "id", (int64_t)ev->id);
-    add_str(b, "text", ev->text ? ev->text : "");
-    break;
-  case ML_CALL_EV_RECEIPT: add_int(b, "id", (int64_t)ev->id); break;
-  case ML_CALL_EV_STATS:
-    add_str(b, "path", ml_call_path_name(s->path));
-    if (s->rtt_ms >= 0)
-      add_double(b, "rtt_ms", s->rtt_ms, 2);
-    else
-      add_raw(b, "rtt_ms", "null");
-    add_double(b, "loss", s->loss, 4);
-    add_int(b, "target_kbps", s->target_kbps);
-    add_raw(b, "video_paused", s->video_paused ? "true" : "false");
-    add_double(b, "bitrate_kbps", s->bitrate_kbps, 1);
-    add_double(b, "fps", s->fps, 1);
-    add_double(b, "jitter_ms", s->jitter_ms, 2);
-    add_int(b, "latency_ms", s->latency_ms);
-    if (s->e2e_latency_ms >= 0)
-      add_double(b, "e2e_latency_ms", s->e2e_latency_ms, 1);
-    else
-      add_raw(b, "e2e_latency_ms", "null");
-    add_int(b, "video_frames_decoded", (int64_t)s->video_frames_decoded);
-    add_int(b, "audio_ms_decoded", (int64_t)s->audio_ms_decoded);
-    add_int(b, "first_frame_ms", s->first_frame_ms);
-    add_int(b, "first_frame_since_start_ms", s->first_frame_since_start_ms);
-    add_int(b, "video_frames_sent", (int64_t)s->video_frames_sent);
-    add_int(b, "rtp_packets_sent", (int64_t)s->rtp_packets_sent);
-    add_int(b, "packets_lost", s->packets_lost);
-    if (s->audio_tone_hz > 0)
-      add_double(b, "audio_tone_hz", s->audio_tone_hz, 1);
-    add_int(b, "datagrams_in", (int64_t)s->datagrams_in);
-    add_int(b, "datagrams_out", (int64_t)s->datagrams_out);
-    add_int(b, "opened", (int64_t)s->opened);
-    add_int(b, "dropped_not_ours", (int64_t)s->dropped_not_ours);
-    add_int(b, "dropped_malformed", (int64_t)s->dropped_malformed);
-    add_int(b, "dropped_unexpected", (int64_t)s->dropped_unexpected);
-    add_int(b, "dropped_auth", (int64_t)s->dropped_auth);
-    add_int(b, "dropped_replay", (int64_t)s->dropped_replay);
-    add_int(b, "dropped_handshake", (int64_t)s->dropped_handshake);
-    add_int(b, "pli_sent", (int64_t)s->pli_sent);
-    add_int(b, "pli_received", (int64_t)s->pli_received);
-    add_int(b, "control_unknown", (int64_t)s->control_unknown);
-    add_int(b, "control_malformed", (int64_t)s->control_malformed);
-    add_raw(b, "final", s->final ? "true" : "false");
-    break;
-  case ML_CALL_EV_ERROR:
-    if (ev->err)
-      add_str(b, "error", ml_strerror(ev->err));
-    add_str(b, "message", ev->text ? ev->text : "");
-    add_raw(b, "fatal", ev->fatal ? "true" : "false");
-    break;
-  case ML_CALL_EV_PEER_MEDIA:
-    add_raw(b, "muted", ev->media.muted ? "true" : "false");
-    add_raw(b, "camera_on", ev->media.camera_on ? "true" : "false");
-    add_raw(b, "video_paused", ev->media.video_paused ? "true" : "false");
-    break;
-  case ML_CALL_EV_MARKED_VERIFIED:
-    add_raw(b, "ok", ev->err ? "false" : "true");
-    if (ev->err)
-      add_str(b, "error", ml_strerror(ev->err));
-    else
-      add_str(b, "fingerprint", ev->fingerprint);
-    break;
-  case ML_CALL_EV_ENDED: break;
-  }
-  g_string_append(b, "}\n");
-  fputs(b->str, stdout);
+  ml_event_stats *o = &out->stats;
+  g_strlcpy(o->path, ml_call_path_name(s->path), sizeof o->path);
+  o->rtt_ms = s->rtt_ms;
+  o->loss = s->loss;
+  o->target_kbps = s->target_kbps;
+  o->video_paused = s->video_paused;
+  o->bitrate_kbps = s->bitrate_kbps;
+  o->fps = s->fps;
+  o->jitter_ms = s->jitter_ms;
+  o->latency_ms = s->latency_ms;
+  o->e2e_latency_ms = s->e2e_latency_ms;
+  o->video_frames_decoded = s->video_frames_decoded;
+  o->audio_ms_decoded = s->audio_ms_decoded;
+  o->first_frame_ms = s->first_frame_ms;
+  o->first_frame_since_start_ms = s->first_frame_since_start_ms;
+  o->video_frames_sent = s->video_frames_sent;
+  o->rtp_packets_sent = s->rtp_packets_sent;
+  o->packets_lost = s->packets_lost;
+  o->audio_tone_hz = s->audio_tone_hz;
+  o->datagrams_in = s->datagrams_in;
+  o->datagrams_out = s->datagrams_out;
+  o->opened = s->opened;
+  o->dropped_not_ours = s->dropped_not_ours;
+  o->dropped_malformed = s->dropped_malformed;
+  o->dropped_unexpected = s->dropped_unexpected;
+  o->dropped_auth = s->dropped_auth;
+  o->dropped_replay = s->dropped_replay;
+  o->dropped_handshake = s->dropped_handshake;
+  o->pli_sent = s->pli_sent;
+  o->pli_received = s->pli_received;
+  o->control_unknown = s->control_unknown;
+  o->control_malformed = s->control_malformed;
+  o->final = s->final;
+}
+
+/* One JSON object per line (ml/event.h). */
+static void print_json(const ml_call_event *ev) {
+  ml_event je;
+  to_json_event(ev, &je);
+  char *line = ml_event_encode(&je);
+  printf("%s\n", line);
   fflush(stdout);
-  g_string_free(b, TRUE);
+  g_free(line);
 }
 
 static void print_text(const ml_call_event *ev) {
