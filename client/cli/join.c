@@ -6,8 +6,10 @@
  * hands each to on_event here; headless, this thread drains them itself and,
  * with --stdin-commands, turns the lines of stdin into commands and chat.
  * Either way on_event prints and sends the --chat lines once a peer is
- * secure. */
+ * secure. The options are parsed in join_options.c, events printed in
+ * join_print.c, stdin commands run in join_commands.c (join_internal.h). */
 #include "join.h"
+#include "join_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,14 +24,10 @@
 #include <glib.h>
 
 #include "ml/call.h"
-#include "ml/event.h"
 #include "ml/identity.h"
 #include "ml/ui.h"
 
-#define MAX_CHAT_LINES 64
-#define MAX_LOCAL_ADDRESSES 8
-#define END_WAIT_MS 5000       /* after leave, the longest wait for the engine to end */
-#define MAX_COMMAND_LINE 65536 /* bytes of one stdin line, newline excluded (the chat maximum) */
+#define END_WAIT_MS 5000 /* after leave, the longest wait for the engine to end */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -38,474 +36,13 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-void ml_join_usage(FILE *f) {
-  fputs("  join --server URL --room ROOM --name NAME [options]\n"
-        "                              join a call (open mode: room code + display name)\n"
-        "  join --server URL --token TOKEN [options]\n"
-        "                              join a call with a signed join token\n"
-        "    --server URL              signaling server WebSocket URL, e.g.\n"
-        "                              ws://127.0.0.1:8443/v1/ws (wss:// with TLS)\n"
-        "    --room ROOM               room code (open mode) [A-Za-z0-9_.-]{1,64}\n"
-        "    --name NAME               your display name (open mode; 1-64 bytes)\n"
-        "    --token TOKEN             join token from the operator (token mode)\n"
-        "    --room-secret SECRET      open mode: the room secret (1-64 bytes); it keys\n"
-        "                              the handshake (Noise PSK) and is never sent to the\n"
-        "                              server. Visible to other local users in ps: prefer\n"
-        "                              MENTORLINK_ROOM_SECRET in the environment\n"
-        "    --headless                no window (also: audio to a fake sink)\n"
-        "    --video-source camera|test|none   default camera\n"
-        "    --audio-source mic|test|none      default mic\n"
-        "    --duration SECONDS        leave after this many seconds (default: until\n"
-        "                              SIGINT/SIGTERM)\n"
-        "    --json                    one JSON object per line per event, and a stats\n"
-        "                              line per peer per second (see README)\n"
-        "    --chat TEXT               a chat line to send once the first peer is\n"
-        "                              secure (repeatable, sent in order)\n"
-        "    --local-address IP        gather host candidates only on this address\n"
-        "                              (repeatable; default: every interface)\n"
-        "    --admit-all               as the room's host, admit everyone who knocks\n"
-        "                              (default: print who waits; they stay waiting)\n"
-        "    --measure-tone            for tests: report the dominant frequency of each\n"
-        "                              peer's decoded audio (stats: audio_tone_hz)\n"
-        "    --known-peers PATH        pinned peer identities (default\n"
-        "                              $XDG_DATA_HOME/mentorlink/known_peers)\n"
-        "    --screenshot-dir DIR      window: F12 saves a screenshot there (BMP)\n"
-
-        "    --stdin-commands          headless: read commands from stdin, one per line:\n"
-        "                              /mute, /unmute, /camera on|off,\n"
-        "                              /verify PEER (name or peer id: you compared\n"
-        "                              the SAS; stored with its pin), /leave;\n"
-        "                              //TEXT sends /TEXT; any other line is a chat\n"
-        "                              message (lines up to 65536 bytes of UTF-8)\n"
-        "    exit status: 0 the call ended as asked and a peer was secure at some\n"
-        "                 point; 1 joining failed or the call broke; 2 usage error;\n"
-        "                 3 joined, but no peer became secure (end-to-end encrypted)\n",
-        f);
-}
-
-typedef struct options {
-  const char *server, *room, *token, *secret, *name, *known_peers, *screenshot_dir;
-  bool headless, json, admit_all, measure_tone, stdin_commands, ui_test_control;
-  ml_media_video_source video;
-  ml_media_audio_source audio;
-  double duration_s; /* <= 0: no limit */
-  const char *chat[MAX_CHAT_LINES];
-  size_t n_chat;
-  const char *local[MAX_LOCAL_ADDRESSES];
-  size_t n_local;
-} options;
-
-static int usage_error(const char *what, const char *arg) {
-  fprintf(stderr, "mentorlink join: %s%s%s\n(see mentorlink help)\n", what, arg ? ": " : "",
-          arg ? arg : "");
-  return 2;
-}
-
-static int parse_options(int argc, char **argv, options *o) {
-  memset(o, 0, sizeof *o);
-  o->video = ML_MEDIA_VIDEO_CAMERA;
-  o->audio = ML_MEDIA_AUDIO_MIC;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    bool takes = true;
-    if (!strcmp(a, "--headless")) {
-      o->headless = true;
-      takes = false;
-    } else if (!strcmp(a, "--json")) {
-      o->json = true;
-      takes = false;
-    } else if (!strcmp(a, "--admit-all")) {
-      o->admit_all = true;
-      takes = false;
-    } else if (!strcmp(a, "--measure-tone")) {
-      o->measure_tone = true;
-      takes = false;
-    } else if (!strcmp(a, "--stdin-commands")) {
-      o->stdin_commands = true;
-      takes = false;
-    } else if (!strcmp(a, "--ui-test-control")) { /* tests: window commands on stdin */
-      o->ui_test_control = true;
-      takes = false;
-    } else if (!v) {
-      return usage_error("missing value after", a);
-    } else if (!strcmp(a, "--server")) {
-      o->server = v;
-    } else if (!strcmp(a, "--room")) {
-      o->room = v;
-    } else if (!strcmp(a, "--token")) {
-      o->token = v;
-    } else if (!strcmp(a, "--room-secret")) {
-      o->secret = v;
-    } else if (!strcmp(a, "--name")) {
-      o->name = v;
-    } else if (!strcmp(a, "--known-peers")) {
-      o->known_peers = v;
-    } else if (!strcmp(a, "--screenshot-dir")) {
-      o->screenshot_dir = v;
-    } else if (!strcmp(a, "--video-source")) {
-      if (!strcmp(v, "camera"))
-        o->video = ML_MEDIA_VIDEO_CAMERA;
-      else if (!strcmp(v, "test"))
-        o->video = ML_MEDIA_VIDEO_TEST;
-      else if (!strcmp(v, "none"))
-        o->video = ML_MEDIA_VIDEO_NONE;
-      else
-        return usage_error("--video-source is camera, test or none, not", v);
-    } else if (!strcmp(a, "--audio-source")) {
-      if (!strcmp(v, "mic"))
-        o->audio = ML_MEDIA_AUDIO_MIC;
-      else if (!strcmp(v, "test"))
-        o->audio = ML_MEDIA_AUDIO_TEST;
-      else if (!strcmp(v, "none"))
-        o->audio = ML_MEDIA_AUDIO_NONE;
-      else
-        return usage_error("--audio-source is mic, test or none, not", v);
-    } else if (!strcmp(a, "--duration")) {
-      char *end = NULL;
-      o->duration_s = strtod(v, &end);
-      if (!end || *end || !(o->duration_s > 0 && o->duration_s <= 86400.0 * 7))
-        return usage_error("--duration wants seconds (0 < s <= 604800), not", v);
-    } else if (!strcmp(a, "--chat")) {
-      if (o->n_chat == MAX_CHAT_LINES)
-        return usage_error("too many --chat lines", NULL);
-      o->chat[o->n_chat++] = v;
-    } else if (!strcmp(a, "--local-address")) {
-      if (o->n_local == MAX_LOCAL_ADDRESSES)
-        return usage_error("too many --local-address", NULL);
-      o->local[o->n_local++] = v;
-    } else {
-      return usage_error("unknown option", a);
-    }
-    if (takes)
-      i++;
-  }
-  if (!o->secret)
-    o->secret = getenv("MENTORLINK_ROOM_SECRET");
-  if (o->secret && !o->secret[0])
-    o->secret = NULL;
-  if (!o->server)
-    return usage_error("--server is required", NULL);
-  if (!o->token && !o->room)
-    return usage_error("--room (open mode) or --token (token mode) is required", NULL);
-  if (o->token && o->room)
-    return usage_error("--token and --room exclude each other (the token names the room)", NULL);
-  if (o->room && !o->name)
-    return usage_error("--name is required with --room", NULL);
-  if (o->token && o->secret)
-    return usage_error("--room-secret is for open mode (--room)", NULL);
-  return 0;
-}
-
-/* ---- output ---- */
-
-static const char *pin_name(int pin) {
-  switch (pin) {
-  case ML_PIN_NEW: return "new";
-  case ML_PIN_MATCH: return "match";
-  case ML_PIN_CHANGED: return "changed";
-  default: return "off";
-  }
-}
-
-static const char *signaling_state_name(int st) {
-  static const char *const names[] = {"connecting", "joining",      "waiting",
-                                      "joined",     "reconnecting", "closed"};
-  return st >= 0 && st < (int)G_N_ELEMENTS(names) ? names[st] : "unknown";
-}
-
-/* The engine's event in the terms of the --json schema (ml/event.h); out
- * borrows ev's text. */
-static void to_json_event(const ml_call_event *ev, ml_event *out) {
-  static const ml_event_type types[] = {
-      [ML_CALL_EV_SIGNALING] = ML_EVENT_SIGNALING,
-      [ML_CALL_EV_JOINED] = ML_EVENT_JOINED,
-      [ML_CALL_EV_PEER_JOINED] = ML_EVENT_PEER_JOINED,
-      [ML_CALL_EV_PEER_LEFT] = ML_EVENT_PEER_LEFT,
-      [ML_CALL_EV_KNOCK] = ML_EVENT_KNOCK,
-      [ML_CALL_EV_PEER_STATE] = ML_EVENT_PEER_STATE,
-      [ML_CALL_EV_VERIFIED] = ML_EVENT_VERIFICATION,
-      [ML_CALL_EV_IDENTITY_CHANGED] = ML_EVENT_IDENTITY_CHANGED,
-      [ML_CALL_EV_CHAT] = ML_EVENT_CHAT,
-      [ML_CALL_EV_CHAT_SENT] = ML_EVENT_CHAT_SENT,
-      [ML_CALL_EV_RECEIPT] = ML_EVENT_RECEIPT,
-      [ML_CALL_EV_STATS] = ML_EVENT_STATS,
-      [ML_CALL_EV_PEER_MEDIA] = ML_EVENT_PEER_MEDIA,
-      [ML_CALL_EV_MARKED_VERIFIED] = ML_EVENT_MARKED_VERIFIED,
-      [ML_CALL_EV_ERROR] = ML_EVENT_ERROR,
-      [ML_CALL_EV_ENDED] = ML_EVENT_ENDED,
-  };
-  memset(out, 0, sizeof *out);
-  g_assert((size_t)ev->type < G_N_ELEMENTS(types));
-  out->type = types[ev->type];
-  out->t_ms = ev->t_ms;
-  g_strlcpy(out->peer, ev->peer_id, sizeof out->peer);
-  g_strlcpy(out->name, ev->peer_name, sizeof out->name);
-  if (ev->type == ML_CALL_EV_SIGNALING)
-    g_strlcpy(out->state, signaling_state_name(ev->state), sizeof out->state);
-  else if (ev->type == ML_CALL_EV_PEER_STATE)
-    g_strlcpy(out->state, ml_call_peer_state_name((ml_peer_link_state)ev->state),
-              sizeof out->state);
-  g_strlcpy(out->path, ml_call_path_name(ev->path), sizeof out->path);
-  g_strlcpy(out->sas, ev->sas, sizeof out->sas);
-  g_strlcpy(out->safety_number, ev->safety_number, sizeof out->safety_number);
-  g_strlcpy(out->fingerprint, ev->fingerprint, sizeof out->fingerprint);
-  g_strlcpy(out->pinned_fingerprint, ev->old_fingerprint, sizeof out->pinned_fingerprint);
-  g_strlcpy(out->pin, pin_name(ev->pin), sizeof out->pin);
-  if (ev->err)
-    g_strlcpy(out->error, ml_strerror(ev->err), sizeof out->error);
-  out->verified = ev->verified;
-  out->fatal = ev->fatal;
-  out->ok = !ev->err;
-  out->muted = ev->media.muted;
-  out->camera_on = ev->media.camera_on;
-  out->video_paused = ev->media.video_paused;
-  out->id = ev->id;
-  out->text = ev->text;
-  const ml_call_stats *s = &ev->stats;
-  ml_event_stats *o = &out->stats;
-  g_strlcpy(o->path, ml_call_path_name(s->path), sizeof o->path);
-  o->rtt_ms = s->rtt_ms;
-  o->loss = s->loss;
-  o->target_kbps = s->target_kbps;
-  o->video_paused = s->video_paused;
-  o->bitrate_kbps = s->bitrate_kbps;
-  o->fps = s->fps;
-  o->jitter_ms = s->jitter_ms;
-  o->latency_ms = s->latency_ms;
-  o->e2e_latency_ms = s->e2e_latency_ms;
-  o->video_frames_decoded = s->video_frames_decoded;
-  o->audio_ms_decoded = s->audio_ms_decoded;
-  o->first_frame_ms = s->first_frame_ms;
-  o->first_frame_since_start_ms = s->first_frame_since_start_ms;
-  o->video_frames_sent = s->video_frames_sent;
-  o->rtp_packets_sent = s->rtp_packets_sent;
-  o->packets_lost = s->packets_lost;
-  o->audio_tone_hz = s->audio_tone_hz;
-  o->datagrams_in = s->datagrams_in;
-  o->datagrams_out = s->datagrams_out;
-  o->opened = s->opened;
-  o->dropped_not_ours = s->dropped_not_ours;
-  o->dropped_malformed = s->dropped_malformed;
-  o->dropped_unexpected = s->dropped_unexpected;
-  o->dropped_auth = s->dropped_auth;
-  o->dropped_replay = s->dropped_replay;
-  o->dropped_handshake = s->dropped_handshake;
-  o->pli_sent = s->pli_sent;
-  o->pli_received = s->pli_received;
-  o->control_unknown = s->control_unknown;
-  o->control_malformed = s->control_malformed;
-  o->final = s->final;
-}
-
-/* One JSON object per line (ml/event.h). */
-static void print_json(const ml_call_event *ev) {
-  ml_event je;
-  to_json_event(ev, &je);
-  char *line = ml_event_encode(&je);
-  printf("%s\n", line);
-  fflush(stdout);
-  g_free(line);
-}
-
-static void print_text(const ml_call_event *ev) {
-  double t = (double)ev->t_ms / 1000.0;
-  const char *who = ev->peer_name[0] ? ev->peer_name : "";
-  const ml_call_stats *s = &ev->stats;
-  switch (ev->type) {
-  case ML_CALL_EV_SIGNALING:
-    printf("[%7.3f] signaling: %s\n", t, signaling_state_name(ev->state));
-    break;
-  case ML_CALL_EV_JOINED:
-    printf("[%7.3f] joined room %s as \"%s\" (peer id %s)\n", t, ev->text ? ev->text : "",
-           ev->peer_name, ev->peer_id);
-    break;
-  case ML_CALL_EV_PEER_JOINED:
-    printf("[%7.3f] %s joined (announced fingerprint %s)\n", t, who, ev->fingerprint);
-    break;
-  case ML_CALL_EV_PEER_LEFT: printf("[%7.3f] %s left (%s)\n", t, who, ev->text); break;
-  case ML_CALL_EV_KNOCK:
-    printf("[%7.3f] %s is waiting to be admitted (fingerprint %s)\n", t, who, ev->fingerprint);
-    break;
-  case ML_CALL_EV_PEER_STATE:
-    printf("[%7.3f] %s: %s, path %s\n", t, who,
-           ml_call_peer_state_name((ml_peer_link_state)ev->state), ml_call_path_name(ev->path));
-    break;
-  case ML_CALL_EV_VERIFIED:
-    printf("[%7.3f] %s: end-to-end encrypted%s\n"
-           "          SAS            %s\n"
-           "          safety number  %s\n"
-           "          fingerprint    %s (pin: %s%s)\n",
-           t, who,
-           ev->verified ? "; you verified this identity in an earlier call"
-                        : ". Read aloud and compare:",
-           ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin),
-           ev->verified ? ", verified" : "");
-    break;
-  case ML_CALL_EV_IDENTITY_CHANGED:
-    printf("\n!!! WARNING: the identity of \"%s\" has CHANGED !!!\n"
-           "!!! pinned:  %s\n!!! now:     %s\n!!! %s\n"
-           "!!! If this is expected (new device), compare the SAS aloud, then remove the old\n"
-           "!!! line from the known_peers file (or, with --stdin-commands, type /verify NAME).\n\n",
-           who, ev->old_fingerprint, ev->fingerprint, ev->text ? ev->text : "");
-    break;
-  case ML_CALL_EV_CHAT: printf("[%7.3f] <%s> %s\n", t, who, ev->text); break;
-  case ML_CALL_EV_CHAT_SENT:
-    printf("[%7.3f] chat to %s queued (id %llu)\n", t, who, (unsigned long long)ev->id);
-    break;
-  case ML_CALL_EV_RECEIPT:
-    printf("[%7.3f] %s received message %llu\n", t, who, (unsigned long long)ev->id);
-    break;
-  case ML_CALL_EV_STATS: {
-    char rtt[32];
-    if (s->rtt_ms >= 0)
-      snprintf(rtt, sizeof rtt, "%.1f ms", s->rtt_ms);
-    else
-      snprintf(rtt, sizeof rtt, "unknown");
-    printf("[%7.3f] %s: path %s, rtt %s, loss %.1f %%, %.0f kbps in, %.0f fps, "
-           "video out %u kbps%s, "
-           "frames %llu decoded / %llu sent, audio %llu ms, first frame %lld ms%s\n",
-           t, who, ml_call_path_name(s->path), rtt, s->loss * 100.0, s->bitrate_kbps, s->fps,
-           s->target_kbps, s->video_paused ? " (paused)" : "",
-           (unsigned long long)s->video_frames_decoded, (unsigned long long)s->video_frames_sent,
-           (unsigned long long)s->audio_ms_decoded, (long long)s->first_frame_ms,
-           s->final ? " (final)" : "");
-    break;
-  }
-  case ML_CALL_EV_ERROR:
-    printf("[%7.3f] %s%s%s: %s%s%s%s\n", t, ev->fatal ? "FATAL error" : "error",
-           who[0] ? " with " : "", who, ev->text, ev->err ? " (" : "",
-           ev->err ? ml_strerror(ev->err) : "", ev->err ? ")" : "");
-    break;
-  case ML_CALL_EV_PEER_MEDIA:
-    printf("[%7.3f] %s: microphone %s, camera %s%s\n", t, who, ev->media.muted ? "muted" : "on",
-           ev->media.camera_on ? "on" : "off",
-           ev->media.video_paused ? ", video paused for bandwidth" : "");
-    break;
-  case ML_CALL_EV_MARKED_VERIFIED:
-    if (ev->err)
-      printf("[%7.3f] %s: could not store the verification: %s\n", t, who[0] ? who : ev->peer_id,
-             ml_strerror(ev->err));
-    else
-      printf("[%7.3f] %s: marked verified (fingerprint %s)\n", t, who, ev->fingerprint);
-    break;
-  case ML_CALL_EV_ENDED: printf("[%7.3f] call ended\n", t); break;
-  }
-  fflush(stdout);
-}
-
-/* ---- commands from stdin ---- */
-
-typedef struct commands {
-  GString *buf;      /* bytes of the line being read */
-  bool skipping;     /* the current line grew too long: drop it up to its newline */
-  bool eof;          /* stdin ended (or failed): no more commands */
-  bool leave;        /* /leave was given */
-  GHashTable *peers; /* peer id -> display name (owned), from the events */
-} commands;
-
-static void command_error(const char *what, const char *arg) {
-  fprintf(stderr, "mentorlink: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
-}
-
-/* /verify ARG: a peer id, or the display name of exactly one peer. */
-static void command_verify(ml_call *call, commands *c, const char *arg) {
-  if (g_hash_table_contains(c->peers, arg)) {
-    ml_call_mark_verified(call, arg);
-    return;
-  }
-  const char *found = NULL;
-  unsigned n = 0;
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, c->peers);
-  while (g_hash_table_iter_next(&it, &k, &v))
-    if (!strcmp(v, arg)) {
-      found = k;
-      n++;
-    }
-  if (n == 1)
-    ml_call_mark_verified(call, found);
-  else
-    command_error(n ? "/verify: several peers have that name; give the peer id"
-                    : "/verify: no peer with that name or id",
-                  arg);
-}
-
-static void run_command(ml_call *call, commands *c, const char *line) {
-  if (!line[0])
-    return; /* empty lines are nothing */
-  if (!g_utf8_validate(line, -1, NULL)) {
-    command_error("a line of stdin is not UTF-8; ignored", NULL);
-    return;
-  }
-  if (line[0] != '/' || line[1] == '/') {
-    if (ml_call_send_chat(call, line[0] == '/' ? line + 1 : line) != ML_OK)
-      command_error("chat line refused (too long)", NULL);
-  } else if (!strcmp(line, "/mute")) {
-    ml_call_set_muted(call, true);
-  } else if (!strcmp(line, "/unmute")) {
-    ml_call_set_muted(call, false);
-  } else if (!strcmp(line, "/camera on")) {
-    ml_call_set_camera_on(call, true);
-  } else if (!strcmp(line, "/camera off")) {
-    ml_call_set_camera_on(call, false);
-  } else if (!strncmp(line, "/verify ", 8) && line[8]) {
-    command_verify(call, c, line + 8);
-  } else if (!strcmp(line, "/leave")) {
-    c->leave = true;
-  } else {
-    command_error("unknown command (send a line starting with / as //...)", line);
-  }
-}
-
-static void end_line(ml_call *call, commands *c) {
-  if (c->buf->len && c->buf->str[c->buf->len - 1] == '\r')
-    g_string_truncate(c->buf, c->buf->len - 1);
-  if (!c->skipping && strlen(c->buf->str) == c->buf->len)
-    run_command(call, c, c->buf->str);
-  else if (!c->skipping)
-    command_error("a line of stdin holds a NUL byte; ignored", NULL);
-  c->skipping = false;
-  g_string_truncate(c->buf, 0);
-}
-
-/* Called when poll() says stdin is readable: one read (it does not block
- * then, and stdin stays in blocking mode for whoever shares it), and each
- * complete line is run. */
-static void read_commands(ml_call *call, commands *c) {
-  char chunk[4096];
-  ssize_t r = read(STDIN_FILENO, chunk, sizeof chunk);
-  if (r < 0 && (errno == EINTR || errno == EAGAIN))
-    return;
-  if (r <= 0) {
-    c->eof = true; /* a last line without a newline still counts */
-    if (c->buf->len || c->skipping)
-      end_line(call, c);
-    return;
-  }
-  for (ssize_t i = 0; i < r; i++) {
-    if (chunk[i] == '\n') {
-      end_line(call, c);
-    } else if (c->skipping) {
-      continue;
-    } else if (c->buf->len >= MAX_COMMAND_LINE + 1) { /* + 1: room for a CR */
-      command_error("a line of stdin is longer than 65536 bytes; ignored", NULL);
-      c->skipping = true;
-      g_string_truncate(c->buf, 0);
-    } else {
-      g_string_append_c(c->buf, chunk[i]);
-    }
-  }
-}
-
 /* ---- the run ---- */
 
 static int64_t now_ms(void) { return g_get_monotonic_time() / 1000; }
 
 typedef struct run_state {
-  const options *o;
-  commands *cmd;
+  const ml_join_options *o;
+  ml_join_commands *cmd;
   bool chat_sent, joined, secure, fatal, ended;
 } run_state;
 
@@ -514,9 +51,9 @@ typedef struct run_state {
 static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
   run_state *st = user;
   if (st->o->json)
-    print_json(ev);
+    ml_join_print_json(ev);
   else
-    print_text(ev);
+    ml_join_print_text(ev);
   if (ev->type == ML_CALL_EV_JOINED) {
     st->joined = true;
     g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
@@ -538,7 +75,7 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
   }
 }
 
-static void run_headless(ml_call *call, const options *o, run_state *st) {
+static void run_headless(ml_call *call, const ml_join_options *o, run_state *st) {
   int64_t deadline = o->duration_s > 0 ? now_ms() + (int64_t)(o->duration_s * 1000.0) : -1;
   int64_t end_by = -1;
   while (!st->ended) {
@@ -560,7 +97,7 @@ static void run_headless(ml_call *call, const options *o, run_state *st) {
     if (poll(pfd, read_stdin ? 2 : 1, timeout) < 0 && errno != EINTR)
       break;
     if (read_stdin && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-      read_commands(call, st->cmd);
+      ml_join_read_commands(call, st->cmd);
     ml_call_event *ev;
     while ((ev = ml_call_next_event(call, 0)) != NULL) {
       on_event(call, ev, st);
@@ -575,7 +112,7 @@ static void run_headless(ml_call *call, const options *o, run_state *st) {
 }
 
 /* The window; false when it could not open (the caller goes on headless). */
-static bool run_window(ml_call *call, const options *o, run_state *st) {
+static bool run_window(ml_call *call, const ml_join_options *o, run_state *st) {
   char title[200];
   snprintf(title, sizeof title, "mentorlink%s%s", o->room ? ": " : "", o->room ? o->room : "");
   ml_ui_config ui = {
@@ -598,17 +135,18 @@ static bool run_window(ml_call *call, const options *o, run_state *st) {
 }
 
 int ml_join_run(int argc, char **argv) {
-  options o;
-  int rc = parse_options(argc, argv, &o);
+  ml_join_options o;
+  int rc = ml_join_parse_options(argc, argv, &o);
   if (rc)
     return rc;
   if (o.stdin_commands && !o.headless)
-    return usage_error("--stdin-commands needs --headless", "the window takes its commands from "
-                                                            "the keyboard and mouse");
+    return ml_join_usage_error("--stdin-commands needs --headless",
+                               "the window takes its commands from "
+                               "the keyboard and mouse");
   /* A closed stdin: descriptor 0 would be whatever we open next. */
   bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
   if (o.stdin_commands && !stdin_open)
-    command_error("--stdin-commands: stdin is closed; no commands", NULL);
+    ml_join_command_error("--stdin-commands: stdin is closed; no commands", NULL);
   char id_path[4096];
   ml_identity *id = NULL;
   int err = ml_identity_default_path(id_path, sizeof id_path);
@@ -639,8 +177,8 @@ int ml_join_run(int argc, char **argv) {
   err = ml_call_new(&call, &cfg);
   if (err) {
     ml_identity_free(id);
-    return usage_error("the call settings were refused (room, name or secret out of bounds)",
-                       ml_strerror(err));
+    return ml_join_usage_error(
+        "the call settings were refused (room, name or secret out of bounds)", ml_strerror(err));
   }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -648,9 +186,9 @@ int ml_join_run(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  commands cmd = {.buf = g_string_new(NULL),
-                  .eof = !o.stdin_commands || !stdin_open,
-                  .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
+  ml_join_commands cmd = {.buf = g_string_new(NULL),
+                          .eof = !o.stdin_commands || !stdin_open,
+                          .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
   run_state st = {.o = &o, .cmd = &cmd};
   if (o.headless || !run_window(call, &o, &st)) {
     if (!o.headless)

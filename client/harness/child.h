@@ -14,8 +14,8 @@
  * with ml_child_free. Errors: when the program cannot be started,
  * ml_child_spawn prints "cannot start NAME (PROGRAM): REASON" to stderr and
  * returns NULL. */
-#ifndef ML_CLIENT_CHILD_H
-#define ML_CLIENT_CHILD_H
+#ifndef ML_HARNESS_CHILD_H
+#define ML_HARNESS_CHILD_H
 
 #include <stdbool.h>
 #include <stddef.h>
