@@ -45,6 +45,8 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
       [ML_CALL_EV_ERROR] = ML_EVENT_ERROR,
       [ML_CALL_EV_ENDED] = ML_EVENT_ENDED,
   };
+  G_STATIC_ASSERT(G_N_ELEMENTS(types) == ML_EVENT_TYPE_COUNT &&
+                  ML_CALL_EV_ENDED + 1 == ML_EVENT_TYPE_COUNT);
   memset(out, 0, sizeof *out);
   g_assert((size_t)ev->type < G_N_ELEMENTS(types));
   out->type = types[ev->type];
