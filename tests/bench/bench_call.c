@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "child.h"
 #include "local_call.h"
@@ -108,33 +107,30 @@ static void sample(side *s) {
   }
 }
 
-static void take_line(void *user, const char *line, JsonObject *o) {
+static void take_line(void *user, const char *line, const ml_event *ev) {
   (void)line;
   side *s = user;
-  if (!o)
+  if (!ev)
     return;
-  const char *ev = ml_json_str(o, "event");
-  if (!strcmp(ev, "verification")) {
+  if (ev->type == ML_EVENT_VERIFICATION) {
     s->secure = true;
-    s->secure_ms = ml_json_int(o, "t_ms");
+    s->secure_ms = ev->t_ms;
     return;
   }
-  if (strcmp(ev, "stats") != 0)
+  if (ev->type != ML_EVENT_STATS)
     return;
+  const ml_event_stats *st = &ev->stats;
   s->have_stats = true;
-  int64_t t_ms = ml_json_int(o, "t_ms");
-  int64_t dec = ml_json_int(o, "video_frames_decoded");
-  int64_t ff = ml_json_int(o, "first_frame_since_start_ms");
+  int64_t t_ms = ev->t_ms;
+  int64_t dec = (int64_t)st->video_frames_decoded;
+  int64_t ff = st->first_frame_since_start_ms;
   if (ff >= 0 && s->first_frame_since_start_ms < 0) {
     s->first_frame_since_start_ms = ff;
-    s->first_frame_ms = ml_json_int(o, "first_frame_ms");
+    s->first_frame_ms = st->first_frame_ms;
   }
-  if (dec >= 0)
-    s->frames_decoded = (uint64_t)dec;
-  int64_t sent = ml_json_int(o, "video_frames_sent");
-  if (sent >= 0)
-    s->frames_sent = (uint64_t)sent;
-  if (ml_json_bool(o, "final"))
+  s->frames_decoded = st->video_frames_decoded;
+  s->frames_sent = st->video_frames_sent;
+  if (st->final)
     return; /* may come after the sender stopped: not part of the steady call */
   /* CPU over the call: sampled as each per-second stats line arrives. */
   long long ticks = ml_child_exited(s->proc) ? -1 : proc_ticks(ml_child_pid(s->proc));
@@ -154,10 +150,10 @@ static void take_line(void *user, const char *line, JsonObject *o) {
     }
     s->dec_last = dec;
     s->dec_last_ms = t_ms;
-    double jb = ml_json_double(o, "latency_ms");
+    double jb = (double)st->latency_ms;
     if (jb >= 0)
       g_array_append_val(s->jb_latency_ms, jb);
-    double e2e = ml_json_double(o, "e2e_latency_ms");
+    double e2e = st->e2e_latency_ms;
     if (e2e >= 0)
       g_array_append_val(s->e2e_latency_ms, e2e);
   }

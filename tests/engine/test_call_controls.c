@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <sodium.h>
 
 #include "check.h"
@@ -71,41 +70,44 @@ typedef struct kid {
   char first_error[200];
 } kid;
 
-static uint64_t juint(JsonObject *o, const char *k) { return (uint64_t)MAX(0, ml_json_int(o, k)); }
-
-static void take_line(void *user, const char *line, JsonObject *o) {
+static void take_line(void *user, const char *line, const ml_event *ev) {
   kid *k = user;
   if (g_getenv("ML_TEST_VERBOSE"))
     fprintf(stderr, "  [%s] %s\n", k->name, line);
-  if (!o)
+  if (!ev)
     return;
-  const char *ev = ml_json_str(o, "event");
-  if (!strcmp(ev, "joined")) {
-    k->joined = true;
-  } else if (!strcmp(ev, "peer_joined")) {
-    g_strlcpy(k->peer_id, ml_json_str(o, "peer"), sizeof k->peer_id);
-  } else if (!strcmp(ev, "verification")) {
+  switch (ev->type) {
+  case ML_EVENT_JOINED: k->joined = true; break;
+  case ML_EVENT_PEER_JOINED: g_strlcpy(k->peer_id, ev->peer, sizeof k->peer_id); break;
+  case ML_EVENT_VERIFICATION:
     k->secure = true;
-    k->verified = ml_json_bool(o, "verified");
-    g_strlcpy(k->pin, ml_json_str(o, "pin"), sizeof k->pin);
-  } else if (!strcmp(ev, "peer_media")) {
+    k->verified = ev->verified;
+    g_strlcpy(k->pin, ev->pin, sizeof k->pin);
+    break;
+  case ML_EVENT_PEER_MEDIA:
     k->media_events++;
-    k->media.muted = ml_json_bool(o, "muted");
-    k->media.camera_on = ml_json_bool(o, "camera_on");
-    k->media.video_paused = ml_json_bool(o, "video_paused");
-  } else if (!strcmp(ev, "marked_verified")) {
+    k->media.muted = ev->muted;
+    k->media.camera_on = ev->camera_on;
+    k->media.video_paused = ev->video_paused;
+    break;
+  case ML_EVENT_MARKED_VERIFIED:
     k->marked = true;
-    k->marked_ok = ml_json_bool(o, "ok");
-  } else if (!strcmp(ev, "chat")) {
+    k->marked_ok = ev->ok;
+    break;
+  case ML_EVENT_CHAT:
     if (k->n_chat < G_N_ELEMENTS(k->chat))
-      k->chat[k->n_chat++] = g_strdup(ml_json_str(o, "text"));
-  } else if (!strcmp(ev, "stats")) {
-    k->control_unknown = juint(o, "control_unknown");
-    k->control_malformed = juint(o, "control_malformed");
-    k->frames_decoded = juint(o, "video_frames_decoded");
-  } else if (!strcmp(ev, "error")) {
+      k->chat[k->n_chat++] = g_strdup(ev->text);
+    break;
+  case ML_EVENT_STATS:
+    k->control_unknown = ev->stats.control_unknown;
+    k->control_malformed = ev->stats.control_malformed;
+    k->frames_decoded = ev->stats.video_frames_decoded;
+    break;
+  case ML_EVENT_ERROR:
     if (k->errors++ == 0)
-      g_strlcpy(k->first_error, ml_json_str(o, "message"), sizeof k->first_error);
+      g_strlcpy(k->first_error, ev->text, sizeof k->first_error);
+    break;
+  default: break;
   }
 }
 

@@ -3,7 +3,7 @@
  * An embedded signaling server (the same ml_signal code the daemon runs) and
  * two real `mentorlink join --headless --json --video-source test
  * --audio-source test --duration 10` processes in one room with a room
- * secret (client/call_demo.c starts them and collects their JSON lines).
+ * secret (client/harness/demo_report.c starts them and collects their JSON lines).
  * Checks, each way: at least 90 % of the VP8 frames the sender sealed to this
  * peer were decoded (50 % in sanitizer builds, see MIN_VIDEO), audio was decoded and its dominant
  * frequency is the sender's 440 Hz test tone within 5 Hz, every chat line arrived complete and in
@@ -19,7 +19,7 @@
 #include <glib/gstdio.h>
 #include <sodium.h>
 
-#include "call_demo.h"
+#include "demo_report.h"
 #include "check.h"
 #include "child.h"
 

@@ -81,39 +81,45 @@ typedef struct kid {
   uint64_t video_frames_decoded, audio_ms_decoded;
 } kid;
 
-static void take_line(void *user, const char *line, JsonObject *o) {
+static void take_line(void *user, const char *line, const ml_event *ev) {
   kid *k = user;
-  if (!o)
+  if (!ev)
     return;
-  const char *ev = ml_json_str(o, "event");
-  if (g_getenv("ML_TEST_VERBOSE") && strcmp(ev, "stats") != 0)
+  if (g_getenv("ML_TEST_VERBOSE") && ev->type != ML_EVENT_STATS)
     fprintf(stderr, "  [%s] %s\n", k->name, line);
-  if (!strcmp(ev, "joined")) {
+  switch (ev->type) {
+  case ML_EVENT_JOINED:
     k->joined = true;
-    g_strlcpy(k->peer_id, ml_json_str(o, "peer_id"), sizeof k->peer_id);
-  } else if (!strcmp(ev, "peer_joined")) {
-    g_strlcpy(k->announced_fingerprint, ml_json_str(o, "announced_fingerprint"),
-              sizeof k->announced_fingerprint);
-  } else if (!strcmp(ev, "verification")) {
+    g_strlcpy(k->peer_id, ev->peer, sizeof k->peer_id);
+    break;
+  case ML_EVENT_PEER_JOINED:
+    g_strlcpy(k->announced_fingerprint, ev->fingerprint, sizeof k->announced_fingerprint);
+    break;
+  case ML_EVENT_VERIFICATION:
     k->secure = true;
-    g_strlcpy(k->sas, ml_json_str(o, "sas"), sizeof k->sas);
-    g_strlcpy(k->safety_number, ml_json_str(o, "safety_number"), sizeof k->safety_number);
-    g_strlcpy(k->fingerprint, ml_json_str(o, "fingerprint"), sizeof k->fingerprint);
-    g_strlcpy(k->pin, ml_json_str(o, "pin"), sizeof k->pin);
-  } else if (!strcmp(ev, "identity_changed")) {
+    g_strlcpy(k->sas, ev->sas, sizeof k->sas);
+    g_strlcpy(k->safety_number, ev->safety_number, sizeof k->safety_number);
+    g_strlcpy(k->fingerprint, ev->fingerprint, sizeof k->fingerprint);
+    g_strlcpy(k->pin, ev->pin, sizeof k->pin);
+    break;
+  case ML_EVENT_IDENTITY_CHANGED:
     k->identity_changed++;
-    g_strlcpy(k->changed_now, ml_json_str(o, "fingerprint"), sizeof k->changed_now);
-    g_strlcpy(k->changed_pinned, ml_json_str(o, "pinned_fingerprint"), sizeof k->changed_pinned);
-  } else if (!strcmp(ev, "error")) {
+    g_strlcpy(k->changed_now, ev->fingerprint, sizeof k->changed_now);
+    g_strlcpy(k->changed_pinned, ev->pinned_fingerprint, sizeof k->changed_pinned);
+    break;
+  case ML_EVENT_ERROR:
     if (k->errors++ == 0)
-      g_strlcpy(k->first_error, ml_json_str(o, "message"), sizeof k->first_error);
-  } else if (!strcmp(ev, "chat")) {
+      g_strlcpy(k->first_error, ev->text, sizeof k->first_error);
+    break;
+  case ML_EVENT_CHAT:
     if (k->n_chat_rx++ == 0)
-      g_strlcpy(k->chat_rx, ml_json_str(o, "text"), sizeof k->chat_rx);
-  } else if (!strcmp(ev, "stats")) {
-    int64_t v = ml_json_int(o, "video_frames_decoded"), a = ml_json_int(o, "audio_ms_decoded");
-    k->video_frames_decoded = v > 0 ? (uint64_t)v : 0;
-    k->audio_ms_decoded = a > 0 ? (uint64_t)a : 0;
+      g_strlcpy(k->chat_rx, ev->text, sizeof k->chat_rx);
+    break;
+  case ML_EVENT_STATS:
+    k->video_frames_decoded = ev->stats.video_frames_decoded;
+    k->audio_ms_decoded = ev->stats.audio_ms_decoded;
+    break;
+  default: break;
   }
 }
 

@@ -3,7 +3,7 @@
  * dumpcap captures all UDP on lo while an embedded signaling server and two
  * real `mentorlink join --headless --json --video-source test --audio-source
  * test --local-address 127.0.0.1 --chat ...` processes hold a call
- * (client/call_demo.c runs them, as in engine.call_loopback). The signaling
+ * (client/harness/demo_report.c runs them, as in engine.call_loopback). The signaling
  * WebSocket is TCP and outside the capture filter. Every captured UDP payload
  * must be
  *   (1) ours: first byte c9 (handshake) or ca (transport), at most
@@ -44,7 +44,7 @@
 #include <glib/gstdio.h>
 #include <sodium.h>
 
-#include "call_demo.h"
+#include "demo_report.h"
 #include "check.h"
 #include "ml/datagram.h"
 #include "ml/media.h"

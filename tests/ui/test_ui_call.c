@@ -71,16 +71,16 @@ static rect rect_of(JsonObject *o, const char *k) {
   return r;
 }
 
-static void take_line(void *user, const char *line, JsonObject *o) {
-  (void)line;
-  win *w = user;
-  if (!o)
+/* The window's test-control answers (client/ui/window.c), which are not
+ * call events: ui_layout and ui_screenshot. */
+static void take_ui_line(win *w, const char *line) {
+  g_autoptr(JsonParser) p = json_parser_new();
+  if (strlen(line) > ML_EVENT_MAX_LINE || !json_parser_load_from_data(p, line, -1, NULL) ||
+      !json_parser_get_root(p) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
     return;
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
   const char *ev = ml_json_str(o, "event");
-  if (!strcmp(ev, "verification")) {
-    w->secure = true;
-    g_strlcpy(w->sas, ml_json_str(o, "sas"), sizeof w->sas);
-  } else if (!strcmp(ev, "ui_layout")) {
+  if (!strcmp(ev, "ui_layout")) {
     w->width = (int)ml_json_int(o, "width");
     w->height = (int)ml_json_int(o, "height");
     w->peers = (int)ml_json_int(o, "peers");
@@ -102,20 +102,30 @@ static void take_line(void *user, const char *line, JsonObject *o) {
     g_strlcpy(w->shot_path, ml_json_str(o, "path"), sizeof w->shot_path);
     w->shot_ok = ml_json_bool(o, "ok");
     w->shots++;
-  } else if (!strcmp(ev, "stats")) {
-    int64_t f = ml_json_int(o, "video_frames_decoded");
-    if (f > 0)
-      w->frames_decoded = (uint64_t)f;
-  } else if (!strcmp(ev, "peer_media")) {
-    w->peer_muted = ml_json_bool(o, "muted");
-  } else if (!strcmp(ev, "chat")) {
-    g_strlcpy(w->chat_rx, ml_json_str(o, "text"), sizeof w->chat_rx);
-  } else if (!strcmp(ev, "receipt")) {
-    w->receipts++;
-  } else if (!strcmp(ev, "peer_left")) {
-    w->peer_left = true;
-  } else if (!strcmp(ev, "marked_verified")) {
-    w->marked_verified = ml_json_bool(o, "ok");
+  }
+}
+
+static void take_line(void *user, const char *line, const ml_event *ev) {
+  win *w = user;
+  if (!ev) {
+    take_ui_line(w, line);
+    return;
+  }
+  switch (ev->type) {
+  case ML_EVENT_VERIFICATION:
+    w->secure = true;
+    g_strlcpy(w->sas, ev->sas, sizeof w->sas);
+    break;
+  case ML_EVENT_STATS:
+    if (ev->stats.video_frames_decoded > 0)
+      w->frames_decoded = ev->stats.video_frames_decoded;
+    break;
+  case ML_EVENT_PEER_MEDIA: w->peer_muted = ev->muted; break;
+  case ML_EVENT_CHAT: g_strlcpy(w->chat_rx, ev->text, sizeof w->chat_rx); break;
+  case ML_EVENT_RECEIPT: w->receipts++; break;
+  case ML_EVENT_PEER_LEFT: w->peer_left = true; break;
+  case ML_EVENT_MARKED_VERIFIED: w->marked_verified = ev->ok; break;
+  default: break;
   }
 }
 

@@ -5,8 +5,8 @@
  * Threads: ml_local_server_start must run on the thread whose
  * thread-default main context is iterated (the server attaches there, see
  * ml/signal_server.h); stop it on the same thread. */
-#ifndef ML_CLIENT_LOCAL_CALL_H
-#define ML_CLIENT_LOCAL_CALL_H
+#ifndef ML_HARNESS_LOCAL_CALL_H
+#define ML_HARNESS_LOCAL_CALL_H
 
 #include <glib.h>
 
@@ -33,4 +33,4 @@ void ml_local_server_stop(ml_local_server *ls);
 void ml_local_join_args(GPtrArray *argv, const char *exe, const char *url, const char *room,
                         const char *name, gboolean headless);
 
-#endif /* ML_CLIENT_LOCAL_CALL_H */
+#endif /* ML_HARNESS_LOCAL_CALL_H */

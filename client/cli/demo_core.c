@@ -10,9 +10,9 @@
  * pipe; the parent prints both sides and checks they agree.
  *
  * It is not a call (no ICE, signaling, audio or video): `mentorlink demo`
- * (call_demo.c) runs the real call. This one isolates the crypto core. */
+ * (demo_call.c) runs the real call. This one isolates the crypto core. */
 #define _GNU_SOURCE /* memmem */
-#include "demo.h"
+#include "demo_core.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -4,18 +4,18 @@
  * ml_child_spawn starts the program with a pipe for stdout (and optionally
  * for stdin and stderr) and reads both outputs asynchronously on the
  * thread-default main context of the calling thread: each stdout line goes to
- * the on_line callback, the last ML_CHILD_STDERR_KEEP bytes of stderr are
- * kept. The child gets SIGKILL when the thread that started it ends
- * (PR_SET_PDEATHSIG), so it never outlives a crashed parent. Nothing happens
- * unless the caller iterates that context (ml_child_wait, ml_child_run_until).
+ * the on_line callback, decoded as an event (ml/event.h) when it is one, the last
+ * ML_CHILD_STDERR_KEEP bytes of stderr are kept. The child gets SIGKILL when the thread that
+ * started it ends (PR_SET_PDEATHSIG), so it never outlives a crashed parent. Nothing happens unless
+ * the caller iterates that context (ml_child_wait, ml_child_run_until).
  *
  * Threads: an ml_child belongs to the thread that spawned it; no function
  * here is thread-safe. Ownership: the caller owns the ml_child and frees it
  * with ml_child_free. Errors: when the program cannot be started,
  * ml_child_spawn prints "cannot start NAME (PROGRAM): REASON" to stderr and
  * returns NULL. */
-#ifndef ML_CLIENT_CHILD_H
-#define ML_CLIENT_CHILD_H
+#ifndef ML_HARNESS_CHILD_H
+#define ML_HARNESS_CHILD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,16 +24,18 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#define ML_CHILD_MAX_LINE 65536   /* longer stdout lines are not parsed */
+#include "ml/event.h"
+
 #define ML_CHILD_STDERR_KEEP 4096 /* bytes of stderr kept */
 #define ML_CHILD_KILL_WAIT_MS 3000
 
 typedef struct ml_child ml_child;
 
-/* One stdout line, without its newline (valid during the call only). obj: the
- * line parsed as a JSON object, or NULL when it is not one (or is longer than
- * ML_CHILD_MAX_LINE). */
-typedef void (*ml_child_line_fn)(void *user, const char *line, JsonObject *obj);
+/* One stdout line, without its newline (valid during the call only). ev: the
+ * line decoded by ml_event_decode, or NULL when it is not an event (not JSON,
+ * longer than ML_EVENT_MAX_LINE, malformed, or an event name the codec does
+ * not know, such as the window's test-control answers). */
+typedef void (*ml_child_line_fn)(void *user, const char *line, const ml_event *ev);
 
 typedef struct ml_child_options {
   const char *name;        /* in messages: "[name] ..." (copied) */

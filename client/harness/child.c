@@ -46,14 +46,10 @@ static void child_unref(ml_child *c) {
 static void take_line(ml_child *c, const char *line) {
   if (!c->on_line)
     return;
-  g_autoptr(JsonParser) p = json_parser_new();
-  JsonObject *obj = NULL;
-  if (strlen(line) <= ML_CHILD_MAX_LINE && json_parser_load_from_data(p, line, -1, NULL)) {
-    JsonNode *root = json_parser_get_root(p);
-    if (root && JSON_NODE_HOLDS_OBJECT(root))
-      obj = json_node_get_object(root);
-  }
-  c->on_line(c->user, line, obj);
+  ml_event ev;
+  bool ok = ml_event_decode(line, &ev) == ML_OK;
+  c->on_line(c->user, line, ok ? &ev : NULL);
+  ml_event_clear(&ev);
 }
 
 static void keep_err_line(ml_child *c, const char *line) {

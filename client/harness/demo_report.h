@@ -1,11 +1,11 @@
-/* The call demo: an embedded signaling server on 127.0.0.1 and two
- * `mentorlink join --headless --json` child processes in one room, with test
- * sources; their JSON lines are collected into a report. Used by
- * `mentorlink demo` (which prints it) and by the engine.call_loopback test
- * (which checks it). Runs on the calling thread's thread-default main
- * context; every wait is bounded. */
-#ifndef ML_CLIENT_CALL_DEMO_H
-#define ML_CLIENT_CALL_DEMO_H
+/* A two-party call on this machine, as `mentorlink demo` and the call tests
+ * run it: the embedded signaling server on 127.0.0.1 (local_call.h) and two
+ * `mentorlink join --headless --json` children (child.h) in one room, with
+ * test sources; their event lines (ml/event.h) are collected into a report.
+ * Runs on the calling thread's thread-default main context; every wait is
+ * bounded. Ownership: the report owns its chat lines (ml_demo_report_clear). */
+#ifndef ML_HARNESS_DEMO_REPORT_H
+#define ML_HARNESS_DEMO_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,9 +65,4 @@ typedef struct ml_demo_options {
 int ml_demo_collect(const ml_demo_options *opt, ml_demo_report *rep);
 void ml_demo_report_clear(ml_demo_report *rep);
 
-/* Runs the demo of `mentorlink demo` (a call of duration_s seconds; prints
- * what happened); returns the process exit status: 0 only when every check
- * passed. */
-int ml_call_demo_run(const char *exe, double duration_s);
-
-#endif /* ML_CLIENT_CALL_DEMO_H */
+#endif /* ML_HARNESS_DEMO_REPORT_H */

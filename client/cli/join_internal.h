@@ -1,0 +1,66 @@
+/* mentorlink join, inside: the parts of join.c's run that live in their
+ * own files. All of it runs on the thread of ml_join_run (the CLI thread). */
+#ifndef ML_CLI_JOIN_INTERNAL_H
+#define ML_CLI_JOIN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <glib.h>
+
+#include "ml/call.h"
+
+#define ML_JOIN_MAX_CHAT_LINES 64
+#define ML_JOIN_MAX_LOCAL_ADDRESSES 8
+
+/* ---- join_options.c ---- */
+
+/* The command line; the strings point into argv (or the environment). */
+typedef struct ml_join_options {
+  const char *server, *room, *token, *secret, *name, *known_peers, *screenshot_dir;
+  bool headless, json, admit_all, measure_tone, stdin_commands, ui_test_control;
+  ml_media_video_source video;
+  ml_media_audio_source audio;
+  double duration_s; /* <= 0: no limit */
+  const char *chat[ML_JOIN_MAX_CHAT_LINES];
+  size_t n_chat;
+  const char *local[ML_JOIN_MAX_LOCAL_ADDRESSES];
+  size_t n_local;
+} ml_join_options;
+
+/* Parses argv (argv[0] is "join"; MENTORLINK_ROOM_SECRET stands in for
+ * --room-secret) into *o. Returns 0, or 2 after printing the usage error. */
+int ml_join_parse_options(int argc, char **argv, ml_join_options *o);
+
+/* Prints "mentorlink join: WHAT[: ARG]" and a pointer to the help to
+ * stderr; returns 2 (the usage error status). */
+int ml_join_usage_error(const char *what, const char *arg);
+
+/* ---- join_print.c ---- */
+
+/* One event on stdout, flushed: as a --json line (ml/event.h) or as text. */
+void ml_join_print_json(const ml_call_event *ev);
+void ml_join_print_text(const ml_call_event *ev);
+
+/* ---- join_commands.c ---- */
+
+/* The stdin reader of --stdin-commands. The owner creates buf and peers
+ * (id -> display name, both owned by the table) and keeps peers current from
+ * the events; eof set means stdin is not read (any more). */
+typedef struct ml_join_commands {
+  GString *buf;      /* bytes of the line being read */
+  bool skipping;     /* the current line grew too long: drop it up to its newline */
+  bool eof;          /* stdin ended (or failed): no more commands */
+  bool leave;        /* /leave was given */
+  GHashTable *peers; /* peer id -> display name (owned), from the events */
+} ml_join_commands;
+
+/* Prints "mentorlink: WHAT[: ARG]" to stderr. */
+void ml_join_command_error(const char *what, const char *arg);
+
+/* Called when poll() says stdin is readable: one read (it does not block
+ * then, and stdin stays in blocking mode for whoever shares it), and each
+ * complete line is run as a command on call (or sets leave, or eof). */
+void ml_join_read_commands(ml_call *call, ml_join_commands *c);
+
+#endif /* ML_CLI_JOIN_INTERNAL_H */

@@ -1,0 +1,154 @@
+/* mentorlink join: its options (see join_internal.h). */
+#include "join.h"
+#include "join_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ml_join_usage(FILE *f) {
+  fputs("  join --server URL --room ROOM --name NAME [options]\n"
+        "                              join a call (open mode: room code + display name)\n"
+        "  join --server URL --token TOKEN [options]\n"
+        "                              join a call with a signed join token\n"
+        "    --server URL              signaling server WebSocket URL, e.g.\n"
+        "                              ws://127.0.0.1:8443/v1/ws (wss:// with TLS)\n"
+        "    --room ROOM               room code (open mode) [A-Za-z0-9_.-]{1,64}\n"
+        "    --name NAME               your display name (open mode; 1-64 bytes)\n"
+        "    --token TOKEN             join token from the operator (token mode)\n"
+        "    --room-secret SECRET      open mode: the room secret (1-64 bytes); it keys\n"
+        "                              the handshake (Noise PSK) and is never sent to the\n"
+        "                              server. Visible to other local users in ps: prefer\n"
+        "                              MENTORLINK_ROOM_SECRET in the environment\n"
+        "    --headless                no window (also: audio to a fake sink)\n"
+        "    --video-source camera|test|none   default camera\n"
+        "    --audio-source mic|test|none      default mic\n"
+        "    --duration SECONDS        leave after this many seconds (default: until\n"
+        "                              SIGINT/SIGTERM)\n"
+        "    --json                    one JSON object per line per event, and a stats\n"
+        "                              line per peer per second (see README)\n"
+        "    --chat TEXT               a chat line to send once the first peer is\n"
+        "                              secure (repeatable, sent in order)\n"
+        "    --local-address IP        gather host candidates only on this address\n"
+        "                              (repeatable; default: every interface)\n"
+        "    --admit-all               as the room's host, admit everyone who knocks\n"
+        "                              (default: print who waits; they stay waiting)\n"
+        "    --measure-tone            for tests: report the dominant frequency of each\n"
+        "                              peer's decoded audio (stats: audio_tone_hz)\n"
+        "    --known-peers PATH        pinned peer identities (default\n"
+        "                              $XDG_DATA_HOME/mentorlink/known_peers)\n"
+        "    --screenshot-dir DIR      window: F12 saves a screenshot there (BMP)\n"
+
+        "    --stdin-commands          headless: read commands from stdin, one per line:\n"
+        "                              /mute, /unmute, /camera on|off,\n"
+        "                              /verify PEER (name or peer id: you compared\n"
+        "                              the SAS; stored with its pin), /leave;\n"
+        "                              //TEXT sends /TEXT; any other line is a chat\n"
+        "                              message (lines up to 65536 bytes of UTF-8)\n"
+        "    exit status: 0 the call ended as asked and a peer was secure at some\n"
+        "                 point; 1 joining failed or the call broke; 2 usage error;\n"
+        "                 3 joined, but no peer became secure (end-to-end encrypted)\n",
+        f);
+}
+
+int ml_join_usage_error(const char *what, const char *arg) {
+  fprintf(stderr, "mentorlink join: %s%s%s\n(see mentorlink help)\n", what, arg ? ": " : "",
+          arg ? arg : "");
+  return 2;
+}
+
+int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
+  memset(o, 0, sizeof *o);
+  o->video = ML_MEDIA_VIDEO_CAMERA;
+  o->audio = ML_MEDIA_AUDIO_MIC;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    bool takes = true;
+    if (!strcmp(a, "--headless")) {
+      o->headless = true;
+      takes = false;
+    } else if (!strcmp(a, "--json")) {
+      o->json = true;
+      takes = false;
+    } else if (!strcmp(a, "--admit-all")) {
+      o->admit_all = true;
+      takes = false;
+    } else if (!strcmp(a, "--measure-tone")) {
+      o->measure_tone = true;
+      takes = false;
+    } else if (!strcmp(a, "--stdin-commands")) {
+      o->stdin_commands = true;
+      takes = false;
+    } else if (!strcmp(a, "--ui-test-control")) { /* tests: window commands on stdin */
+      o->ui_test_control = true;
+      takes = false;
+    } else if (!v) {
+      return ml_join_usage_error("missing value after", a);
+    } else if (!strcmp(a, "--server")) {
+      o->server = v;
+    } else if (!strcmp(a, "--room")) {
+      o->room = v;
+    } else if (!strcmp(a, "--token")) {
+      o->token = v;
+    } else if (!strcmp(a, "--room-secret")) {
+      o->secret = v;
+    } else if (!strcmp(a, "--name")) {
+      o->name = v;
+    } else if (!strcmp(a, "--known-peers")) {
+      o->known_peers = v;
+    } else if (!strcmp(a, "--screenshot-dir")) {
+      o->screenshot_dir = v;
+    } else if (!strcmp(a, "--video-source")) {
+      if (!strcmp(v, "camera"))
+        o->video = ML_MEDIA_VIDEO_CAMERA;
+      else if (!strcmp(v, "test"))
+        o->video = ML_MEDIA_VIDEO_TEST;
+      else if (!strcmp(v, "none"))
+        o->video = ML_MEDIA_VIDEO_NONE;
+      else
+        return ml_join_usage_error("--video-source is camera, test or none, not", v);
+    } else if (!strcmp(a, "--audio-source")) {
+      if (!strcmp(v, "mic"))
+        o->audio = ML_MEDIA_AUDIO_MIC;
+      else if (!strcmp(v, "test"))
+        o->audio = ML_MEDIA_AUDIO_TEST;
+      else if (!strcmp(v, "none"))
+        o->audio = ML_MEDIA_AUDIO_NONE;
+      else
+        return ml_join_usage_error("--audio-source is mic, test or none, not", v);
+    } else if (!strcmp(a, "--duration")) {
+      char *end = NULL;
+      o->duration_s = strtod(v, &end);
+      if (!end || *end || !(o->duration_s > 0 && o->duration_s <= 86400.0 * 7))
+        return ml_join_usage_error("--duration wants seconds (0 < s <= 604800), not", v);
+    } else if (!strcmp(a, "--chat")) {
+      if (o->n_chat == ML_JOIN_MAX_CHAT_LINES)
+        return ml_join_usage_error("too many --chat lines", NULL);
+      o->chat[o->n_chat++] = v;
+    } else if (!strcmp(a, "--local-address")) {
+      if (o->n_local == ML_JOIN_MAX_LOCAL_ADDRESSES)
+        return ml_join_usage_error("too many --local-address", NULL);
+      o->local[o->n_local++] = v;
+    } else {
+      return ml_join_usage_error("unknown option", a);
+    }
+    if (takes)
+      i++;
+  }
+  if (!o->secret)
+    o->secret = getenv("MENTORLINK_ROOM_SECRET");
+  if (o->secret && !o->secret[0])
+    o->secret = NULL;
+  if (!o->server)
+    return ml_join_usage_error("--server is required", NULL);
+  if (!o->token && !o->room)
+    return ml_join_usage_error("--room (open mode) or --token (token mode) is required", NULL);
+  if (o->token && o->room)
+    return ml_join_usage_error("--token and --room exclude each other (the token names the room)",
+                               NULL);
+  if (o->room && !o->name)
+    return ml_join_usage_error("--name is required with --room", NULL);
+  if (o->token && o->secret)
+    return ml_join_usage_error("--room-secret is for open mode (--room)", NULL);
+  return 0;
+}

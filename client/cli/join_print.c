@@ -1,0 +1,207 @@
+/* mentorlink join: its events printed, as text or as --json lines
+ * (ml/event.h). See join_internal.h. */
+#include "join_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "ml/event.h"
+
+static const char *pin_name(int pin) {
+  switch (pin) {
+  case ML_PIN_NEW: return "new";
+  case ML_PIN_MATCH: return "match";
+  case ML_PIN_CHANGED: return "changed";
+  default: return "off";
+  }
+}
+
+static const char *signaling_state_name(int st) {
+  static const char *const names[] = {"connecting", "joining",      "waiting",
+                                      "joined",     "reconnecting", "closed"};
+  return st >= 0 && st < (int)G_N_ELEMENTS(names) ? names[st] : "unknown";
+}
+
+/* The engine's event in the terms of the --json schema (ml/event.h); out
+ * borrows ev's text. */
+static void to_json_event(const ml_call_event *ev, ml_event *out) {
+  static const ml_event_type types[] = {
+      [ML_CALL_EV_SIGNALING] = ML_EVENT_SIGNALING,
+      [ML_CALL_EV_JOINED] = ML_EVENT_JOINED,
+      [ML_CALL_EV_PEER_JOINED] = ML_EVENT_PEER_JOINED,
+      [ML_CALL_EV_PEER_LEFT] = ML_EVENT_PEER_LEFT,
+      [ML_CALL_EV_KNOCK] = ML_EVENT_KNOCK,
+      [ML_CALL_EV_PEER_STATE] = ML_EVENT_PEER_STATE,
+      [ML_CALL_EV_VERIFIED] = ML_EVENT_VERIFICATION,
+      [ML_CALL_EV_IDENTITY_CHANGED] = ML_EVENT_IDENTITY_CHANGED,
+      [ML_CALL_EV_CHAT] = ML_EVENT_CHAT,
+      [ML_CALL_EV_CHAT_SENT] = ML_EVENT_CHAT_SENT,
+      [ML_CALL_EV_RECEIPT] = ML_EVENT_RECEIPT,
+      [ML_CALL_EV_STATS] = ML_EVENT_STATS,
+      [ML_CALL_EV_PEER_MEDIA] = ML_EVENT_PEER_MEDIA,
+      [ML_CALL_EV_MARKED_VERIFIED] = ML_EVENT_MARKED_VERIFIED,
+      [ML_CALL_EV_ERROR] = ML_EVENT_ERROR,
+      [ML_CALL_EV_ENDED] = ML_EVENT_ENDED,
+  };
+  G_STATIC_ASSERT(G_N_ELEMENTS(types) == ML_EVENT_TYPE_COUNT &&
+                  ML_CALL_EV_ENDED + 1 == ML_EVENT_TYPE_COUNT);
+  memset(out, 0, sizeof *out);
+  g_assert((size_t)ev->type < G_N_ELEMENTS(types));
+  out->type = types[ev->type];
+  out->t_ms = ev->t_ms;
+  g_strlcpy(out->peer, ev->peer_id, sizeof out->peer);
+  g_strlcpy(out->name, ev->peer_name, sizeof out->name);
+  if (ev->type == ML_CALL_EV_SIGNALING)
+    g_strlcpy(out->state, signaling_state_name(ev->state), sizeof out->state);
+  else if (ev->type == ML_CALL_EV_PEER_STATE)
+    g_strlcpy(out->state, ml_call_peer_state_name((ml_peer_link_state)ev->state),
+              sizeof out->state);
+  g_strlcpy(out->path, ml_call_path_name(ev->path), sizeof out->path);
+  g_strlcpy(out->sas, ev->sas, sizeof out->sas);
+  g_strlcpy(out->safety_number, ev->safety_number, sizeof out->safety_number);
+  g_strlcpy(out->fingerprint, ev->fingerprint, sizeof out->fingerprint);
+  g_strlcpy(out->pinned_fingerprint, ev->old_fingerprint, sizeof out->pinned_fingerprint);
+  g_strlcpy(out->pin, pin_name(ev->pin), sizeof out->pin);
+  if (ev->err)
+    g_strlcpy(out->error, ml_strerror(ev->err), sizeof out->error);
+  out->verified = ev->verified;
+  out->fatal = ev->fatal;
+  out->ok = !ev->err;
+  out->muted = ev->media.muted;
+  out->camera_on = ev->media.camera_on;
+  out->video_paused = ev->media.video_paused;
+  out->id = ev->id;
+  out->text = ev->text;
+  const ml_call_stats *s = &ev->stats;
+  ml_event_stats *o = &out->stats;
+  g_strlcpy(o->path, ml_call_path_name(s->path), sizeof o->path);
+  o->rtt_ms = s->rtt_ms;
+  o->loss = s->loss;
+  o->target_kbps = s->target_kbps;
+  o->video_paused = s->video_paused;
+  o->bitrate_kbps = s->bitrate_kbps;
+  o->fps = s->fps;
+  o->jitter_ms = s->jitter_ms;
+  o->latency_ms = s->latency_ms;
+  o->e2e_latency_ms = s->e2e_latency_ms;
+  o->video_frames_decoded = s->video_frames_decoded;
+  o->audio_ms_decoded = s->audio_ms_decoded;
+  o->first_frame_ms = s->first_frame_ms;
+  o->first_frame_since_start_ms = s->first_frame_since_start_ms;
+  o->video_frames_sent = s->video_frames_sent;
+  o->rtp_packets_sent = s->rtp_packets_sent;
+  o->packets_lost = s->packets_lost;
+  o->audio_tone_hz = s->audio_tone_hz;
+  o->datagrams_in = s->datagrams_in;
+  o->datagrams_out = s->datagrams_out;
+  o->opened = s->opened;
+  o->dropped_not_ours = s->dropped_not_ours;
+  o->dropped_malformed = s->dropped_malformed;
+  o->dropped_unexpected = s->dropped_unexpected;
+  o->dropped_auth = s->dropped_auth;
+  o->dropped_replay = s->dropped_replay;
+  o->dropped_handshake = s->dropped_handshake;
+  o->pli_sent = s->pli_sent;
+  o->pli_received = s->pli_received;
+  o->control_unknown = s->control_unknown;
+  o->control_malformed = s->control_malformed;
+  o->final = s->final;
+}
+
+/* One JSON object per line (ml/event.h). */
+void ml_join_print_json(const ml_call_event *ev) {
+  ml_event je;
+  to_json_event(ev, &je);
+  char *line = ml_event_encode(&je);
+  printf("%s\n", line);
+  fflush(stdout);
+  g_free(line);
+}
+
+void ml_join_print_text(const ml_call_event *ev) {
+  double t = (double)ev->t_ms / 1000.0;
+  const char *who = ev->peer_name[0] ? ev->peer_name : "";
+  const ml_call_stats *s = &ev->stats;
+  switch (ev->type) {
+  case ML_CALL_EV_SIGNALING:
+    printf("[%7.3f] signaling: %s\n", t, signaling_state_name(ev->state));
+    break;
+  case ML_CALL_EV_JOINED:
+    printf("[%7.3f] joined room %s as \"%s\" (peer id %s)\n", t, ev->text ? ev->text : "",
+           ev->peer_name, ev->peer_id);
+    break;
+  case ML_CALL_EV_PEER_JOINED:
+    printf("[%7.3f] %s joined (announced fingerprint %s)\n", t, who, ev->fingerprint);
+    break;
+  case ML_CALL_EV_PEER_LEFT: printf("[%7.3f] %s left (%s)\n", t, who, ev->text); break;
+  case ML_CALL_EV_KNOCK:
+    printf("[%7.3f] %s is waiting to be admitted (fingerprint %s)\n", t, who, ev->fingerprint);
+    break;
+  case ML_CALL_EV_PEER_STATE:
+    printf("[%7.3f] %s: %s, path %s\n", t, who,
+           ml_call_peer_state_name((ml_peer_link_state)ev->state), ml_call_path_name(ev->path));
+    break;
+  case ML_CALL_EV_VERIFIED:
+    printf("[%7.3f] %s: end-to-end encrypted%s\n"
+           "          SAS            %s\n"
+           "          safety number  %s\n"
+           "          fingerprint    %s (pin: %s%s)\n",
+           t, who,
+           ev->verified ? "; you verified this identity in an earlier call"
+                        : ". Read aloud and compare:",
+           ev->sas, ev->safety_number, ev->fingerprint, pin_name(ev->pin),
+           ev->verified ? ", verified" : "");
+    break;
+  case ML_CALL_EV_IDENTITY_CHANGED:
+    printf("\n!!! WARNING: the identity of \"%s\" has CHANGED !!!\n"
+           "!!! pinned:  %s\n!!! now:     %s\n!!! %s\n"
+           "!!! If this is expected (new device), compare the SAS aloud, then remove the old\n"
+           "!!! line from the known_peers file (or, with --stdin-commands, type /verify NAME).\n\n",
+           who, ev->old_fingerprint, ev->fingerprint, ev->text ? ev->text : "");
+    break;
+  case ML_CALL_EV_CHAT: printf("[%7.3f] <%s> %s\n", t, who, ev->text); break;
+  case ML_CALL_EV_CHAT_SENT:
+    printf("[%7.3f] chat to %s queued (id %llu)\n", t, who, (unsigned long long)ev->id);
+    break;
+  case ML_CALL_EV_RECEIPT:
+    printf("[%7.3f] %s received message %llu\n", t, who, (unsigned long long)ev->id);
+    break;
+  case ML_CALL_EV_STATS: {
+    char rtt[32];
+    if (s->rtt_ms >= 0)
+      snprintf(rtt, sizeof rtt, "%.1f ms", s->rtt_ms);
+    else
+      snprintf(rtt, sizeof rtt, "unknown");
+    printf("[%7.3f] %s: path %s, rtt %s, loss %.1f %%, %.0f kbps in, %.0f fps, "
+           "video out %u kbps%s, "
+           "frames %llu decoded / %llu sent, audio %llu ms, first frame %lld ms%s\n",
+           t, who, ml_call_path_name(s->path), rtt, s->loss * 100.0, s->bitrate_kbps, s->fps,
+           s->target_kbps, s->video_paused ? " (paused)" : "",
+           (unsigned long long)s->video_frames_decoded, (unsigned long long)s->video_frames_sent,
+           (unsigned long long)s->audio_ms_decoded, (long long)s->first_frame_ms,
+           s->final ? " (final)" : "");
+    break;
+  }
+  case ML_CALL_EV_ERROR:
+    printf("[%7.3f] %s%s%s: %s%s%s%s\n", t, ev->fatal ? "FATAL error" : "error",
+           who[0] ? " with " : "", who, ev->text, ev->err ? " (" : "",
+           ev->err ? ml_strerror(ev->err) : "", ev->err ? ")" : "");
+    break;
+  case ML_CALL_EV_PEER_MEDIA:
+    printf("[%7.3f] %s: microphone %s, camera %s%s\n", t, who, ev->media.muted ? "muted" : "on",
+           ev->media.camera_on ? "on" : "off",
+           ev->media.video_paused ? ", video paused for bandwidth" : "");
+    break;
+  case ML_CALL_EV_MARKED_VERIFIED:
+    if (ev->err)
+      printf("[%7.3f] %s: could not store the verification: %s\n", t, who[0] ? who : ev->peer_id,
+             ml_strerror(ev->err));
+    else
+      printf("[%7.3f] %s: marked verified (fingerprint %s)\n", t, who, ev->fingerprint);
+    break;
+  case ML_CALL_EV_ENDED: printf("[%7.3f] call ended\n", t); break;
+  }
+  fflush(stdout);
+}
