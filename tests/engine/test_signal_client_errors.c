@@ -90,6 +90,24 @@ static void client_free(client *c) {
   c->sc = NULL;
 }
 
+/* Starts a client of url and waits for its welcome or its fatal error. */
+static void run(client *c, const char *url, const char *ca_file) {
+  CHECK(client_start(c, url, ca_file) == ML_OK, "client of %s", url);
+  CHECK(settle(c, WAIT_MS), "no welcome and no verdict from %s", url);
+}
+
+/* A client of url gets one fatal error, code, saying needle (and needle2);
+ * errors: how many errors in all (0: any number). */
+static void expect_fatal(const char *url, const char *ca_file, unsigned errors, const char *code,
+                         const char *needle, const char *needle2) {
+  client c;
+  run(&c, url, ca_file);
+  CHECK(c.fatal_errors == 1 && (!errors || c.errors == errors) && !strcmp(c.code, code) &&
+            strstr(c.message, needle) && (!needle2 || strstr(c.message, needle2)),
+        "%s: %u errors, %s: %s", url, c.errors, c.code, c.message);
+  client_free(&c);
+}
+
 static ml_signal_server *server_start(const char *cert, const char *key) {
   ml_signal_config cfg;
   ml_signal_config_init(&cfg);
@@ -167,32 +185,21 @@ int main(void) {
   char *cert, *key, *other_cert, *other_key;
   make_cert(dir, "self", "IP:127.0.0.1", &cert, &key);
   make_cert(dir, "other", "DNS:signal.example.org", &other_cert, &other_key);
-  client c;
 
   printf("a plain server, an address without /v1/ws:\n");
   ml_signal_server *plain = server_start(NULL, NULL);
   unsigned pp = ml_signal_server_port(plain);
   g_autofree char *no_path = g_strdup_printf("ws://127.0.0.1:%u/", pp);
-  CHECK(client_start(&c, no_path, NULL) == ML_OK, "client");
-  CHECK(settle(&c, WAIT_MS), "no verdict on a wrong path");
-  CHECK(c.fatal_errors == 1 && c.errors == 1 && !strcmp(c.code, "not_found") &&
-            strstr(c.message, "404") && strstr(c.message, "/v1/ws"),
-        "a wrong path: %u errors, %s: %s", c.errors, c.code, c.message);
-  client_free(&c);
-
+  expect_fatal(no_path, NULL, 1, "not_found", "404", "/v1/ws");
   printf("wss:// to the plain server:\n");
   g_autofree char *wss_plain = g_strdup_printf("wss://127.0.0.1:%u/v1/ws", pp);
-  CHECK(client_start(&c, wss_plain, NULL) == ML_OK, "client");
-  CHECK(settle(&c, WAIT_MS), "no verdict on wss:// to a plain server");
-  CHECK(c.fatal_errors == 1 && !strcmp(c.code, "tls_mismatch") && strstr(c.message, "ws://"),
-        "wss:// to plain: %s: %s", c.code, c.message);
-  client_free(&c);
+  expect_fatal(wss_plain, NULL, 0, "tls_mismatch", "ws://", NULL);
   ml_signal_server_free(plain);
 
   printf("nothing listening:\n");
   g_autofree char *dead = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", dead_port());
-  CHECK(client_start(&c, dead, NULL) == ML_OK, "client");
-  CHECK(settle(&c, WAIT_MS), "no verdict with nothing listening");
+  client c;
+  run(&c, dead, NULL);
   CHECK(c.fatal_errors == 1 && c.errors == ML_SIGNAL_MAX_ATTEMPTS &&
             c.retries == ML_SIGNAL_MAX_ATTEMPTS - 1 && !strcmp(c.code, "unreachable") &&
             strstr(c.message, "gave up after 8 attempts"),
@@ -203,23 +210,12 @@ int main(void) {
   ml_signal_server *tls = server_start(cert, key);
   unsigned tp = ml_signal_server_port(tls);
   g_autofree char *ws_tls = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", tp);
-  CHECK(client_start(&c, ws_tls, NULL) == ML_OK, "client");
-  CHECK(settle(&c, WAIT_MS), "no verdict on ws:// to a TLS server");
-  CHECK(c.fatal_errors == 1 && !strcmp(c.code, "tls_mismatch") && strstr(c.message, "wss://"),
-        "ws:// to TLS: %s: %s", c.code, c.message);
-  client_free(&c);
-
+  expect_fatal(ws_tls, NULL, 0, "tls_mismatch", "wss://", NULL);
   g_autofree char *wss = g_strdup_printf("wss://127.0.0.1:%u/v1/ws", tp);
-  CHECK(client_start(&c, wss, NULL) == ML_OK, "client");
-  CHECK(settle(&c, WAIT_MS), "no verdict on a self-signed certificate");
-  CHECK(c.fatal_errors == 1 && c.errors == 1 && !strcmp(c.code, "tls_certificate") &&
-            strstr(c.message, "self-signed") && strstr(c.message, "--ca-file"),
-        "self-signed: %s: %s", c.code, c.message);
-  client_free(&c);
-
-  CHECK(client_start(&c, wss, cert) == ML_OK, "client with ca_file");
-  CHECK(settle(&c, WAIT_MS) && c.welcomes == 1 && c.errors == 0,
-        "with the certificate as ca_file: %u welcomes, %s: %s", c.welcomes, c.code, c.message);
+  expect_fatal(wss, NULL, 1, "tls_certificate", "self-signed", "--ca-file");
+  run(&c, wss, cert);
+  CHECK(c.welcomes == 1 && c.errors == 0, "with the certificate as ca_file: %u welcomes, %s: %s",
+        c.welcomes, c.code, c.message);
   client_free(&c);
   ml_signal_server_free(tls);
 
@@ -227,12 +223,7 @@ int main(void) {
   tls = server_start(other_cert, other_key);
   g_autofree char *wss_other =
       g_strdup_printf("wss://127.0.0.1:%u/v1/ws", ml_signal_server_port(tls));
-  CHECK(client_start(&c, wss_other, other_cert) == ML_OK, "client");
-  CHECK(settle(&c, WAIT_MS), "no verdict on a certificate for another name");
-  CHECK(c.fatal_errors == 1 && !strcmp(c.code, "tls_certificate") &&
-            strstr(c.message, "another host name"),
-        "wrong name: %s: %s", c.code, c.message);
-  client_free(&c);
+  expect_fatal(wss_other, other_cert, 0, "tls_certificate", "another host name", NULL);
   ml_signal_server_free(tls);
 
   CHECK(client_start(&c, wss, key) == ML_ERR_IO, "a ca_file that holds no certificate");
