@@ -19,6 +19,7 @@
 #include "ml/rtcp_origin.h"
 #include "ml/rtp_vp8.h"
 #include "ml/signal_client.h"
+#include "peer_state.h"
 #include "tone.h"
 
 #define MAX_CANDIDATE 1024 /* bytes of one relayed candidate attribute */
@@ -58,9 +59,9 @@ typedef struct call_peer {
   unsigned ice_restarts;      /* in a row, since the path last came back */
   uint64_t opened_at_restart; /* the link's authenticated datagrams at the last restart */
   GSource *restart_timer;     /* a pending ICE restart (we are controlling) */
-  bool secure, failed;
-  bool video_flowing;    /* a keyframe start was sent to it: video may follow */
-  int64_t rx_started_ms; /* since the call started */
+  ml_peer_state state;        /* changed by peer_set_state only */
+  bool video_flowing;         /* a keyframe start was sent to it: video may follow */
+  int64_t rx_started_ms;      /* since the call started */
   ml_peer_link_state reported_state;
   ml_peer_link_path reported_path;
   uint64_t frames_sent, rtp_sent, pli_received;
@@ -72,6 +73,7 @@ typedef struct call_peer {
   size_t level_n;
   peer_shared *shared;                        /* in call->shared while rx runs */
   uint8_t proven_key[ML_IDENTITY_PUBLIC_LEN]; /* from the handshake, once secure */
+  bool have_proven_key;                       /* proven_key is set (the channel was up) */
   bool have_media;                            /* a MEDIA_STATE came: media, media_seq */
   ml_call_peer_media media;
   uint32_t media_seq;
@@ -316,7 +318,7 @@ static void send_media_state(ml_call *call, call_peer *only) {
   g_hash_table_iter_init(&it, call->peers);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     call_peer *p = v;
-    if (p->secure && !p->failed && (!only || p == only))
+    if (ml_peer_state_usable(p->state) && (!only || p == only))
       (void)!ml_peer_link_send(p->link, ML_INNER_CONTROL, buf, n); /* lost as UDP; repeated */
   }
 }
@@ -347,7 +349,7 @@ static void update_idle(ml_call *call) {
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);
   while (!any && g_hash_table_iter_next(&it, &k, &v))
-    any = ((call_peer *)v)->secure && !((call_peer *)v)->failed;
+    any = ml_peer_state_usable(((call_peer *)v)->state);
   ml_media_sender_set_idle(call->tx, !any);
 }
 
@@ -409,7 +411,7 @@ static gboolean on_stats_tick(gpointer user) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     call_peer *p = v;
     check_state(p);
-    if (p->secure)
+    if (p->have_proven_key) /* failed ones too, while they stay in the call */
       emit_stats(p, false);
   }
   if (!media_state_update(call)) /* the repeat: CONTROL datagrams get lost */
@@ -430,7 +432,7 @@ static void on_sender_packet(ml_inner_type type, const uint8_t *data, size_t len
   g_hash_table_iter_init(&it, call->peers);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     call_peer *p = v;
-    if (!p->secure)
+    if (!ml_peer_state_usable(p->state))
       continue;
     if (!p->video_flowing && type == ML_INNER_RTP && len >= 12 &&
         (data[1] & 0x7f) == ML_MEDIA_PT_VP8) {
@@ -463,7 +465,7 @@ static void on_receiver_error(int err, const char *message, void *user) {
 /* The receive branch's RTCP (receiver reports, PLI, NACK) goes to its peer. */
 static void on_receiver_rtcp(ml_inner_type type, const uint8_t *data, size_t len, void *user) {
   call_peer *p = user;
-  if (p->secure)
+  if (ml_peer_state_usable(p->state))
     (void)!ml_peer_link_send(p->link, type, data, len); /* a loss, as on UDP */
 }
 
@@ -557,6 +559,65 @@ static void start_receiver(call_peer *p) {
   g_mutex_unlock(&p->call->shared_lock);
 }
 
+/* ---- a peer's lifecycle (peer_state.h) ---- */
+
+static void stop_restart_timer(call_peer *p) {
+  if (!p->restart_timer)
+    return;
+  g_source_destroy(p->restart_timer);
+  g_source_unref(p->restart_timer);
+  p->restart_timer = NULL;
+}
+
+/* The channel is up: media flows. The pipelines were started earlier
+ * (warm); a keyframe each way starts the pictures at once. */
+static void start_media(call_peer *p) {
+  ml_call *call = p->call;
+  ensure_sender(call);
+  update_idle(call);
+  if (call->tx)
+    ml_media_sender_request_keyframe(call->tx);
+  if (!p->rx)
+    start_receiver(p);
+  else
+    ml_media_receiver_request_keyframe(p->rx);
+  if (!media_state_update(call))
+    send_media_state(call, p);
+}
+
+/* The one place a peer's state changes, with what each change implies. */
+static void peer_set_state(call_peer *p, ml_peer_state to) {
+  ml_peer_state from = p->state;
+  if (from == to)
+    return;
+  if (!ml_peer_transition_ok(from, to)) {
+    g_critical("peer %s: %s -> %s refused (not a transition of its lifecycle)", p->id,
+               ml_peer_state_name(from), ml_peer_state_name(to));
+    return;
+  }
+  g_debug("peer %s: %s -> %s", p->id, ml_peer_state_name(from), ml_peer_state_name(to));
+  p->state = to;
+  switch (to) {
+  case ML_PEER_SECURE:
+    if (from == ML_PEER_CONNECTING)
+      start_media(p);
+    break;
+  case ML_PEER_FAILED:
+    stop_restart_timer(p); /* nothing left to restart */
+    update_idle(p->call);
+    break;
+  case ML_PEER_LEFT:
+    stop_restart_timer(p);
+    if (p->have_proven_key)
+      emit_stats(p, true);
+    update_idle(p->call);
+    break;
+  case ML_PEER_JOINED:
+  case ML_PEER_CONNECTING:
+  case ML_PEER_RESTARTING: break;
+  }
+}
+
 /* ---- peer link callbacks ---- */
 
 static void on_candidate(ml_peer_link *link, const char *sdp, void *user) {
@@ -593,6 +654,8 @@ static void restart_ice(call_peer *p) {
     emit_error(p->call, p, err, "the ICE restart was refused");
     return;
   }
+  if (p->state == ML_PEER_SECURE) /* before the channel is up, it is still connecting */
+    peer_set_state(p, ML_PEER_RESTARTING);
   if (p->gathered)
     send_end_of_candidates(p);
   else
@@ -639,6 +702,8 @@ static void path_lost(call_peer *p, const char *what) {
   p->restart_timer = g_timeout_source_new(delay);
   g_source_set_callback(p->restart_timer, on_restart_timer, p, NULL);
   g_source_attach(p->restart_timer, call->ctx);
+  if (p->state == ML_PEER_SECURE)
+    peer_set_state(p, ML_PEER_RESTARTING);
 }
 
 static void on_path_lost(ml_peer_link *link, void *user) {
@@ -659,6 +724,8 @@ static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) 
       path_lost(p, "ICE failed");
   } else if (st == NICE_COMPONENT_STATE_READY) {
     p->ice_restarts = 0; /* the path is back */
+    if (p->state == ML_PEER_RESTARTING)
+      peer_set_state(p, ML_PEER_SECURE);
   }
   check_state(p);
 }
@@ -667,8 +734,8 @@ static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, vo
   call_peer *p = user;
   ml_call *call = p->call;
   (void)link;
-  p->secure = true;
   memcpy(p->proven_key, v->peer_identity, sizeof p->proven_key);
+  p->have_proven_key = true;
   ml_call_event *ev = event_new(call, ML_CALL_EV_VERIFIED, p);
   g_strlcpy(ev->sas, v->sas, sizeof ev->sas);
   g_strlcpy(ev->safety_number, v->safety_number, sizeof ev->safety_number);
@@ -699,18 +766,7 @@ static void on_secure(ml_peer_link *link, const ml_peer_link_verification *v, vo
     emit_error(call, p, ML_ERR_CRYPTO,
                "the peer proved a different identity key than the server announced");
   check_state(p);
-  /* Media flows now that the channel is up. The pipelines were started
-   * earlier (warm); a keyframe each way starts the pictures at once. */
-  ensure_sender(call);
-  update_idle(call);
-  if (call->tx)
-    ml_media_sender_request_keyframe(call->tx);
-  if (!p->rx)
-    start_receiver(p);
-  else
-    ml_media_receiver_request_keyframe(p->rx);
-  if (!media_state_update(call))
-    send_media_state(call, p);
+  peer_set_state(p, ML_PEER_SECURE);
 }
 
 /* A CONTROL datagram from the peer (untrusted; ml/control.h). */
@@ -793,10 +849,10 @@ static void on_receipt(ml_peer_link *link, uint64_t id, void *user) {
 
 static void on_link_error(ml_peer_link *link, int err, const char *what, void *user) {
   call_peer *p = user;
-  p->failed = ml_peer_link_get_state(link) == ML_PEER_LINK_FAILED; /* else it goes on */
   emit_error(p->call, p, err, what);
   check_state(p);
-  update_idle(p->call);
+  if (ml_peer_link_get_state(link) == ML_PEER_LINK_FAILED) /* else it goes on */
+    peer_set_state(p, ML_PEER_FAILED);
 }
 
 /* ---- peers ---- */
@@ -814,10 +870,7 @@ static void peer_free(call_peer *p) {
     g_hash_table_remove(p->call->shared, p->id);
     g_mutex_unlock(&p->call->shared_lock);
   }
-  if (p->restart_timer) {
-    g_source_destroy(p->restart_timer);
-    g_source_unref(p->restart_timer);
-  }
+  stop_restart_timer(p);
   ml_media_receiver_free(p->rx);
   p->call->closing++;
   ml_peer_link_close(p->link, on_link_closed, p->call);
@@ -826,13 +879,11 @@ static void peer_free(call_peer *p) {
 }
 
 static void peer_remove(ml_call *call, call_peer *p, const char *reason) {
-  if (p->secure)
-    emit_stats(p, true);
+  peer_set_state(p, ML_PEER_LEFT); /* its final stats */
   ml_call_event *ev = event_new(call, ML_CALL_EV_PEER_LEFT, p);
   ev->text = g_strdup(reason);
   emit(call, ev);
   g_hash_table_remove(call->peers, p->id); /* frees p */
-  update_idle(call);
 }
 
 static void peer_add(ml_call *call, const ml_signal_peer *sp) {
@@ -885,6 +936,7 @@ static void peer_add(ml_call *call, const ml_signal_peer *sp) {
   ml_identity_fingerprint(p->announced_key, ev->fingerprint);
   emit(call, ev);
   send_offer_if_new(p); /* our credentials first: the peer needs them before our candidates */
+  peer_set_state(p, ML_PEER_CONNECTING); /* before the start: it can fail the link at once */
   err = ml_peer_link_start(p->link);
   if (err)
     emit_error(call, p, err, "ICE gathering would not start");
@@ -1268,8 +1320,8 @@ static gboolean cmd_chat(gpointer user) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     call_peer *p = v;
     uint64_t id = 0;
-    if (p->failed)
-      continue;
+    if (p->state == ML_PEER_FAILED)
+      continue; /* queued before the channel is up; a failed link refuses it */
     int err = ml_peer_link_send_message(p->link, (const uint8_t *)text, strlen(text), &id);
     if (err) {
       emit_error(call, p, err, "the chat message could not be queued to this peer");
@@ -1405,7 +1457,7 @@ static gboolean cmd_mark_verified(gpointer user) {
   if (!p) {
     g_strlcpy(ev->peer_id, id, sizeof ev->peer_id);
     ev->err = ML_ERR_NOT_FOUND;
-  } else if (!p->secure || !call->pins_path[0]) {
+  } else if (!p->have_proven_key || !call->pins_path[0]) {
     ev->err = ML_ERR_STATE; /* no proven key yet, or pinning is off */
   } else {
     ev->err = ml_pins_mark_verified(call->pins_path, p->name, p->proven_key);
