@@ -41,10 +41,8 @@ typedef struct peer_shared {
 } peer_shared;
 
 /* Path loss and leaving (see path_lost and engine_main). */
-#define MAX_ICE_RESTARTS 5          /* in a row, without the path coming back */
-#define ICE_RESTART_BACKOFF_MS 2000 /* before the 2nd restart in a row; doubles */
-#define CLOSE_WAIT_MS 2000          /* the longest wait for the links' TURN release */
-#define ICE_FAILED_SILENCE_MS 1000  /* ICE FAILED on a secure link counts if silent this long */
+#define CLOSE_WAIT_MS 2000         /* the longest wait for the links' TURN release */
+#define ICE_FAILED_SILENCE_MS 1000 /* ICE FAILED on a secure link counts if silent this long */
 
 typedef struct call_peer {
   ml_call *call;
@@ -56,8 +54,7 @@ typedef struct call_peer {
   char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
   char offered_ufrag[ML_PEER_LINK_MAX_UFRAG + 1]; /* of our last offer */
   bool gathered;              /* our candidates are all reported (end-of-candidates sent) */
-  unsigned ice_restarts;      /* in a row, since the path last came back */
-  uint64_t opened_at_restart; /* the link's authenticated datagrams at the last restart */
+  ml_restart_backoff restart; /* progress: the link's authenticated datagrams */
   GSource *restart_timer;     /* a pending ICE restart (we are controlling) */
   ml_peer_state state;        /* changed by peer_set_state only */
   bool video_flowing;         /* a keyframe start was sent to it: video may follow */
@@ -664,9 +661,7 @@ static void restart_ice(call_peer *p) {
 
 static gboolean on_restart_timer(gpointer user) {
   call_peer *p = user;
-  g_source_destroy(p->restart_timer);
-  g_source_unref(p->restart_timer);
-  p->restart_timer = NULL;
+  stop_restart_timer(p);
   if (ml_peer_link_get_state(p->link) != ML_PEER_LINK_FAILED)
     restart_ice(p);
   return G_SOURCE_REMOVE;
@@ -674,7 +669,7 @@ static gboolean on_restart_timer(gpointer user) {
 
 /* The path is gone (ICE FAILED, or silence on a secure link). The
  * controlling side decides: it restarts ICE, at once the first time, then
- * backing off, at most MAX_ICE_RESTARTS times in a row; the other side
+ * backing off, at most ML_RESTART_MAX_ATTEMPTS times in a row; the other side
  * follows when the new offer arrives (on_sig_signal). If nothing helps, the
  * link gives up by itself (connect or path timeout: peer_state failed). */
 static void path_lost(call_peer *p, const char *what) {
@@ -684,22 +679,19 @@ static void path_lost(call_peer *p, const char *what) {
   if (!ml_peer_link_is_controlling(call->self_id, p->id) || p->restart_timer ||
       st.state == ML_PEER_LINK_FAILED)
     return;
-  if (st.channel.opened > p->opened_at_restart)
-    p->ice_restarts = 0; /* datagrams came through since the last restart */
-  if (p->ice_restarts == MAX_ICE_RESTARTS) {
+  int64_t now = g_get_monotonic_time(), due = now;
+  unsigned attempt = 0;
+  switch (ml_restart_backoff_next(&p->restart, st.channel.opened, now, &due, &attempt)) {
+  case ML_RESTART_GIVE_UP:
     emit_error(call, p, ML_ERR_IO, "ICE restarts did not bring the path back; no more restarts");
-    p->ice_restarts++;
     return;
+  case ML_RESTART_NONE: return;
+  case ML_RESTART_SCHEDULE: break;
   }
-  if (p->ice_restarts > MAX_ICE_RESTARTS)
-    return;
-  g_autofree char *text = g_strdup_printf("%s: restarting ICE (attempt %u of %u)", what,
-                                          p->ice_restarts + 1, MAX_ICE_RESTARTS);
+  g_autofree char *text = g_strdup_printf("%s: restarting ICE (attempt %u of %u)", what, attempt,
+                                          ML_RESTART_MAX_ATTEMPTS);
   emit_error(call, p, ML_ERR_IO, text);
-  guint delay = p->ice_restarts ? ICE_RESTART_BACKOFF_MS << MIN(p->ice_restarts - 1, 4u) : 0;
-  p->ice_restarts++;
-  p->opened_at_restart = st.channel.opened;
-  p->restart_timer = g_timeout_source_new(delay);
+  p->restart_timer = g_timeout_source_new((guint)((due - now) / 1000));
   g_source_set_callback(p->restart_timer, on_restart_timer, p, NULL);
   g_source_attach(p->restart_timer, call->ctx);
   if (p->state == ML_PEER_SECURE)
@@ -723,7 +715,7 @@ static void on_ice_state(ml_peer_link *link, NiceComponentState st, void *user) 
     if (ls.state != ML_PEER_LINK_SECURE || ls.silent_ms >= ICE_FAILED_SILENCE_MS)
       path_lost(p, "ICE failed");
   } else if (st == NICE_COMPONENT_STATE_READY) {
-    p->ice_restarts = 0; /* the path is back */
+    ml_restart_backoff_reset(&p->restart); /* the path is back */
     if (p->state == ML_PEER_RESTARTING)
       peer_set_state(p, ML_PEER_SECURE);
   }

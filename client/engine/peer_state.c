@@ -34,3 +34,30 @@ bool ml_peer_transition_ok(ml_peer_state from, ml_peer_state to) {
 bool ml_peer_state_usable(ml_peer_state state) {
   return state == ML_PEER_SECURE || state == ML_PEER_RESTARTING;
 }
+
+uint32_t ml_restart_backoff_delay_ms(unsigned attempt) {
+  if (attempt == 0)
+    return 0;
+  uint32_t ms = ML_RESTART_BACKOFF_MS;
+  for (unsigned i = 1; i < attempt && ms < ML_RESTART_BACKOFF_MAX_MS; i++)
+    ms *= 2;
+  return ms < ML_RESTART_BACKOFF_MAX_MS ? ms : ML_RESTART_BACKOFF_MAX_MS;
+}
+
+ml_restart_verdict ml_restart_backoff_next(ml_restart_backoff *b, uint64_t progress, int64_t now_us,
+                                           int64_t *due_us, unsigned *attempt) {
+  if (progress > b->progress)
+    b->attempts = 0; /* datagrams came through since the last restart */
+  if (b->attempts == ML_RESTART_MAX_ATTEMPTS) {
+    b->attempts++;
+    return ML_RESTART_GIVE_UP;
+  }
+  if (b->attempts > ML_RESTART_MAX_ATTEMPTS)
+    return ML_RESTART_NONE;
+  *due_us = now_us + (int64_t)ml_restart_backoff_delay_ms(b->attempts) * 1000;
+  *attempt = ++b->attempts;
+  b->progress = progress;
+  return ML_RESTART_SCHEDULE;
+}
+
+void ml_restart_backoff_reset(ml_restart_backoff *b) { b->attempts = 0; }

@@ -55,4 +55,36 @@ bool ml_peer_transition_ok(ml_peer_state from, ml_peer_state to);
  * RESTARTING). */
 bool ml_peer_state_usable(ml_peer_state state);
 
+#define ML_RESTART_MAX_ATTEMPTS 5        /* in a row, without the path coming back */
+#define ML_RESTART_BACKOFF_MS 2000u      /* before the 2nd restart in a row; doubles */
+#define ML_RESTART_BACKOFF_MAX_MS 32000u /* the longest wait */
+
+typedef struct ml_restart_backoff {
+  unsigned attempts; /* restarts in a row; ML_RESTART_MAX_ATTEMPTS + 1: given up */
+  uint64_t progress; /* the caller's progress counter at the last restart */
+} ml_restart_backoff;
+
+typedef enum ml_restart_verdict {
+  ML_RESTART_SCHEDULE, /* restart ICE at *due_us */
+  ML_RESTART_GIVE_UP,  /* the attempts did not bring the path back: say so (once) */
+  ML_RESTART_NONE,     /* given up already: nothing to do */
+} ml_restart_verdict;
+
+/* The wait before restart number attempt + 1 in a row (attempt counts the
+ * restarts before it): 0 for the first, then ML_RESTART_BACKOFF_MS
+ * doubling, capped at ML_RESTART_BACKOFF_MAX_MS. */
+uint32_t ml_restart_backoff_delay_ms(unsigned attempt);
+
+/* The path is lost: what to do now. progress is a counter that grows while
+ * the path carries the peer's datagrams (the link's authenticated
+ * datagrams): if it grew since the last restart, the path came back in
+ * between and the count starts over. On SCHEDULE, *due_us is when to
+ * restart and *attempt its number in a row (1..ML_RESTART_MAX_ATTEMPTS);
+ * both are untouched otherwise. b starts zeroed. */
+ml_restart_verdict ml_restart_backoff_next(ml_restart_backoff *b, uint64_t progress, int64_t now_us,
+                                           int64_t *due_us, unsigned *attempt);
+
+/* The path is back (ICE ready): the next loss restarts at once. */
+void ml_restart_backoff_reset(ml_restart_backoff *b);
+
 #endif /* ML_PEER_STATE_H */

@@ -86,6 +86,93 @@ static void names(void **state) {
   assert_string_equal(ml_peer_state_name((ml_peer_state)N_STATES), "unknown");
 }
 
+#define MS 1000 /* microseconds */
+#define T0 ((int64_t)5000000)
+
+static void backoff_delays_grow_and_cap(void **state) {
+  (void)state;
+  assert_int_equal(ml_restart_backoff_delay_ms(0), 0); /* the first restart: at once */
+  assert_int_equal(ml_restart_backoff_delay_ms(1), 2000);
+  assert_int_equal(ml_restart_backoff_delay_ms(2), 4000);
+  assert_int_equal(ml_restart_backoff_delay_ms(3), 8000);
+  assert_int_equal(ml_restart_backoff_delay_ms(4), 16000);
+  assert_int_equal(ml_restart_backoff_delay_ms(5), ML_RESTART_BACKOFF_MAX_MS);
+  assert_int_equal(ml_restart_backoff_delay_ms(6), ML_RESTART_BACKOFF_MAX_MS);
+  assert_int_equal(ml_restart_backoff_delay_ms(1000), ML_RESTART_BACKOFF_MAX_MS);
+  for (unsigned a = 1; a < 64; a++) /* never shrinks, never beyond the cap */
+    assert_true(ml_restart_backoff_delay_ms(a) >= ml_restart_backoff_delay_ms(a - 1) &&
+                ml_restart_backoff_delay_ms(a) <= ML_RESTART_BACKOFF_MAX_MS);
+}
+
+/* Losses without progress: MAX restarts at growing intervals from the time
+ * passed in (no jitter: exact), then one GIVE_UP, then nothing. */
+static void backoff_schedules_then_gives_up_once(void **state) {
+  (void)state;
+  ml_restart_backoff b = {0};
+  static const int64_t waits_ms[ML_RESTART_MAX_ATTEMPTS] = {0, 2000, 4000, 8000, 16000};
+  int64_t now = T0;
+  for (unsigned i = 0; i < ML_RESTART_MAX_ATTEMPTS; i++) {
+    int64_t due = -1;
+    unsigned attempt = 0;
+    assert_int_equal(ml_restart_backoff_next(&b, 7, now, &due, &attempt), ML_RESTART_SCHEDULE);
+    assert_int_equal(attempt, i + 1);
+    assert_int_equal(due, now + waits_ms[i] * MS);
+    now = due + 3000 * MS; /* the restart ran and the path was lost again */
+  }
+  int64_t due = -1;
+  unsigned attempt = 0;
+  assert_int_equal(ml_restart_backoff_next(&b, 7, now, &due, &attempt), ML_RESTART_GIVE_UP);
+  assert_int_equal(ml_restart_backoff_next(&b, 7, now, &due, &attempt), ML_RESTART_NONE);
+  assert_int_equal(ml_restart_backoff_next(&b, 7, now + 60000 * MS, &due, &attempt),
+                   ML_RESTART_NONE);
+  assert_int_equal(due, -1); /* untouched unless scheduled */
+  assert_int_equal(attempt, 0);
+}
+
+/* Datagrams through since the last restart: the path came back in between,
+ * and the next loss starts over (even after giving up). */
+static void backoff_progress_starts_over(void **state) {
+  (void)state;
+  ml_restart_backoff b = {0};
+  int64_t due;
+  unsigned attempt;
+  assert_int_equal(ml_restart_backoff_next(&b, 10, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(ml_restart_backoff_next(&b, 10, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(attempt, 2);
+  assert_int_equal(due, T0 + 2000 * MS);
+  assert_int_equal(ml_restart_backoff_next(&b, 11, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(attempt, 1);
+  assert_int_equal(due, T0);
+  for (int i = 0; i < ML_RESTART_MAX_ATTEMPTS - 1; i++)
+    assert_int_equal(ml_restart_backoff_next(&b, 11, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(ml_restart_backoff_next(&b, 11, T0, &due, &attempt), ML_RESTART_GIVE_UP);
+  assert_int_equal(ml_restart_backoff_next(&b, 11, T0, &due, &attempt), ML_RESTART_NONE);
+  assert_int_equal(ml_restart_backoff_next(&b, 12, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(attempt, 1);
+  assert_int_equal(due, T0);
+}
+
+/* ICE ready again: the next loss restarts at once, as the first did. */
+static void backoff_reset(void **state) {
+  (void)state;
+  ml_restart_backoff b = {0};
+  int64_t due;
+  unsigned attempt;
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(ml_restart_backoff_next(&b, 0, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(due, T0 + 4000 * MS);
+  ml_restart_backoff_reset(&b);
+  assert_int_equal(ml_restart_backoff_next(&b, 0, T0 + 1, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(attempt, 1);
+  assert_int_equal(due, T0 + 1);
+  for (int i = 0; i < ML_RESTART_MAX_ATTEMPTS; i++)
+    (void)ml_restart_backoff_next(&b, 0, T0, &due, &attempt);
+  assert_int_equal(ml_restart_backoff_next(&b, 0, T0, &due, &attempt), ML_RESTART_NONE);
+  ml_restart_backoff_reset(&b); /* also after giving up */
+  assert_int_equal(ml_restart_backoff_next(&b, 0, T0, &due, &attempt), ML_RESTART_SCHEDULE);
+  assert_int_equal(attempt, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_pair_matches_the_lifecycle),
@@ -93,6 +180,10 @@ int main(void) {
       cmocka_unit_test(every_state_reaches_left_once),
       cmocka_unit_test(usable_only_with_a_channel),
       cmocka_unit_test(names),
+      cmocka_unit_test(backoff_delays_grow_and_cap),
+      cmocka_unit_test(backoff_schedules_then_gives_up_once),
+      cmocka_unit_test(backoff_progress_starts_over),
+      cmocka_unit_test(backoff_reset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
