@@ -23,6 +23,7 @@
 
 #include "ml/call.h"
 #include "ml/identity.h"
+#include "ml/peer_link.h"
 #include "ml/ui.h"
 
 #define MAX_CHAT_LINES 64

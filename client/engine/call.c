@@ -570,23 +570,35 @@ const char *ml_call_event_name(ml_call_event_type type) {
   return "unknown";
 }
 
-const char *ml_call_path_name(ml_peer_link_path path) {
+/* call.h restates the link's enums; they must stay the same values. */
+_Static_assert(ML_CALL_LINK_NEW == (int)ML_PEER_LINK_NEW &&
+                   ML_CALL_LINK_CONNECTING == (int)ML_PEER_LINK_CONNECTING &&
+                   ML_CALL_LINK_HANDSHAKING == (int)ML_PEER_LINK_HANDSHAKING &&
+                   ML_CALL_LINK_SECURE == (int)ML_PEER_LINK_SECURE &&
+                   ML_CALL_LINK_FAILED == (int)ML_PEER_LINK_FAILED,
+               "ml_call_link_state differs from ml_peer_link_state");
+_Static_assert(ML_CALL_PATH_NONE == (int)ML_PEER_LINK_PATH_NONE &&
+                   ML_CALL_PATH_HOST == (int)ML_PEER_LINK_PATH_HOST &&
+                   ML_CALL_PATH_SRFLX == (int)ML_PEER_LINK_PATH_SRFLX &&
+                   ML_CALL_PATH_RELAY == (int)ML_PEER_LINK_PATH_RELAY,
+               "ml_call_path differs from ml_peer_link_path");
+
+const char *ml_call_path_name(unsigned path) {
   switch (path) {
-  case ML_PEER_LINK_PATH_HOST: return "host";
-  case ML_PEER_LINK_PATH_SRFLX: return "srflx";
-  case ML_PEER_LINK_PATH_RELAY: return "relay";
-  case ML_PEER_LINK_PATH_NONE: break;
+  case ML_CALL_PATH_HOST: return "host";
+  case ML_CALL_PATH_SRFLX: return "srflx";
+  case ML_CALL_PATH_RELAY: return "relay";
   }
   return "none";
 }
 
-const char *ml_call_peer_state_name(ml_peer_link_state state) {
+const char *ml_call_peer_state_name(int state) {
   switch (state) {
-  case ML_PEER_LINK_NEW: return "new";
-  case ML_PEER_LINK_CONNECTING: return "connecting";
-  case ML_PEER_LINK_HANDSHAKING: return "handshaking";
-  case ML_PEER_LINK_SECURE: return "secure";
-  case ML_PEER_LINK_FAILED: return "failed";
+  case ML_CALL_LINK_NEW: return "new";
+  case ML_CALL_LINK_CONNECTING: return "connecting";
+  case ML_CALL_LINK_HANDSHAKING: return "handshaking";
+  case ML_CALL_LINK_SECURE: return "secure";
+  case ML_CALL_LINK_FAILED: return "failed";
   }
   return "unknown";
 }

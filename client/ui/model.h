@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ml/call.h"
+#include "ml/peer_link.h"
 
 #define ML_UI_MAX_PEERS 7 /* remote participants shown: 8 with ourselves */
 #define ML_UI_MAX_CHAT 500
