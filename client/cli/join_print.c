@@ -56,7 +56,7 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
   if (ev->type == ML_CALL_EV_SIGNALING)
     g_strlcpy(out->state, signaling_state_name(ev->state), sizeof out->state);
   else if (ev->type == ML_CALL_EV_PEER_STATE)
-    g_strlcpy(out->state, ml_call_peer_state_name((ml_peer_link_state)ev->state),
+    g_strlcpy(out->state, ml_call_peer_state_name(ev->state),
               sizeof out->state);
   g_strlcpy(out->path, ml_call_path_name(ev->path), sizeof out->path);
   g_strlcpy(out->sas, ev->sas, sizeof out->sas);
@@ -141,7 +141,7 @@ void ml_join_print_text(const ml_call_event *ev) {
     break;
   case ML_CALL_EV_PEER_STATE:
     printf("[%7.3f] %s: %s, path %s\n", t, who,
-           ml_call_peer_state_name((ml_peer_link_state)ev->state), ml_call_path_name(ev->path));
+           ml_call_peer_state_name(ev->state), ml_call_path_name(ev->path));
     break;
   case ML_CALL_EV_VERIFIED:
     printf("[%7.3f] %s: end-to-end encrypted%s\n"

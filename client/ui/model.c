@@ -41,7 +41,7 @@ static ml_ui_peer *add_peer(ml_ui_model *m, const ml_call_event *ev) {
   memset(p, 0, sizeof *p);
   copy(p->id, sizeof p->id, ev->peer_id);
   copy(p->name, sizeof p->name, ev->peer_name);
-  p->link_state = ML_PEER_LINK_NEW;
+  p->link_state = ML_CALL_LINK_NEW;
   p->media.camera_on = true; /* until the peer says otherwise */
   return p;
 }
@@ -197,13 +197,13 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     if (!p && !(p = add_peer(m, ev)))
       return false;
     p->link_state = ev->state;
-    p->path = ev->path;
+    p->path = (ml_call_path)ev->path;
     return true;
   case ML_CALL_EV_VERIFIED:
     if (!p && !(p = add_peer(m, ev)))
       return false;
     p->secure = true;
-    p->link_state = ML_PEER_LINK_SECURE;
+    p->link_state = ML_CALL_LINK_SECURE;
     copy(p->sas, sizeof p->sas, ev->sas);
     copy(p->safety_number, sizeof p->safety_number, ev->safety_number);
     copy(p->fingerprint, sizeof p->fingerprint, ev->fingerprint);
@@ -239,7 +239,7 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     p->have_stats = true;
     p->stats = ev->stats;
     p->quality = q;
-    p->path = ev->stats.path;
+    p->path = (ml_call_path)ev->stats.path;
     return changed;
   }
   case ML_CALL_EV_CHAT: {
@@ -309,7 +309,7 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
   }
   for (size_t i = 0; i < m->n_peers; i++) {
     const ml_ui_peer *p = &m->peers[i];
-    if (p->link_state == ML_PEER_LINK_FAILED)
+    if (p->link_state == ML_CALL_LINK_FAILED)
       banner(out, max, &n, ML_UI_BANNER_WARNING, "Could not connect to %s", p->name);
     else if (!p->secure)
       banner(out, max, &n, ML_UI_BANNER_INFO, "Connecting to %s…", p->name);
@@ -318,7 +318,7 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
     banner(out, max, &n, ML_UI_BANNER_INFO, "Waiting for others to join room %s", m->room);
   for (size_t i = 0; i < m->n_peers; i++) {
     const ml_ui_peer *p = &m->peers[i];
-    if (p->secure && p->path == ML_PEER_LINK_PATH_RELAY)
+    if (p->secure && p->path == ML_CALL_PATH_RELAY)
       banner(out, max, &n, ML_UI_BANNER_INFO, "Relayed through a TURN server with %s", p->name);
     if (p->media_known && p->media.video_paused)
       banner(out, max, &n, ML_UI_BANNER_WARNING, "%s's video is paused: the connection is too slow",

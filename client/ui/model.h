@@ -32,8 +32,8 @@ typedef enum ml_ui_quality {
 typedef struct ml_ui_peer {
   char id[ML_CALL_MAX_PEER_ID + 1];
   char name[ML_CALL_MAX_NAME + 1];
-  int link_state; /* ml_peer_link_state */
-  ml_peer_link_path path;
+  int link_state; /* ml_call_link_state */
+  ml_call_path path;
   bool secure; /* VERIFIED event seen: sas and safety_number are valid */
   char sas[ML_SAS_TEXT_LEN];
   char safety_number[ML_SAFETY_NUMBER_TEXT_LEN];

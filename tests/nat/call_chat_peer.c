@@ -34,6 +34,7 @@
 
 #include "ml/call.h"
 #include "ml/identity.h"
+#include "ml/peer_link.h"
 
 #define END_WAIT_MS 10000 /* after leave, the longest wait for ENDED */
 #define MAX_LINE 4096

@@ -73,9 +73,9 @@ static void test_connecting_to_joined(void **state) {
   assert_int_equal(m.n_peers, 1);
   assert_true(has_banner("Connecting to Sam Mentee", ML_UI_BANNER_INFO));
   ml_call_event ps = ev_of(ML_CALL_EV_PEER_STATE, "p1", "Sam Mentee");
-  ps.state = ML_PEER_LINK_HANDSHAKING;
+  ps.state = ML_CALL_LINK_HANDSHAKING;
   apply(ps);
-  assert_int_equal(m.peers[0].link_state, ML_PEER_LINK_HANDSHAKING);
+  assert_int_equal(m.peers[0].link_state, ML_CALL_LINK_HANDSHAKING);
   join_secure_peer("p1", "Sam Mentee");
   assert_true(m.peers[0].secure);
   assert_string_equal(m.peers[0].sas, "aardvark absurd accrue acme adrift");
@@ -91,7 +91,7 @@ static void test_media_quality_banners(void **state) {
   ml_call_event st = ev_of(ML_CALL_EV_STATS, "p1", "Sam");
   st.stats.rtt_ms = 40;
   st.stats.loss = 0.0;
-  st.stats.path = ML_PEER_LINK_PATH_HOST;
+  st.stats.path = ML_CALL_PATH_HOST;
   assert_true(apply(st));
   assert_int_equal(m.peers[0].quality, ML_UI_QUALITY_GOOD);
   assert_false(apply(st)); /* nothing visible changed */
@@ -102,7 +102,7 @@ static void test_media_quality_banners(void **state) {
   st.stats.loss = 0.03;
   apply(st);
   assert_int_equal(m.peers[0].quality, ML_UI_QUALITY_FAIR);
-  st.stats.path = ML_PEER_LINK_PATH_RELAY;
+  st.stats.path = ML_CALL_PATH_RELAY;
   apply(st);
   assert_true(has_banner("Relayed through a TURN server with Sam", ML_UI_BANNER_INFO));
   ml_call_event md = ev_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam");

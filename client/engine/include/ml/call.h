@@ -51,7 +51,6 @@
 #include "ml/error.h"
 #include "ml/identity.h"
 #include "ml/media.h"
-#include "ml/peer_link.h"
 #include "ml/pins.h"
 #include "ml/verify.h"
 
@@ -62,6 +61,26 @@
 #define ML_CALL_STATS_INTERVAL_MS 1000
 
 typedef struct ml_call ml_call;
+
+/* A peer link's state and path as the events report them: the values of
+ * ml_peer_link_state and ml_peer_link_path (ml/peer_link.h, which this
+ * header does not include: it brings libnice along). The event fields hold
+ * them as integers, so code that keeps ml_peer_link_* values compares and
+ * assigns them without conversions. */
+typedef enum ml_call_link_state {
+  ML_CALL_LINK_NEW,         /* created, not gathering yet */
+  ML_CALL_LINK_CONNECTING,  /* ICE gathering / checking */
+  ML_CALL_LINK_HANDSHAKING, /* ICE ready, Noise in progress */
+  ML_CALL_LINK_SECURE,      /* channel up: data flows */
+  ML_CALL_LINK_FAILED,      /* given up for good */
+} ml_call_link_state;
+
+typedef enum ml_call_path {
+  ML_CALL_PATH_NONE,
+  ML_CALL_PATH_HOST,
+  ML_CALL_PATH_SRFLX,
+  ML_CALL_PATH_RELAY,
+} ml_call_path;
 
 typedef struct ml_call_config {
   const char *server_url; /* required: ws:// or wss:// .../v1/ws */
@@ -92,7 +111,7 @@ typedef enum ml_call_event_type {
   ML_CALL_EV_PEER_JOINED,      /* a peer is in the room */
   ML_CALL_EV_PEER_LEFT,        /* text: reason; a last STATS event (final) precedes it */
   ML_CALL_EV_KNOCK,            /* we host; the peer waits to be admitted (ml_call_admit) */
-  ML_CALL_EV_PEER_STATE,       /* state: ml_peer_link_state (FAILED: given up); path */
+  ML_CALL_EV_PEER_STATE,       /* state: ml_call_link_state (FAILED: given up); path */
   ML_CALL_EV_VERIFIED,         /* secure: sas, safety_number, fingerprint, pin, verified */
   ML_CALL_EV_IDENTITY_CHANGED, /* WARNING: fingerprint (now), old_fingerprint (pinned) */
   ML_CALL_EV_CHAT,             /* id, text (valid UTF-8) from the peer */
@@ -109,7 +128,7 @@ typedef enum ml_call_event_type {
 
 /* Per peer, what the stats event reports. */
 typedef struct ml_call_stats {
-  ml_peer_link_path path;
+  unsigned path;          /* ml_call_path */
   double rtt_ms;          /* from the peer's RTCP reports; < 0 unknown */
   double loss;            /* 0..1, fraction of our video the peer reported lost (of
                              our audio when we send no video or the rate
@@ -159,8 +178,8 @@ typedef struct ml_call_event {
   int64_t t_ms; /* milliseconds since ml_call_new */
   char peer_id[ML_CALL_MAX_PEER_ID + 1];
   char peer_name[ML_CALL_MAX_NAME + 1];
-  int state;
-  ml_peer_link_path path;
+  int state;     /* SIGNALING: ml_signal_client_state; PEER_STATE: ml_call_link_state */
+  unsigned path; /* ml_call_path */
   char sas[ML_SAS_TEXT_LEN];
   char safety_number[ML_SAFETY_NUMBER_TEXT_LEN];
   char fingerprint[ML_IDENTITY_FINGERPRINT_LEN];
@@ -236,8 +255,8 @@ void ml_call_leave(ml_call *call);
 
 /* Names for JSON and logs (static strings). */
 const char *ml_call_event_name(ml_call_event_type type);
-const char *ml_call_path_name(ml_peer_link_path path);
-const char *ml_call_peer_state_name(ml_peer_link_state state);
+const char *ml_call_path_name(unsigned path);   /* ml_call_path */
+const char *ml_call_peer_state_name(int state); /* ml_call_link_state */
 
 /* Leaves if needed, joins the engine thread, frees everything, including
  * events still queued. NULL does nothing. */

@@ -1,0 +1,169 @@
+/* mentorlink — the inside of one call (ml/call.h), shared by call.c (the
+ * public API, the engine thread, room and peer bookkeeping from signaling),
+ * call_peer.c (each peer's lifecycle, its link, ICE relay and restarts) and
+ * call_media.c (the media pipelines, media announcements, stats and the rate
+ * controller). Private to those files.
+ *
+ * Threads: everything here runs on the engine thread, except what
+ * ml_call.shared_lock guards (see there). The ml_call_* functions below are
+ * not API: their names only keep them apart from other modules' symbols.
+ */
+#ifndef ML_CALL_INTERNAL_H
+#define ML_CALL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "ml/call.h"
+#include "ml/media.h"
+#include "ml/peer_link.h"
+#include "ml/rate.h"
+#include "ml/signal_client.h"
+#include "peer_state.h"
+
+#define LEVEL_FLOOR_DBFS -127.0 /* the audio level of silence */
+
+/* What other threads may read of a peer (ml_call_latest_frame,
+ * ml_call_audio_level): an entry of ml_call.shared, created when the peer's
+ * receive branch starts and removed before it is freed, both on the engine
+ * thread and under ml_call.shared_lock, which readers hold while they use
+ * it. */
+typedef struct peer_shared {
+  ml_media_receiver *rx;
+  double dbfs;      /* the last complete window */
+  int64_t level_us; /* monotonic time of that window; 0 before the first */
+} peer_shared;
+
+typedef struct call_peer {
+  ml_call *call;
+  char id[ML_CALL_MAX_PEER_ID + 1];
+  char name[ML_CALL_MAX_NAME + 1];
+  uint8_t announced_key[ML_IDENTITY_PUBLIC_LEN]; /* what the server said */
+  ml_peer_link *link;
+  ml_media_receiver *rx;
+  char remote_ufrag[ML_PEER_LINK_MAX_UFRAG + 1];
+  char offered_ufrag[ML_PEER_LINK_MAX_UFRAG + 1]; /* of our last offer */
+  bool gathered;              /* our candidates are all reported (end-of-candidates sent) */
+  ml_restart_backoff restart; /* progress: the link's authenticated datagrams */
+  GSource *restart_timer;     /* a pending ICE restart (we are controlling) */
+  ml_peer_state state;        /* changed by peer_set_state only */
+  bool video_flowing;         /* a keyframe start was sent to it: video may follow */
+  int64_t rx_started_ms;      /* since the call started */
+  ml_peer_link_state reported_state;
+  ml_peer_link_path reported_path;
+  uint64_t frames_sent, rtp_sent, pli_received;
+  ml_media_rtcp_info rtcp; /* latest report about our media */
+  bool have_rtcp;
+  int16_t *pcm; /* measure_tone: the last TONE_SAMPLES (call_media.c) decoded, a ring */
+  size_t pcm_pos, pcm_total;
+  double level_sum; /* the audio level window being summed */
+  size_t level_n;
+  peer_shared *shared;                        /* in call->shared while rx runs */
+  uint8_t proven_key[ML_IDENTITY_PUBLIC_LEN]; /* from the handshake, once secure */
+  bool have_proven_key;                       /* proven_key is set (the channel was up) */
+  bool have_media;                            /* a MEDIA_STATE came: media, media_seq */
+  ml_call_peer_media media;
+  uint32_t media_seq;
+  uint64_t control_unknown, control_malformed;
+} call_peer;
+
+struct ml_call {
+  /* Configuration (immutable after ml_call_new). */
+  char *url, *token, *room_cfg, *name, *secret, *pins_path;
+  const ml_identity *identity;
+  ml_media_video_source video;
+  ml_media_audio_source audio;
+  bool headless, admit_all, measure_tone;
+  uint32_t path_timeout_ms;
+  char **local_addresses;
+  size_t n_local_addresses;
+  gint64 t0;
+
+  /* Shared with the owner thread. */
+  GThread *thread;
+  GMainContext *ctx;
+  GMainLoop *loop;
+  GAsyncQueue *events;
+  int efd;
+  gint leave_requested;
+  gint self_view_requested;
+  /* Written by the engine thread under shared_lock, read by any thread under
+   * it (the engine thread reads without it): `tx` below and this table. */
+  GMutex shared_lock;
+  GHashTable *shared; /* peer id (owned) -> peer_shared (owned) */
+
+  /* Engine thread only. */
+  uint8_t *psk; /* sodium_malloc, NULL without a room secret */
+  char verifier[45];
+  ml_signal_client *sig;
+  char self_id[ML_CALL_MAX_PEER_ID + 1];
+  char room_id[ML_CALL_MAX_PEER_ID + 1];
+  GHashTable *peers;         /* id -> call_peer */
+  ml_media_sender *tx;       /* see shared_lock */
+  ml_rate *rate;             /* with tx: congestion control from the peers' reports */
+  ml_rate_decision rate_set; /* what was last applied to tx */
+  bool muted, camera_off;
+  ml_call_peer_media announced; /* our media state as last announced, with its seq */
+  uint32_t media_seq;           /* 0 before the first announcement */
+  GSource *stats_timer;
+  char *stun_host;
+  uint16_t stun_port;
+  ml_peer_link_turn turn[ML_PEER_LINK_MAX_TURN];
+  char *turn_strings[ML_PEER_LINK_MAX_TURN][3]; /* owned: server, username, password */
+  size_t n_turn;
+  unsigned closing; /* links whose agent close (TURN release) is pending */
+  bool ended;
+};
+
+/* ---- events (call.c) ---- */
+
+/* A new event of this type, about p (NULL: about the call). */
+ml_call_event *ml_call_event_new(ml_call *call, ml_call_event_type type, const call_peer *p);
+/* Queues ev (taken). False when it was dropped: a full queue (nobody is
+ * draining) drops what a peer repeats anyway, non-final stats and media
+ * states (the caller keeps the old state so the next repeat tries again). */
+bool ml_call_emit(ml_call *call, ml_call_event *ev);
+void ml_call_emit_error_full(ml_call *call, const call_peer *p, int err, const char *text,
+                             bool fatal);
+void ml_call_emit_error(ml_call *call, const call_peer *p, int err, const char *text);
+
+/* ---- peers (call_peer.c) ---- */
+
+/* A peer the server announced: its link, ICE start and receive branch
+ * (nothing if we know it, it is us, or the room is full). */
+void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp);
+/* The peer leaves (final stats, PEER_LEFT) and is freed. */
+void ml_call_peer_remove(ml_call *call, call_peer *p, const char *reason);
+/* The destructor of ml_call.peers' values. */
+void ml_call_peer_free(call_peer *p);
+/* A PEER_STATE event if the link's state or path changed since the last. */
+void ml_call_report_peer_state(call_peer *p);
+/* The signaling client's on_signal: an ICE message relayed from a peer. */
+void ml_call_on_sig_signal(const char *from, JsonObject *data, void *user);
+
+/* ---- media (call_media.c) ---- */
+
+/* The send pipeline, started once (the self view, then every secure peer). */
+void ml_call_ensure_sender(ml_call *call);
+void ml_call_free_sender(ml_call *call);
+/* p's receive branch, started when it joins (warm before the channel is up). */
+void ml_call_start_receiver(call_peer *p);
+/* p's channel is up: keyframes both ways, our media state to it. */
+void ml_call_start_media(call_peer *p);
+/* Video is encoded only while a peer is usable (the self view goes on). */
+void ml_call_update_idle(ml_call *call);
+/* Announces our media state if it changed. True when sent. */
+bool ml_call_media_state_update(ml_call *call);
+void ml_call_emit_stats(call_peer *p, bool final);
+/* The link's on_datagram: media, RTCP and CONTROL from the peer. */
+void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *data, size_t len,
+                         void *user);
+/* Once a second (ML_CALL_STATS_INTERVAL_MS): the rate controller, every
+ * peer's state and stats, the repeat of our media state. */
+gboolean ml_call_on_stats_tick(gpointer user);
+
+#endif /* ML_CALL_INTERNAL_H */
