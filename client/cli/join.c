@@ -138,7 +138,7 @@ int ml_join_run(int argc, char **argv) {
   ml_join_options o;
   int rc = ml_join_parse_options(argc, argv, &o);
   if (rc)
-    return rc;
+    return rc == ML_JOIN_HELP ? 0 : rc;
   if (o.stdin_commands && !o.headless)
     return ml_join_usage_error("--stdin-commands needs --headless",
                                "the window takes its commands from "
@@ -159,6 +159,7 @@ int ml_join_run(int argc, char **argv) {
   }
   ml_call_config cfg = {
       .server_url = o.server,
+      .ca_file = o.ca_file,
       .token = o.token,
       .room = o.room,
       .name = o.room ? o.name : NULL,

@@ -17,7 +17,7 @@
 
 /* The command line; the strings point into argv (or the environment). */
 typedef struct ml_join_options {
-  const char *server, *room, *token, *secret, *name, *known_peers, *screenshot_dir;
+  const char *server, *room, *token, *secret, *name, *known_peers, *screenshot_dir, *ca_file;
   bool headless, json, admit_all, measure_tone, stdin_commands, ui_test_control;
   ml_media_video_source video;
   ml_media_audio_source audio;
@@ -28,8 +28,11 @@ typedef struct ml_join_options {
   size_t n_local;
 } ml_join_options;
 
-/* Parses argv (argv[0] is "join"; MENTORLINK_ROOM_SECRET stands in for
- * --room-secret) into *o. Returns 0, or 2 after printing the usage error. */
+#define ML_JOIN_HELP (-1) /* ml_join_parse_options printed the help */
+
+/* Parses and checks argv (argv[0] is "join"; MENTORLINK_ROOM_SECRET stands in
+ * for --room-secret) into *o. Returns 0, 2 after printing the usage error
+ * (which names the flag), or ML_JOIN_HELP after printing the help. */
 int ml_join_parse_options(int argc, char **argv, ml_join_options *o);
 
 /* Prints "mentorlink join: WHAT[: ARG]" and a pointer to the help to

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gio/gio.h>
+
+#include "ml/signal_client.h"
+
 void ml_join_usage(FILE *f) {
   fputs("  join --server URL --room ROOM --name NAME [options]\n"
         "                              join a call (open mode: room code + display name)\n"
@@ -36,7 +40,10 @@ void ml_join_usage(FILE *f) {
         "                              peer's decoded audio (stats: audio_tone_hz)\n"
         "    --known-peers PATH        pinned peer identities (default\n"
         "                              $XDG_DATA_HOME/mentorlink/known_peers)\n"
-        "    --screenshot-dir DIR      window: F12 saves a screenshot there (BMP)\n"
+        "    --screenshot-dir DIR      window: F12 saves a PNG screenshot there\n"
+        "    --ca-file FILE            trust the certificate authorities in FILE (PEM)\n"
+        "                              for wss:// instead of the system store, e.g. a\n"
+        "                              hospital's own CA\n"
 
         "    --stdin-commands          headless: read commands from stdin, one per line:\n"
         "                              /mute, /unmute, /camera on|off,\n"
@@ -56,6 +63,52 @@ int ml_join_usage_error(const char *what, const char *arg) {
   return 2;
 }
 
+/* A room code as the server takes it: [A-Za-z0-9_.-]{1,64}. */
+static bool valid_room(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > ML_SIGNAL_MAX_ROOM)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_isalnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+      return false;
+  return true;
+}
+
+/* A display name: 1-64 bytes of UTF-8 without control characters. */
+static bool valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > ML_SIGNAL_MAX_NAME || !g_utf8_validate(s, (gssize)n, NULL))
+    return false;
+  for (const char *p = s; *p; p = g_utf8_next_char(p))
+    if (g_unichar_iscntrl(g_utf8_get_char(p)))
+      return false;
+  return true;
+}
+
+/* What is wrong with the values, each named by its flag (the engine would
+ * only say "invalid argument"); 0 or 2 after printing it. */
+static int check_values(const ml_join_options *o) {
+  if (!g_str_has_prefix(o->server, "ws://") && !g_str_has_prefix(o->server, "wss://"))
+    return ml_join_usage_error("--server wants a ws:// or wss:// address ending in /v1/ws "
+                               "(e.g. wss://signal.example.org/v1/ws), not",
+                               o->server);
+  if (o->room && !valid_room(o->room))
+    return ml_join_usage_error("--room is 1-64 letters, digits, '_', '-' or '.', not", o->room);
+  if (o->room && !valid_name(o->name))
+    return ml_join_usage_error("--name is 1-64 bytes of UTF-8 without control characters", NULL);
+  if (o->token && (!o->token[0] || strlen(o->token) > 1024))
+    return ml_join_usage_error("--token is empty or longer than 1024 bytes", NULL);
+  if (o->secret && strlen(o->secret) > 64)
+    return ml_join_usage_error("the room secret is longer than 64 bytes", NULL);
+  if (o->ca_file) {
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GTlsDatabase) db = g_tls_file_database_new(o->ca_file, &err);
+    if (!db)
+      return ml_join_usage_error("--ca-file cannot be used", err->message);
+  }
+  return 0;
+}
+
 int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
   memset(o, 0, sizeof *o);
   o->video = ML_MEDIA_VIDEO_CAMERA;
@@ -64,7 +117,11 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes = true;
-    if (!strcmp(a, "--headless")) {
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      printf("mentorlink join: join a call\n\n");
+      ml_join_usage(stdout);
+      return ML_JOIN_HELP;
+    } else if (!strcmp(a, "--headless")) {
       o->headless = true;
       takes = false;
     } else if (!strcmp(a, "--json")) {
@@ -98,6 +155,8 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
       o->known_peers = v;
     } else if (!strcmp(a, "--screenshot-dir")) {
       o->screenshot_dir = v;
+    } else if (!strcmp(a, "--ca-file")) {
+      o->ca_file = v;
     } else if (!strcmp(a, "--video-source")) {
       if (!strcmp(v, "camera"))
         o->video = ML_MEDIA_VIDEO_CAMERA;
@@ -150,5 +209,5 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
     return ml_join_usage_error("--name is required with --room", NULL);
   if (o->token && o->secret)
     return ml_join_usage_error("--room-secret is for open mode (--room)", NULL);
-  return 0;
+  return check_values(o);
 }

@@ -56,8 +56,7 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
   if (ev->type == ML_CALL_EV_SIGNALING)
     g_strlcpy(out->state, signaling_state_name(ev->state), sizeof out->state);
   else if (ev->type == ML_CALL_EV_PEER_STATE)
-    g_strlcpy(out->state, ml_call_peer_state_name(ev->state),
-              sizeof out->state);
+    g_strlcpy(out->state, ml_call_peer_state_name(ev->state), sizeof out->state);
   g_strlcpy(out->path, ml_call_path_name(ev->path), sizeof out->path);
   g_strlcpy(out->sas, ev->sas, sizeof out->sas);
   g_strlcpy(out->safety_number, ev->safety_number, sizeof out->safety_number);
@@ -140,8 +139,8 @@ void ml_join_print_text(const ml_call_event *ev) {
     printf("[%7.3f] %s is waiting to be admitted (fingerprint %s)\n", t, who, ev->fingerprint);
     break;
   case ML_CALL_EV_PEER_STATE:
-    printf("[%7.3f] %s: %s, path %s\n", t, who,
-           ml_call_peer_state_name(ev->state), ml_call_path_name(ev->path));
+    printf("[%7.3f] %s: %s, path %s\n", t, who, ml_call_peer_state_name(ev->state),
+           ml_call_path_name(ev->path));
     break;
   case ML_CALL_EV_VERIFIED:
     printf("[%7.3f] %s: end-to-end encrypted%s\n"

@@ -235,6 +235,7 @@ static void engine_start(ml_call *call) {
       .name = call->name,
       .secret_verifier = call->secret ? call->verifier : NULL,
       .identity_key = ml_identity_public_key(call->identity),
+      .ca_file = call->ca_file,
       .callbacks = {.on_state = on_sig_state,
                     .on_welcome = on_sig_welcome,
                     .on_peer_joined = on_sig_peer_joined,
@@ -306,6 +307,7 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
     return ML_ERR_IO;
   }
   call->url = g_strdup(cfg->server_url);
+  call->ca_file = g_strdup(cfg->ca_file);
   call->token = g_strdup(cfg->token);
   call->room_cfg = g_strdup(cfg->room);
   call->name = g_strdup(cfg->name);
@@ -618,6 +620,7 @@ void ml_call_free(ml_call *call) {
   if (call->psk)
     sodium_free(call->psk);
   g_free(call->url);
+  g_free(call->ca_file);
   if (call->token)
     sodium_memzero(call->token, strlen(call->token));
   g_free(call->token);

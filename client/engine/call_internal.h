@@ -73,7 +73,7 @@ typedef struct call_peer {
 
 struct ml_call {
   /* Configuration (immutable after ml_call_new). */
-  char *url, *token, *room_cfg, *name, *secret, *pins_path;
+  char *url, *token, *room_cfg, *name, *secret, *pins_path, *ca_file;
   const ml_identity *identity;
   ml_media_video_source video;
   ml_media_audio_source audio;

@@ -39,6 +39,10 @@ G_NORETURN void sig_fail(const char *file, int line, const char *what);
 
 #define TEST_SECRET "integration-test-secret-0123456789abcdef"
 
+/* A throwaway self-signed certificate (openssl) for subject_alt, e.g.
+ * "IP:127.0.0.1": dir/cert.pem and dir/key.pem (paths: g_free). */
+void sig_make_cert(const char *dir, const char *subject_alt, char **cert, char **key);
+
 /* Starts mentorlink-signal with the given config text (a [server] group with
  * listen = 127.0.0.1:0 is prepended) and extra args (NULL-terminated). */
 void sig_server_start(sig_server *s, const char *config_extra, const char *const *args);

@@ -84,6 +84,9 @@ typedef enum ml_call_path {
 
 typedef struct ml_call_config {
   const char *server_url; /* required: ws:// or wss:// .../v1/ws */
+  /* PEM certificate authorities to trust for wss:// instead of the system
+   * store (a hospital's own CA); NULL: the system store. */
+  const char *ca_file;
   const char *token;      /* token mode; or room + name (open mode) */
   const char *room;
   const char *name;
