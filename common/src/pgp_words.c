@@ -6,7 +6,7 @@
  * odd positions, so that a swapped, repeated or dropped word is audible. The
  * spelling and capitalisation are those of the published list; do not edit.
  *
- * Provenance (see docs/protocol-verify.md): extracted from the pointer tables
+ * Provenance (see docs/PROTOCOL.md, "The PGP word list"): extracted from the pointer tables
  * of Debian 12's libbzrtp0 5.1.64-2 (Belledonne Communications' ZRTP library),
  * and found identical, word for word, to the tables of an independent Java
  * ZRTP implementation (zorg, PrivateWave) and to a published SHA-256 pin of

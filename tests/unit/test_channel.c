@@ -170,8 +170,8 @@ static void test_wire_format_matches_reference(void **state) {
   pair_free(&p);
 }
 
-/* docs/protocol-datagram.md's vectors, reproduced independently with
- * Python's "cryptography" package (OpenSSL). */
+/* docs/PROTOCOL.md's datagram vectors ("Example (test vectors)"),
+ * reproduced independently with Python's "cryptography" package (OpenSSL). */
 static void test_known_answer_vectors(void **state) {
   (void)state;
   static const uint8_t dg0[] = {0xca, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
