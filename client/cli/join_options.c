@@ -63,28 +63,6 @@ int ml_join_usage_error(const char *what, const char *arg) {
   return 2;
 }
 
-/* A room code as the server takes it: [A-Za-z0-9_.-]{1,64}. */
-static bool valid_room(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > ML_SIGNAL_MAX_ROOM)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!g_ascii_isalnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
-      return false;
-  return true;
-}
-
-/* A display name: 1-64 bytes of UTF-8 without control characters. */
-static bool valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > ML_SIGNAL_MAX_NAME || !g_utf8_validate(s, (gssize)n, NULL))
-    return false;
-  for (const char *p = s; *p; p = g_utf8_next_char(p))
-    if (g_unichar_iscntrl(g_utf8_get_char(p)))
-      return false;
-  return true;
-}
-
 /* What is wrong with the values, each named by its flag (the engine would
  * only say "invalid argument"); 0 or 2 after printing it. */
 static int check_values(const ml_join_options *o) {
@@ -92,9 +70,9 @@ static int check_values(const ml_join_options *o) {
     return ml_join_usage_error("--server wants a ws:// or wss:// address ending in /v1/ws "
                                "(e.g. wss://signal.example.org/v1/ws), not",
                                o->server);
-  if (o->room && !valid_room(o->room))
+  if (o->room && !ml_signal_valid_id(o->room, ML_SIGNAL_MAX_ROOM))
     return ml_join_usage_error("--room is 1-64 letters, digits, '_', '-' or '.', not", o->room);
-  if (o->room && !valid_name(o->name))
+  if (o->room && !ml_signal_valid_name(o->name))
     return ml_join_usage_error("--name is 1-64 bytes of UTF-8 without control characters", NULL);
   if (o->token && (!o->token[0] || strlen(o->token) > 1024))
     return ml_join_usage_error("--token is empty or longer than 1024 bytes", NULL);

@@ -41,7 +41,7 @@ struct ml_signal_client {
 
 static bool is_id_char(char c) { return g_ascii_isalnum(c) || c == '_' || c == '-' || c == '.'; }
 
-static bool valid_id(const char *s, size_t max) {
+bool ml_signal_valid_id(const char *s, size_t max) {
   size_t n = strlen(s);
   if (n == 0 || n > max)
     return false;
@@ -51,7 +51,7 @@ static bool valid_id(const char *s, size_t max) {
   return true;
 }
 
-static bool valid_name(const char *s) {
+bool ml_signal_valid_name(const char *s) {
   size_t n = strlen(s);
   if (n == 0 || n > ML_SIGNAL_MAX_NAME || !g_utf8_validate(s, (gssize)n, NULL))
     return false;
@@ -75,8 +75,8 @@ static bool parse_peer(JsonObject *o, ml_signal_peer *p, bool need_role) {
   const char *id = ml_json_string(o, "id", 1, ML_SIGNAL_MAX_PEER_ID);
   const char *name = ml_json_string(o, "name", 1, ML_SIGNAL_MAX_NAME);
   const char *role = ml_json_string(o, "role", 1, 16);
-  if (!id || !valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !name || !valid_name(name) ||
-      !get_key(o, "identity_key", p->identity_key))
+  if (!id || !ml_signal_valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !name ||
+      !ml_signal_valid_name(name) || !get_key(o, "identity_key", p->identity_key))
     return false;
   if (need_role && (!role || (strcmp(role, "host") != 0 && strcmp(role, "participant") != 0)))
     return false;
@@ -207,7 +207,7 @@ int ml_signal_client_send(ml_signal_client *sc, const char *to, JsonObject *data
   g_assert(sc != NULL && to != NULL && data != NULL);
   if (sc->state != ML_SIGNAL_JOINED)
     return ML_ERR_STATE;
-  if (!valid_id(to, ML_SIGNAL_MAX_PEER_ID))
+  if (!ml_signal_valid_id(to, ML_SIGNAL_MAX_PEER_ID))
     return ML_ERR_INVALID;
   g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
   JsonObject *o = json_object_new();
@@ -223,7 +223,7 @@ int ml_signal_client_admit(ml_signal_client *sc, const char *peer_id) {
   g_assert(sc != NULL && peer_id != NULL);
   if (sc->state != ML_SIGNAL_JOINED)
     return ML_ERR_STATE;
-  if (!valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID))
+  if (!ml_signal_valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID))
     return ML_ERR_INVALID;
   g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
   JsonObject *o = json_object_new();
@@ -352,10 +352,11 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
   const char *name = ml_json_string(o, "name", 1, ML_SIGNAL_MAX_NAME);
   JsonArray *pa = NULL, *ia = NULL;
   ml_json_err ice = ml_json_get_array(o, "ice_servers", G_MAXUINT, &ia); /* optional */
-  if (!peer_id || !valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID) || !room ||
-      !valid_id(room, ML_SIGNAL_MAX_ROOM) || !role ||
+  if (!peer_id || !ml_signal_valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID) || !room ||
+      !ml_signal_valid_id(room, ML_SIGNAL_MAX_ROOM) || !role ||
       (strcmp(role, "host") != 0 && strcmp(role, "participant") != 0) || !name ||
-      !valid_name(name) || ml_json_get_array(o, "peers", ML_SIGNAL_MAX_PEERS, &pa) != ML_JSON_OK ||
+      !ml_signal_valid_name(name) ||
+      ml_json_get_array(o, "peers", ML_SIGNAL_MAX_PEERS, &pa) != ML_JSON_OK ||
       (ice != ML_JSON_OK && ice != ML_JSON_E_MISSING)) {
     sc->stats.dropped_invalid++;
     return;
@@ -432,7 +433,7 @@ static void handle_error(ml_signal_client *sc, JsonObject *o) {
   const char *code = ml_json_string(o, "code", 1, 32);
   const char *msg = ml_json_string(o, "message", 0, 256);
   const char *ref = ml_json_string(o, "ref", 0, 32);
-  if (!code || !valid_id(code, 32)) {
+  if (!code || !ml_signal_valid_id(code, 32)) {
     sc->stats.dropped_invalid++;
     return;
   }
@@ -486,7 +487,7 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
   } else if (!strcmp(type, "peer_left")) {
     const char *id = ml_json_string(o, "peer", 1, ML_SIGNAL_MAX_PEER_ID);
     const char *reason = ml_json_string(o, "reason", 1, 16);
-    if (!id || !valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !reason ||
+    if (!id || !ml_signal_valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !reason ||
         (strcmp(reason, "left") != 0 && strcmp(reason, "removed") != 0 &&
          strcmp(reason, "denied") != 0)) {
       sc->stats.dropped_invalid++;
@@ -497,7 +498,8 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
   } else if (!strcmp(type, "signal")) {
     const char *from = ml_json_string(o, "from", 1, ML_SIGNAL_MAX_PEER_ID);
     JsonObject *data = NULL;
-    if (sc->state != ML_SIGNAL_JOINED || !from || !valid_id(from, ML_SIGNAL_MAX_PEER_ID) ||
+    if (sc->state != ML_SIGNAL_JOINED || !from ||
+        !ml_signal_valid_id(from, ML_SIGNAL_MAX_PEER_ID) ||
         ml_json_get_object(o, "data", &data) != ML_JSON_OK) {
       sc->stats.dropped_invalid++;
       return;
@@ -651,8 +653,8 @@ int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *
     return ML_ERR_INVALID;
   if (cfg->token && (strlen(cfg->token) == 0 || strlen(cfg->token) > 1024))
     return ML_ERR_INVALID;
-  if (cfg->room &&
-      (!valid_id(cfg->room, ML_SIGNAL_MAX_ROOM) || !cfg->name || !valid_name(cfg->name)))
+  if (cfg->room && (!ml_signal_valid_id(cfg->room, ML_SIGNAL_MAX_ROOM) || !cfg->name ||
+                    !ml_signal_valid_name(cfg->name)))
     return ML_ERR_INVALID;
   if (cfg->secret_verifier &&
       (strlen(cfg->secret_verifier) == 0 || strlen(cfg->secret_verifier) > 256))

@@ -162,6 +162,13 @@ typedef struct ml_signal_client_stats {
   uint64_t reconnects;      /* attempts after the first */
 } ml_signal_client_stats;
 
+/* Whether s is an id of the protocol (a room code, a peer id):
+ * [A-Za-z0-9_.-], 1 to max bytes. */
+bool ml_signal_valid_id(const char *s, size_t max);
+/* Whether s is a display name of the protocol: 1 to ML_SIGNAL_MAX_NAME bytes
+ * of UTF-8 without control characters. */
+bool ml_signal_valid_name(const char *s);
+
 /* Creates the client (transfer full: ml_signal_client_free). Nothing happens
  * until ml_signal_client_start. Errors: ML_ERR_INVALID (URL not ws/wss, both
  * or neither of token and room, room or name out of bounds), ML_ERR_IO
