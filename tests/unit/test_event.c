@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,11 +447,5 @@ static void test_refused(void **state) {
   g_free(long_name);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_names),      cmocka_unit_test(test_exact_text),
-      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_line_bound),
-      cmocka_unit_test(test_truncated),  cmocka_unit_test(test_refused),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_names, test_exact_text, test_round_trip,
+             test_line_bound, test_truncated, test_refused)

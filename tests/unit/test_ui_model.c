@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/signal_client.h"
 #include "model.h"
 
@@ -276,16 +278,10 @@ static void test_initials(void **state) {
   assert_string_equal(out, "张伟");
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_connecting_to_joined, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_media_quality_banners, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_chat_receipts_unread, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_chat_log_bounded, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_identity_and_verification, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_peer_left_and_knock, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ended_and_fatal, setup, teardown),
-      cmocka_unit_test(test_initials),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN_LIST(ML_UNIT_NOTHING, ml_unit_fixture(test_connecting_to_joined),
+                  ml_unit_fixture(test_media_quality_banners),
+                  ml_unit_fixture(test_chat_receipts_unread),
+                  ml_unit_fixture(test_chat_log_bounded),
+                  ml_unit_fixture(test_identity_and_verification),
+                  ml_unit_fixture(test_peer_left_and_knock), ml_unit_fixture(test_ended_and_fatal),
+                  cmocka_unit_test(test_initials))
