@@ -383,14 +383,22 @@ static bool config_ok(const ml_peer_link_config *cfg) {
          strlen(cfg->room_id) <= ML_PEER_LINK_MAX_ROOM_ID && cfg->n_turn <= ML_PEER_LINK_MAX_TURN;
 }
 
-int ml_peer_link_new(ml_peer_link **out, const ml_peer_link_config *cfg) {
-  g_assert(out);
+/* A link for cfg, not yet started: ML_ERR_INVALID for a config that
+ * config_ok() refuses, ML_ERR_NOMEM. */
+static int link_create(ml_peer_link **link, const ml_peer_link_config *cfg) {
   if (!config_ok(cfg))
     return ML_ERR_INVALID;
-  ml_peer_link *link = link_alloc(cfg);
-  if (!link)
-    return ML_ERR_NOMEM;
-  int err = ml_peer_link_ice_open(link, cfg);
+  *link = link_alloc(cfg);
+  return *link ? ML_OK : ML_ERR_NOMEM;
+}
+
+int ml_peer_link_new(ml_peer_link **out, const ml_peer_link_config *cfg) {
+  g_assert(out);
+  ml_peer_link *link = NULL;
+  int err = link_create(&link, cfg);
+  if (err)
+    return err;
+  err = ml_peer_link_ice_open(link, cfg);
   if (err) {
     ml_peer_link_free(link);
     return err;
@@ -405,12 +413,11 @@ int ml_peer_link_new_secure_for_test(ml_peer_link **out, const ml_peer_link_conf
                                      const uint8_t peer_identity[ML_IDENTITY_PUBLIC_LEN],
                                      ml_peer_link_output_cb output, void *output_user) {
   g_assert(out);
-  if (!config_ok(cfg))
-    return ML_ERR_INVALID;
-  ml_peer_link *link = link_alloc(cfg);
-  if (!link)
-    return ML_ERR_NOMEM;
-  int err = ml_channel_new(&link->channel, send_key, recv_key, NULL);
+  ml_peer_link *link = NULL;
+  int err = link_create(&link, cfg);
+  if (err)
+    return err;
+  err = ml_channel_new(&link->channel, send_key, recv_key, NULL);
   if (err) {
     ml_peer_link_free(link);
     return err;

@@ -62,6 +62,16 @@ static secret_scratch *scratch_new(void) {
   return s;
 }
 
+/* libsodium ready and a zeroed scratch in *s (the caller frees it):
+ * ML_OK, sodium_ready()'s error, or ML_ERR_NOMEM. */
+static int scratch_begin(secret_scratch **s) {
+  int rc = sodium_ready();
+  if (rc != ML_OK)
+    return rc;
+  *s = scratch_new();
+  return *s ? ML_OK : ML_ERR_NOMEM;
+}
+
 static int identity_from_seed(ml_identity **out, const uint8_t seed[ID_SEED_LEN]) {
   ml_identity *id = calloc(1, sizeof *id);
   if (!id)
@@ -82,12 +92,10 @@ static int identity_from_seed(ml_identity **out, const uint8_t seed[ID_SEED_LEN]
 
 int ml_identity_generate(ml_identity **out) {
   assert(out);
-  int rc = sodium_ready();
+  secret_scratch *s = NULL;
+  int rc = scratch_begin(&s);
   if (rc != ML_OK)
     return rc;
-  secret_scratch *s = scratch_new();
-  if (!s)
-    return ML_ERR_NOMEM;
   randombytes_buf(s->seed, sizeof s->seed);
   rc = identity_from_seed(out, s->seed);
   sodium_free(s);
@@ -335,12 +343,10 @@ static int encode(const ml_identity *id, const char *passphrase, unsigned long l
 static int save(const ml_identity *id, const char *path, const char *passphrase,
                 unsigned long long opslimit, size_t memlimit, bool replace, bool *existed) {
   assert(id && path);
-  int rc = sodium_ready();
+  secret_scratch *s = NULL;
+  int rc = scratch_begin(&s);
   if (rc != ML_OK)
     return rc;
-  secret_scratch *s = scratch_new();
-  if (!s)
-    return ML_ERR_NOMEM;
   size_t len = 0;
   rc = encode(id, passphrase, opslimit, memlimit, s, &len);
   if (rc == ML_OK)

@@ -417,18 +417,18 @@ char *ml_sig_build_waiting(const char *peer_id, const char *room) {
   return finish(b);
 }
 
-char *ml_sig_build_knock(const ml_sig_peer_info *p) {
-  JsonBuilder *b = begin("knock");
+/* A message of `type` whose one member "peer" is p (with its role or not). */
+static char *build_about_peer(const char *type, const ml_sig_peer_info *p, bool with_role) {
+  JsonBuilder *b = begin(type);
   json_builder_set_member_name(b, "peer");
-  add_peer_object(b, p, false);
+  add_peer_object(b, p, with_role);
   return finish(b);
 }
 
+char *ml_sig_build_knock(const ml_sig_peer_info *p) { return build_about_peer("knock", p, false); }
+
 char *ml_sig_build_peer_joined(const ml_sig_peer_info *p) {
-  JsonBuilder *b = begin("peer_joined");
-  json_builder_set_member_name(b, "peer");
-  add_peer_object(b, p, true);
-  return finish(b);
+  return build_about_peer("peer_joined", p, true);
 }
 
 char *ml_sig_build_peer_left(const char *peer_id, const char *reason) {

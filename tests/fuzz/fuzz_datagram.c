@@ -14,14 +14,7 @@
 #include "ml/channel.h"
 #include "ml/datagram.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Invariant broken: crash loudly so libFuzzer (or the replay driver) reports it. */
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      abort();                                                                                     \
-  } while (0)
+#include "fuzz.h"
 
 static uint64_t fixed_clock(void *user) {
   (void)user;

@@ -26,7 +26,7 @@
 #include "handshake_internal.h"
 #include "ml/handshake.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 typedef struct end {
   ml_handshake *hs;
@@ -126,14 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   took(&e[0], &out);
 
   size_t pos = 1;
-  while (pos + 3 <= size) {
-    uint8_t op = data[pos];
-    size_t len = (size_t)data[pos + 1] << 8 | data[pos + 2];
-    pos += 3;
-    if (len > size - pos)
-      len = size - pos;
-    const uint8_t *rec = data + pos;
-    pos += len;
+  uint8_t op;
+  const uint8_t *rec;
+  size_t len;
+  while (ml_fuzz_next_record(data, size, &pos, &op, &rec, &len)) {
     switch (op % 6) {
     case 0:
     case 1: deliver(&e[op % 6 == 0 ? 1 : 0], rec, len, now); break; /* exact bytes */

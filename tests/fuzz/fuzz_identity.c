@@ -19,14 +19,7 @@
 
 #include "ml/identity.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Invariant broken: crash loudly so libFuzzer (or the replay driver) reports it. */
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      abort();                                                                                     \
-  } while (0)
+#include "fuzz.h"
 
 /* The harness's scratch directory, made once per process and removed at exit. */
 static char dir[256];

@@ -27,7 +27,7 @@
 #include "ml/peer_link.h"
 #include "peer_link_internal.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static const uint8_t link_send_key[ML_NOISE_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
 static const uint8_t link_recv_key[ML_NOISE_KEY_LEN] = {9, 10, 11, 12, 13, 14, 15, 16};
@@ -91,14 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   uint8_t buf[ML_DATAGRAM_MAX + 64];
   size_t pos = 0;
-  while (pos + 3 <= size) {
-    uint8_t op = data[pos];
-    size_t len = (size_t)data[pos + 1] << 8 | data[pos + 2];
-    pos += 3;
-    if (len > size - pos)
-      len = size - pos;
-    const uint8_t *rec = data + pos;
-    pos += len;
+  uint8_t op;
+  const uint8_t *rec;
+  size_t len;
+  while (ml_fuzz_next_record(data, size, &pos, &op, &rec, &len)) {
     switch (op % 4) {
     case 0:
       ml_peer_link_receive(link, rec, len); /* exact bytes: ASan sees any overread */

@@ -17,7 +17,7 @@
 #include "ml/signal_client.h"
 #include "signal_client_internal.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static volatile size_t sink;
 
@@ -84,15 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ml_signal_client_new(&sc, &cfg) != ML_OK)
     abort();
   size_t pos = 0;
-  while (pos + 3 <= size) {
-    uint8_t flags = data[pos];
-    size_t len = (size_t)data[pos + 1] << 8 | data[pos + 2];
-    pos += 3;
-    if (len > size - pos)
-      len = size - pos;
-    ml_signal_client_test_receive(sc, (const char *)data + pos, len, !(flags & 1));
-    pos += len;
-  }
+  uint8_t flags;
+  const uint8_t *rec;
+  size_t len;
+  while (ml_fuzz_next_record(data, size, &pos, &flags, &rec, &len))
+    ml_signal_client_test_receive(sc, (const char *)rec, len, !(flags & 1));
   ml_signal_client_free(sc);
   return 0;
 }

@@ -16,13 +16,7 @@
 #include "model.h"
 #include "utf8.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      abort();                                                                                     \
-  } while (0)
+#include "fuzz.h"
 
 static int measure(const char *s, size_t len, void *user) {
   (void)user;

@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/bytes.h"
 
 static void test_reads_big_endian_integers(void **state) {
@@ -83,12 +85,6 @@ static void test_writer_round_trip_and_bound(void **state) {
   assert_true(d == UINT64_C(0x89abcdef01234567));
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_reads_big_endian_integers),
-      cmocka_unit_test(test_read_past_end_fails_and_sticks),
-      cmocka_unit_test(test_every_truncation_fails),
-      cmocka_unit_test(test_writer_round_trip_and_bound),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_reads_big_endian_integers,
+             test_read_past_end_fails_and_sticks, test_every_truncation_fails,
+             test_writer_round_trip_and_bound)

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <sodium.h>
 
 #include "channel_internal.h"
@@ -776,30 +778,11 @@ static void test_from_noise_handshake(void **state) {
   ml_noise_handshake_free(hr);
 }
 
-int main(void) {
-  if (sodium_init() < 0)
-    return 1;
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip_every_inner_type),
-      cmocka_unit_test(test_wire_format_matches_reference),
-      cmocka_unit_test(test_known_answer_vectors),
-      cmocka_unit_test(test_seal_in_place),
-      cmocka_unit_test(test_tampering_rejected),
-      cmocka_unit_test(test_wrong_key_rejected),
-      cmocka_unit_test(test_replay_and_reorder),
-      cmocka_unit_test(test_every_truncated_prefix_rejected),
-      cmocka_unit_test(test_framing_errors),
-      cmocka_unit_test(test_unknown_inner_type_after_decryption),
-      cmocka_unit_test(test_buffers_too_small),
-      cmocka_unit_test(test_rekey_by_count),
-      cmocka_unit_test(test_rekey_by_time_with_overlap),
-      cmocka_unit_test(test_overlap_only_for_previous_epoch),
-      cmocka_unit_test(test_epoch_skip_within_lookahead),
-      cmocka_unit_test(test_epoch_wraps_past_255),
-      cmocka_unit_test(test_counter_exhaustion),
-      cmocka_unit_test(test_stats),
-      cmocka_unit_test(test_default_config_and_clock),
-      cmocka_unit_test(test_from_noise_handshake),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_round_trip_every_inner_type,
+             test_wire_format_matches_reference, test_known_answer_vectors, test_seal_in_place,
+             test_tampering_rejected, test_wrong_key_rejected, test_replay_and_reorder,
+             test_every_truncated_prefix_rejected, test_framing_errors,
+             test_unknown_inner_type_after_decryption, test_buffers_too_small, test_rekey_by_count,
+             test_rekey_by_time_with_overlap, test_overlap_only_for_previous_epoch,
+             test_epoch_skip_within_lookahead, test_epoch_wraps_past_255, test_counter_exhaustion,
+             test_stats, test_default_config_and_clock, test_from_noise_handshake)

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <string.h>
 
 #include "ml/control.h"
@@ -88,12 +90,5 @@ static void test_unknown_is_unsupported(void **state) {
   assert_int_equal(ml_control_parse(t0, sizeof t0, &m), ML_ERR_UNSUPPORTED);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_layout),
-      cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_strict),
-      cmocka_unit_test(test_unknown_is_unsupported),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_layout, test_round_trip, test_strict,
+             test_unknown_is_unsupported)

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/datagram.h"
 
 #define TRANSPORT_BYTE0 0xca /* 0b11 001 010 */
@@ -265,22 +267,9 @@ static void test_output_untouched_on_error(void **state) {
   assert_memory_equal(&d, &before, sizeof d);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_transport_header_bytes),
-      cmocka_unit_test(test_transport_round_trip),
-      cmocka_unit_test(test_handshake_round_trip),
-      cmocka_unit_test(test_handshake_write_limits),
-      cmocka_unit_test(test_handshake_framed_in_place),
-      cmocka_unit_test(test_is_ours),
-      cmocka_unit_test(test_inner_type_valid),
-      cmocka_unit_test(test_size_limits),
-      cmocka_unit_test(test_minimum_bodies),
-      cmocka_unit_test(test_every_truncation),
-      cmocka_unit_test(test_wrong_version_unsupported),
-      cmocka_unit_test(test_not_ours_or_unknown_type),
-      cmocka_unit_test(test_nonzero_key_id_and_reserved),
-      cmocka_unit_test(test_output_untouched_on_error),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_transport_header_bytes,
+             test_transport_round_trip, test_handshake_round_trip, test_handshake_write_limits,
+             test_handshake_framed_in_place, test_is_ours, test_inner_type_valid, test_size_limits,
+             test_minimum_bodies, test_every_truncation, test_wrong_version_unsupported,
+             test_not_ours_or_unknown_type, test_nonzero_key_id_and_reserved,
+             test_output_untouched_on_error)

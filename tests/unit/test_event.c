@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +126,13 @@ static void test_names(void **state) {
   assert_int_equal(ml_event_type_from_name("ui_layout", &t), ML_ERR_NOT_FOUND);
 }
 
+/* ev's line is exactly want. */
+static void assert_encodes(const ml_event *ev, const char *want) {
+  char *line = ml_event_encode(ev);
+  assert_string_equal(line, want);
+  g_free(line);
+}
+
 /* The text of the schema, as README documents it and `join --json` has
  * always printed it. */
 static void test_exact_text(void **state) {
@@ -161,41 +170,31 @@ static void test_exact_text(void **state) {
 
   ml_event j = sample(ML_EVENT_JOINED);
   g_strlcpy(j.name, "mentor", sizeof j.name);
-  line = ml_event_encode(&j);
-  assert_string_equal(line, "{\"event\":\"joined\",\"t_ms\":1001,\"peer_id\":\"p-1f2e\","
-                            "\"name\":\"mentor\",\"room\":\"demo-room\"}");
-  g_free(line);
+  assert_encodes(&j, "{\"event\":\"joined\",\"t_ms\":1001,\"peer_id\":\"p-1f2e\","
+                     "\"name\":\"mentor\",\"room\":\"demo-room\"}");
 
   ml_event c = sample(ML_EVENT_CHAT);
   g_strlcpy(c.name, "n", sizeof c.name);
   c.text = "a\"b\\c\nd\x01\x7f\xc3\xa9/";
-  line = ml_event_encode(&c);
-  assert_string_equal(line, "{\"event\":\"chat\",\"t_ms\":1008,\"peer\":\"p-1f2e\",\"name\":\"n\","
-                            "\"id\":42,\"text\":\"a\\\"b\\\\c\\u000ad\\u0001\\u007f\xc3\xa9/\"}");
-  g_free(line);
+  assert_encodes(&c, "{\"event\":\"chat\",\"t_ms\":1008,\"peer\":\"p-1f2e\",\"name\":\"n\","
+                     "\"id\":42,\"text\":\"a\\\"b\\\\c\\u000ad\\u0001\\u007f\xc3\xa9/\"}");
 
   ml_event e = sample(ML_EVENT_ERROR);
   e.peer[0] = '\0';
   e.error[0] = '\0';
   e.fatal = false;
-  line = ml_event_encode(&e);
-  assert_string_equal(line, "{\"event\":\"error\",\"t_ms\":1014,\"message\":\"the handshake "
-                            "failed\",\"fatal\":false}");
-  g_free(line);
+  assert_encodes(&e, "{\"event\":\"error\",\"t_ms\":1014,\"message\":\"the handshake "
+                     "failed\",\"fatal\":false}");
 
   ml_event m = sample(ML_EVENT_MARKED_VERIFIED);
   g_strlcpy(m.name, "n", sizeof m.name);
   m.ok = false;
   g_strlcpy(m.error, "not found", sizeof m.error);
-  line = ml_event_encode(&m);
-  assert_string_equal(line, "{\"event\":\"marked_verified\",\"t_ms\":1013,\"peer\":\"p-1f2e\","
-                            "\"name\":\"n\",\"ok\":false,\"error\":\"not found\"}");
-  g_free(line);
+  assert_encodes(&m, "{\"event\":\"marked_verified\",\"t_ms\":1013,\"peer\":\"p-1f2e\","
+                     "\"name\":\"n\",\"ok\":false,\"error\":\"not found\"}");
 
   ml_event end = sample(ML_EVENT_ENDED);
-  line = ml_event_encode(&end);
-  assert_string_equal(line, "{\"event\":\"ended\",\"t_ms\":1015}");
-  g_free(line);
+  assert_encodes(&end, "{\"event\":\"ended\",\"t_ms\":1015}");
 }
 
 static void assert_same_members(const ml_event *a, const ml_event *b) {
@@ -445,11 +444,5 @@ static void test_refused(void **state) {
   g_free(long_name);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_names),      cmocka_unit_test(test_exact_text),
-      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_line_bound),
-      cmocka_unit_test(test_truncated),  cmocka_unit_test(test_refused),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_names, test_exact_text, test_round_trip,
+             test_line_bound, test_truncated, test_refused)

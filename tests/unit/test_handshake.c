@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <sodium.h>
 
 #include "ml/handshake.h"
@@ -511,25 +513,10 @@ static void phase_names(void **state) {
   assert_string_equal(ml_handshake_phase_name((ml_handshake_phase)99), "unknown");
 }
 
-int main(void) {
-  if (sodium_init() < 0)
-    return 1;
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(two_ends_complete),
-      cmocka_unit_test(two_ends_complete_with_psk),
-      cmocka_unit_test(without_key_confirmation_both_done_at_once),
-      cmocka_unit_test(lost_message_retransmitted_after_timeout),
-      cmocka_unit_test(rto_doubles_up_to_the_cap),
-      cmocka_unit_test(tampered_message_2_fails_the_attempt),
-      cmocka_unit_test(different_room_secret_fails_for_good),
-      cmocka_unit_test(pattern_mismatch_is_a_hint),
-      cmocka_unit_test(wrong_identity_fails_for_good),
-      cmocka_unit_test(gives_up_after_the_retry_limit),
-      cmocka_unit_test(no_prologue_no_attempt),
-      cmocka_unit_test(truncated_prefixes_dropped),
-      cmocka_unit_test(unusable_ephemeral_dropped),
-      cmocka_unit_test(ice_prologue_matches_the_protocol_example),
-      cmocka_unit_test(phase_names),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, two_ends_complete, two_ends_complete_with_psk,
+             without_key_confirmation_both_done_at_once, lost_message_retransmitted_after_timeout,
+             rto_doubles_up_to_the_cap, tampered_message_2_fails_the_attempt,
+             different_room_secret_fails_for_good, pattern_mismatch_is_a_hint,
+             wrong_identity_fails_for_good, gives_up_after_the_retry_limit, no_prologue_no_attempt,
+             truncated_prefixes_dropped, unusable_ephemeral_dropped,
+             ice_prologue_matches_the_protocol_example, phase_names)

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -596,19 +598,8 @@ static void test_fingerprint(void **state) {
   assert_string_not_equal(fp, fp2);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_round_trip_modes_and_parents, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_file_format_known_answer, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_load_refuses_unsafe_permissions, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_truncated_and_corrupt_files, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_atomic_save_leaves_no_temporary_files, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_load_or_create, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_noise_keys, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_sign_verify, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, ml_unit_fixture, test_round_trip_modes_and_parents,
+             test_file_format_known_answer, test_load_refuses_unsafe_permissions, test_sealed,
+             test_truncated_and_corrupt_files, test_atomic_save_leaves_no_temporary_files,
+             test_load_or_create, test_default_path, test_noise_keys, test_sign_verify,
+             test_fingerprint)

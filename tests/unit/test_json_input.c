@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/json_input.h"
 
 static const ml_json_limits lim = {.max_bytes = 4096, .max_depth = 8};
@@ -191,15 +193,5 @@ static void test_err_names(void **state) {
   assert_string_equal(ml_json_err_name(ML_JSON_E_COUNT_), "unknown");
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_depth_limit),
-      cmocka_unit_test(test_size_limit),
-      cmocka_unit_test(test_shape),
-      cmocka_unit_test(test_strings),
-      cmocka_unit_test(test_integers_and_bools),
-      cmocka_unit_test(test_objects_and_arrays),
-      cmocka_unit_test(test_err_names),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_depth_limit, test_size_limit, test_shape,
+             test_strings, test_integers_and_bools, test_objects_and_arrays, test_err_names)

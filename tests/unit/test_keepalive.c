@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "keepalive.h"
 
 #define MS 1000 /* microseconds */
@@ -69,12 +71,5 @@ static void check_interval(void **state) {
   assert_int_equal(ml_keepalive_check_interval_ms(&k), 151);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(send_due_after_period),
-      cmocka_unit_test(path_lost_once_then_timeout),
-      cmocka_unit_test(received_rearms_and_detects_outage),
-      cmocka_unit_test(check_interval),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, send_due_after_period, path_lost_once_then_timeout,
+             received_rearms_and_detects_outage, check_interval)

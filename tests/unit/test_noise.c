@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <sodium.h>
 
 #include "ml/noise.h"
@@ -446,24 +448,8 @@ static void test_rekey_key_matches_cipher_rekey(void **state) {
   free_pair(&p);
 }
 
-int main(void) {
-  if (sodium_init() < 0)
-    return 1;
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_xx_round_trip),
-      cmocka_unit_test(test_ik_round_trip),
-      cmocka_unit_test(test_xxpsk3_round_trip),
-      cmocka_unit_test(test_one_way_split),
-      cmocka_unit_test(test_tampered_messages_fail),
-      cmocka_unit_test(test_truncated_prefixes_fail),
-      cmocka_unit_test(test_wrong_psk_fails),
-      cmocka_unit_test(test_ik_wrong_responder_key_fails),
-      cmocka_unit_test(test_small_buffer_keeps_state),
-      cmocka_unit_test(test_limits_and_sequence),
-      cmocka_unit_test(test_low_order_point_refused),
-      cmocka_unit_test(test_config_errors),
-      cmocka_unit_test(test_prologue_mismatch_fails),
-      cmocka_unit_test(test_rekey_key_matches_cipher_rekey),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_xx_round_trip, test_ik_round_trip,
+             test_xxpsk3_round_trip, test_one_way_split, test_tampered_messages_fail,
+             test_truncated_prefixes_fail, test_wrong_psk_fails, test_ik_wrong_responder_key_fails,
+             test_small_buffer_keeps_state, test_limits_and_sequence, test_low_order_point_refused,
+             test_config_errors, test_prologue_mismatch_fails, test_rekey_key_matches_cipher_rekey)

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <gst/gst.h>
 
 #include "media_internal.h"
@@ -570,19 +572,6 @@ static void gate_limits(void **state) {
                    ML_ERR_INVALID);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(rtcp_valid_shapes_accepted),
-      cmocka_unit_test(rtcp_framing_refused),
-      cmocka_unit_test(rtcp_counts_refused),
-      cmocka_unit_test(rtcp_feedback_refused),
-      cmocka_unit_test(rtcp_sdes_refused),
-      cmocka_unit_test(rtcp_padding),
-      cmocka_unit_test(rtp_checks),
-      cmocka_unit_test(parse_reports),
-      cmocka_unit_test(parse_feedback),
-      cmocka_unit_test(ntp_time),
-      cmocka_unit_test(gate_limits),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, rtcp_valid_shapes_accepted, rtcp_framing_refused,
+             rtcp_counts_refused, rtcp_feedback_refused, rtcp_sdes_refused, rtcp_padding,
+             rtp_checks, parse_reports, parse_feedback, ntp_time, gate_limits)

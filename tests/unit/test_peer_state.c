@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "peer_state.h"
 
 #define N_STATES (ML_PEER_LEFT + 1)
@@ -173,17 +175,7 @@ static void backoff_reset(void **state) {
   assert_int_equal(attempt, 1);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(every_pair_matches_the_lifecycle),
-      cmocka_unit_test(legal_and_illegal_examples),
-      cmocka_unit_test(every_state_reaches_left_once),
-      cmocka_unit_test(usable_only_with_a_channel),
-      cmocka_unit_test(names),
-      cmocka_unit_test(backoff_delays_grow_and_cap),
-      cmocka_unit_test(backoff_schedules_then_gives_up_once),
-      cmocka_unit_test(backoff_progress_starts_over),
-      cmocka_unit_test(backoff_reset),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, every_pair_matches_the_lifecycle,
+             legal_and_illegal_examples, every_state_reaches_left_once, usable_only_with_a_channel,
+             names, backoff_delays_grow_and_cap, backoff_schedules_then_gives_up_once,
+             backoff_progress_starts_over, backoff_reset)

@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,17 +313,8 @@ static void test_default_path(void **state) {
   assert_int_equal(ml_pins_default_path(buf, 8), ML_ERR_BUFFER);
 }
 
-int main(void) {
-  if (sodium_init() < 0)
-    return 1;
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_first_use_then_match, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_changed_is_reported_not_replaced, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_file_format, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_corrupt_and_unsafe_files, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_mark_verified, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_verified_format, setup, teardown),
-      cmocka_unit_test(test_default_path),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN_LIST(ML_UNIT_SODIUM, ml_unit_fixture(test_first_use_then_match),
+                  ml_unit_fixture(test_changed_is_reported_not_replaced),
+                  ml_unit_fixture(test_file_format), ml_unit_fixture(test_corrupt_and_unsafe_files),
+                  ml_unit_fixture(test_mark_verified), ml_unit_fixture(test_verified_format),
+                  cmocka_unit_test(test_default_path))

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/rate.h"
 
 /* Peer keys: any stable pointers. */
@@ -379,25 +381,10 @@ static void test_audio_loss_expectation(void **state) {
   ml_rate_free(rc);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults_and_bad_config),
-      cmocka_unit_test(test_clean_path_increases_to_max),
-      cmocka_unit_test(test_heavy_loss_decreases),
-      cmocka_unit_test(test_moderate_loss_holds),
-      cmocka_unit_test(test_band_edges),
-      cmocka_unit_test(test_sustained_collapse_pauses_video),
-      cmocka_unit_test(test_floor_without_pause),
-      cmocka_unit_test(test_resume_with_hysteresis),
-      cmocka_unit_test(test_no_resume_while_rtt_high),
-      cmocka_unit_test(test_worst_peer_drives_the_target),
-      cmocka_unit_test(test_peer_limit),
-      cmocka_unit_test(test_garbage_reports),
-      cmocka_unit_test(test_rtt_rise_holds_then_decreases),
-      cmocka_unit_test(test_noisy_rtt_widens_the_margin),
-      cmocka_unit_test(test_feedback_timeout),
-      cmocka_unit_test(test_report_flood_is_rate_limited),
-      cmocka_unit_test(test_audio_loss_expectation),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_defaults_and_bad_config,
+             test_clean_path_increases_to_max, test_heavy_loss_decreases, test_moderate_loss_holds,
+             test_band_edges, test_sustained_collapse_pauses_video, test_floor_without_pause,
+             test_resume_with_hysteresis, test_no_resume_while_rtt_high,
+             test_worst_peer_drives_the_target, test_peer_limit, test_garbage_reports,
+             test_rtt_rise_holds_then_decreases, test_noisy_rtt_widens_the_margin,
+             test_feedback_timeout, test_report_flood_is_rate_limited, test_audio_loss_expectation)

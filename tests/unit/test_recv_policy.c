@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "recv_policy.h"
 
 #define MS 1000 /* microseconds */
@@ -137,15 +139,6 @@ static void first_frame_pli(void **state) {
   assert_int_equal(ml_recv_first_frame_pli_step(true, 50), ML_RECV_FIRST_PLI_STOP);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(latency_defaults_and_bounds),
-      cmocka_unit_test(latency_follows_jitter_in_steps),
-      cmocka_unit_test(latency_loss_hold),
-      cmocka_unit_test(nack_bucket_burst_and_refill),
-      cmocka_unit_test(nack_bucket_steady_rate),
-      cmocka_unit_test(pli_spacing),
-      cmocka_unit_test(first_frame_pli),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, latency_defaults_and_bounds,
+             latency_follows_jitter_in_steps, latency_loss_hold, nack_bucket_burst_and_refill,
+             nack_bucket_steady_rate, pli_spacing, first_frame_pli)

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/replay.h"
 
 static void test_fresh_window_accepts_any(void **state) {
@@ -156,16 +158,7 @@ static void test_matches_model(void **state) {
   assert_true(accepted > 1000 && rejected > 1000); /* the run exercised both paths */
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_fresh_window_accepts_any),
-      cmocka_unit_test(test_in_order_each_once),
-      cmocka_unit_test(test_window_boundary),
-      cmocka_unit_test(test_failed_commit_changes_nothing),
-      cmocka_unit_test(test_reused_block_is_cleared),
-      cmocka_unit_test(test_big_jump_clears_everything),
-      cmocka_unit_test(test_top_of_counter_space),
-      cmocka_unit_test(test_matches_model),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_fresh_window_accepts_any,
+             test_in_order_each_once, test_window_boundary, test_failed_commit_changes_nothing,
+             test_reused_block_is_cleared, test_big_jump_clears_everything,
+             test_top_of_counter_space, test_matches_model)

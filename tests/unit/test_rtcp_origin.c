@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/media.h"
 #include "ml/rtcp_origin.h"
 
@@ -72,11 +74,5 @@ static void test_not_rtcp(void **state) {
   assert_false(ml_rtcp_from_peer_sender(p, sizeof p));
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_peer_sender_session),
-      cmocka_unit_test(test_peer_receive_branch),
-      cmocka_unit_test(test_not_rtcp),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_peer_sender_session, test_peer_receive_branch,
+             test_not_rtcp)

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/rtp_vp8.h"
 
 #define PT 96
@@ -84,12 +86,5 @@ static void test_refused(void **state) {
   assert_false(ml_rtp_vp8_keyframe_start(pad, sizeof pad, PT));
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_keyframe_start),
-      cmocka_unit_test(test_continuation_and_delta),
-      cmocka_unit_test(test_descriptor_forms),
-      cmocka_unit_test(test_refused),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_keyframe_start, test_continuation_and_delta,
+             test_descriptor_forms, test_refused)

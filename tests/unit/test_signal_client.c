@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <string.h>
 
 #include <glib.h>
@@ -125,14 +127,5 @@ static void test_second_shutdown_replaces_retry(void **state) {
   g_main_loop_unref(loop);
 }
 
-int main(void) {
-  if (sodium_init() < 0)
-    return 1;
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_verifier_vector),
-      cmocka_unit_test(test_psk_vector),
-      cmocka_unit_test(test_config_refused),
-      cmocka_unit_test(test_second_shutdown_replaces_retry),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_verifier_vector, test_psk_vector,
+             test_config_refused, test_second_shutdown_replaces_retry)

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -177,14 +179,6 @@ static void test_set_listen(void **state) {
   ml_signal_config_clear(&c);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),
-      cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_strict, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_secret_file_mode, setup, teardown),
-      cmocka_unit_test(test_missing_file),
-      cmocka_unit_test(test_set_listen),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN_LIST(ML_UNIT_NOTHING, cmocka_unit_test(test_defaults), ml_unit_fixture(test_full_file),
+                  ml_unit_fixture(test_strict), ml_unit_fixture(test_secret_file_mode),
+                  cmocka_unit_test(test_missing_file), cmocka_unit_test(test_set_listen))

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "signal_failure.h"
 
 static ml_signal_failure judge(ml_signal_attempt a) {
@@ -102,13 +104,6 @@ static void backoff_doubles_to_the_cap(void **state) {
   assert_int_equal(ml_signal_backoff_ms(0, 500, 30000, -1.0), 375);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(http_answers),
-      cmocka_unit_test(certificate_reasons),
-      cmocka_unit_test(scheme_mismatch_only_before_the_first_join),
-      cmocka_unit_test(unreachable_is_retried),
-      cmocka_unit_test(backoff_doubles_to_the_cap),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, http_answers, certificate_reasons,
+             scheme_mismatch_only_before_the_first_join, unreachable_is_retried,
+             backoff_doubles_to_the_cap)

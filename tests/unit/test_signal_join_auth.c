@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <glib.h>
 
 #include "join_auth.h"
@@ -138,11 +140,4 @@ static void test_refusals(void **state) {
   assert_false(ml_join_auth_failed(&failed, &rl, 1000000, &ip_over));
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_token_mode),
-      cmocka_unit_test(test_open_mode),
-      cmocka_unit_test(test_refusals),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_token_mode, test_open_mode, test_refusals)

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "message.h"
 
 #define KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -411,21 +413,7 @@ static void test_build_replies(void **state) {
   json_node_unref(root);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_messages_parse),
-      cmocka_unit_test(test_fields_are_typed),
-      cmocka_unit_test(test_truncated_prefixes_rejected),
-      cmocka_unit_test(test_codes),
-      cmocka_unit_test(test_join_rules),
-      cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_request_id_and_detail_on_error),
-      cmocka_unit_test(test_error_names_complete),
-      cmocka_unit_test(test_validators),
-      cmocka_unit_test(test_build_welcome),
-      cmocka_unit_test(test_build_presence),
-      cmocka_unit_test(test_build_signal),
-      cmocka_unit_test(test_build_replies),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_valid_messages_parse, test_fields_are_typed,
+             test_truncated_prefixes_rejected, test_codes, test_join_rules, test_limits,
+             test_request_id_and_detail_on_error, test_error_names_complete, test_validators,
+             test_build_welcome, test_build_presence, test_build_signal, test_build_replies)

@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ratelimit.h"
 
 static void test_bucket_burst_then_refill(void **state) {
@@ -39,10 +41,5 @@ static void test_bucket_unlimited_and_reconfigure(void **state) {
   assert_false(ml_ratelimit_take(&rl, -5000000));
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_bucket_burst_then_refill),
-      cmocka_unit_test(test_bucket_unlimited_and_reconfigure),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_bucket_burst_then_refill,
+             test_bucket_unlimited_and_reconfigure)

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "room.h"
 
 typedef struct rec {
@@ -361,27 +363,11 @@ static void test_max_rooms(void **state) {
   assert_int_equal(ml_room_registry_room_count(fx.reg), 4);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_first_join_creates_room_and_welcomes, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_presence_on_join_and_leave, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_waiting_room_knock_admit, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_deny_detaches, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_waiting_room_bounded, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_admit_respects_capacity, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_remove_other_room_refused, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_relay_same_room_only, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_host_handover_to_longest_present, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_host_handover_knocks_waiting, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_cohost_leaving_keeps_host, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_host_leave_ends_room, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_auto_admit_toggle_admits_queue, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_participant_first_waits_for_host, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_open_mode_secret, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_max_rooms, setup, teardown),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, ml_unit_fixture, test_first_join_creates_room_and_welcomes,
+             test_presence_on_join_and_leave, test_waiting_room_knock_admit, test_deny_detaches,
+             test_waiting_room_bounded, test_capacity, test_admit_respects_capacity, test_lock,
+             test_remove, test_remove_other_room_refused, test_relay_same_room_only,
+             test_host_handover_to_longest_present, test_host_handover_knocks_waiting,
+             test_cohost_leaving_keeps_host, test_host_leave_ends_room,
+             test_auto_admit_toggle_admits_queue, test_participant_first_waits_for_host,
+             test_open_mode_secret, test_max_rooms)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <sodium.h>
 
 #include "ml/signal_token.h"
@@ -164,19 +166,6 @@ static void test_issue_refuses_bad_input(void **state) {
   assert_null(tok);
 }
 
-int main(void) {
-  if (sodium_init() < 0)
-    return 1;
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip),
-      cmocka_unit_test(test_expired),
-      cmocka_unit_test(test_wrong_secret),
-      cmocka_unit_test(test_every_tamper_rejected),
-      cmocka_unit_test(test_role_escalation_by_grafting),
-      cmocka_unit_test(test_truncated_prefixes),
-      cmocka_unit_test(test_malformed),
-      cmocka_unit_test(test_signed_but_bad_payload),
-      cmocka_unit_test(test_issue_refuses_bad_input),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_roundtrip, test_expired, test_wrong_secret,
+             test_every_tamper_rejected, test_role_escalation_by_grafting, test_truncated_prefixes,
+             test_malformed, test_signed_but_bad_payload, test_issue_refuses_bad_input)

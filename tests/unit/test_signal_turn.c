@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <glib.h>
 
 #include "turn.h"
@@ -63,11 +65,5 @@ static void test_turn_ice_servers(void **state) {
   ml_turn_ice_clear(&ice);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_turn_known_answer),
-      cmocka_unit_test(test_turn_refuses_bad_input),
-      cmocka_unit_test(test_turn_ice_servers),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_turn_known_answer, test_turn_refuses_bad_input,
+             test_turn_ice_servers)

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "stream_frame.h"
 
 /* What a decoder made of a byte stream, items concatenated. */
@@ -201,13 +203,5 @@ static void bad_headers_break_the_stream(void **state) {
   assert_int_equal(it.event, ML_STREAM_FRAME_EV_NONE);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(prefix_bytes),
-      cmocka_unit_test(round_trip_in_any_pieces),
-      cmocka_unit_test(largest_message),
-      cmocka_unit_test(truncated_prefixes),
-      cmocka_unit_test(bad_headers_break_the_stream),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, prefix_bytes, round_trip_in_any_pieces,
+             largest_message, truncated_prefixes, bad_headers_break_the_stream)

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "layout.h"
 
 static const int sizes[][2] = {
@@ -207,11 +209,5 @@ static void test_dialogs(void **state) {
   }
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_all_sizes),         cmocka_unit_test(test_active_speaker),
-      cmocka_unit_test(test_one_tile_is_large), cmocka_unit_test(test_fit),
-      cmocka_unit_test(test_degenerate),        cmocka_unit_test(test_dialogs),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_all_sizes, test_active_speaker,
+             test_one_tile_is_large, test_fit, test_degenerate, test_dialogs)

@@ -8,19 +8,13 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "ml/signal_client.h"
 #include "model.h"
+#include "ui_event.h"
 
 static ml_ui_model m;
-
-static ml_call_event ev_of(ml_call_event_type type, const char *peer, const char *name) {
-  ml_call_event e;
-  memset(&e, 0, sizeof e);
-  e.type = type;
-  snprintf(e.peer_id, sizeof e.peer_id, "%s", peer ? peer : "");
-  snprintf(e.peer_name, sizeof e.peer_name, "%s", name ? name : "");
-  return e;
-}
 
 static bool apply(ml_call_event e) { return ml_ui_model_apply(&m, &e, 1000, 1700000000); }
 
@@ -46,8 +40,8 @@ static int teardown(void **state) {
 }
 
 static void join_secure_peer(const char *id, const char *name) {
-  apply(ev_of(ML_CALL_EV_PEER_JOINED, id, name));
-  ml_call_event v = ev_of(ML_CALL_EV_VERIFIED, id, name);
+  apply(ml_test_event_of(ML_CALL_EV_PEER_JOINED, id, name));
+  ml_call_event v = ml_test_event_of(ML_CALL_EV_VERIFIED, id, name);
   snprintf(v.sas, sizeof v.sas, "aardvark absurd accrue acme adrift");
   snprintf(v.safety_number, sizeof v.safety_number, "12345 67890");
   apply(v);
@@ -56,23 +50,23 @@ static void join_secure_peer(const char *id, const char *name) {
 static void test_connecting_to_joined(void **state) {
   (void)state;
   assert_true(has_banner("Connecting to the server", ML_UI_BANNER_INFO));
-  ml_call_event s = ev_of(ML_CALL_EV_SIGNALING, NULL, NULL);
+  ml_call_event s = ml_test_event_of(ML_CALL_EV_SIGNALING, NULL, NULL);
   s.state = ML_SIGNAL_CONNECTING;
   assert_true(apply(s));
   assert_true(has_banner("Connecting to the server", ML_UI_BANNER_INFO));
   s.state = ML_SIGNAL_JOINED;
   apply(s);
-  ml_call_event j = ev_of(ML_CALL_EV_JOINED, "self1", "Dr. Mentor");
+  ml_call_event j = ml_test_event_of(ML_CALL_EV_JOINED, "self1", "Dr. Mentor");
   char room[] = "ward-7";
   j.text = room;
   apply(j);
   assert_true(m.joined);
   assert_string_equal(m.room, "ward-7");
   assert_true(has_banner("Waiting for others to join room ward-7", ML_UI_BANNER_INFO));
-  apply(ev_of(ML_CALL_EV_PEER_JOINED, "p1", "Sam Mentee"));
+  apply(ml_test_event_of(ML_CALL_EV_PEER_JOINED, "p1", "Sam Mentee"));
   assert_int_equal(m.n_peers, 1);
   assert_true(has_banner("Connecting to Sam Mentee", ML_UI_BANNER_INFO));
-  ml_call_event ps = ev_of(ML_CALL_EV_PEER_STATE, "p1", "Sam Mentee");
+  ml_call_event ps = ml_test_event_of(ML_CALL_EV_PEER_STATE, "p1", "Sam Mentee");
   ps.state = ML_CALL_LINK_HANDSHAKING;
   apply(ps);
   assert_int_equal(m.peers[0].link_state, ML_CALL_LINK_HANDSHAKING);
@@ -88,7 +82,7 @@ static void test_connecting_to_joined(void **state) {
 static void test_media_quality_banners(void **state) {
   (void)state;
   join_secure_peer("p1", "Sam");
-  ml_call_event st = ev_of(ML_CALL_EV_STATS, "p1", "Sam");
+  ml_call_event st = ml_test_event_of(ML_CALL_EV_STATS, "p1", "Sam");
   st.stats.rtt_ms = 40;
   st.stats.loss = 0.0;
   st.stats.path = ML_CALL_PATH_HOST;
@@ -105,7 +99,7 @@ static void test_media_quality_banners(void **state) {
   st.stats.path = ML_CALL_PATH_RELAY;
   apply(st);
   assert_true(has_banner("Relayed through a TURN server with Sam", ML_UI_BANNER_INFO));
-  ml_call_event md = ev_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam");
+  ml_call_event md = ml_test_event_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam");
   md.media.muted = true;
   md.media.camera_on = false;
   md.media.video_paused = true;
@@ -123,7 +117,7 @@ static void test_chat_receipts_unread(void **state) {
   join_secure_peer("p1", "Sam");
   join_secure_peer("p2", "Alex");
   char hi[] = "Hello ✓";
-  ml_call_event c = ev_of(ML_CALL_EV_CHAT, "p1", "Sam");
+  ml_call_event c = ml_test_event_of(ML_CALL_EV_CHAT, "p1", "Sam");
   c.text = hi;
   apply(c);
   apply(c);
@@ -141,21 +135,21 @@ static void test_chat_receipts_unread(void **state) {
   assert_true(mine->outgoing);
   assert_int_equal(ml_ui_model_delivery(mine), ML_UI_DELIVERY_SENDING);
   char go[] = "Go ahead";
-  ml_call_event sent = ev_of(ML_CALL_EV_CHAT_SENT, "p1", "Sam");
+  ml_call_event sent = ml_test_event_of(ML_CALL_EV_CHAT_SENT, "p1", "Sam");
   sent.text = go;
   sent.id = 7;
   apply(sent);
-  sent = ev_of(ML_CALL_EV_CHAT_SENT, "p2", "Alex");
+  sent = ml_test_event_of(ML_CALL_EV_CHAT_SENT, "p2", "Alex");
   sent.text = go;
   sent.id = 3;
   apply(sent);
   assert_int_equal(m.chat[m.n_chat - 1].n_to, 2);
   assert_int_equal(ml_ui_model_delivery(&m.chat[m.n_chat - 1]), ML_UI_DELIVERY_SENT);
-  ml_call_event r = ev_of(ML_CALL_EV_RECEIPT, "p1", "Sam");
+  ml_call_event r = ml_test_event_of(ML_CALL_EV_RECEIPT, "p1", "Sam");
   r.id = 7;
   assert_true(apply(r));
   assert_int_equal(ml_ui_model_delivery(&m.chat[m.n_chat - 1]), ML_UI_DELIVERY_SENT);
-  r = ev_of(ML_CALL_EV_RECEIPT, "p2", "Alex");
+  r = ml_test_event_of(ML_CALL_EV_RECEIPT, "p2", "Alex");
   r.id = 7; /* not the id Alex got */
   assert_false(apply(r));
   r.id = 3;
@@ -163,7 +157,7 @@ static void test_chat_receipts_unread(void **state) {
   assert_int_equal(ml_ui_model_delivery(&m.chat[m.n_chat - 1]), ML_UI_DELIVERY_DELIVERED);
   /* A line sent without typing (e.g. --chat) appears as ours. */
   char auto_line[] = "from the command line";
-  sent = ev_of(ML_CALL_EV_CHAT_SENT, "p1", "Sam");
+  sent = ml_test_event_of(ML_CALL_EV_CHAT_SENT, "p1", "Sam");
   sent.text = auto_line;
   sent.id = 8;
   size_t before = m.n_chat;
@@ -176,7 +170,7 @@ static void test_chat_log_bounded(void **state) {
   (void)state;
   join_secure_peer("p1", "Sam");
   char text[32];
-  ml_call_event c = ev_of(ML_CALL_EV_CHAT, "p1", "Sam");
+  ml_call_event c = ml_test_event_of(ML_CALL_EV_CHAT, "p1", "Sam");
   c.text = text;
   for (int i = 0; i < ML_UI_MAX_CHAT + 100; i++) {
     snprintf(text, sizeof text, "line %d", i);
@@ -191,14 +185,14 @@ static void test_identity_and_verification(void **state) {
   (void)state;
   join_secure_peer("p1", "Sam");
   assert_null(ml_ui_model_identity_alert(&m));
-  ml_call_event ic = ev_of(ML_CALL_EV_IDENTITY_CHANGED, "p1", "Sam");
+  ml_call_event ic = ml_test_event_of(ML_CALL_EV_IDENTITY_CHANGED, "p1", "Sam");
   snprintf(ic.old_fingerprint, sizeof ic.old_fingerprint, "aaaa");
   snprintf(ic.fingerprint, sizeof ic.fingerprint, "bbbb");
   apply(ic);
   const ml_ui_peer *alert = ml_ui_model_identity_alert(&m);
   assert_non_null(alert);
   assert_string_equal(alert->old_fingerprint, "aaaa");
-  ml_call_event mv = ev_of(ML_CALL_EV_MARKED_VERIFIED, "p1", "Sam");
+  ml_call_event mv = ml_test_event_of(ML_CALL_EV_MARKED_VERIFIED, "p1", "Sam");
   mv.err = ML_ERR_IO; /* storing failed: still an alert */
   assert_false(apply(mv));
   assert_non_null(ml_ui_model_identity_alert(&m));
@@ -207,7 +201,7 @@ static void test_identity_and_verification(void **state) {
   assert_null(ml_ui_model_identity_alert(&m));
   assert_true(m.peers[0].verified);
   /* A later call: the VERIFIED event says the pin was verified before. */
-  ml_call_event v = ev_of(ML_CALL_EV_VERIFIED, "p1", "Sam");
+  ml_call_event v = ml_test_event_of(ML_CALL_EV_VERIFIED, "p1", "Sam");
   v.verified = true;
   apply(v);
   assert_true(m.peers[0].verified);
@@ -215,7 +209,7 @@ static void test_identity_and_verification(void **state) {
 
 static void test_peer_left_and_knock(void **state) {
   (void)state;
-  ml_call_event k = ev_of(ML_CALL_EV_KNOCK, "p9", "Visitor");
+  ml_call_event k = ml_test_event_of(ML_CALL_EV_KNOCK, "p9", "Visitor");
   assert_true(apply(k));
   assert_false(apply(k)); /* once */
   ml_ui_banner b[ML_UI_MAX_BANNERS];
@@ -224,11 +218,11 @@ static void test_peer_left_and_knock(void **state) {
   for (size_t i = 0; i < n; i++)
     knock = knock || (!strcmp(b[i].knock_id, "p9") && strstr(b[i].text, "Visitor"));
   assert_true(knock);
-  apply(ev_of(ML_CALL_EV_PEER_JOINED, "p9", "Visitor")); /* admitted */
+  apply(ml_test_event_of(ML_CALL_EV_PEER_JOINED, "p9", "Visitor")); /* admitted */
   assert_int_equal(m.n_knocks, 0);
   join_secure_peer("p1", "Sam");
   assert_int_equal(m.n_peers, 2);
-  ml_call_event left = ev_of(ML_CALL_EV_PEER_LEFT, "p1", "Sam");
+  ml_call_event left = ml_test_event_of(ML_CALL_EV_PEER_LEFT, "p1", "Sam");
   assert_true(ml_ui_model_apply(&m, &left, 5000, 0));
   assert_int_equal(m.n_peers, 1);
   assert_string_equal(m.peers[0].id, "p9");
@@ -244,20 +238,20 @@ static void test_peer_left_and_knock(void **state) {
   char id[8];
   for (int i = 0; i < 20; i++) {
     snprintf(id, sizeof id, "x%d", i);
-    apply(ev_of(ML_CALL_EV_PEER_JOINED, id, "X"));
+    apply(ml_test_event_of(ML_CALL_EV_PEER_JOINED, id, "X"));
   }
   assert_int_equal(m.n_peers, ML_UI_MAX_PEERS);
 }
 
 static void test_ended_and_fatal(void **state) {
   (void)state;
-  ml_call_event e = ev_of(ML_CALL_EV_ERROR, NULL, NULL);
+  ml_call_event e = ml_test_event_of(ML_CALL_EV_ERROR, NULL, NULL);
   char msg[] = "the server refused the join";
   e.text = msg;
   e.fatal = true;
   apply(e);
   assert_true(has_banner("refused", ML_UI_BANNER_WARNING));
-  apply(ev_of(ML_CALL_EV_ENDED, NULL, NULL));
+  apply(ml_test_event_of(ML_CALL_EV_ENDED, NULL, NULL));
   assert_true(has_banner("The call has ended", ML_UI_BANNER_WARNING));
 }
 
@@ -276,16 +270,10 @@ static void test_initials(void **state) {
   assert_string_equal(out, "张伟");
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_connecting_to_joined, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_media_quality_banners, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_chat_receipts_unread, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_chat_log_bounded, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_identity_and_verification, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_peer_left_and_knock, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ended_and_fatal, setup, teardown),
-      cmocka_unit_test(test_initials),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN_LIST(ML_UNIT_NOTHING, ml_unit_fixture(test_connecting_to_joined),
+                  ml_unit_fixture(test_media_quality_banners),
+                  ml_unit_fixture(test_chat_receipts_unread),
+                  ml_unit_fixture(test_chat_log_bounded),
+                  ml_unit_fixture(test_identity_and_verification),
+                  ml_unit_fixture(test_peer_left_and_knock), ml_unit_fixture(test_ended_and_fatal),
+                  cmocka_unit_test(test_initials))

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "palette.h"
 
 static void test_reference_values(void **state) {
@@ -32,10 +34,4 @@ static void test_pairs_meet_aa(void **state) {
   }
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_reference_values),
-      cmocka_unit_test(test_pairs_meet_aa),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_reference_values, test_pairs_meet_aa)

@@ -18,6 +18,7 @@
 
 #include "render.h"
 #include "ui_pixels.h"
+#include "ui_event.h"
 
 #define VW 640
 #define VH 360
@@ -35,15 +36,6 @@ typedef struct fixture {
 
 static SDL_Color col(ml_rgb c) { return (SDL_Color){c.r, c.g, c.b, 255}; }
 
-static ml_call_event ev_of(ml_call_event_type type, const char *peer, const char *name) {
-  ml_call_event e;
-  memset(&e, 0, sizeof e);
-  e.type = type;
-  snprintf(e.peer_id, sizeof e.peer_id, "%s", peer ? peer : "");
-  snprintf(e.peer_name, sizeof e.peer_name, "%s", name ? name : "");
-  return e;
-}
-
 static void apply(fixture *f, ml_call_event e) { ml_ui_model_apply(&f->model, &e, 0, 1700000000); }
 
 static fixture *make(int w, int h, float scale) {
@@ -57,16 +49,16 @@ static fixture *make(int w, int h, float scale) {
   char err[256];
   assert_int_equal(ml_ui_text_new(&f->text, f->ren, NULL, scale, err, sizeof err), 0);
   ml_ui_model_init(&f->model, "Dr. Mentor");
-  ml_call_event s = ev_of(ML_CALL_EV_SIGNALING, NULL, NULL);
+  ml_call_event s = ml_test_event_of(ML_CALL_EV_SIGNALING, NULL, NULL);
   s.state = 3; /* joined */
   apply(f, s);
-  apply(f, ev_of(ML_CALL_EV_JOINED, "self", "Dr. Mentor"));
-  apply(f, ev_of(ML_CALL_EV_PEER_JOINED, "p1", "Sam Mentee"));
-  ml_call_event v = ev_of(ML_CALL_EV_VERIFIED, "p1", "Sam Mentee");
+  apply(f, ml_test_event_of(ML_CALL_EV_JOINED, "self", "Dr. Mentor"));
+  apply(f, ml_test_event_of(ML_CALL_EV_PEER_JOINED, "p1", "Sam Mentee"));
+  ml_call_event v = ml_test_event_of(ML_CALL_EV_VERIFIED, "p1", "Sam Mentee");
   snprintf(v.sas, sizeof v.sas, "tactics retraction sawdust amulet");
   snprintf(v.safety_number, sizeof v.safety_number, "12345 67890 12345 67890");
   apply(f, v);
-  ml_call_event st = ev_of(ML_CALL_EV_STATS, "p1", "Sam Mentee");
+  ml_call_event st = ml_test_event_of(ML_CALL_EV_STATS, "p1", "Sam Mentee");
   st.stats.rtt_ms = 30;
   apply(f, st);
 
@@ -177,7 +169,7 @@ static void test_muted_mark(void **state) {
   ml_rect t = tile0(f);
   assert_false(ml_px_find_text(f->surf, label_region(f, t), ML_PX_SMALL, 1, "Muted",
                                col(ML_COL_BAD), col(ML_COL_LABEL_BG), NULL));
-  ml_call_event m = ev_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam Mentee");
+  ml_call_event m = ml_test_event_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam Mentee");
   m.media.muted = true;
   m.media.camera_on = true;
   apply(f, m);
@@ -190,7 +182,7 @@ static void test_muted_mark(void **state) {
 static void test_camera_off_shows_initials(void **state) {
   (void)state;
   fixture *f = make(1280, 720, 1);
-  ml_call_event m = ev_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam Mentee");
+  ml_call_event m = ml_test_event_of(ML_CALL_EV_PEER_MEDIA, "p1", "Sam Mentee");
   m.media.camera_on = false;
   apply(f, m);
   draw(f);
@@ -207,7 +199,7 @@ static void test_chat_panel_and_unread(void **state) {
   (void)state;
   fixture *f = make(1280, 720, 1);
   char text[] = "Vitals stable, proceed";
-  ml_call_event c = ev_of(ML_CALL_EV_CHAT, "p1", "Sam Mentee");
+  ml_call_event c = ml_test_event_of(ML_CALL_EV_CHAT, "p1", "Sam Mentee");
   c.text = text;
   apply(f, c);
   apply(f, c);
@@ -255,7 +247,7 @@ static void test_verification_dialog(void **state) {
   assert_int_equal(h.index, 0);
   /* marked verified: the tile says so, with a word */
   f->view.dialog = ML_UI_DIALOG_NONE;
-  apply(f, ev_of(ML_CALL_EV_MARKED_VERIFIED, "p1", "Sam Mentee"));
+  apply(f, ml_test_event_of(ML_CALL_EV_MARKED_VERIFIED, "p1", "Sam Mentee"));
   draw(f);
   ml_rect t = tile0(f);
   assert_true(ml_px_find_text(f->surf, label_region(f, t), ML_PX_SMALL, 1, "Verified",
@@ -266,7 +258,7 @@ static void test_verification_dialog(void **state) {
 static void test_identity_alert_blocks(void **state) {
   (void)state;
   fixture *f = make(1280, 720, 1);
-  ml_call_event ic = ev_of(ML_CALL_EV_IDENTITY_CHANGED, "p1", "Sam Mentee");
+  ml_call_event ic = ml_test_event_of(ML_CALL_EV_IDENTITY_CHANGED, "p1", "Sam Mentee");
   snprintf(ic.old_fingerprint, sizeof ic.old_fingerprint, "aaaa bbbb");
   snprintf(ic.fingerprint, sizeof ic.fingerprint, "cccc dddd");
   apply(f, ic);
@@ -328,8 +320,8 @@ static void test_four_participants(void **state) {
   for (int i = 0; i < 3; i++) {
     char id[8];
     snprintf(id, sizeof id, "q%d", i);
-    apply(f, ev_of(ML_CALL_EV_PEER_JOINED, id, names[i]));
-    apply(f, ev_of(ML_CALL_EV_VERIFIED, id, names[i]));
+    apply(f, ml_test_event_of(ML_CALL_EV_PEER_JOINED, id, names[i]));
+    apply(f, ml_test_event_of(ML_CALL_EV_VERIFIED, id, names[i]));
   }
   assert_int_equal(f->model.n_peers, 4);
   f->view.active = 2;

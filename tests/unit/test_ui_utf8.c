@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "utf8.h"
 
 /* 10 px per code point. */
@@ -136,13 +138,5 @@ static void test_wrap_long_word_is_linear(void **state) {
   assert_true(measured_bytes < (size_t)65536 * 64);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_validity),
-      cmocka_unit_test(test_edit_by_code_point),
-      cmocka_unit_test(test_edit_capacity),
-      cmocka_unit_test(test_wrap),
-      cmocka_unit_test(test_wrap_long_word_is_linear),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
-}
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_validity, test_edit_by_code_point,
+             test_edit_capacity, test_wrap, test_wrap_long_word_is_linear)
