@@ -84,15 +84,15 @@ typedef enum ml_call_path {
 
 typedef struct ml_call_config {
   const char *server_url; /* required: ws:// or wss:// .../v1/ws */
-  /* PEM certificate authorities to trust for wss:// instead of the system
-   * store (a hospital's own CA); NULL: the system store. */
-  const char *ca_file;
   const char *token;      /* token mode; or room + name (open mode) */
   const char *room;
   const char *name;
   const char *room_secret;     /* open mode, optional: PSK (Argon2id) + server verifier */
   const ml_identity *identity; /* required, borrowed */
   const char *pins_path;       /* NULL: ml_pins_default_path; "" : no pinning */
+  /* PEM certificate authorities to trust for wss:// instead of the system
+   * store (a hospital's own CA); NULL: the system store. */
+  const char *ca_file;
   ml_media_video_source video;
   ml_media_audio_source audio;
   bool headless;  /* audio to a fake sink */
