@@ -335,14 +335,15 @@ static void responder_on_msg1(ml_handshake *hs, const uint8_t *dgram, size_t dle
   /* A first message, or a different one (the initiator started over, e.g.
    * after an ICE restart): (re)start the responder's side. Message 1 is not
    * authenticated, so a bad one is dropped and the current state kept. */
-  uint8_t payload[ML_DATAGRAM_MAX];
   size_t plen = 0;
   ml_noise_handshake *previous = hs->noise;
   hs->noise = NULL;
   int err = begin(hs);
-  if (err == ML_OK)
+  if (err == ML_OK) {
+    uint8_t payload[ML_DATAGRAM_MAX];
     err = ml_noise_handshake_read_message(hs->noise, d->body, d->body_len, payload, sizeof payload,
                                           &plen);
+  }
   if (err || plen != 0) {
     ml_noise_handshake_free(hs->noise);
     hs->noise = previous;
