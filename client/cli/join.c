@@ -43,6 +43,7 @@ static int64_t now_ms(void) { return g_get_monotonic_time() / 1000; }
 typedef struct run_state {
   const ml_join_options *o;
   ml_join_commands *cmd;
+  ml_join_text text;
   bool chat_sent, joined, secure, fatal, ended;
 } run_state;
 
@@ -50,10 +51,14 @@ typedef struct run_state {
  * once the first peer is secure, note how the call goes. */
 static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
   run_state *st = user;
+  if (st->cmd->stats) {
+    st->text.asked_ms = ev->t_ms;
+    st->cmd->stats = false;
+  }
   if (st->o->json)
     ml_join_print_json(ev);
   else
-    ml_join_print_text(ev);
+    ml_join_print_text(&st->text, ev);
   if (ev->type == ML_CALL_EV_JOINED) {
     st->joined = true;
     g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
@@ -191,6 +196,7 @@ int ml_join_run(int argc, char **argv) {
                           .eof = !o.stdin_commands || !stdin_open,
                           .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
   run_state st = {.o = &o, .cmd = &cmd};
+  ml_join_text_init(&st.text);
   if (o.headless || !run_window(call, &o, &st)) {
     if (!o.headless)
       fprintf(stderr, "mentorlink: going on without a window\n");
@@ -200,6 +206,7 @@ int ml_join_run(int argc, char **argv) {
   ml_identity_free(id);
   g_string_free(cmd.buf, TRUE);
   g_hash_table_destroy(cmd.peers);
+  ml_join_text_clear(&st.text);
   if (st.fatal || !st.joined)
     return 1;
   if (!st.secure) {

@@ -59,6 +59,8 @@ static void run_command(ml_call *call, ml_join_commands *c, const char *line) {
     command_verify(call, c, line + 8);
   } else if (!strcmp(line, "/leave")) {
     c->leave = true;
+  } else if (!strcmp(line, "/stats")) {
+    c->stats = true;
   } else {
     ml_join_command_error("unknown command (send a line starting with / as //...)", line);
   }

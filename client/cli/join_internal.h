@@ -41,9 +41,26 @@ int ml_join_usage_error(const char *what, const char *arg);
 
 /* ---- join_print.c ---- */
 
-/* One event on stdout, flushed: as a --json line (ml/event.h) or as text. */
+/* Text mode's memory: which peer's stats it printed when. A stats line per
+ * peer per second would bury chat and events, so text shows a peer's first
+ * stats, then one every ML_JOIN_TEXT_STATS_MS, the final one, and the next one
+ * of every peer after /stats. */
+#define ML_JOIN_TEXT_STATS_MS 10000
+typedef struct ml_join_text {
+  GHashTable *shown; /* peer id -> int64_t t_ms of its last stats line (both owned) */
+  int64_t asked_ms;  /* t_ms of the last /stats; -1 none */
+} ml_join_text;
+
+/* Whether a stats line at now_ms is shown: last_ms is when that peer's last
+ * one was (-1: none yet), asked_ms when /stats was last given (-1: never). */
+bool ml_join_text_stats_due(int64_t last_ms, int64_t asked_ms, int64_t now_ms, bool final);
+
+/* One event on stdout, flushed: as a --json line (ml/event.h), or as text in
+ * plain sentences (tx: text mode's memory, from ml_join_text_init). */
 void ml_join_print_json(const ml_call_event *ev);
-void ml_join_print_text(const ml_call_event *ev);
+void ml_join_text_init(ml_join_text *tx);
+void ml_join_text_clear(ml_join_text *tx);
+void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev);
 
 /* ---- join_commands.c ---- */
 
@@ -55,6 +72,7 @@ typedef struct ml_join_commands {
   bool skipping;     /* the current line grew too long: drop it up to its newline */
   bool eof;          /* stdin ended (or failed): no more commands */
   bool leave;        /* /leave was given */
+  bool stats;        /* /stats was given (the owner clears it) */
   GHashTable *peers; /* peer id -> display name (owned), from the events */
 } ml_join_commands;
 

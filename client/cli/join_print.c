@@ -119,7 +119,48 @@ void ml_join_print_json(const ml_call_event *ev) {
   g_free(line);
 }
 
-void ml_join_print_text(const ml_call_event *ev) {
+bool ml_join_text_stats_due(int64_t last_ms, int64_t asked_ms, int64_t now_ms, bool final) {
+  return final || last_ms < 0 || last_ms < asked_ms || now_ms - last_ms >= ML_JOIN_TEXT_STATS_MS;
+}
+
+void ml_join_text_init(ml_join_text *tx) {
+  tx->shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  tx->asked_ms = -1;
+}
+
+void ml_join_text_clear(ml_join_text *tx) {
+  g_hash_table_destroy(tx->shown);
+  tx->shown = NULL;
+}
+
+/* Whether to show this stats event, remembering it if so. */
+static bool stats_shown(ml_join_text *tx, const ml_call_event *ev) {
+  int64_t *last = g_hash_table_lookup(tx->shown, ev->peer_id);
+  if (!ml_join_text_stats_due(last ? *last : -1, tx->asked_ms, ev->t_ms, ev->stats.final))
+    return false;
+  if (!last) {
+    last = g_new(int64_t, 1);
+    g_hash_table_insert(tx->shown, g_strdup(ev->peer_id), last);
+  }
+  *last = ev->t_ms;
+  return true;
+}
+
+/* "Sam left the call", and the like, for a PEER_LEFT reason. */
+static void print_left(double t, const char *who, const char *reason) {
+  if (!strcmp(reason, "ended"))
+    printf("[%7.3f] you left the call with %s\n", t, who);
+  else if (!strcmp(reason, "removed"))
+    printf("[%7.3f] %s was removed from the room by its host\n", t, who);
+  else if (!strcmp(reason, "denied"))
+    printf("[%7.3f] %s was not admitted by the room's host\n", t, who);
+  else if (!strcmp(reason, "gone"))
+    printf("[%7.3f] %s: the connection to the signaling server was lost; reconnecting\n", t, who);
+  else
+    printf("[%7.3f] %s left the call\n", t, who);
+}
+
+void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev) {
   double t = (double)ev->t_ms / 1000.0;
   const char *who = ev->peer_name[0] ? ev->peer_name : "";
   const ml_call_stats *s = &ev->stats;
@@ -134,7 +175,10 @@ void ml_join_print_text(const ml_call_event *ev) {
   case ML_CALL_EV_PEER_JOINED:
     printf("[%7.3f] %s joined (announced fingerprint %s)\n", t, who, ev->fingerprint);
     break;
-  case ML_CALL_EV_PEER_LEFT: printf("[%7.3f] %s left (%s)\n", t, who, ev->text); break;
+  case ML_CALL_EV_PEER_LEFT:
+    g_hash_table_remove(tx->shown, ev->peer_id);
+    print_left(t, who, ev->text ? ev->text : "left");
+    break;
   case ML_CALL_EV_KNOCK:
     printf("[%7.3f] %s is waiting to be admitted (fingerprint %s)\n", t, who, ev->fingerprint);
     break;
@@ -168,6 +212,8 @@ void ml_join_print_text(const ml_call_event *ev) {
     printf("[%7.3f] %s received message %llu\n", t, who, (unsigned long long)ev->id);
     break;
   case ML_CALL_EV_STATS: {
+    if (!stats_shown(tx, ev))
+      break;
     char rtt[32];
     if (s->rtt_ms >= 0)
       snprintf(rtt, sizeof rtt, "%.1f ms", s->rtt_ms);

@@ -1,4 +1,4 @@
-/* cli.join_errors: what `mentorlink join` says when it cannot join, run as a
+/* cli.join: what `mentorlink join` says when it cannot join, run as a
  * user runs it (the real program, a real mentorlink-signal on 127.0.0.1).
  *
  * Checks, each by exit status and message: `join --help` prints the help
@@ -7,7 +7,11 @@
  * naming the flag (exit 2); an address without /v1/ws stops at once with the
  * 404 and the fix (exit 1, no retries); a self-signed certificate stops at
  * once saying so and naming --ca-file (exit 1); with that certificate as
- * --ca-file the same server is joined (exit 3: joined, nobody else came). */
+ * --ca-file the same server is joined (exit 3: joined, nobody else came).
+ * Then two participants in text mode hold a call: each shows the other's
+ * stats a few times (first, every 10 s, final), not once a second, and the
+ * sentences have the right subject ("you left the call with ...", "... left
+ * the call"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +68,79 @@ static void expect(run_result r, int status, const char *said, const char *unsai
   CHECK(ok);
 }
 
+typedef struct party {
+  GSubprocess *proc;
+  char *out;
+  bool done;
+} party;
+
+static void on_done(GObject *src, GAsyncResult *res, gpointer user) {
+  party *p = user;
+  CHECK(g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &p->out, NULL, NULL));
+  p->done = true;
+}
+
+static void party_start(party *p, const char *url, const char *ca, const char *name,
+                        const char *seconds) {
+  g_autoptr(GSubprocessLauncher) l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *data = g_build_filename(data_home, name, NULL);
+  CHECK(g_mkdir_with_parents(data, 0700) == 0);
+  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_unsetenv(l, "MENTORLINK_ROOM_SECRET");
+  p->proc = g_subprocess_launcher_spawn(
+      l, NULL, MENTORLINK_BIN, "join", "--server", url, "--ca-file", ca, "--room", "talk", "--name",
+      name, "--admit-all", "--headless", "--video-source", "test", "--audio-source", "test",
+      "--local-address", "127.0.0.1", "--duration", seconds, NULL);
+  CHECK(p->proc);
+  g_subprocess_communicate_utf8_async(p->proc, NULL, NULL, on_done, p);
+}
+
+/* How many lines of out hold needle. */
+static unsigned lines_with(const char *out, const char *needle) {
+  unsigned n = 0;
+  g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+  for (char **l = lines; *l; l++)
+    n += strstr(*l, needle) != NULL;
+  return n;
+}
+
+static gboolean expire(gpointer p) {
+  *(bool *)p = true;
+  return G_SOURCE_REMOVE;
+}
+
+/* Mentor and mentee for 13 and 15 s, in text mode. */
+static void text_mode_call(const char *url, const char *ca) {
+  party a = {0}, b = {0};
+  party_start(&a, url, ca, "Mentor", "13");
+  party_start(&b, url, ca, "Mentee", "15");
+  bool expired = false;
+  guint t = g_timeout_add(60000, expire, &expired);
+  while (!(a.done && b.done) && !expired)
+    g_main_context_iteration(NULL, TRUE);
+  if (!expired)
+    g_source_remove(t);
+  CHECK(!expired);
+  unsigned a_stats = lines_with(a.out, "Mentee: path "),
+           b_stats = lines_with(b.out, "Mentor: path ");
+  bool ok = lines_with(a.out, "Mentee: end-to-end encrypted") == 1 && a_stats >= 2 &&
+            a_stats <= 3 && b_stats >= 2 && b_stats <= 3 &&
+            lines_with(a.out, "you left the call with Mentee") == 1 &&
+            lines_with(b.out, "Mentor left the call") == 1 && !strstr(a.out, " left (") &&
+            !strstr(b.out, " left (");
+  printf("%s a text-mode call: %u and %u stats lines in 13 and 15 s\n", ok ? "ok  " : "FAIL",
+         a_stats, b_stats);
+  if (!ok)
+    fprintf(stderr, "Mentor printed:\n%s\nMentee printed:\n%s\n", a.out, b.out);
+  CHECK(ok);
+  CHECK(g_subprocess_get_if_exited(a.proc) && g_subprocess_get_exit_status(a.proc) == 0);
+  g_object_unref(a.proc);
+  g_object_unref(b.proc);
+  g_free(a.out);
+  g_free(b.out);
+}
+
 int main(void) {
   g_autofree char *dir = g_dir_make_tmp("mlclijoin-XXXXXX", NULL);
   data_home = g_build_filename(dir, "data", NULL);
@@ -102,6 +179,7 @@ int main(void) {
   expect(run("join", "--server", url, "--ca-file", cert, "--room", "cli", "--name", "Nurse",
              quiet[0], quiet[1], quiet[2], quiet[3], quiet[4], "--duration", "2", NULL),
          3, NULL, "certificate", "the same server with --ca-file");
+  text_mode_call(url, cert);
   sig_server_stop(&s);
 
   g_unlink(cert);
