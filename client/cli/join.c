@@ -173,6 +173,8 @@ int ml_join_run(int argc, char **argv) {
       .pins_path = o.known_peers,
       .video = o.video,
       .audio = o.audio,
+      .camera = o.camera,
+      .microphone = o.microphone,
       .headless = o.headless,
       .admit_all = o.admit_all,
       .measure_tone = o.measure_tone,

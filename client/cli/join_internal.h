@@ -18,6 +18,7 @@
 /* The command line; the strings point into argv (or the environment). */
 typedef struct ml_join_options {
   const char *server, *room, *token, *secret, *name, *known_peers, *screenshot_dir, *ca_file;
+  const char *camera, *microphone;
   bool headless, json, admit_all, measure_tone, stdin_commands, ui_test_control;
   ml_media_video_source video;
   ml_media_audio_source audio;

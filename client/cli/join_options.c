@@ -26,6 +26,11 @@ void ml_join_usage(FILE *f) {
         "    --headless                no window (also: audio to a fake sink)\n"
         "    --video-source camera|test|none   default camera\n"
         "    --audio-source mic|test|none      default mic\n"
+        "    --camera DEVICE           the camera by name or id (mentorlink devices);\n"
+        "                              default: the first\n"
+        "    --microphone DEVICE       the microphone by name or id; default: the\n"
+        "                              sound server's default. A device that is not\n"
+        "                              there is said, and the call goes on without it\n"
         "    --duration SECONDS        leave after this many seconds (default: until\n"
         "                              SIGINT/SIGTERM)\n"
         "    --json                    one JSON object per line per event, and a stats\n"
@@ -137,6 +142,10 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
       o->screenshot_dir = v;
     } else if (!strcmp(a, "--ca-file")) {
       o->ca_file = v;
+    } else if (!strcmp(a, "--camera")) {
+      o->camera = v;
+    } else if (!strcmp(a, "--microphone")) {
+      o->microphone = v;
     } else if (!strcmp(a, "--video-source")) {
       if (!strcmp(v, "camera"))
         o->video = ML_MEDIA_VIDEO_CAMERA;

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "demo_call.h"
+#include "devices.h"
 #include "identity.h"
 #include "join.h"
 
@@ -29,7 +30,8 @@ static void usage(FILE *f) {
         "  identity [--file PATH]      show your identity fingerprint and public key,\n"
         "                              creating the identity on first use\n"
         "  safety-number KEY_A KEY_B   the safety number of two identity public keys\n"
-        "                              (64 hex digits each), the same in either order\n",
+        "                              (64 hex digits each), the same in either order\n"
+        "  devices                     the cameras and microphones join can use\n",
         f);
   ml_join_usage(f);
   fputs("  demo                        a real call on this machine: an embedded signaling\n"
@@ -75,6 +77,8 @@ int main(int argc, char **argv) {
     return ml_safety_number_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "join"))
     return ml_join_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "devices"))
+    return ml_devices_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) {
     int rc = ml_demo_command(argc - 1, argv + 1);
     if (rc != -1)

@@ -308,6 +308,8 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
   }
   call->url = g_strdup(cfg->server_url);
   call->ca_file = g_strdup(cfg->ca_file);
+  call->camera = g_strdup(cfg->camera);
+  call->microphone = g_strdup(cfg->microphone);
   call->token = g_strdup(cfg->token);
   call->room_cfg = g_strdup(cfg->room);
   call->name = g_strdup(cfg->name);
@@ -621,6 +623,8 @@ void ml_call_free(ml_call *call) {
     sodium_free(call->psk);
   g_free(call->url);
   g_free(call->ca_file);
+  g_free(call->camera);
+  g_free(call->microphone);
   if (call->token)
     sodium_memzero(call->token, strlen(call->token));
   g_free(call->token);

@@ -73,7 +73,7 @@ typedef struct call_peer {
 
 struct ml_call {
   /* Configuration (immutable after ml_call_new). */
-  char *url, *token, *room_cfg, *name, *secret, *pins_path, *ca_file;
+  char *url, *token, *room_cfg, *name, *secret, *pins_path, *ca_file, *camera, *microphone;
   const ml_identity *identity;
   ml_media_video_source video;
   ml_media_audio_source audio;
@@ -107,6 +107,7 @@ struct ml_call {
   ml_rate *rate;             /* with tx: congestion control from the peers' reports */
   ml_rate_decision rate_set; /* what was last applied to tx */
   bool muted, camera_off;
+  bool devices_checked;         /* the camera and microphone asked for were looked for */
   ml_call_peer_media announced; /* our media state as last announced, with its seq */
   uint32_t media_seq;           /* 0 before the first announcement */
   GSource *stats_timer;

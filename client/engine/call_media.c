@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "call_internal.h"
+#include "ml/devices.h"
 #include "ml/control.h"
 #include "ml/rtcp_origin.h"
 #include "ml/rtp_vp8.h"
@@ -267,12 +268,45 @@ static void on_receiver_rtcp(ml_inner_type type, const uint8_t *data, size_t len
  * asks for the self view); it stays idle (no video encoded) while no peer is
  * secure. Its start takes the engine thread for a moment (tens of ms; most
  * of a second under sanitizers). */
+/* The call goes on without a device that is not there, and says so. */
+static void drop_missing(ml_call *call, ml_device_kind kind, const char *want, const char *what) {
+  g_autofree char *text =
+      want ? g_strdup_printf("there is no %s \"%s\" on this machine: the call goes on without "
+                             "%s (mentorlink devices lists them)",
+                             ml_device_kind_name(kind), want, what)
+           : g_strdup_printf("no %s found: the call goes on without %s (mentorlink devices "
+                             "lists them)",
+                             ml_device_kind_name(kind), what);
+  ml_call_emit_error(call, NULL, ML_ERR_NOT_FOUND, text);
+}
+
+static void check_devices(ml_call *call) {
+  if (call->video == ML_MEDIA_VIDEO_CAMERA &&
+      !ml_devices_find(ML_DEVICE_CAMERA, call->camera, NULL)) {
+    drop_missing(call, ML_DEVICE_CAMERA, call->camera, "your video");
+    call->video = ML_MEDIA_VIDEO_NONE;
+  }
+  if (call->audio == ML_MEDIA_AUDIO_MIC &&
+      !ml_devices_find(ML_DEVICE_MICROPHONE, call->microphone, NULL)) {
+    drop_missing(call, ML_DEVICE_MICROPHONE, call->microphone, "your voice");
+    call->audio = ML_MEDIA_AUDIO_NONE;
+  }
+}
+
 void ml_call_ensure_sender(ml_call *call) {
-  if (call->tx || (call->video == ML_MEDIA_VIDEO_NONE && call->audio == ML_MEDIA_AUDIO_NONE))
+  if (call->tx)
+    return;
+  if (!call->devices_checked) {
+    call->devices_checked = true;
+    check_devices(call);
+  }
+  if (call->video == ML_MEDIA_VIDEO_NONE && call->audio == ML_MEDIA_AUDIO_NONE)
     return;
   ml_media_sender_config cfg = {
       .video = call->video,
       .audio = call->audio,
+      .camera_device = call->camera,
+      .microphone_device = call->microphone,
       .on_packet = on_sender_packet,
       .on_error = on_media_error,
       .user = call,

@@ -10,6 +10,7 @@
  * threads reach the engine's context only through the hand-off queue
  * (handoff.h) and the self-view slot (frame_slot.h).
  */
+#include "ml/devices.h"
 #include "ml/media.h"
 
 #include "ml/rtcp_origin.h"
@@ -168,6 +169,17 @@ static int vp8_encoder_threads(unsigned width, unsigned height) {
   return 1;
 }
 
+/* The source element of the device want names (ml/devices.h), named name,
+ * in bin; NULL if there is no such device. */
+static GstElement *source_of(GstBin *bin, ml_device_kind kind, const char *want, const char *name) {
+  GstElement *src = ml_devices_make_source(kind, want);
+  if (src) {
+    gst_object_set_name(GST_OBJECT(src), name);
+    gst_bin_add(bin, src);
+  }
+  return src;
+}
+
 static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel,
                             const char *device) {
   const ml_media_sender_config *c = &tx->cfg;
@@ -178,12 +190,13 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
       return ML_ERR_UNSUPPORTED;
     g_object_set(src, "is-live", TRUE, NULL);
     gst_util_set_object_arg(G_OBJECT(src), "pattern", "smpte");
+  } else if (device != NULL) {
+    if ((src = source_of(bin, ML_DEVICE_CAMERA, device, "vsrc")) == NULL)
+      return ML_ERR_NOT_FOUND;
   } else {
     src = ml_gst_make(bin, "v4l2src", "vsrc");
     if (src == NULL)
       return ML_ERR_UNSUPPORTED;
-    if (device != NULL)
-      g_object_set(src, "device", device, NULL);
   }
   GstElement *conv = ml_gst_make(bin, "videoconvert", NULL);
   GstElement *scale = ml_gst_make(bin, "videoscale", NULL);
@@ -247,7 +260,8 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   return ML_OK;
 }
 
-static int build_audio_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel) {
+static int build_audio_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel,
+                            const char *device) {
   const ml_media_sender_config *c = &tx->cfg;
   GstElement *src;
   if (c->audio == ML_MEDIA_AUDIO_TEST) {
@@ -256,6 +270,9 @@ static int build_audio_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
       return ML_ERR_UNSUPPORTED;
     g_object_set(src, "is-live", TRUE, "freq", c->tone_hz, "volume", 0.5, "samplesperbuffer", 960,
                  NULL);
+  } else if (device != NULL) {
+    if ((src = source_of(bin, ML_DEVICE_MICROPHONE, device, "asrc")) == NULL)
+      return ML_ERR_NOT_FOUND;
   } else {
     src = ml_gst_make(bin, "autoaudiosrc", "asrc");
     if (src == NULL)
@@ -315,7 +332,7 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   int rc = ML_OK;
   tx->ctx = g_main_context_ref(ctx);
   tx->cfg = *cfg;
-  tx->cfg.camera_device = NULL; /* borrowed: used only while building */
+  tx->cfg.camera_device = tx->cfg.microphone_device = NULL; /* borrowed: used while building */
   ml_frame_slot_init(&tx->preview);
   sender_config_defaults(&tx->cfg);
   const ml_media_sender_config c = tx->cfg;
@@ -347,7 +364,8 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   if (c.video != ML_MEDIA_VIDEO_NONE &&
       (rc = build_video_send(tx, bin, funnel, cfg->camera_device)) != ML_OK)
     goto out;
-  if (c.audio != ML_MEDIA_AUDIO_NONE && (rc = build_audio_send(tx, bin, funnel)) != ML_OK)
+  if (c.audio != ML_MEDIA_AUDIO_NONE &&
+      (rc = build_audio_send(tx, bin, funnel, cfg->microphone_device)) != ML_OK)
     goto out;
   if ((rc = ml_gst_link_pads(funnel, "src", tx->rtpbin, "send_rtp_sink_0")) != ML_OK ||
       (rc = ml_gst_link_pads(tx->rtpbin, "send_rtp_src_0", rtp_out, "sink")) != ML_OK ||

@@ -8,7 +8,10 @@
  * 404 and the fix (exit 1, no retries); a self-signed certificate stops at
  * once saying so and naming --ca-file (exit 1); with that certificate as
  * --ca-file the same server is joined (exit 3: joined, nobody else came).
- * Then two participants in text mode hold a call: each shows the other's
+ * `mentorlink devices` lists (or says there are none of) cameras and
+ * microphones. Then two participants in text mode hold a call, the mentor
+ * asking for a camera and a microphone that are not there (said, and the
+ * call goes on without them): each shows the other's
  * stats a few times (first, every 10 s, final), not once a second, and the
  * sentences have the right subject ("you left the call with ...", "... left
  * the call"). */
@@ -80,18 +83,23 @@ static void on_done(GObject *src, GAsyncResult *res, gpointer user) {
   p->done = true;
 }
 
+/* A participant for seconds; with devices, its camera and microphone by
+ * those names (else test sources). */
 static void party_start(party *p, const char *url, const char *ca, const char *name,
-                        const char *seconds) {
+                        const char *seconds, const char *devices) {
   g_autoptr(GSubprocessLauncher) l =
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autofree char *data = g_build_filename(data_home, name, NULL);
   CHECK(g_mkdir_with_parents(data, 0700) == 0);
   g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
   g_subprocess_launcher_unsetenv(l, "MENTORLINK_ROOM_SECRET");
+  const char *video = devices ? "camera" : "test", *audio = devices ? "mic" : "test";
+  const char *camera = devices ? devices : "unused", *microphone = camera;
   p->proc = g_subprocess_launcher_spawn(
       l, NULL, MENTORLINK_BIN, "join", "--server", url, "--ca-file", ca, "--room", "talk", "--name",
-      name, "--admit-all", "--headless", "--video-source", "test", "--audio-source", "test",
-      "--local-address", "127.0.0.1", "--duration", seconds, NULL);
+      name, "--admit-all", "--headless", "--video-source", video, "--audio-source", audio,
+      "--camera", camera, "--microphone", microphone, "--local-address", "127.0.0.1", "--duration",
+      seconds, NULL);
   CHECK(p->proc);
   g_subprocess_communicate_utf8_async(p->proc, NULL, NULL, on_done, p);
 }
@@ -110,11 +118,12 @@ static gboolean expire(gpointer p) {
   return G_SOURCE_REMOVE;
 }
 
-/* Mentor and mentee for 13 and 15 s, in text mode. */
+/* Mentor and mentee for 13 and 15 s, in text mode; the mentor asks for a
+ * camera and a microphone that are not there, and the call goes on. */
 static void text_mode_call(const char *url, const char *ca) {
   party a = {0}, b = {0};
-  party_start(&a, url, ca, "Mentor", "13");
-  party_start(&b, url, ca, "Mentee", "15");
+  party_start(&a, url, ca, "Mentor", "13", "No Such Device");
+  party_start(&b, url, ca, "Mentee", "15", NULL);
   bool expired = false;
   guint t = g_timeout_add(60000, expire, &expired);
   while (!(a.done && b.done) && !expired)
@@ -128,9 +137,13 @@ static void text_mode_call(const char *url, const char *ca) {
             a_stats <= 3 && b_stats >= 2 && b_stats <= 3 &&
             lines_with(a.out, "you left the call with Mentee") == 1 &&
             lines_with(b.out, "Mentor left the call") == 1 && !strstr(a.out, " left (") &&
-            !strstr(b.out, " left (");
-  printf("%s a text-mode call: %u and %u stats lines in 13 and 15 s\n", ok ? "ok  " : "FAIL",
-         a_stats, b_stats);
+            !strstr(b.out, " left (") &&
+            lines_with(a.out, "there is no camera \"No Such Device\" on this machine: the "
+                              "call goes on without your video") == 1 &&
+            lines_with(a.out, "there is no microphone \"No Such Device\"") == 1;
+  printf("%s a text-mode call without the mentor's devices: %u and %u stats lines in 13 and "
+         "15 s\n",
+         ok ? "ok  " : "FAIL", a_stats, b_stats);
   if (!ok)
     fprintf(stderr, "Mentor printed:\n%s\nMentee printed:\n%s\n", a.out, b.out);
   CHECK(ok);
@@ -146,6 +159,12 @@ int main(void) {
   data_home = g_build_filename(dir, "data", NULL);
   CHECK(g_mkdir_with_parents(data_home, 0700) == 0);
 
+  run_result dev = run("devices", NULL);
+  bool dev_ok = dev.status == 0 && strstr(dev.out, "camera") && strstr(dev.out, "microphone");
+  printf("%s devices (exit %d)\n", dev_ok ? "ok  " : "FAIL", dev.status);
+  g_free(dev.out);
+  g_free(dev.err);
+  CHECK(dev_ok);
   run_result help = run("join", "--help", NULL);
   bool help_ok = help.status == 0 && strstr(help.out, "--ca-file") && !help.err[0];
   printf("%s join --help (exit %d)\n", help_ok ? "ok  " : "FAIL", help.status);

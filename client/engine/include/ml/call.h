@@ -95,6 +95,11 @@ typedef struct ml_call_config {
   const char *ca_file;
   ml_media_video_source video;
   ml_media_audio_source audio;
+  /* With video CAMERA / audio MIC: the device by name or id (ml/devices.h);
+   * NULL: the default. A device that is not there is said (a non-fatal
+   * ERROR event) and the call goes on without it. */
+  const char *camera;
+  const char *microphone;
   bool headless;  /* audio to a fake sink */
   bool admit_all; /* as a host, admit every peer that knocks (else: KNOCK events) */
   /* Tests and bots: measure the dominant frequency of each peer's decoded

@@ -146,7 +146,10 @@ typedef struct ml_media_sender_config {
   unsigned audio_loss_percent;  /* expected loss told to Opus FEC, 0..100 */
   unsigned keyframe_max_frames; /* 0 selects 60 (2 s at 30 fps) */
   double tone_hz;               /* test tone; 0 selects 440 */
-  const char *camera_device;    /* local configuration; NULL for v4l2src's default */
+  /* ml/devices.h: the camera and the microphone by name or id (borrowed,
+   * used while building); NULL: v4l2src's default camera and autoaudiosrc. */
+  const char *camera_device;
+  const char *microphone_device;
   ml_media_packet_cb on_packet; /* required */
   ml_media_error_cb on_error;   /* may be NULL */
   void *user;
