@@ -449,7 +449,15 @@ static void handle_error(ml_signal_client *sc, JsonObject *o) {
     drop_ws(sc);
     set_state(sc, ML_SIGNAL_CLOSED);
   }
-  report_error(sc, code, clean, fatal);
+  /* The server cannot tell a missing room secret from a wrong one; we can. */
+  if (!strcmp(code, "wrong_secret"))
+    report_error(sc, code,
+                 sc->verifier ? "the room secret is not this room's: check it with the host"
+                              : "this room has a room secret: give it with --room-secret or "
+                                "MENTORLINK_ROOM_SECRET",
+                 fatal);
+  else
+    report_error(sc, code, clean, fatal);
 }
 
 static void dispatch(ml_signal_client *sc, JsonObject *o) {

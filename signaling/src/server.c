@@ -160,6 +160,12 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
     auth.req.conn = c;
     e = ml_room_join(srv->rooms, &auth.req, &peer);
   }
+  if (e == ML_SIG_E_TOKEN_EXPIRED) { /* when, so the user can tell a clock from an old token */
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(auth.claims.expiry);
+    g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M UTC") : NULL;
+    snprintf(c->detail, sizeof c->detail, "the token expired at %s", when ? when : "?");
+    *detail = c->detail;
+  }
   ml_join_auth_clear(&auth);
   if (e != ML_SIG_OK)
     return e;

@@ -47,8 +47,9 @@ typedef struct worker worker;
 typedef struct conn {
   gint ref; /* atomic: the worker's table + queued deliveries */
   ml_signal_server *srv;
-  worker *w;   /* owner; only its thread touches the fields below `joined_once` */
-  char id[24]; /* peer id, chosen at accept; used for logs too */
+  worker *w;       /* owner; only its thread touches the fields below `joined_once` */
+  char id[24];     /* peer id, chosen at accept; used for logs too */
+  char detail[96]; /* an error detail built for this connection's last message */
   char *ip;
   /* under srv->lock */
   ml_room_peer *peer;

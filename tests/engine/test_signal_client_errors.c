@@ -9,7 +9,8 @@
  * other scheme; a self-signed certificate is a fatal "tls_certificate" that
  * says so and names --ca-file; with that certificate as ca_file the client is
  * welcomed; with a certificate for another name the refusal says so; a
- * ca_file that is not PEM is ML_ERR_IO. Every wait is bounded. */
+ * ca_file that is not PEM is ML_ERR_IO; a room's secret missing and wrong
+ * are told apart. Every wait is bounded. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +49,19 @@ static void on_error(const char *code, const char *message, bool fatal, void *us
   printf("  %s%s: %s\n", fatal ? "fatal " : "", code, message);
 }
 
-static int client_start(client *c, const char *url, const char *ca_file) {
+/* The room "errors" of the server at url; secret: the room secret (NULL none). */
+static int client_start_in(client *c, const char *url, const char *ca_file, const char *secret) {
   memset(c, 0, sizeof *c);
   randombytes_buf(c->key, sizeof c->key);
+  char verifier[45];
+  if (secret && ml_signal_room_verifier(secret, "errors", verifier) != ML_OK)
+    return ML_ERR_INVALID;
   ml_signal_client_config cfg = {
       .context = g_main_context_default(),
       .url = url,
       .room = "errors",
       .name = "Nurse Test",
+      .secret_verifier = secret ? verifier : NULL,
       .identity_key = c->key,
       .backoff_min_ms = 20,
       .backoff_max_ms = 80,
@@ -66,6 +72,10 @@ static int client_start(client *c, const char *url, const char *ca_file) {
   if (rc == ML_OK)
     ml_signal_client_start(c->sc);
   return rc;
+}
+
+static int client_start(client *c, const char *url, const char *ca_file) {
+  return client_start_in(c, url, ca_file, NULL);
 }
 
 static gboolean expire(gpointer p) {
@@ -191,6 +201,24 @@ int main(void) {
   unsigned pp = ml_signal_server_port(plain);
   g_autofree char *no_path = g_strdup_printf("ws://127.0.0.1:%u/", pp);
   expect_fatal(no_path, NULL, 1, "not_found", "404", "/v1/ws");
+  printf("a room with a secret, joined without it and with another:\n");
+  g_autofree char *plain_url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", pp);
+  client host;
+  CHECK(client_start_in(&host, plain_url, NULL, "ward secret") == ML_OK, "host");
+  CHECK(settle(&host, WAIT_MS) && host.welcomes == 1, "the host was not welcomed");
+  client c;
+  CHECK(client_start_in(&c, plain_url, NULL, NULL) == ML_OK, "client without the secret");
+  CHECK(settle(&c, WAIT_MS) && c.fatal_errors == 1 && !strcmp(c.code, "wrong_secret") &&
+            strstr(c.message, "this room has a room secret: give it with --room-secret"),
+        "no secret: %s: %s", c.code, c.message);
+  client_free(&c);
+  CHECK(client_start_in(&c, plain_url, NULL, "other secret") == ML_OK, "client, other secret");
+  CHECK(settle(&c, WAIT_MS) && c.fatal_errors == 1 && !strcmp(c.code, "wrong_secret") &&
+            strstr(c.message, "not this room's"),
+        "another secret: %s: %s", c.code, c.message);
+  client_free(&c);
+  client_free(&host);
+
   printf("wss:// to the plain server:\n");
   g_autofree char *wss_plain = g_strdup_printf("wss://127.0.0.1:%u/v1/ws", pp);
   expect_fatal(wss_plain, NULL, 0, "tls_mismatch", "ws://", NULL);
@@ -198,7 +226,6 @@ int main(void) {
 
   printf("nothing listening:\n");
   g_autofree char *dead = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", dead_port());
-  client c;
   run(&c, dead, NULL);
   CHECK(c.fatal_errors == 1 && c.errors == ML_SIGNAL_MAX_ATTEMPTS &&
             c.retries == ML_SIGNAL_MAX_ATTEMPTS - 1 && !strcmp(c.code, "unreachable") &&

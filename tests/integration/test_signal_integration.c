@@ -334,20 +334,30 @@ static void t_capacity(void) {
   sig_server_stop(&s);
 }
 
-static void join_with(sig_client *c, const char *tok, const char *code) {
+/* Joins with tok, which must be refused with code; the error (transfer full). */
+static JsonNode *refused_join(sig_client *c, const char *tok, const char *code) {
   char *key = sig_identity_key(3);
   sig_client_send(c, "{\"v\":1,\"type\":\"join\",\"token\":\"%s\",\"identity_key\":\"%s\"}", tok,
                   key);
   g_free(key);
-  drop(sig_client_expect_error(c, code));
+  return sig_client_expect_error(c, code);
+}
+
+static void join_with(sig_client *c, const char *tok, const char *code) {
+  drop(refused_join(c, tok, code));
 }
 
 static void t_tokens(void) {
   sig_server s;
   sig_server_start(&s, AUTO, NULL);
   sig_client *c = sig_client_connect(&s);
+  /* An expired token is refused with when it expired (a wrong clock or an
+   * old invitation). */
   char *expired = sig_token("r", "host", "H", -5, TEST_SECRET);
-  join_with(c, expired, "token_expired");
+  JsonNode *e = refused_join(c, expired, "token_expired");
+  const char *why = obj_str(e, "message");
+  CHECK(g_str_has_prefix(why, "the token expired at 20") && g_str_has_suffix(why, " UTC"));
+  drop(e);
   char *forged = sig_token("r", "host", "H", 600, "another-secret-0123456789abcdefghijkl");
   join_with(c, forged, "unauthorized");
   /* The third refused join on one connection closes it. */
