@@ -20,6 +20,7 @@
 
 #include "demo_call.h"
 #include "devices.h"
+#include "host.h"
 #include "identity.h"
 #include "join.h"
 
@@ -34,6 +35,7 @@ static void usage(FILE *f) {
         "  devices                     the cameras and microphones join can use\n",
         f);
   ml_join_usage(f);
+  ml_host_usage(f);
   fputs("  demo                        a real call on this machine: an embedded signaling\n"
         "                              server and two `join` processes with test sources\n"
         "                              for 10 s; prints path, frames and audio decoded each\n"
@@ -77,6 +79,8 @@ int main(int argc, char **argv) {
     return ml_safety_number_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "join"))
     return ml_join_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "host"))
+    return ml_host_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "devices"))
     return ml_devices_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) {

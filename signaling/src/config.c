@@ -20,6 +20,7 @@ void ml_signal_config_init(ml_signal_config *cfg) {
   cfg->idle_timeout_s = 60;
   cfg->join_timeout_s = 15;
   cfg->drain_timeout_ms = 5000;
+  cfg->log_level = ML_SIGNAL_LOG_INFO;
   cfg->room_capacity = 8;
   cfg->waiting_max = 16;
   cfg->auto_admit = false;

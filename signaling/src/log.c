@@ -11,12 +11,8 @@ static ml_log_level min_level = ML_LOG_INFO;
 void ml_log_set_level(ml_log_level min) { min_level = min; }
 bool ml_log_enabled(ml_log_level level) { return level >= min_level; }
 
-void ml_log(ml_log_level level, const char *event, const char *fmt, ...) {
+static void log_line(ml_log_level level, const char *event, const char *fmt, va_list ap) {
   static const char *const names[] = {"debug", "info", "warn", "error"};
-  if (level < min_level)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
   GDateTime *now = g_date_time_new_now_utc();
   char *ts = g_date_time_format_iso8601(now);
   g_date_time_unref(now);
@@ -25,6 +21,23 @@ void ml_log(ml_log_level level, const char *event, const char *fmt, ...) {
   g_free(ts);
   if (n > 0 && (size_t)n < sizeof line && fmt)
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-  va_end(ap);
   fprintf(stderr, "%s\n", line);
+}
+
+void ml_log(ml_log_level level, const char *event, const char *fmt, ...) {
+  if (level < min_level)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  log_line(level, event, fmt, ap);
+  va_end(ap);
+}
+
+void ml_log_at(ml_log_level min, ml_log_level level, const char *event, const char *fmt, ...) {
+  if (level < min)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  log_line(level, event, fmt, ap);
+  va_end(ap);
 }

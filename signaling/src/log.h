@@ -12,8 +12,12 @@ typedef enum ml_log_level { ML_LOG_DEBUG, ML_LOG_INFO, ML_LOG_WARN, ML_LOG_ERROR
  * by main (it is configuration, not state shared between servers). */
 void ml_log_set_level(ml_log_level min);
 bool ml_log_enabled(ml_log_level level);
-/* fmt continues the line after "level=... event=EVENT" with " key=value" pairs. */
+/* fmt continues the line after "level=... event=EVENT" with " key=value" pairs.
+ * ml_log drops lines below the process-wide level, ml_log_at those below min
+ * (a server's own level, ML_SRV_LOG). */
 void ml_log(ml_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void ml_log_at(ml_log_level min, ml_log_level level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif /* ML_SIGNAL_LOG_H */

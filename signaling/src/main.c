@@ -62,12 +62,13 @@ static gboolean on_hup(gpointer user) {
   return G_SOURCE_CONTINUE;
 }
 
+/* The level named s (the process's and the server's), or -1. */
 static int set_log_level(const char *s) {
   static const char *const names[] = {"debug", "info", "warn", "error"};
   for (int i = 0; i < 4; i++)
     if (!strcmp(s, names[i])) {
       ml_log_set_level((ml_log_level)i);
-      return 0;
+      return i;
     }
   return -1;
 }
@@ -205,7 +206,8 @@ int main(int argc, char **argv) {
     status = 0;
     goto out;
   }
-  if (log_level && set_log_level(log_level) != 0) {
+  int level = log_level ? set_log_level(log_level) : ML_SIGNAL_LOG_INFO;
+  if (level < 0) {
     fprintf(stderr, "mentorlink-signal: bad --log-level\n");
     status = 2;
     goto out;
@@ -223,6 +225,7 @@ int main(int argc, char **argv) {
     status = 2;
     goto out;
   }
+  cfg.log_level = (ml_signal_log_level)level;
   if (open_mode)
     cfg.open_mode = true;
   if (insecure)

@@ -57,7 +57,7 @@ static void queue_error(ml_signal_server *srv, conn *c, ml_sig_error code, const
                         const char *req_id, const char *ref) {
   srv->metrics.rejects[code]++;
   ml_srv_enqueue(srv, c, ml_sig_build_error(code, detail, ref, req_id), 0);
-  ml_log(ML_LOG_DEBUG, "reject", " conn=%s code=%s", c->id, ml_sig_error_name(code));
+  ML_SRV_LOG(srv, ML_LOG_DEBUG, "reject", " conn=%s code=%s", c->id, ml_sig_error_name(code));
 }
 
 void ml_srv_conn_close(conn *c, unsigned short code, const char *reason) {
@@ -172,10 +172,10 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
   c->peer = peer;
   c->joined_once = true;
   srv->metrics.joins++;
-  ml_log(ML_LOG_INFO, "join", " conn=%s role=%s state=%s rooms=%u peers=%u", c->id,
-         ml_sig_role_name(peer->role),
-         peer->state == ML_ROOM_PEER_ADMITTED ? "admitted" : "waiting",
-         ml_room_registry_room_count(srv->rooms), ml_room_registry_peer_count(srv->rooms));
+  ML_SRV_LOG(srv, ML_LOG_INFO, "join", " conn=%s role=%s state=%s rooms=%u peers=%u", c->id,
+             ml_sig_role_name(peer->role),
+             peer->state == ML_ROOM_PEER_ADMITTED ? "admitted" : "waiting",
+             ml_room_registry_room_count(srv->rooms), ml_room_registry_peer_count(srv->rooms));
   return ML_SIG_OK;
 }
 
@@ -219,8 +219,8 @@ static void auth_failed(ml_signal_server *srv, conn *c, int64_t now) {
   ip_entry *ie = g_hash_table_lookup(srv->ips, c->ip);
   bool ip_over = false;
   if (ml_join_auth_failed(&c->failed_joins, ie ? &ie->auth_fail : NULL, now, &ip_over)) {
-    ml_log(ML_LOG_WARN, "auth_failures", " conn=%s ip=%s failed=%u ip_limited=%d", c->id, c->ip,
-           c->failed_joins, ip_over);
+    ML_SRV_LOG(srv, ML_LOG_WARN, "auth_failures", " conn=%s ip=%s failed=%u ip_limited=%d", c->id,
+               c->ip, c->failed_joins, ip_over);
     ml_srv_enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
   }
 }
@@ -242,7 +242,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
     c->last_flood_us = now;
     if (++c->floods > srv->cfg.flood_disconnect) {
       srv->metrics.closes[ML_METRICS_CLOSE_FLOOD]++;
-      ml_log(ML_LOG_WARN, "flood_disconnect", " conn=%s ip=%s", c->id, c->ip);
+      ML_SRV_LOG(srv, ML_LOG_WARN, "flood_disconnect", " conn=%s ip=%s", c->id, c->ip);
       ml_srv_enqueue(srv, c, NULL, CLOSE_FLOOD);
     } else {
       queue_error(srv, c, ML_SIG_E_RATE_LIMITED, "slow down", NULL, NULL);
@@ -311,8 +311,8 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
   }
   uncount(srv, c);
   ml_srv_unlock(srv);
-  ml_log(ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id,
-         (unsigned)soup_websocket_connection_get_close_code(ws));
+  ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id,
+             (unsigned)soup_websocket_connection_get_close_code(ws));
   g_hash_table_remove(w->conns, c); /* drops the table's reference */
   ml_srv_flush(w);
 }
@@ -410,7 +410,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
   g_signal_connect(ws, "pong", G_CALLBACK(on_pong), c);
   g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c);
   g_hash_table_add(w->conns, c);
-  ml_log(ML_LOG_DEBUG, "conn_open", " conn=%s ip=%s conns=%u", c->id, ip, total);
+  ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_open", " conn=%s ip=%s conns=%u", c->id, ip, total);
 }
 
 /* ---- timers (worker threads) ---- */
@@ -453,7 +453,7 @@ static gboolean sweep(gpointer user) {
    * reference across it. */
   for (unsigned i = 0; i < to_close->len; i++) {
     conn *c = ml_srv_conn_ref(g_ptr_array_index(to_close, i));
-    ml_log(ML_LOG_INFO, "timeout_close", " conn=%s", c->id);
+    ML_SRV_LOG(srv, ML_LOG_INFO, "timeout_close", " conn=%s", c->id);
     ml_srv_conn_close(c, CLOSE_IDLE, "idle");
     ml_srv_conn_unref(c);
   }
@@ -564,7 +564,7 @@ static gboolean serve_connection(gpointer p) {
   if (srv->tls_cert) {
     tls = g_tls_server_connection_new(stream, srv->tls_cert, &err);
     if (!tls) {
-      ml_log(ML_LOG_ERROR, "tls_error", " error=\"%s\"", err->message);
+      ML_SRV_LOG(srv, ML_LOG_ERROR, "tls_error", " error=\"%s\"", err->message);
       g_clear_error(&err);
       g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
       goto out;
@@ -572,7 +572,8 @@ static gboolean serve_connection(gpointer p) {
     stream = tls;
   }
   if (!local || !remote || !soup_server_accept_iostream(h->w->soup, stream, local, remote, &err)) {
-    ml_log(ML_LOG_WARN, "accept_failed", " error=\"%s\"", err ? err->message : "no address");
+    ML_SRV_LOG(srv, ML_LOG_WARN, "accept_failed", " error=\"%s\"",
+               err ? err->message : "no address");
     g_clear_error(&err);
     g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
   }
@@ -591,7 +592,7 @@ static gboolean on_listen_ready(GSocket *sock, GIOCondition cond, gpointer user)
     GSocket *s = g_socket_accept(sock, NULL, &err);
     if (!s) {
       if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        ml_log(ML_LOG_WARN, "accept_error", " error=\"%s\"", err->message);
+        ML_SRV_LOG(srv, ML_LOG_WARN, "accept_error", " error=\"%s\"", err->message);
       g_error_free(err);
       break;
     }
@@ -699,13 +700,13 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
   srv->listen_src = g_socket_create_source(srv->listen_sock, G_IO_IN, NULL);
   g_source_set_callback(srv->listen_src, (GSourceFunc)(void (*)(void))on_listen_ready, srv, NULL);
   g_source_attach(srv->listen_src, srv->main_ctx);
-  ml_log(ML_LOG_INFO, "listen", " addr=%s port=%u tls=%d open=%d workers=%u", cfg->listen_host,
-         srv->port, tls, cfg->open_mode, cfg->workers);
+  ML_SRV_LOG(srv, ML_LOG_INFO, "listen", " addr=%s port=%u tls=%d open=%d workers=%u",
+             cfg->listen_host, srv->port, tls, cfg->open_mode, cfg->workers);
   if (!tls && !loopback)
-    ml_log(ML_LOG_WARN, "insecure_listen",
-           " addr=%s note=\"plain ws on a non-loopback address: tokens and signaling are "
-           "readable on the network\"",
-           cfg->listen_host);
+    ML_SRV_LOG(srv, ML_LOG_WARN, "insecure_listen",
+               " addr=%s note=\"plain ws on a non-loopback address: tokens and signaling are "
+               "readable on the network\"",
+               cfg->listen_host);
   return ML_OK;
 }
 
@@ -728,6 +729,7 @@ int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) 
   next.open_mode = srv->cfg.open_mode;
   next.max_rooms = srv->cfg.max_rooms;
   next.workers = srv->cfg.workers;
+  next.log_level = srv->cfg.log_level; /* a flag, not in the file */
   ml_signal_config_clear(&srv->cfg);
   srv->cfg = next;
   GHashTableIter it;
@@ -740,7 +742,7 @@ int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) 
   unsigned conns = srv->n_conns;
   pthread_mutex_unlock(&srv->lock);
   ml_srv_workers_reconfigure(srv, &next);
-  ml_log(ML_LOG_INFO, "reload", " conns=%u", conns);
+  ML_SRV_LOG(srv, ML_LOG_INFO, "reload", " conns=%u", conns);
   return ML_OK;
 }
 

@@ -17,10 +17,15 @@
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "log.h"
 #include "metrics.h"
 #include "ml/signal_server.h"
 #include "ratelimit.h"
 #include "room.h"
+
+/* A log line of srv at its own level (ml_signal_config.log_level). */
+#define ML_SRV_LOG(srv, level, ...)                                                                \
+  ml_log_at((ml_log_level)(srv)->cfg.log_level, level, __VA_ARGS__)
 
 #define MAX_WORKERS 64
 /* libsoup itself drops frames above this (close code 1009); between our

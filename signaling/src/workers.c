@@ -251,7 +251,7 @@ static gboolean drained_cb(gpointer user) {
   }
   ml_signal_drained_cb cb = srv->drained;
   srv->drained = NULL;
-  ml_log(ML_LOG_INFO, "drained", NULL);
+  ML_SRV_LOG(srv, ML_LOG_INFO, "drained", NULL);
   if (cb)
     cb(srv->drained_user);
   return G_SOURCE_REMOVE;
@@ -308,7 +308,7 @@ static gboolean drain_timeout(gpointer user) {
   ml_signal_server *srv = user;
   g_source_unref(srv->drain_timer);
   srv->drain_timer = NULL;
-  ml_log(ML_LOG_WARN, "drain_timeout", NULL);
+  ML_SRV_LOG(srv, ML_LOG_WARN, "drain_timeout", NULL);
   for (unsigned i = 0; i < srv->n_workers; i++)
     g_main_context_invoke(srv->workers[i].ctx, force_close_worker, &srv->workers[i]);
   pthread_mutex_lock(&srv->lock);
@@ -328,7 +328,7 @@ void ml_signal_server_drain(ml_signal_server *srv, ml_signal_drained_cb done, vo
   if (conns == 0)
     ml_srv_post_drained(srv);
   pthread_mutex_unlock(&srv->lock);
-  ml_log(ML_LOG_INFO, "drain", " conns=%u", conns);
+  ML_SRV_LOG(srv, ML_LOG_INFO, "drain", " conns=%u", conns);
   srv->drain_timer = g_timeout_source_new(timeout);
   g_source_set_callback(srv->drain_timer, drain_timeout, srv, NULL);
   g_source_attach(srv->drain_timer, srv->main_ctx);

@@ -18,6 +18,16 @@
 
 #include "ml/error.h"
 
+/* Which of a server's log lines are written (stderr, key=value): those at
+ * this level and above. Per server, so that one embedded in a client logs
+ * apart from the process. */
+typedef enum ml_signal_log_level {
+  ML_SIGNAL_LOG_DEBUG,
+  ML_SIGNAL_LOG_INFO,
+  ML_SIGNAL_LOG_WARN,
+  ML_SIGNAL_LOG_ERROR,
+} ml_signal_log_level;
+
 /* Every setting; see packaging/mentorlink-signal.conf.example for the file
  * form. Strings and string vectors are owned (g_free / g_strfreev); the token
  * secret lives in sodium_malloc memory. Initialise with ml_signal_config_init,
@@ -41,6 +51,7 @@ typedef struct ml_signal_config {
   /* 0: serve on the caller's GMainContext (embedded). N: N worker threads,
    * each with its own context; connections are spread over them. */
   unsigned workers;
+  ml_signal_log_level log_level; /* default info; the daemon's --log-level */
   /* [rooms] */
   unsigned room_capacity;
   unsigned waiting_max;

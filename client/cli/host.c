@@ -1,0 +1,193 @@
+/* mentorlink host (see host.h). */
+#include "host.h"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <gio/gio.h>
+
+#include "join.h"
+#include "ml/signal_client.h"
+#include "ml/signal_server.h"
+
+#define DEFAULT_LISTEN "0.0.0.0:8443"
+
+void ml_host_usage(FILE *f) {
+  fputs("  host --room ROOM --name NAME [--listen ADDR:PORT] [join options]\n"
+        "                              start a room on this machine for a clinic LAN: the\n"
+        "                              signaling server runs inside mentorlink (plain ws,\n"
+        "                              open mode; default --listen " DEFAULT_LISTEN "), you\n"
+        "                              join as the room's host, and the command the others\n"
+        "                              type is printed first. Knocks are admitted in the\n"
+        "                              window (or with --admit-all); a room secret\n"
+        "                              (MENTORLINK_ROOM_SECRET) keys the handshake\n",
+        f);
+}
+
+/* The embedded server, on a thread of its own with its own main context, so
+ * that join's loops need not iterate it. */
+typedef struct host_server {
+  ml_signal_config cfg;
+  ml_signal_server *srv;
+  GMainContext *ctx;
+  GMainLoop *loop;
+  GThread *thread;
+  GMutex lock;
+  GCond started;
+  bool done;     /* the thread has started the server or failed */
+  char *errmsg;  /* why it failed (g_free) */
+  unsigned port; /* the bound port once started */
+} host_server;
+
+static gpointer serve(gpointer user) {
+  host_server *h = user;
+  g_main_context_push_thread_default(h->ctx);
+  int rc = ml_signal_server_new(&h->srv, &h->cfg);
+  if (rc == 0)
+    rc = ml_signal_server_start(h->srv, &h->errmsg);
+  else
+    h->errmsg = g_strdup("invalid settings");
+  g_mutex_lock(&h->lock);
+  h->port = rc == 0 ? ml_signal_server_port(h->srv) : 0;
+  h->done = true;
+  g_cond_signal(&h->started);
+  g_mutex_unlock(&h->lock);
+  if (rc == 0)
+    g_main_loop_run(h->loop);
+  ml_signal_server_free(h->srv); /* on its own thread, as signal_server.h asks */
+  h->srv = NULL;
+  g_main_context_pop_thread_default(h->ctx);
+  return NULL;
+}
+
+static bool host_server_start(host_server *h) {
+  g_mutex_init(&h->lock);
+  g_cond_init(&h->started);
+  h->ctx = g_main_context_new();
+  h->loop = g_main_loop_new(h->ctx, FALSE);
+  h->thread = g_thread_new("ml-host-signal", serve, h);
+  g_mutex_lock(&h->lock);
+  while (!h->done)
+    g_cond_wait(&h->started, &h->lock);
+  g_mutex_unlock(&h->lock);
+  return h->port != 0;
+}
+
+static gboolean quit(gpointer loop) {
+  g_main_loop_quit(loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void host_server_stop(host_server *h) {
+  if (h->thread) {
+    g_main_context_invoke(h->ctx, quit, h->loop);
+    g_thread_join(h->thread);
+  }
+  g_main_loop_unref(h->loop);
+  g_main_context_unref(h->ctx);
+  g_mutex_clear(&h->lock);
+  g_cond_clear(&h->started);
+  g_free(h->errmsg);
+  ml_signal_config_clear(&h->cfg);
+}
+
+/* The addresses others can reach: the listen address itself, or with a
+ * wildcard every IPv4 address of this machine's interfaces but loopback. */
+static GPtrArray *reachable_addresses(const char *listen_host) {
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  if (strcmp(listen_host, "0.0.0.0") != 0 && strcmp(listen_host, "::") != 0) {
+    g_ptr_array_add(out, g_strdup(listen_host));
+    return out;
+  }
+  struct ifaddrs *ifs = NULL;
+  if (getifaddrs(&ifs) == 0) {
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+        continue;
+      GInetAddress *a = g_inet_address_new_from_bytes(
+          (const guint8 *)&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
+          G_SOCKET_FAMILY_IPV4);
+      if (!g_inet_address_get_is_loopback(a))
+        g_ptr_array_add(out, g_inet_address_to_string(a));
+      g_object_unref(a);
+    }
+    freeifaddrs(ifs);
+  }
+  if (!out->len)
+    g_ptr_array_add(out, g_strdup("127.0.0.1")); /* this machine only */
+  return out;
+}
+
+static void print_invitation(const char *room, const char *listen_host, unsigned port) {
+  GPtrArray *addrs = reachable_addresses(listen_host);
+  printf("mentorlink: room %s is open on this machine. Others join with%s:\n", room,
+         addrs->len > 1 ? " one of" : "");
+  for (guint i = 0; i < addrs->len; i++) {
+    const char *a = addrs->pdata[i];
+    bool v6 = strchr(a, ':') != NULL;
+    printf("  mentorlink join --server ws://%s%s%s:%u/v1/ws --room %s --name THEIR_NAME\n",
+           v6 ? "[" : "", a, v6 ? "]" : "", port, room);
+  }
+  printf("(and MENTORLINK_ROOM_SECRET set to the room secret, if you gave one)\n");
+  fflush(stdout);
+  g_ptr_array_free(addrs, TRUE);
+}
+
+int ml_host_run(int argc, char **argv) {
+  const char *listen = DEFAULT_LISTEN, *room = NULL;
+  GPtrArray *join = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(join, g_strdup("join"));
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      printf("mentorlink host: start a room on this machine\n\n");
+      ml_host_usage(stdout);
+      g_ptr_array_free(join, TRUE);
+      return 0;
+    }
+    if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+      listen = argv[++i];
+      continue;
+    }
+    if (!strcmp(argv[i], "--server") || !strcmp(argv[i], "--token")) {
+      fprintf(stderr,
+              "mentorlink host: %s is for join: host runs its own server, in open "
+              "mode\n(see mentorlink help)\n",
+              argv[i]);
+      g_ptr_array_free(join, TRUE);
+      return 2;
+    }
+    if (!strcmp(argv[i], "--room") && i + 1 < argc)
+      room = argv[i + 1];
+    g_ptr_array_add(join, g_strdup(argv[i]));
+  }
+  host_server h = {0};
+  ml_signal_config_init(&h.cfg);
+  h.cfg.open_mode = true;
+  h.cfg.insecure_listen = true; /* a clinic LAN without TLS: the call itself is end-to-end */
+  h.cfg.workers = 0;
+  h.cfg.log_level = ML_SIGNAL_LOG_WARN; /* its connections are not the user's business */
+  int rc = 2;
+  if (!room || !ml_signal_valid_id(room, ML_SIGNAL_MAX_ROOM)) {
+    fprintf(stderr, "mentorlink host: --room ROOM is required (1-64 letters, digits, '_', '-' "
+                    "or '.')\n(see mentorlink help)\n");
+  } else if (ml_signal_config_set_listen(&h.cfg, listen) != 0) {
+    fprintf(stderr, "mentorlink host: --listen wants ADDR:PORT (e.g. 0.0.0.0:8443), not: %s\n",
+            listen);
+  } else if (!host_server_start(&h)) {
+    fprintf(stderr, "mentorlink host: the signaling server did not start: %s\n",
+            h.errmsg ? h.errmsg : "?");
+    rc = 1;
+  } else {
+    print_invitation(room, h.cfg.listen_host, h.port);
+    g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", h.port);
+    g_ptr_array_insert(join, 1, g_strdup("--server"));
+    g_ptr_array_insert(join, 2, g_strdup(url));
+    g_ptr_array_add(join, NULL);
+    rc = ml_join_run((int)join->len - 1, (char **)join->pdata);
+  }
+  host_server_stop(&h);
+  g_ptr_array_free(join, TRUE);
+  return rc;
+}
