@@ -11,7 +11,8 @@ static ml_log_level min_level = ML_LOG_INFO;
 void ml_log_set_level(ml_log_level min) { min_level = min; }
 bool ml_log_enabled(ml_log_level level) { return level >= min_level; }
 
-static void log_line(ml_log_level level, const char *event, const char *fmt, va_list ap) {
+__attribute__((format(printf, 3, 0))) static void log_line(ml_log_level level, const char *event,
+                                                           const char *fmt, va_list ap) {
   static const char *const names[] = {"debug", "info", "warn", "error"};
   GDateTime *now = g_date_time_new_now_utc();
   char *ts = g_date_time_format_iso8601(now);
