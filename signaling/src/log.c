@@ -9,6 +9,7 @@
 static ml_log_level min_level = ML_LOG_INFO;
 
 void ml_log_set_level(ml_log_level min) { min_level = min; }
+ml_log_level ml_log_level_get(void) { return min_level; }
 bool ml_log_enabled(ml_log_level level) { return level >= min_level; }
 
 __attribute__((format(printf, 3, 0))) static void log_line(ml_log_level level, const char *event,
@@ -23,15 +24,6 @@ __attribute__((format(printf, 3, 0))) static void log_line(ml_log_level level, c
   if (n > 0 && (size_t)n < sizeof line && fmt)
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
   fprintf(stderr, "%s\n", line);
-}
-
-void ml_log(ml_log_level level, const char *event, const char *fmt, ...) {
-  if (level < min_level)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  log_line(level, event, fmt, ap);
-  va_end(ap);
 }
 
 void ml_log_at(ml_log_level min, ml_log_level level, const char *event, const char *fmt, ...) {

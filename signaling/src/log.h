@@ -15,8 +15,8 @@ bool ml_log_enabled(ml_log_level level);
 /* fmt continues the line after "level=... event=EVENT" with " key=value" pairs.
  * ml_log drops lines below the process-wide level, ml_log_at those below min
  * (a server's own level, ML_SRV_LOG). */
-void ml_log(ml_log_level level, const char *event, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define ml_log(level, event, ...) ml_log_at(ml_log_level_get(), level, event, __VA_ARGS__)
+ml_log_level ml_log_level_get(void);
 void ml_log_at(ml_log_level min, ml_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
