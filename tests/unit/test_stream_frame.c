@@ -66,7 +66,8 @@ static void feed(ml_stream_frame_decoder *d, const uint8_t *buf, size_t len, siz
 static size_t append(uint8_t *out, ml_stream_frame_kind kind, uint64_t id, const void *payload,
                      size_t len) {
   size_t n = ml_stream_frame_prefix(out, kind, id, len);
-  memcpy(out + n, payload, len);
+  if (len)
+    memcpy(out + n, payload, len);
   return n + len;
 }
 
