@@ -319,6 +319,7 @@ static void schedule_reconnect(ml_signal_client *sc, const char *code, const cha
     set_state(sc, ML_SIGNAL_CLOSED);
     return;
   }
+  unsigned delay = next_delay_ms(sc); /* 0.5 s after the first failure, then doubling */
   sc->attempt++;
   if (!sc->ever_joined && sc->attempt >= ML_SIGNAL_MAX_ATTEMPTS) {
     g_autofree char *text =
@@ -326,7 +327,6 @@ static void schedule_reconnect(ml_signal_client *sc, const char *code, const cha
     give_up(sc, code, text);
     return;
   }
-  unsigned delay = next_delay_ms(sc);
   if (what) {
     g_autofree char *limit =
         sc->ever_joined ? g_strdup("") : g_strdup_printf(" of %u", ML_SIGNAL_MAX_ATTEMPTS);
