@@ -190,13 +190,15 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
       return ML_ERR_UNSUPPORTED;
     g_object_set(src, "is-live", TRUE, NULL);
     gst_util_set_object_arg(G_OBJECT(src), "pattern", "smpte");
-  } else if (device != NULL) {
+  } else if (device != NULL && device[0] != '/') { /* a name: the device monitor's */
     if ((src = source_of(bin, ML_DEVICE_CAMERA, device, "vsrc")) == NULL)
       return ML_ERR_NOT_FOUND;
-  } else {
+  } else { /* the default camera, or a device node (fails at start if absent) */
     src = ml_gst_make(bin, "v4l2src", "vsrc");
     if (src == NULL)
       return ML_ERR_UNSUPPORTED;
+    if (device != NULL)
+      g_object_set(src, "device", device, NULL);
   }
   GstElement *conv = ml_gst_make(bin, "videoconvert", NULL);
   GstElement *scale = ml_gst_make(bin, "videoscale", NULL);

@@ -146,8 +146,11 @@ typedef struct ml_media_sender_config {
   unsigned audio_loss_percent;  /* expected loss told to Opus FEC, 0..100 */
   unsigned keyframe_max_frames; /* 0 selects 60 (2 s at 30 fps) */
   double tone_hz;               /* test tone; 0 selects 440 */
-  /* ml/devices.h: the camera and the microphone by name or id (borrowed,
-   * used while building); NULL: v4l2src's default camera and autoaudiosrc. */
+  /* The camera (a V4L2 device node such as /dev/video0, or a name or id of
+   * ml/devices.h) and the microphone (a name or id of ml/devices.h); borrowed,
+   * used while building. NULL: v4l2src's default camera, autoaudiosrc. A
+   * device node that is not there fails ml_media_sender_new with ML_ERR_IO,
+   * a name that no device has with ML_ERR_NOT_FOUND. */
   const char *camera_device;
   const char *microphone_device;
   ml_media_packet_cb on_packet; /* required */
