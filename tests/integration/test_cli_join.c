@@ -85,7 +85,7 @@ static void on_done(GObject *src, GAsyncResult *res, gpointer user) {
 }
 
 /* A participant for seconds; with devices, its camera and microphone by
- * those names (else test sources). */
+ * those names (else test sources). Without room, url is an invite link. */
 static void party_start(party *p, const char *url, const char *ca, const char *room,
                         const char *name, const char *seconds, const char *devices) {
   g_autoptr(GSubprocessLauncher) l =
@@ -96,11 +96,21 @@ static void party_start(party *p, const char *url, const char *ca, const char *r
   g_subprocess_launcher_unsetenv(l, "MENTORLINK_ROOM_SECRET");
   const char *video = devices ? "camera" : "test", *audio = devices ? "mic" : "test";
   const char *camera = devices ? devices : "unused", *microphone = camera;
-  p->proc = g_subprocess_launcher_spawn(
-      l, NULL, MENTORLINK_BIN, "join", "--server", url, "--ca-file", ca, "--room", room, "--name",
-      name, "--admit-all", "--headless", "--video-source", video, "--audio-source", audio,
-      "--camera", camera, "--microphone", microphone, "--local-address", "127.0.0.1", "--duration",
-      seconds, NULL);
+  const char *argv[32] = {MENTORLINK_BIN, "join", url};
+  size_t n = 3;
+  if (room) { /* --server URL --room ROOM instead of an invite link */
+    argv[2] = "--server";
+    argv[n++] = url;
+    argv[n++] = "--room";
+    argv[n++] = room;
+  }
+  const char *rest[] = {
+      "--ca-file",      ca,         "--name",          name,        "--admit-all", "--headless",
+      "--video-source", video,      "--audio-source",  audio,       "--camera",    camera,
+      "--microphone",   microphone, "--local-address", "127.0.0.1", "--duration",  seconds};
+  for (size_t i = 0; i < G_N_ELEMENTS(rest); i++)
+    argv[n++] = rest[i];
+  p->proc = g_subprocess_launcher_spawnv(l, argv, NULL);
   CHECK(p->proc);
   g_subprocess_communicate_utf8_async(p->proc, NULL, NULL, on_done, p);
 }
@@ -175,11 +185,9 @@ static void on_host_line(GObject *src, GAsyncResult *res, gpointer user) {
     return;
   }
   g_string_append_printf(h->out, "%s\n", line);
-  char url[128], room[80];
-  if (!h->guest.proc &&
-      sscanf(line, "  mentorlink join --server %127s --room %79s --name THEIR_NAME", url, room) ==
-          2)
-    party_start(&h->guest, url, h->ca, room, "Mentee", "8", NULL);
+  char link[256];
+  if (!h->guest.proc && sscanf(line, "  mentorlink join '%255[^']'", link) == 1)
+    party_start(&h->guest, link, h->ca, NULL, "Mentee", "8", NULL);
   g_data_input_stream_read_line_async(h->in, G_PRIORITY_DEFAULT, NULL, on_host_line, h);
 }
 
