@@ -21,9 +21,9 @@ void ml_host_usage(FILE *f) {
         "                              signaling server runs inside mentorlink (plain ws,\n"
         "                              open mode; default --listen " DEFAULT_LISTEN "), you\n"
         "                              join as the room's host, and the invite link the\n"
-        "                              others open (mentorlink join LINK) is printed first. Knocks "
-        "are admitted in the\n"
-        "                              window (or with --admit-all); a room secret\n"
+        "                              others open (mentorlink join LINK) is printed\n"
+        "                              first. Knocks are admitted in the window (or with\n"
+        "                              --admit-all); a room secret\n"
         "                              (MENTORLINK_ROOM_SECRET) keys the handshake\n",
         f);
 }
