@@ -10,6 +10,7 @@
  * join_print.c, stdin commands run in join_commands.c (join_internal.h). */
 #include "join.h"
 #include "join_internal.h"
+#include "ml/lan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -215,7 +216,45 @@ static int run(const ml_join_options *o) {
   return 0;
 }
 
+/* join --discover: the rooms `mentorlink host` announces on this LAN, each
+ * with the link that joins it. 0 if some were heard, 1 if none (or no
+ * Avahi). */
+static int discover(void) {
+  ml_lan_room rooms[ML_LAN_MAX_ROOMS];
+  size_t n = 0;
+  const char *why = NULL;
+  if (ml_lan_discover(ML_JOIN_DISCOVER_MS, rooms, &n, &why) != 0) {
+    fprintf(stderr,
+            "mentorlink join --discover: %s; rooms on the LAN are found through Avahi (Debian "
+            "package avahi-daemon)\n",
+            why);
+    return 1;
+  }
+  if (n == 0) {
+    printf("no mentorlink rooms heard on this network in %u s (a room started with "
+           "mentorlink host is announced while it runs)\n",
+           ML_JOIN_DISCOVER_MS / 1000);
+    return 1;
+  }
+  printf("mentorlink rooms on this network:\n");
+  for (size_t i = 0; i < n; i++) {
+    ml_invite inv = {0};
+    g_snprintf(inv.server, sizeof inv.server, "ws://%s:%u/v1/ws", rooms[i].address, rooms[i].port);
+    g_strlcpy(inv.room, rooms[i].room, sizeof inv.room);
+    g_autofree char *link = ml_invite_format(&inv);
+    printf("  %s at %s:%u: mentorlink join '%s'\n", rooms[i].room, rooms[i].address, rooms[i].port,
+           link ? link : "?");
+  }
+  return 0;
+}
+
 int ml_join_run(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--discover"))
+      return argc == 2 ? discover()
+                       : ml_join_usage_error("--discover lists the rooms on the LAN and takes "
+                                             "nothing else; join one with the link it prints",
+                                             NULL);
   ml_join_options o;
   int rc = ml_join_parse_options(argc, argv, &o);
   if (rc == 0)

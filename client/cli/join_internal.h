@@ -13,6 +13,7 @@
 
 #define ML_JOIN_MAX_CHAT_LINES 64
 #define ML_JOIN_MAX_LOCAL_ADDRESSES 8
+#define ML_JOIN_DISCOVER_MS 3000 /* join --discover listens this long */
 
 /* ---- join_options.c ---- */
 

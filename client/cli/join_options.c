@@ -13,7 +13,9 @@
 #define MAX_FILE_BYTES 8192 /* a token or an invite file */
 
 void ml_join_usage(FILE *f) {
-  fputs("  join LINK [--name NAME] [options]\n"
+  fputs("  join --discover              list the rooms announced on this network (by\n"
+        "                              mentorlink host, through Avahi), each with its link\n"
+        "  join LINK [--name NAME] [options]\n"
         "                              join a call from an invite link\n"
         "                              (mentorlink://join?..., from mentorlink-signal invite\n"
         "                              or mentorlink host)\n"
