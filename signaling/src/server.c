@@ -622,8 +622,12 @@ int ml_signal_server_new(ml_signal_server **out, const ml_signal_config *cfg) {
   srv->main_ctx = g_main_context_ref_thread_default();
   srv->ips = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   randombytes_buf(srv->open_key, sizeof srv->open_key);
-  int rc = ml_backend_memory_new(&srv->backend, srv);
+  char *why = NULL;
+  int rc = cfg->backend == ML_SIGNAL_BACKEND_REDIS ? ml_backend_redis_new(&srv->backend, srv, &why)
+                                                   : ml_backend_memory_new(&srv->backend, srv);
   if (rc != ML_OK) {
+    ML_SRV_LOG(srv, ML_LOG_ERROR, "backend_error", " error=\"%s\"", why ? why : "?");
+    g_free(why);
     ml_signal_server_free(srv);
     return rc;
   }
@@ -684,13 +688,20 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
     g_object_unref(effective);
   }
 
+  int brc = srv->backend->ops->start(srv->backend, errmsg);
+  if (brc != ML_OK) {
+    g_clear_object(&srv->listen_sock);
+    g_clear_object(&srv->tls_cert);
+    return brc;
+  }
   /* Workers: threads with their own contexts, or one on the caller's. */
   ml_srv_workers_start(srv, cfg->workers, serve_on_worker);
   srv->listen_src = g_socket_create_source(srv->listen_sock, G_IO_IN, NULL);
   g_source_set_callback(srv->listen_src, (GSourceFunc)(void (*)(void))on_listen_ready, srv, NULL);
   g_source_attach(srv->listen_src, srv->main_ctx);
-  ML_SRV_LOG(srv, ML_LOG_INFO, "listen", " addr=%s port=%u tls=%d open=%d workers=%u",
-             cfg->listen_host, srv->port, tls, cfg->open_mode, cfg->workers);
+  ML_SRV_LOG(srv, ML_LOG_INFO, "listen", " addr=%s port=%u tls=%d open=%d workers=%u backend=%s",
+             cfg->listen_host, srv->port, tls, cfg->open_mode, cfg->workers,
+             srv->backend->ops->name);
   if (!tls && !loopback)
     ML_SRV_LOG(srv, ML_LOG_WARN, "insecure_listen",
                " addr=%s note=\"plain ws on a non-loopback address: tokens and signaling are "
@@ -718,6 +729,13 @@ int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) 
   next.open_mode = srv->cfg.open_mode;
   next.max_rooms = srv->cfg.max_rooms;
   next.workers = srv->cfg.workers;
+  next.backend = srv->cfg.backend;
+  g_free(next.redis_url);
+  g_free(next.redis_password);
+  next.redis_url = g_strdup(srv->cfg.redis_url);
+  next.redis_password = g_strdup(srv->cfg.redis_password);
+  next.redis_timeout_ms = srv->cfg.redis_timeout_ms;
+  next.redis_presence_ttl_ms = srv->cfg.redis_presence_ttl_ms;
   next.log_level = srv->cfg.log_level; /* a flag, not in the file */
   ml_signal_config_clear(&srv->cfg);
   srv->cfg = next;
