@@ -374,7 +374,7 @@ typedef ml_sig_error (*op_fn)(op_ctx *op, ml_room_registry *reg, conn *c, ml_roo
 /* Takes out of the room the members no instance holds any more: those of
  * instances whose presence key expired, and those said to be here that this
  * instance does not have. */
-static void reap(op_ctx *op, ml_room_registry *reg, ml_room *room) {
+static void reap(op_ctx *op, ml_room_registry *reg, ml_room *room, const conn *c) {
   redis_backend *rb = op->rb;
   GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
   GHashTable *alive = g_hash_table_new(g_str_hash, g_str_equal); /* inst -> GINT 1/2 */
@@ -382,6 +382,8 @@ static void reap(op_ctx *op, ml_room_registry *reg, ml_room *room) {
     const ml_room_peer *p = ml_room_peer_at(room, i);
     rpeer *r = p->conn;
     bool here = strcmp(r->inst, rb->inst) == 0;
+    if (c && strcmp(p->id, c->id) == 0)
+      continue; /* the caller's own member: its operation decides */
     if (here && !r->local) {
       g_ptr_array_add(gone, g_strdup(p->id));
       continue;
@@ -455,7 +457,7 @@ static ml_sig_error room_op(redis_backend *rb, const char *room_id, conn *c, op_
         room = NULL;
         /* the empty record is written back below */
       } else {
-        reap(&op, reg, room);
+        reap(&op, reg, room, c);
         if (!rb->sync) { /* Redis went away while reaping */
           e = ML_SIG_E_UNAVAILABLE;
           goto done;

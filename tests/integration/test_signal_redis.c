@@ -266,7 +266,7 @@ static void t_outage(void) {
   sig_client_send(n, "{\"v\":1,\"type\":\"join\",\"token\":\"%s\",\"identity_key\":\"%s\"}", tok,
                   key);
   JsonNode *e = sig_client_expect_error(n, "unavailable");
-  CHECK(strstr(obj_str(e, "detail"), "unavailable") != NULL);
+  CHECK(obj_str(e, "message") && strstr(obj_str(e, "message"), "unavailable") != NULL);
   drop(e);
   sig_client_free(n);
   /* Connections stay up: the ping still answers. */
