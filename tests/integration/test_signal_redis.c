@@ -342,7 +342,7 @@ static void t_malformed(void) {
   sig_client *c = sig_client_connect(&a);
   sig_client_send_raw(c, "{\"v\":1,\"type\":", 14);
   drop(sig_client_expect_error(c, "bad_json"));
-  sig_client_send_raw(c, "\xff\xfe", 2);
+  sig_client_send_binary(c, "\xff\xfe", 2);
   drop(sig_client_expect_error(c, "bad_json"));
   char *big = g_malloc(20000);
   memset(big, 'a', 20000);
