@@ -258,6 +258,8 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
         queue_error(srv, c, e, detail, m.req_id, ml_sig_msg_type_name(m.type));
       if (ml_join_auth_is_refusal(e))
         auth_failed(srv, c, now);
+      if (e == ML_SIG_E_UNAVAILABLE && m.type == ML_SIG_MSG_JOIN)
+        ml_srv_enqueue(srv, c, NULL, CLOSE_TRY_AGAIN_LATER); /* clients reconnect with back-off */
       ml_sig_msg_clear(&m);
     }
     g_free(req_id);

@@ -268,6 +268,9 @@ static void t_outage(void) {
   JsonNode *e = sig_client_expect_error(n, "unavailable");
   CHECK(obj_str(e, "message") && strstr(obj_str(e, "message"), "unavailable") != NULL);
   drop(e);
+  /* The server closes with 1013 (try again later); libsoup 3.2's client
+   * does not know that code and reports 1002, so only the close is checked. */
+  CHECK(sig_client_wait_closed(n, WAIT_MS));
   sig_client_free(n);
   /* Connections stay up: the ping still answers. */
   CHECK(sig_client_roundtrip(h, WAIT_MS));
