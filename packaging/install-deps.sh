@@ -19,6 +19,8 @@ packages=(
   libsodium-dev libcmocka-dev
   # signaling/ and engine glue
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev
+  # signaling/: the Redis backend (hiredis) and its tests (redis-server)
+  libhiredis-dev redis-server
   # engine: ICE and media
   libnice-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad

@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "invite"))
     return ml_admin_invite(argc - 1, argv + 1);
 
-  char *listen = NULL, *config = NULL, *log_level = NULL;
+  char *listen = NULL, *config = NULL, *log_level = NULL, *backend = NULL, *redis_url = NULL;
   gboolean open_mode = FALSE, insecure = FALSE, version = FALSE;
   GOptionEntry entries[] = {
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
@@ -96,6 +96,13 @@ int main(int argc, char **argv) {
        "Allow plain ws (no TLS) on a non-loopback address; logged as a warning", NULL},
       {"log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "debug, info (default), warn or error",
        "LEVEL"},
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &backend,
+       "Where rooms live: memory (this process, default) or redis (shared by instances)",
+       "memory|redis"},
+      {"redis-url", 0, 0, G_OPTION_ARG_STRING, &redis_url,
+       "Redis for --backend redis: redis://HOST[:PORT][/DB] (default redis://127.0.0.1:6379/0; "
+       "put a password in the config file, [redis] password)",
+       "URL"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *octx =
@@ -155,6 +162,27 @@ int main(int argc, char **argv) {
     goto out;
   }
   cfg.log_level = (ml_signal_log_level)level;
+  if (backend && strcmp(backend, "memory") && strcmp(backend, "redis")) {
+    fprintf(stderr, "mentorlink-signal: --backend wants memory or redis\n");
+    status = 2;
+    goto out;
+  }
+  if (backend)
+    cfg.backend =
+        strcmp(backend, "redis") == 0 ? ML_SIGNAL_BACKEND_REDIS : ML_SIGNAL_BACKEND_MEMORY;
+  if (redis_url) {
+    g_free(cfg.redis_url);
+    cfg.redis_url = g_strdup(redis_url);
+  }
+  if (cfg.backend == ML_SIGNAL_BACKEND_REDIS) {
+    char *why = NULL;
+    if (ml_signal_config_check_redis(&cfg, &why) != ML_OK) {
+      fprintf(stderr, "mentorlink-signal: Redis URL: %s\n", why);
+      g_free(why);
+      status = 2;
+      goto out;
+    }
+  }
   if (open_mode)
     cfg.open_mode = true;
   if (insecure)
@@ -203,5 +231,7 @@ out:
   g_free(listen);
   g_free(config);
   g_free(log_level);
+  g_free(backend);
+  g_free(redis_url);
   return status;
 }

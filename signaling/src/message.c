@@ -30,6 +30,7 @@ static const char *const error_names[ML_SIG_E_COUNT_] = {
     [ML_SIG_E_SERVER_FULL] = "server_full",
     [ML_SIG_E_SHUTTING_DOWN] = "shutting_down",
     [ML_SIG_E_INTERNAL] = "internal",
+    [ML_SIG_E_UNAVAILABLE] = "unavailable",
 };
 
 const char *ml_sig_error_name(ml_sig_error err) {

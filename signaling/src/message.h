@@ -49,6 +49,7 @@ typedef enum ml_sig_error {
   ML_SIG_E_SERVER_FULL,    /* max connections reached, or too many rooms */
   ML_SIG_E_SHUTTING_DOWN,  /* the server is draining */
   ML_SIG_E_INTERNAL,       /* a server fault; the connection is kept */
+  ML_SIG_E_UNAVAILABLE,    /* the server cannot reach its room store (Redis): retry later */
   ML_SIG_E_COUNT_          /* number of codes; not a code */
 } ml_sig_error;
 

@@ -115,4 +115,37 @@ unsigned ml_room_capacity(const ml_room *room);
 unsigned ml_room_peer_count(const ml_room *room);
 const ml_room_peer *ml_room_peer_at(const ml_room *room, unsigned i);
 
+/* ---- restoring a room kept elsewhere (the Redis backend, backend_redis.c) ----
+ * A room's state can be written out (the accessors above and below) and
+ * restored into a registry, member by member, without any event. */
+
+/* The room's settings, its open-mode secret hash (NULL in token mode), and
+ * the seq the next member will get. */
+const ml_room_settings *ml_room_settings_of(const ml_room *room);
+const uint8_t *ml_room_secret_hash(const ml_room *room);
+uint64_t ml_room_next_seq(const ml_room_registry *reg);
+ml_room *ml_room_find(ml_room_registry *reg, const char *room_id);
+
+/* Creates room_id with no members. ML_ERR_INVALID if it exists. */
+ML_MUST_CHECK int ml_room_restore(ml_room_registry *reg, const char *room_id,
+                                  const ml_room_settings *settings, bool locked,
+                                  const uint8_t *secret_hash, uint64_t next_seq, ml_room **out);
+/* A member as it was, for ml_room_restore_peer. */
+typedef struct ml_room_peer_record {
+  const char *id;
+  const char *name;
+  const char *identity_key;
+  ml_sig_role role;
+  ml_room_peer_state state;
+  uint64_t seq;
+} ml_room_peer_record;
+
+/* Adds a member as it was. Members must come in increasing seq below the
+ * room's next_seq, with ids new to the registry; else ML_ERR_INVALID. */
+ML_MUST_CHECK int ml_room_restore_peer(ml_room_registry *reg, ml_room *room,
+                                       const ml_room_peer_record *as, void *conn,
+                                       ml_room_peer **out);
+/* The member with that id, in any room; NULL if none. */
+ml_room_peer *ml_room_find_peer(ml_room_registry *reg, const char *peer_id);
+
 #endif /* ML_SIGNAL_ROOM_H */
