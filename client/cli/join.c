@@ -45,6 +45,7 @@ typedef struct run_state {
   ml_join_commands *cmd;
   ml_join_text text;
   bool chat_sent, joined, secure, fatal, ended;
+  int closed_status; /* 4 denied, 5 removed, 6 the session ended (SESSION CLOSED); 0 none */
 } run_state;
 
 /* Every event, in the window or headless: print it, send the --chat lines
@@ -59,6 +60,11 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
     ml_join_print_json(ev);
   else
     ml_join_print_text(&st->text, ev);
+  ml_join_roster_apply(&st->cmd->roster, ev);
+  if (ev->type == ML_CALL_EV_SESSION && ev->session == ML_CALL_SESSION_CLOSED && ev->text)
+    st->closed_status = !strcmp(ev->text, "denied")    ? ML_JOIN_EXIT_DENIED
+                        : !strcmp(ev->text, "removed") ? ML_JOIN_EXIT_REMOVED
+                                                       : ML_JOIN_EXIT_ENDED;
   if (ev->type == ML_CALL_EV_JOINED) {
     st->joined = true;
     g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
@@ -197,6 +203,7 @@ int ml_join_run(int argc, char **argv) {
   ml_join_commands cmd = {.buf = g_string_new(NULL),
                           .eof = !o.stdin_commands || !stdin_open,
                           .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
+  ml_join_roster_init(&cmd.roster);
   run_state st = {.o = &o, .cmd = &cmd};
   ml_join_text_init(&st.text);
   if (o.headless || !run_window(call, &o, &st)) {
@@ -208,7 +215,10 @@ int ml_join_run(int argc, char **argv) {
   ml_identity_free(id);
   g_string_free(cmd.buf, TRUE);
   g_hash_table_destroy(cmd.peers);
+  ml_join_roster_clear(&cmd.roster);
   ml_join_text_clear(&st.text);
+  if (st.closed_status)
+    return st.closed_status;
   if (st.fatal || !st.joined)
     return 1;
   if (!st.secure) {

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "join_roster.h"
 #include "ml/call.h"
 
 #define ML_JOIN_MAX_CHAT_LINES 64
@@ -28,6 +29,12 @@ typedef struct ml_join_options {
   const char *local[ML_JOIN_MAX_LOCAL_ADDRESSES];
   size_t n_local;
 } ml_join_options;
+
+/* Exit statuses of join beyond 0-3 (README, man page): a host refused us
+ * at the door, removed us, or the session ended for everyone. */
+#define ML_JOIN_EXIT_DENIED 4
+#define ML_JOIN_EXIT_REMOVED 5
+#define ML_JOIN_EXIT_ENDED 6
 
 #define ML_JOIN_HELP (-1) /* ml_join_parse_options printed the help */
 
@@ -62,6 +69,8 @@ void ml_join_print_json(const ml_call_event *ev);
 void ml_join_text_init(ml_join_text *tx);
 void ml_join_text_clear(ml_join_text *tx);
 void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev);
+/* A SESSION event in words (t: seconds since the start). */
+void ml_join_print_session(double t, const ml_call_event *ev);
 
 /* ---- join_commands.c ---- */
 
@@ -75,10 +84,15 @@ typedef struct ml_join_commands {
   bool leave;        /* /leave was given */
   bool stats;        /* /stats was given (the owner clears it) */
   GHashTable *peers; /* peer id -> display name (owned), from the events */
+  ml_join_roster roster; /* the room, from the events (the owner applies them) */
+  bool json;             /* confirmations go to stderr either way; this only words them */
 } ml_join_commands;
 
 /* Prints "mentorlink: WHAT[: ARG]" to stderr. */
 void ml_join_command_error(const char *what, const char *arg);
+
+/* The text of /help (static). */
+const char *ml_join_help_text(void);
 
 /* Called when poll() says stdin is readable: one read (it does not block
  * then, and stdin stays in blocking mode for whoever shares it), and each

@@ -259,6 +259,7 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     copy(m->error, sizeof m->error, ev->text ? ev->text : ml_strerror(ev->err));
     m->error_fatal = ev->fatal;
     return true;
+  case ML_CALL_EV_SESSION: return false; /* the participant panel: not yet */
   case ML_CALL_EV_ENDED: m->ended = true; return true;
   }
   return false;

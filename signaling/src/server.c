@@ -139,6 +139,7 @@ static void room_sink(void *user, void *connp, const ml_room_event *ev) {
     text = ml_sig_build_signal(s->id, ev->payload);
     srv->metrics.messages_relayed++;
     break;
+  case ML_ROOM_EV_JOIN_FAILED: text = ml_sig_build_join_failed(ev->payload, ev->reason); break;
   }
   if (ev->detach)
     c->peer = NULL;
@@ -165,6 +166,14 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
     g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M UTC") : NULL;
     snprintf(c->detail, sizeof c->detail, "the token expired at %s", when ? when : "?");
     *detail = c->detail;
+  }
+  if (e == ML_SIG_E_WRONG_SECRET || e == ML_SIG_E_TOKEN_EXPIRED) {
+    /* The room's hosts are told (no secret, no token: the name and why). */
+    const char *room = m->room ? m->room : auth.claims.room;
+    const char *name = m->room ? m->name : auth.claims.name;
+    if (room && ml_sig_valid_id(room))
+      ml_room_notify_join_failed(srv->rooms, room, name && ml_sig_valid_name(name) ? name : "",
+                                 ml_sig_error_name(e));
   }
   ml_join_auth_clear(&auth);
   if (e != ML_SIG_OK)
@@ -202,6 +211,8 @@ static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   case ML_SIG_MSG_REMOVE: return ml_room_remove(srv->rooms, c->peer, m->peer);
   case ML_SIG_MSG_LOCK: return ml_room_set_locked(srv->rooms, c->peer, m->flag);
   case ML_SIG_MSG_AUTO_ADMIT: return ml_room_set_auto_admit(srv->rooms, c->peer, m->flag);
+  case ML_SIG_MSG_END: return ml_room_end(srv->rooms, c->peer);
+  case ML_SIG_MSG_MAKE_HOST: return ml_room_hand_over(srv->rooms, c->peer, m->peer);
   case ML_SIG_MSG_SIGNAL: return ml_room_signal(srv->rooms, c->peer, m->peer, m->data);
   default: return ML_SIG_E_UNKNOWN_TYPE;
   }
