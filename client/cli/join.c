@@ -217,6 +217,8 @@ int ml_join_run(int argc, char **argv) {
   g_hash_table_destroy(cmd.peers);
   ml_join_roster_clear(&cmd.roster);
   ml_join_text_clear(&st.text);
+  if (st.closed_status == ML_JOIN_EXIT_ENDED && cmd.ended_session)
+    return st.secure ? 0 : 3; /* we ended it, as asked */
   if (st.closed_status)
     return st.closed_status;
   if (st.fatal || !st.joined)

@@ -197,6 +197,7 @@ static void run_command(ml_call *call, ml_join_commands *c, const char *line) {
   } else if (!strcmp(line, "/end")) {
     if (host_only(c, "/end")) {
       ml_call_end_for_all(call);
+      c->ended_session = true;
       confirm("ending the session for everyone", NULL);
     }
   } else if (!strcmp(line, "/leave")) {

@@ -83,6 +83,7 @@ typedef struct ml_join_commands {
   bool eof;          /* stdin ended (or failed): no more commands */
   bool leave;        /* /leave was given */
   bool stats;        /* /stats was given (the owner clears it) */
+  bool ended_session; /* /end was given: the session's end is what we asked for */
   GHashTable *peers; /* peer id -> display name (owned), from the events */
   ml_join_roster roster; /* the room, from the events (the owner applies them) */
   bool json;             /* confirmations go to stderr either way; this only words them */
