@@ -169,6 +169,49 @@ void ml_ui_model_set_chat_open(ml_ui_model *m, bool open) {
     m->unread = 0;
 }
 
+static bool apply_session(ml_ui_model *m, const ml_call_event *ev, ml_ui_peer *p) {
+  bool self = ev->peer_id[0] && !strcmp(ev->peer_id, m->self_id);
+  switch (ev->session) {
+  case ML_CALL_SESSION_ROLE:
+    if (self)
+      m->self_host = ev->on;
+    else if (p)
+      p->host = ev->on;
+    return self || p;
+  case ML_CALL_SESSION_HAND:
+    if (self) {
+      m->self_hand = ev->on;
+      m->self_hand_ticket = ev->order;
+    } else if (p) {
+      p->hand = ev->on;
+      p->hand_ticket = ev->order;
+    }
+    return self || p;
+  case ML_CALL_SESSION_MUTED_BY_HOST:
+    m->muted = true;
+    m->muted_by_host = true;
+    return true;
+  case ML_CALL_SESSION_LOCKED: m->locked = ev->on; return true;
+  case ML_CALL_SESSION_SPOTLIGHT: copy(m->spotlight, sizeof m->spotlight, ev->peer_id); return true;
+  case ML_CALL_SESSION_CLOSED: copy(m->closed, sizeof m->closed, ev->text); return true;
+  default: return false;
+  }
+}
+
+unsigned ml_ui_model_hand_place(const ml_ui_model *m, bool self, size_t peer) {
+  uint64_t t = self ? (m->self_hand ? m->self_hand_ticket : 0)
+                    : (peer < m->n_peers && m->peers[peer].hand ? m->peers[peer].hand_ticket : 0);
+  if (!t)
+    return 0;
+  unsigned place = 1;
+  if (m->self_hand && m->self_hand_ticket < t)
+    place++;
+  for (size_t i = 0; i < m->n_peers; i++)
+    if (m->peers[i].hand && m->peers[i].hand_ticket < t)
+      place++;
+  return place;
+}
+
 bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, int64_t wall_s) {
   ml_ui_peer *p = ev->peer_id[0] ? ml_ui_model_peer(m, ev->peer_id) : NULL;
   switch (ev->type) {
@@ -259,7 +302,7 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     copy(m->error, sizeof m->error, ev->text ? ev->text : ml_strerror(ev->err));
     m->error_fatal = ev->fatal;
     return true;
-  case ML_CALL_EV_SESSION: return false; /* the participant panel: not yet */
+  case ML_CALL_EV_SESSION: return apply_session(m, ev, p);
   case ML_CALL_EV_ENDED: m->ended = true; return true;
   }
   return false;
@@ -281,10 +324,17 @@ banner(ml_ui_banner *out, size_t max, size_t *n, ml_ui_banner_kind kind, const c
 size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *out, size_t max) {
   size_t n = 0;
   if (m->ended) {
-    banner(out, max, &n, ML_UI_BANNER_WARNING, "The call has ended. %s",
-           m->error_fatal ? m->error : "");
+    const char *why = !strcmp(m->closed, "denied")       ? "The host did not let you in."
+                      : !strcmp(m->closed, "removed")    ? "The host removed you from the room."
+                      : !strcmp(m->closed, "room_ended") ? "The host ended the session."
+                      : m->error_fatal                   ? m->error
+                                                         : "";
+    banner(out, max, &n, ML_UI_BANNER_WARNING, "The call has ended. %s", why);
     return n;
   }
+  if (m->muted_by_host && m->muted)
+    banner(out, max, &n, ML_UI_BANNER_WARNING, "%s",
+           "Muted by the host: press Ctrl+D to unmute when you want to speak");
   if (m->error_fatal)
     banner(out, max, &n, ML_UI_BANNER_WARNING, "Error: %s", m->error);
   switch (m->signaling) {

@@ -46,6 +46,9 @@ typedef struct ml_ui_peer {
   bool have_stats;
   ml_call_stats stats;
   ml_ui_quality quality;
+  bool host;            /* a host of the room, as the server said */
+  bool hand;            /* its hand is raised */
+  uint64_t hand_ticket; /* hands went up in increasing tickets */
 } ml_ui_peer;
 
 /* Where one of our messages went: per peer, the id CHAT_SENT gave and
@@ -107,6 +110,14 @@ typedef struct ml_ui_model {
   int64_t left_at_ms; /* model time the last peer left; -1 none */
   char error[ML_UI_BANNER_TEXT];
   bool error_fatal;
+  /* The session (SESSION events). */
+  bool self_host, self_hand;
+  uint64_t self_hand_ticket;
+  bool muted_by_host; /* a host muted us; cleared when we unmute */
+  bool locked;
+  char spotlight[ML_CALL_MAX_PEER_ID + 1]; /* "" nobody */
+  char closed[32];                         /* SESSION closed: why our place ended */
+  bool people_open;                        /* the participant panel (in the chat's place) */
 } ml_ui_model;
 
 void ml_ui_model_init(ml_ui_model *m, const char *self_name);
@@ -139,6 +150,10 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
 /* Initials for an avatar card: the first letters (UTF-8 code points,
  * upper-cased when ASCII) of the first two words; "?" for an empty name. */
 void ml_ui_initials(const char *name, char out[16]);
+
+/* The place of a raised hand in the order hands went up (1 = first), 0
+ * when it is down; ticket 0 is ours (self), else a peer's. */
+unsigned ml_ui_model_hand_place(const ml_ui_model *m, bool self, size_t peer);
 
 /* The first peer whose changed identity is not yet verified, or NULL. */
 const ml_ui_peer *ml_ui_model_identity_alert(const ml_ui_model *m);

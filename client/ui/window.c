@@ -274,6 +274,7 @@ static void set_chat_focus(ui *u, bool on) {
 }
 
 static void toggle_chat(ui *u) {
+  u->model.people_open = false; /* the chat takes the panel's place */
   if (!u->model.chat_open) {
     ml_ui_model_set_chat_open(&u->model, true);
     set_chat_focus(u, true);
@@ -295,8 +296,31 @@ static void send_chat(ui *u) {
   }
 }
 
+static void toggle_people(ui *u) {
+  u->model.people_open = !u->model.people_open;
+  if (u->model.people_open)
+    set_chat_focus(u, false); /* the panel takes the chat's place */
+}
+
+static void toggle_hand(ui *u) { ml_call_raise_hand(u->call, !u->model.self_hand); }
+
+/* As the host, from the participant panel: admit or deny knock i. */
+static void people_answer(ui *u, int i, bool admit_it) {
+  if (i < 0 || (size_t)i >= u->model.n_knocks)
+    return;
+  char id[ML_CALL_MAX_PEER_ID + 1];
+  snprintf(id, sizeof id, "%s", u->model.knocks[i].id);
+  if (admit_it)
+    ml_call_admit(u->call, id);
+  else
+    ml_call_deny(u->call, id);
+  ml_ui_model_remove_knock(&u->model, id);
+}
+
 static void toggle_mic(ui *u) {
   u->model.muted = !u->model.muted;
+  if (!u->model.muted)
+    u->model.muted_by_host = false; /* only we unmute */
   ml_call_set_muted(u->call, u->model.muted);
 }
 
@@ -422,6 +446,10 @@ static void on_key(ui *u, const SDL_Keysym *k) {
     toggle_camera(u);
   else if (ctrl && c == SDLK_t)
     toggle_chat(u);
+  else if (ctrl && c == SDLK_p)
+    toggle_people(u);
+  else if (ctrl && c == SDLK_h)
+    toggle_hand(u);
   else if (ctrl && shift && c == SDLK_v)
     open_verify(u);
   else if (ctrl && shift && c == SDLK_a)
@@ -472,6 +500,9 @@ static void on_click(ui *u, int x, int y) {
   case ML_UI_HIT_CHAT_INPUT: set_chat_focus(u, true); break;
   case ML_UI_HIT_TILE: u->view.verify_peer = (size_t)h.index; break;
   case ML_UI_HIT_BANNER: admit(u, h.index); break;
+  case ML_UI_HIT_PEOPLE_CLOSE: u->model.people_open = false; break;
+  case ML_UI_HIT_PEOPLE_ADMIT: people_answer(u, h.index, true); break;
+  case ML_UI_HIT_PEOPLE_DENY: people_answer(u, h.index, false); break;
   default: set_chat_focus(u, false); break;
   }
 }

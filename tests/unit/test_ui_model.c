@@ -255,6 +255,59 @@ static void test_ended_and_fatal(void **state) {
   assert_true(has_banner("The call has ended", ML_UI_BANNER_WARNING));
 }
 
+static ml_call_event session_of(ml_call_session what, const char *peer, bool on, uint64_t order) {
+  ml_call_event e = ml_test_event_of(ML_CALL_EV_SESSION, peer, NULL);
+  e.session = what;
+  e.on = on;
+  e.order = order;
+  return e;
+}
+
+/* The session: roles, hands in order, muted by the host, lock, spotlight,
+ * why the call ended. */
+static void test_session(void **state) {
+  (void)state;
+  apply(ml_test_event_of(ML_CALL_EV_JOINED, "me", "Dr. Mentor"));
+  join_secure_peer("p1", "Sam");
+  join_secure_peer("p2", "Ana");
+  assert_true(apply(session_of(ML_CALL_SESSION_ROLE, "me", true, 0)));
+  assert_true(m.self_host);
+  apply(session_of(ML_CALL_SESSION_ROLE, "p2", true, 0));
+  assert_true(m.peers[1].host && !m.peers[0].host);
+  /* Hands: Ana, us, Sam; then Ana lowers hers. */
+  apply(session_of(ML_CALL_SESSION_HAND, "p2", true, 4));
+  apply(session_of(ML_CALL_SESSION_HAND, "me", true, 5));
+  apply(session_of(ML_CALL_SESSION_HAND, "p1", true, 9));
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 1), 1);
+  assert_int_equal(ml_ui_model_hand_place(&m, true, 0), 2);
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 0), 3);
+  apply(session_of(ML_CALL_SESSION_HAND, "p2", false, 0));
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 1), 0);
+  assert_int_equal(ml_ui_model_hand_place(&m, true, 0), 1);
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 0), 2);
+  /* Muted by the host: a banner while muted. */
+  ml_call_event mb = session_of(ML_CALL_SESSION_MUTED_BY_HOST, "me", false, 0);
+  snprintf(mb.by_name, sizeof mb.by_name, "Ana");
+  apply(mb);
+  assert_true(m.muted && m.muted_by_host);
+  assert_true(has_banner("Muted by the host", ML_UI_BANNER_WARNING));
+  m.muted = false; /* the user unmuted */
+  assert_false(has_banner("Muted by the host", ML_UI_BANNER_WARNING));
+  apply(session_of(ML_CALL_SESSION_LOCKED, NULL, true, 0));
+  assert_true(m.locked);
+  apply(session_of(ML_CALL_SESSION_SPOTLIGHT, "p1", false, 0));
+  assert_string_equal(m.spotlight, "p1");
+  /* Unknown subjects change nothing. */
+  assert_false(apply(session_of(ML_CALL_SESSION_HAND, "nobody", true, 1)));
+  /* Removed: the end says so. */
+  ml_call_event c = session_of(ML_CALL_SESSION_CLOSED, "me", false, 0);
+  char why[] = "removed";
+  c.text = why;
+  apply(c);
+  apply(ml_test_event_of(ML_CALL_EV_ENDED, NULL, NULL));
+  assert_true(has_banner("The host removed you from the room", ML_UI_BANNER_WARNING));
+}
+
 static void test_initials(void **state) {
   (void)state;
   char out[16];
@@ -276,4 +329,4 @@ ML_UNIT_MAIN_LIST(ML_UNIT_NOTHING, ml_unit_fixture(test_connecting_to_joined),
                   ml_unit_fixture(test_chat_log_bounded),
                   ml_unit_fixture(test_identity_and_verification),
                   ml_unit_fixture(test_peer_left_and_knock), ml_unit_fixture(test_ended_and_fatal),
-                  cmocka_unit_test(test_initials))
+                  ml_unit_fixture(test_session), cmocka_unit_test(test_initials))
