@@ -113,6 +113,13 @@ static void run_command(ml_call *call, ml_join_commands *c, const char *line) {
   } else if (!strcmp(line, "/help")) {
     fputs(help_text, stderr);
   } else if (!strcmp(line, "/who")) {
+    if (c->joined_ms >= 0) {
+      int64_t now = g_get_monotonic_time() / 1000;
+      char clock[96];
+      ml_join_clock_text(now - c->joined_ms, c->end_ms >= 0 ? MAX(0, c->end_ms - now) : -1, clock,
+                         sizeof clock);
+      fprintf(stderr, "%s\n", clock);
+    }
     char *who = ml_join_roster_format(&c->roster);
     fputs(who, stderr);
     g_free(who);

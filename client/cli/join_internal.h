@@ -78,13 +78,15 @@ void ml_join_print_session(double t, const ml_call_event *ev);
  * (id -> display name, both owned by the table) and keeps peers current from
  * the events; eof set means stdin is not read (any more). */
 typedef struct ml_join_commands {
-  GString *buf;      /* bytes of the line being read */
-  bool skipping;     /* the current line grew too long: drop it up to its newline */
-  bool eof;          /* stdin ended (or failed): no more commands */
-  bool leave;        /* /leave was given */
-  bool stats;        /* /stats was given (the owner clears it) */
-  bool ended_session; /* /end was given: the session's end is what we asked for */
-  GHashTable *peers; /* peer id -> display name (owned), from the events */
+  GString *buf;          /* bytes of the line being read */
+  bool skipping;         /* the current line grew too long: drop it up to its newline */
+  bool eof;              /* stdin ended (or failed): no more commands */
+  bool leave;            /* /leave was given */
+  bool stats;            /* /stats was given (the owner clears it) */
+  bool ended_session;    /* /end was given: the session's end is what we asked for */
+  int64_t joined_ms;     /* monotonic ms of JOINED (the call's clock); -1 before */
+  int64_t end_ms;        /* monotonic ms of the scheduled end (--duration); -1 none */
+  GHashTable *peers;     /* peer id -> display name (owned), from the events */
   ml_join_roster roster; /* the room, from the events (the owner applies them) */
   bool json;             /* confirmations go to stderr either way; this only words them */
 } ml_join_commands;

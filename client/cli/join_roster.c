@@ -126,6 +126,26 @@ const ml_join_member *ml_join_roster_find(const ml_join_roster *r, const char *a
   return found;
 }
 
+static void duration(int64_t ms, char *out, size_t cap) {
+  int64_t s = ms > 0 ? ms / 1000 : 0;
+  if (s >= 3600)
+    snprintf(out, cap, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+             (long long)(s % 60));
+  else
+    snprintf(out, cap, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+void ml_join_clock_text(int64_t elapsed_ms, int64_t left_ms, char *out, size_t cap) {
+  char el[32], left[32];
+  duration(elapsed_ms, el, sizeof el);
+  if (left_ms < 0) {
+    snprintf(out, cap, "Session: %s elapsed", el);
+    return;
+  }
+  duration(left_ms + 999, left, sizeof left);
+  snprintf(out, cap, "Session: %s elapsed, %s left", el, left);
+}
+
 const char *ml_join_quality(const ml_join_member *m) {
   if (!m->have_stats || m->rtt_ms < 0)
     return "unknown";

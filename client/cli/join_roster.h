@@ -12,6 +12,7 @@
 #define ML_CLI_JOIN_ROSTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <glib.h>
@@ -47,6 +48,11 @@ bool ml_join_roster_self_host(const ml_join_roster *r);
  * several had that name. */
 const ml_join_member *ml_join_roster_find(const ml_join_roster *r, const char *arg, bool waiting,
                                           bool self_ok, bool *ambiguous);
+
+/* The call's clock for /who: "Session: 3:02 elapsed" and with a scheduled
+ * end ", 1:58 left" (left_ms < 0: none; rounded up); M:SS, H:MM:SS from an
+ * hour. */
+void ml_join_clock_text(int64_t elapsed_ms, int64_t left_ms, char *out, size_t cap);
 
 /* "good" (rtt < 150 ms and loss < 2 %), "fair" (< 400 ms, < 10 %), "poor",
  * or "unknown" before any figures. */

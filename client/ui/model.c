@@ -18,6 +18,8 @@ void ml_ui_model_init(ml_ui_model *m, const char *self_name) {
   m->signaling = -1;
   m->camera_on = true;
   m->left_at_ms = -1;
+  m->joined_at_ms = -1;
+  m->end_at_ms = -1;
 }
 
 void ml_ui_model_clear(ml_ui_model *m) {
@@ -198,6 +200,34 @@ static bool apply_session(ml_ui_model *m, const ml_call_event *ev, ml_ui_peer *p
   }
 }
 
+void ml_ui_format_duration(int64_t ms, char *out, size_t cap) {
+  int64_t s = ms > 0 ? ms / 1000 : 0;
+  if (s >= 3600)
+    snprintf(out, cap, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+             (long long)(s % 60));
+  else
+    snprintf(out, cap, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+void ml_ui_model_clock(const ml_ui_model *m, int64_t now_ms, char *out, size_t cap, bool *warn) {
+  *warn = false;
+  if (cap)
+    out[0] = '\0';
+  if (m->joined_at_ms < 0 || m->ended)
+    return;
+  char el[32], left[32];
+  ml_ui_format_duration(now_ms - m->joined_at_ms, el, sizeof el);
+  if (m->end_at_ms < 0) {
+    snprintf(out, cap, "%s", el);
+    return;
+  }
+  int64_t rem = m->end_at_ms - now_ms;
+  /* Rounded up: "0:01 left" until the very end. */
+  ml_ui_format_duration(rem > 0 ? rem + 999 : 0, left, sizeof left);
+  *warn = rem <= ML_UI_END_WARNING_MS;
+  snprintf(out, cap, "%s · %s left", el, left);
+}
+
 unsigned ml_ui_model_hand_place(const ml_ui_model *m, bool self, size_t peer) {
   uint64_t t = self ? (m->self_hand ? m->self_hand_ticket : 0)
                     : (peer < m->n_peers && m->peers[peer].hand ? m->peers[peer].hand_ticket : 0);
@@ -218,6 +248,8 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
   case ML_CALL_EV_SIGNALING: m->signaling = ev->state; return true;
   case ML_CALL_EV_JOINED:
     m->joined = true;
+    if (m->joined_at_ms < 0) /* a reconnect keeps the call's clock */
+      m->joined_at_ms = now_ms;
     copy(m->self_id, sizeof m->self_id, ev->peer_id);
     copy(m->self_name, sizeof m->self_name, ev->peer_name);
     copy(m->room, sizeof m->room, ev->text);
@@ -332,6 +364,9 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
     banner(out, max, &n, ML_UI_BANNER_WARNING, "The call has ended. %s", why);
     return n;
   }
+  if (m->end_at_ms >= 0 && m->joined && now_ms >= m->end_at_ms - ML_UI_END_WARNING_MS)
+    banner(out, max, &n, ML_UI_BANNER_WARNING, "%s",
+           "Less than a minute left: the session ends at its scheduled time");
   if (m->muted_by_host && m->muted)
     banner(out, max, &n, ML_UI_BANNER_WARNING, "%s",
            "Muted by the host: press Ctrl+D to unmute when you want to speak");

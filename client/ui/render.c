@@ -465,6 +465,14 @@ static void draw_controls(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, c
   fill(r, l->controls, ML_COL_PANEL);
   for (int i = 0; i < ML_UI_BTN_COUNT; i++)
     draw_button(r, t, v, l->buttons[i], (ml_ui_button)i);
+  /* The call's clock, left of the buttons: elapsed, and the time left. */
+  char clock[64];
+  bool warn;
+  ml_ui_model_clock(v->model, v->now_ms, clock, sizeof clock, &warn);
+  int room = l->buttons[0].x - l->controls.x - P(v, 16);
+  if (clock[0] && room > P(v, 40))
+    ml_ui_text_draw_fit(t, ML_FONT_BODY, clock, warn ? ML_COL_WARN_BG : ML_COL_MUTED_TEXT,
+                        l->controls.x + P(v, 12), text_mid(t, ML_FONT_BODY, l->controls), room);
 }
 
 static void draw_tooltip(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, const ml_layout *l) {

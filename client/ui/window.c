@@ -88,6 +88,7 @@ typedef struct ui {
   SDL_atomic_t quit;
   int stop_pipe[2];
   bool dirty;
+  char clock[64]; /* the clock as last drawn */
   int64_t hover_since;
   int64_t leave_by; /* < 0: not leaving */
   ml_ui_result res;
@@ -840,6 +841,8 @@ static int sleep_ms(ui *u) {
     WAKE(u->model.left_at_ms + ML_UI_PEER_LEFT_SHOW_MS);
   if (u->leave_by < 0)
     WAKE(u->cfg->deadline_ms);
+  if (u->model.joined_at_ms >= 0) /* the clock's next second */
+    WAKE(t + 1000 - (t - u->model.joined_at_ms) % 1000);
   WAKE(u->leave_by);
 #undef WAKE
   if (wake < 0)
@@ -925,6 +928,7 @@ int ml_ui_run(const ml_ui_config *cfg, ml_ui_result *res) {
   u.view.hover_button = -1;
   u.view.active = -1;
   ml_ui_model_init(&u.model, cfg->self_name);
+  u.model.end_at_ms = cfg->deadline_ms; /* --duration: the scheduled end */
   if (pipe(u.stop_pipe) != 0 || open_window(&u) != 0) {
     close_window(&u);
     return -1;
@@ -964,6 +968,13 @@ int ml_ui_run(const ml_ui_config *cfg, ml_ui_result *res) {
       fprintf(stderr, "mentorlink: the engine did not end in time\n");
       u.res.fatal = true;
       break;
+    }
+    char clock[64];
+    bool warn;
+    ml_ui_model_clock(&u.model, t, clock, sizeof clock, &warn);
+    if (strcmp(clock, u.clock) != 0) { /* a new second: the clock (and maybe the warning) */
+      snprintf(u.clock, sizeof u.clock, "%s", clock);
+      u.dirty = true;
     }
     if (u.model.left_at_ms >= 0 && t - u.model.left_at_ms >= ML_UI_PEER_LEFT_SHOW_MS) {
       u.model.left_at_ms = -1;

@@ -108,4 +108,17 @@ static void test_find(void **state) {
   ml_join_roster_clear(&r);
 }
 
-ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_members_and_who, test_find)
+static void test_clock(void **state) {
+  (void)state;
+  char out[96];
+  ml_join_clock_text(0, -1, out, sizeof out);
+  assert_string_equal(out, "Session: 0:00 elapsed");
+  ml_join_clock_text(182999, 118001, out, sizeof out);
+  assert_string_equal(out, "Session: 3:02 elapsed, 1:59 left");
+  ml_join_clock_text(3723000, 0, out, sizeof out);
+  assert_string_equal(out, "Session: 1:02:03 elapsed, 0:00 left");
+  ml_join_clock_text(-5, 1, out, sizeof out);
+  assert_string_equal(out, "Session: 0:00 elapsed, 0:01 left");
+}
+
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_members_and_who, test_find, test_clock)

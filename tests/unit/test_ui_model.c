@@ -308,6 +308,41 @@ static void test_session(void **state) {
   assert_true(has_banner("The host removed you from the room", ML_UI_BANNER_WARNING));
 }
 
+/* The call's clock: elapsed from JOINED, time left before a scheduled end
+ * and its last-minute warning. */
+static void test_clock(void **state) {
+  (void)state;
+  char out[64];
+  bool warn = true;
+  ml_ui_model_clock(&m, 5000, out, sizeof out, &warn);
+  assert_string_equal(out, "");
+  assert_false(warn);
+  ml_call_event j = ml_test_event_of(ML_CALL_EV_JOINED, "me", "Dr. Mentor");
+  ml_ui_model_apply(&m, &j, 10000, 0); /* joined at 10 s */
+  ml_ui_model_clock(&m, 10000 + 754000, out, sizeof out, &warn);
+  assert_string_equal(out, "12:34");
+  assert_false(warn);
+  m.end_at_ms = 10000 + 300000; /* a five-minute session */
+  ml_ui_model_clock(&m, 10000 + 100000, out, sizeof out, &warn);
+  assert_string_equal(out, "1:40 · 3:20 left");
+  assert_false(warn);
+  assert_false(has_banner("Less than a minute left", ML_UI_BANNER_WARNING));
+  ml_ui_model_clock(&m, 10000 + 240500, out, sizeof out, &warn);
+  assert_string_equal(out, "4:00 · 1:00 left");
+  assert_true(warn);
+  ml_ui_banner b[ML_UI_MAX_BANNERS];
+  size_t n = ml_ui_model_banners(&m, 10000 + 250000, b, ML_UI_MAX_BANNERS);
+  bool shown = false;
+  for (size_t i = 0; i < n; i++)
+    shown = shown || strstr(b[i].text, "Less than a minute left");
+  assert_true(shown);
+  ml_ui_model_clock(&m, 10000 + 400000, out, sizeof out, &warn);
+  assert_string_equal(out, "6:40 · 0:00 left");
+  char d[32];
+  ml_ui_format_duration(3723999, d, sizeof d);
+  assert_string_equal(d, "1:02:03");
+}
+
 static void test_initials(void **state) {
   (void)state;
   char out[16];
@@ -329,4 +364,5 @@ ML_UNIT_MAIN_LIST(ML_UNIT_NOTHING, ml_unit_fixture(test_connecting_to_joined),
                   ml_unit_fixture(test_chat_log_bounded),
                   ml_unit_fixture(test_identity_and_verification),
                   ml_unit_fixture(test_peer_left_and_knock), ml_unit_fixture(test_ended_and_fatal),
-                  ml_unit_fixture(test_session), cmocka_unit_test(test_initials))
+                  ml_unit_fixture(test_session), ml_unit_fixture(test_clock),
+                  cmocka_unit_test(test_initials))
