@@ -30,7 +30,7 @@ packages=(
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)
   openssl jq
   # packaging/dev.sh package: the Debian packages, their checks
-  debhelper dpkg-dev lintian man-db systemd
+  debhelper dpkg-dev lintian man-db systemd desktop-file-utils
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "join.h"
+#include "ml/invite.h"
 #include "ml/signal_client.h"
 #include "ml/signal_server.h"
 
@@ -19,9 +20,10 @@ void ml_host_usage(FILE *f) {
         "                              start a room on this machine for a clinic LAN: the\n"
         "                              signaling server runs inside mentorlink (plain ws,\n"
         "                              open mode; default --listen " DEFAULT_LISTEN "), you\n"
-        "                              join as the room's host, and the command the others\n"
-        "                              type is printed first. Knocks are admitted in the\n"
-        "                              window (or with --admit-all); a room secret\n"
+        "                              join as the room's host, and the invite link the\n"
+        "                              others open (mentorlink join LINK) is printed\n"
+        "                              first. Knocks are admitted in the window (or with\n"
+        "                              --admit-all); a room secret\n"
         "                              (MENTORLINK_ROOM_SECRET) keys the handshake\n",
         f);
 }
@@ -120,6 +122,8 @@ static GPtrArray *reachable_addresses(const char *listen_host) {
   return out;
 }
 
+/* The invite: a link per address others may reach (without the room
+ * secret, which the host passes on by word of mouth). */
 static void print_invitation(const char *room, const char *listen_host, unsigned port) {
   GPtrArray *addrs = reachable_addresses(listen_host);
   printf("mentorlink: room %s is open on this machine. Others join with%s:\n", room,
@@ -127,10 +131,15 @@ static void print_invitation(const char *room, const char *listen_host, unsigned
   for (guint i = 0; i < addrs->len; i++) {
     const char *a = addrs->pdata[i];
     bool v6 = strchr(a, ':') != NULL;
-    printf("  mentorlink join --server ws://%s%s%s:%u/v1/ws --room %s --name THEIR_NAME\n",
-           v6 ? "[" : "", a, v6 ? "]" : "", port, room);
+    ml_invite inv = {0};
+    g_snprintf(inv.server, sizeof inv.server, "ws://%s%s%s:%u/v1/ws", v6 ? "[" : "", a,
+               v6 ? "]" : "", port);
+    g_strlcpy(inv.room, room, sizeof inv.room);
+    g_autofree char *link = ml_invite_format(&inv);
+    printf("  mentorlink join '%s'\n", link ? link : "?");
   }
-  printf("(and MENTORLINK_ROOM_SECRET set to the room secret, if you gave one)\n");
+  printf("(or open that link; --name NAME chooses their name, else their account's; with a "
+         "room secret they also set MENTORLINK_ROOM_SECRET)\n");
   fflush(stdout);
   g_ptr_array_free(addrs, TRUE);
 }

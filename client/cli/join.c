@@ -154,18 +154,14 @@ static bool run_window(ml_call *call, const ml_join_options *o, run_state *st) {
   return true;
 }
 
-int ml_join_run(int argc, char **argv) {
-  ml_join_options o;
-  int rc = ml_join_parse_options(argc, argv, &o);
-  if (rc)
-    return rc == ML_JOIN_HELP ? 0 : rc;
-  if (o.stdin_commands && !o.headless)
+static int run(const ml_join_options *o) {
+  if (o->stdin_commands && !o->headless)
     return ml_join_usage_error("--stdin-commands needs --headless",
                                "the window takes its commands from "
                                "the keyboard and mouse");
   /* A closed stdin: descriptor 0 would be whatever we open next. */
   bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
-  if (o.stdin_commands && !stdin_open)
+  if (o->stdin_commands && !stdin_open)
     ml_join_command_error("--stdin-commands: stdin is closed; no commands", NULL);
   char id_path[4096];
   ml_identity *id = NULL;
@@ -178,23 +174,23 @@ int ml_join_run(int argc, char **argv) {
     return 1;
   }
   ml_call_config cfg = {
-      .server_url = o.server,
-      .ca_file = o.ca_file,
-      .token = o.token,
-      .room = o.room,
-      .name = o.room ? o.name : NULL,
-      .room_secret = o.secret,
+      .server_url = o->server,
+      .ca_file = o->ca_file,
+      .token = o->token,
+      .room = o->room,
+      .name = o->room ? o->name : NULL,
+      .room_secret = o->secret,
       .identity = id,
-      .pins_path = o.known_peers,
-      .video = o.video,
-      .audio = o.audio,
-      .camera = o.camera,
-      .microphone = o.microphone,
-      .headless = o.headless,
-      .admit_all = o.admit_all,
-      .measure_tone = o.measure_tone,
-      .local_addresses = o.local,
-      .n_local_addresses = o.n_local,
+      .pins_path = o->known_peers,
+      .video = o->video,
+      .audio = o->audio,
+      .camera = o->camera,
+      .microphone = o->microphone,
+      .headless = o->headless,
+      .admit_all = o->admit_all,
+      .measure_tone = o->measure_tone,
+      .local_addresses = o->local,
+      .n_local_addresses = o->n_local,
   };
   ml_call *call = NULL;
   err = ml_call_new(&call, &cfg);
@@ -210,17 +206,17 @@ int ml_join_run(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
 
   ml_join_commands cmd = {.buf = g_string_new(NULL),
-                          .eof = !o.stdin_commands || !stdin_open,
+                          .eof = !o->stdin_commands || !stdin_open,
                           .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
                           .joined_ms = -1,
                           .end_ms = -1};
   ml_join_roster_init(&cmd.roster);
-  run_state st = {.o = &o, .cmd = &cmd};
+  run_state st = {.o = o, .cmd = &cmd};
   ml_join_text_init(&st.text);
-  if (o.headless || !run_window(call, &o, &st)) {
-    if (!o.headless)
+  if (o->headless || !run_window(call, o, &st)) {
+    if (!o->headless)
       fprintf(stderr, "mentorlink: going on without a window\n");
-    run_headless(call, &o, &st);
+    run_headless(call, o, &st);
   }
   ml_call_free(call);
   ml_identity_free(id);
@@ -236,8 +232,17 @@ int ml_join_run(int argc, char **argv) {
     return 1;
   if (!st.secure) {
     fprintf(stderr, "mentorlink: no peer became secure (end-to-end encrypted) during the call%s\n",
-            o.json ? "" : "; see the errors above");
+            o->json ? "" : "; see the errors above");
     return 3;
   }
   return 0;
+}
+
+int ml_join_run(int argc, char **argv) {
+  ml_join_options o;
+  int rc = ml_join_parse_options(argc, argv, &o);
+  if (rc == 0)
+    rc = run(&o);
+  ml_join_options_clear(&o);
+  return rc == ML_JOIN_HELP ? 0 : rc;
 }

@@ -18,6 +18,7 @@ static const char *const error_names[ML_SIG_E_COUNT_] = {
     [ML_SIG_E_ALREADY_JOINED] = "already_joined",
     [ML_SIG_E_UNAUTHORIZED] = "unauthorized",
     [ML_SIG_E_TOKEN_EXPIRED] = "token_expired",
+    [ML_SIG_E_TOKEN_NOT_YET_VALID] = "token_not_yet_valid",
     [ML_SIG_E_WRONG_SECRET] = "wrong_secret",
     [ML_SIG_E_ROOM_LOCKED] = "room_locked",
     [ML_SIG_E_ROOM_FULL] = "room_full",

@@ -37,6 +37,7 @@ typedef enum ml_sig_error {
   ML_SIG_E_ALREADY_JOINED, /* a second join on one connection */
   ML_SIG_E_UNAUTHORIZED,   /* token missing, malformed or forged; open join refused */
   ML_SIG_E_TOKEN_EXPIRED,  /* token signature good but past its expiry */
+  ML_SIG_E_TOKEN_NOT_YET_VALID, /* token signature good but before its start (nbf) */
   ML_SIG_E_WRONG_SECRET,   /* open mode: room secret does not match */
   ML_SIG_E_ROOM_LOCKED,    /* the room is locked to new joins */
   ML_SIG_E_ROOM_FULL,      /* the room has reached its capacity */

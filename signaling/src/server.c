@@ -161,10 +161,15 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
     auth.req.conn = c;
     e = ml_room_join(srv->rooms, &auth.req, &peer);
   }
-  if (e == ML_SIG_E_TOKEN_EXPIRED) { /* when, so the user can tell a clock from an old token */
-    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(auth.claims.expiry);
+  if (e == ML_SIG_E_TOKEN_EXPIRED || e == ML_SIG_E_TOKEN_NOT_YET_VALID) {
+    /* When, so the user can tell a clock from an old (or early) token. */
+    bool early = e == ML_SIG_E_TOKEN_NOT_YET_VALID;
+    g_autoptr(GDateTime) t =
+        g_date_time_new_from_unix_utc(early ? auth.claims.not_before : auth.claims.expiry);
     g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M UTC") : NULL;
-    snprintf(c->detail, sizeof c->detail, "the token expired at %s", when ? when : "?");
+    snprintf(c->detail, sizeof c->detail,
+             early ? "the token is valid from %s: join then" : "the token expired at %s",
+             when ? when : "?");
     *detail = c->detail;
   }
   if (e == ML_SIG_E_WRONG_SECRET || e == ML_SIG_E_TOKEN_EXPIRED) {
