@@ -46,6 +46,7 @@ typedef struct run_state {
   ml_join_commands *cmd;
   ml_join_text text;
   bool chat_sent, joined, secure, fatal, ended;
+  int closed_status; /* 4 denied, 5 removed, 6 the session ended (SESSION CLOSED); 0 none */
 } run_state;
 
 /* Every event, in the window or headless: print it, send the --chat lines
@@ -60,6 +61,13 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
     ml_join_print_json(ev);
   else
     ml_join_print_text(&st->text, ev);
+  ml_join_roster_apply(&st->cmd->roster, ev);
+  if (ev->type == ML_CALL_EV_SESSION && ev->session == ML_CALL_SESSION_CLOSED && ev->text)
+    st->closed_status = !strcmp(ev->text, "denied")    ? ML_JOIN_EXIT_DENIED
+                        : !strcmp(ev->text, "removed") ? ML_JOIN_EXIT_REMOVED
+                                                       : ML_JOIN_EXIT_ENDED;
+  if (ev->type == ML_CALL_EV_JOINED && st->cmd->joined_ms < 0)
+    st->cmd->joined_ms = now_ms(); /* a reconnect keeps the call's clock */
   if (ev->type == ML_CALL_EV_JOINED) {
     st->joined = true;
     g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
@@ -84,8 +92,15 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
 static void run_headless(ml_call *call, const ml_join_options *o, run_state *st) {
   int64_t deadline = o->duration_s > 0 ? now_ms() + (int64_t)(o->duration_s * 1000.0) : -1;
   int64_t end_by = -1;
+  st->cmd->end_ms = deadline;
+  /* The one-minute warning of a scheduled end (a session longer than that). */
+  bool warned = o->duration_s <= 60;
   while (!st->ended) {
     int64_t now = now_ms();
+    if (!warned && end_by < 0 && now >= deadline - 60000) {
+      warned = true;
+      fprintf(stderr, "mentorlink: one minute left: the session ends at its scheduled time\n");
+    }
     if (end_by < 0 && (stop_requested || st->cmd->leave || (deadline >= 0 && now >= deadline))) {
       ml_call_leave(call);
       end_by = now + END_WAIT_MS;
@@ -193,7 +208,10 @@ static int run(const ml_join_options *o) {
 
   ml_join_commands cmd = {.buf = g_string_new(NULL),
                           .eof = !o->stdin_commands || !stdin_open,
-                          .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
+                          .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
+                          .joined_ms = -1,
+                          .end_ms = -1};
+  ml_join_roster_init(&cmd.roster);
   run_state st = {.o = o, .cmd = &cmd};
   ml_join_text_init(&st.text);
   if (o->headless || !run_window(call, o, &st)) {
@@ -205,7 +223,12 @@ static int run(const ml_join_options *o) {
   ml_identity_free(id);
   g_string_free(cmd.buf, TRUE);
   g_hash_table_destroy(cmd.peers);
+  ml_join_roster_clear(&cmd.roster);
   ml_join_text_clear(&st.text);
+  if (st.closed_status == ML_JOIN_EXIT_ENDED && cmd.ended_session)
+    return st.secure ? 0 : 3; /* we ended it, as asked */
+  if (st.closed_status)
+    return st.closed_status;
   if (st.fatal || !st.joined)
     return 1;
   if (!st.secure) {

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "join_roster.h"
 #include "ml/call.h"
 #include "ml/invite.h"
 
@@ -39,6 +40,12 @@ typedef struct ml_join_options {
   char *config_values[3]; /* the config file's server, ca_file and name */
   char *default_name;     /* the account's name, for a link without --name */
 } ml_join_options;
+
+/* Exit statuses of join beyond 0-3 (README, man page): a host refused us
+ * at the door, removed us, or the session ended for everyone. */
+#define ML_JOIN_EXIT_DENIED 4
+#define ML_JOIN_EXIT_REMOVED 5
+#define ML_JOIN_EXIT_ENDED 6
 
 #define ML_JOIN_HELP (-1) /* ml_join_parse_options printed the help */
 
@@ -81,6 +88,8 @@ void ml_join_print_json(const ml_call_event *ev);
 void ml_join_text_init(ml_join_text *tx);
 void ml_join_text_clear(ml_join_text *tx);
 void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev);
+/* A SESSION event in words (t: seconds since the start). */
+void ml_join_print_session(double t, const ml_call_event *ev);
 
 /* ---- join_commands.c ---- */
 
@@ -88,16 +97,24 @@ void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev);
  * (id -> display name, both owned by the table) and keeps peers current from
  * the events; eof set means stdin is not read (any more). */
 typedef struct ml_join_commands {
-  GString *buf;      /* bytes of the line being read */
-  bool skipping;     /* the current line grew too long: drop it up to its newline */
-  bool eof;          /* stdin ended (or failed): no more commands */
-  bool leave;        /* /leave was given */
-  bool stats;        /* /stats was given (the owner clears it) */
-  GHashTable *peers; /* peer id -> display name (owned), from the events */
+  GString *buf;          /* bytes of the line being read */
+  bool skipping;         /* the current line grew too long: drop it up to its newline */
+  bool eof;              /* stdin ended (or failed): no more commands */
+  bool leave;            /* /leave was given */
+  bool stats;            /* /stats was given (the owner clears it) */
+  bool ended_session;    /* /end was given: the session's end is what we asked for */
+  int64_t joined_ms;     /* monotonic ms of JOINED (the call's clock); -1 before */
+  int64_t end_ms;        /* monotonic ms of the scheduled end (--duration); -1 none */
+  GHashTable *peers;     /* peer id -> display name (owned), from the events */
+  ml_join_roster roster; /* the room, from the events (the owner applies them) */
+  bool json;             /* confirmations go to stderr either way; this only words them */
 } ml_join_commands;
 
 /* Prints "mentorlink: WHAT[: ARG]" to stderr. */
 void ml_join_command_error(const char *what, const char *arg);
+
+/* The text of /help (static). */
+const char *ml_join_help_text(void);
 
 /* Called when poll() says stdin is readable: one read (it does not block
  * then, and stdin stays in blocking mode for whoever shares it), and each

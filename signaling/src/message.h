@@ -66,6 +66,8 @@ typedef enum ml_sig_msg_type {
   ML_SIG_MSG_AUTO_ADMIT,
   ML_SIG_MSG_SIGNAL,
   ML_SIG_MSG_PING,
+  ML_SIG_MSG_END,       /* a host ends the session for everyone */
+  ML_SIG_MSG_MAKE_HOST, /* a host hands the host role to peer */
 } ml_sig_msg_type;
 
 typedef enum ml_sig_role { ML_SIG_ROLE_HOST, ML_SIG_ROLE_PARTICIPANT } ml_sig_role;
@@ -83,7 +85,7 @@ typedef struct ml_sig_msg {
   char *secret;       /* open mode: optional room secret verifier */
   char *name;         /* open mode: display name */
   char *identity_key; /* base64 of 32 bytes, opaque to the server; always required */
-  /* admit, deny, remove: target; signal: recipient */
+  /* admit, deny, remove, make_host: target; signal: recipient */
   char *peer;
   /* lock, auto_admit */
   bool flag;
@@ -151,6 +153,9 @@ char *ml_sig_build_room_state(bool locked, bool auto_admit, const char *by);
 char *ml_sig_build_removed(void);
 char *ml_sig_build_denied(void);
 char *ml_sig_build_room_closed(const char *reason);
+/* "join_failed" to hosts: someone (name, may be "") was refused the room
+ * for reason ("wrong_secret", "token_expired"). */
+char *ml_sig_build_join_failed(const char *name, const char *reason);
 /* A relayed "signal": data (a JSON object or string) is copied. */
 char *ml_sig_build_signal(const char *from, JsonNode *data);
 char *ml_sig_build_pong(const char *req_id);
