@@ -252,9 +252,12 @@ static void take_frames(ui *u) {
   for (size_t i = 1; i < ML_UI_MAX_PEERS + 1; i++)
     if (got[i])
       upload(u, video_for(u, ids[i], true), got[i]);
+  /* The spotlight (a host's choice for everyone) wins over the active
+   * speaker: its tile is the large one. */
+  const char *big = u->model.spotlight[0] ? u->model.spotlight : active;
   int a = -1;
   for (size_t k = 0; k < u->model.n_peers; k++)
-    if (active[0] && !strcmp(u->model.peers[k].id, active))
+    if (big[0] && !strcmp(u->model.peers[k].id, big))
       a = (int)k;
   if (a != u->view.active) {
     u->view.active = a;
