@@ -27,6 +27,8 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
+  # tests/bench/nfq_delay: the delay phases of bench_rate.sh
+  libnetfilter-queue-dev
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)
   openssl jq
   # packaging/dev.sh package: the Debian packages, their checks
