@@ -82,11 +82,11 @@ echo "per phase, at bob: mentorlink | anchor (Chromium) | ratio mentorlink/ancho
 awk -F '\t' '
   function ratio(a, b) { return (a == "-" || b == "-" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
   NR == FNR { if (FNR > 1) for (c = 1; c <= 8; c++) an[FNR, c] = $c; next }
-  FNR == 1 { printf "%-16s | %-17s | %-17s | %-17s | %-17s | %-17s | %-17s\n", "phase (s)", "fps",
+  FNR == 1 { printf "%-22s | %-17s | %-17s | %-17s | %-17s | %-17s | %-17s\n", "phase (s)", "fps",
                "height", "conc%", "rtt_ms", "frozen_s", "kbps"; next }
   { phase = $1 " (" $2 ")"
     if (an[FNR, 1] != $1) phase = phase "!=" an[FNR, 1]
-    printf "%-16s", phase
+    printf "%-22s", phase
     for (c = 3; c <= 8; c++) {
       a = (FNR, c) in an ? an[FNR, c] : "-"
       printf " | %5s %5s %5s", $c, a, ratio($c, a)
