@@ -455,6 +455,10 @@ static void on_control(call_peer *p, const uint8_t *data, size_t len) {
     if (!ml_call_emit(p->call, ev))
       return; /* dropped: the next repeat tries again */
   }
+  /* Its camera went off on purpose: the gap until its next frame is no
+   * freeze (a pause for a poor path still is: the picture stands still). */
+  if (p->rx && !now.camera_on && (!p->have_media || p->media.camera_on))
+    ml_media_receiver_video_stopped(p->rx);
   p->have_media = true;
   p->media = now;
   p->media_seq = m.media.seq;

@@ -554,6 +554,13 @@ static gboolean receiver_start_pli(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+void ml_media_receiver_video_stopped(ml_media_receiver *rx) {
+  g_assert(rx != NULL);
+  g_mutex_lock(&rx->q->lock);
+  ml_freeze_restart(&rx->q->freeze, g_get_monotonic_time());
+  g_mutex_unlock(&rx->q->lock);
+}
+
 void ml_media_receiver_request_keyframe(ml_media_receiver *rx) {
   g_assert(rx != NULL);
   receiver_send_pli(rx);

@@ -17,6 +17,7 @@
 #   --phases   as bench_rate.sh (default: its default, the issue's first table)
 #   --keep     keep both rigs' output (the directory is printed)
 # Run it under `flock /tmp/ml-rt.lock` on a shared machine.
+# shellcheck disable=SC2015 # "A && B || fail": fail when A or B is false
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,8 +65,20 @@ echo "compare_rate: mentorlink (bench_rate.sh), phases: $phases" >&2
 "$HERE/bench_rate.sh" "${ours[@]}" >"$tmp/ours.txt" 2>"$tmp/ours.log" ||
   fail "bench_rate.sh failed (see $tmp/ours.log)"
 echo "compare_rate: the anchor (Chromium, run.sh --video smpte)" >&2
-"$anchor/run.sh" --video smpte --phases "$phases" >"$tmp/anchor.txt" 2>"$tmp/anchor.log" ||
-  fail "the anchor's run.sh failed (see $tmp/anchor.log)"
+# --keep: should it fail late (on a loaded machine its browsers may outlive
+# their time limit), the phases it completed are still summarised.
+anchor_ok=1
+"$anchor/run.sh" --video smpte --keep --phases "$phases" >"$tmp/anchor.txt" 2>"$tmp/anchor.log" ||
+  anchor_ok=0
+anchor_dir=$(sed -n 's/^webrtc-anchor: files kept in //p' "$tmp/anchor.log" | tail -n 1)
+if [ "$anchor_ok" = 0 ]; then
+  [ -n "$anchor_dir" ] && [ -s "$anchor_dir/phases.tsv" ] ||
+    fail "the anchor's run.sh failed (see $tmp/anchor.log)"
+  echo "compare_rate: WARNING: the anchor's run.sh failed (see $tmp/anchor.log);" \
+    "its completed phases from $anchor_dir" >&2
+  node "$anchor/summary.js" "$anchor_dir" >>"$tmp/anchor.txt"
+fi
+[ -z "$anchor_dir" ] || [ "$keep" = 1 ] || rm -rf "$anchor_dir"
 
 # The anchor's per-phase table (summary.js): the lines after its header, by
 # column name, as the same TSV as bench_rate.sh --summary.

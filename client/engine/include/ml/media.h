@@ -302,6 +302,11 @@ int ml_media_receiver_push(ml_media_receiver *rx, ml_inner_type type, const uint
 /* Asks the peer for a keyframe (PLI) now. */
 void ml_media_receiver_request_keyframe(ml_media_receiver *rx);
 
+/* The peer stopped its video on purpose (it announced camera off): the gap
+ * until its next frame is not counted as a freeze (stats.freeze_ms); a
+ * freeze under way ends now. */
+void ml_media_receiver_video_stopped(ml_media_receiver *rx);
+
 void ml_media_receiver_get_stats(const ml_media_receiver *rx, ml_media_receiver_stats *out);
 
 /* The latest decoded frame if its seq is greater than after_seq (transfer
