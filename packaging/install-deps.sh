@@ -32,6 +32,8 @@ packages=(
   libavahi-client-dev libavahi-glib-dev avahi-daemon dbus-daemon dbus-bin
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
+  # tests/bench/nfq_delay: the delay phases of bench_rate.sh
+  libnetfilter-queue-dev
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)
   openssl jq
   # packaging/dev.sh package: the Debian packages, their checks

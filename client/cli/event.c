@@ -123,6 +123,15 @@ static void add_stats(GString *b, const ml_event_stats *s) {
   add_int(b, "pli_received", (int64_t)s->pli_received);
   add_int(b, "control_unknown", (int64_t)s->control_unknown);
   add_int(b, "control_malformed", (int64_t)s->control_malformed);
+  add_int(b, "estimate_kbps", s->estimate_kbps);
+  add_str(b, "reason", s->reason);
+  add_int(b, "frame_width", (int64_t)s->frame_width);
+  add_int(b, "frame_height", (int64_t)s->frame_height);
+  add_int(b, "freeze_ms", (int64_t)s->freeze_ms);
+  add_int(b, "freezes", (int64_t)s->freezes);
+  add_int(b, "audio_expected_ms", (int64_t)s->audio_expected_ms);
+  add_int(b, "audio_fec_ms", (int64_t)s->audio_fec_ms);
+  add_int(b, "audio_concealed_ms", (int64_t)s->audio_concealed_ms);
   add_bool(b, "final", s->final);
 }
 
@@ -313,6 +322,15 @@ static void read_stats(reader *r, ml_event_stats *s) {
   s->pli_received = read_count(r, "pli_received");
   s->control_unknown = read_count(r, "control_unknown");
   s->control_malformed = read_count(r, "control_malformed");
+  s->estimate_kbps = read_int(r, "estimate_kbps");
+  read_str(r, "reason", s->reason);
+  s->frame_width = read_count(r, "frame_width");
+  s->frame_height = read_count(r, "frame_height");
+  s->freeze_ms = read_count(r, "freeze_ms");
+  s->freezes = read_count(r, "freezes");
+  s->audio_expected_ms = read_count(r, "audio_expected_ms");
+  s->audio_fec_ms = read_count(r, "audio_fec_ms");
+  s->audio_concealed_ms = read_count(r, "audio_concealed_ms");
   s->final = read_bool(r, "final");
 }
 

@@ -114,6 +114,15 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
   o->pli_received = s->pli_received;
   o->control_unknown = s->control_unknown;
   o->control_malformed = s->control_malformed;
+  o->estimate_kbps = s->estimate_kbps;
+  g_strlcpy(o->reason, s->rate_reason, sizeof o->reason);
+  o->frame_width = s->frame_width;
+  o->frame_height = s->frame_height;
+  o->freeze_ms = s->freeze_ms;
+  o->freezes = s->freezes;
+  o->audio_expected_ms = s->audio_expected_ms;
+  o->audio_fec_ms = s->audio_fec_ms;
+  o->audio_concealed_ms = s->audio_concealed_ms;
   o->final = s->final;
 }
 

@@ -20,6 +20,22 @@
 
 static double report_loss(const ml_call *call, const ml_media_rtcp_info *info);
 
+/* ML_CALL_RATE_REASON_* of a decision (ml/rate.h: a decrease for loss above
+ * 10 %, for a rising RTT, or for reports that stopped, counted as 100 %). */
+static const char *rate_reason(const ml_rate_decision *d) {
+  if (d->video_paused)
+    return ML_CALL_RATE_REASON_PAUSED;
+  switch (d->last_action) {
+  case ML_RATE_INCREASE: return ML_CALL_RATE_REASON_INCREASE;
+  case ML_RATE_DECREASE:
+    return d->worst_loss >= 1.0  ? ML_CALL_RATE_REASON_TIMEOUT
+           : d->worst_loss > 0.1 ? ML_CALL_RATE_REASON_LOSS
+                                 : ML_CALL_RATE_REASON_DELAY;
+  case ML_RATE_HOLD: break;
+  }
+  return ML_CALL_RATE_REASON_HOLD;
+}
+
 static void fill_stats(call_peer *p, ml_call_stats *s) {
   memset(s, 0, sizeof *s);
   s->rtt_ms = -1;
@@ -47,9 +63,12 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
     s->rtt_ms = p->rtcp.rtt_ms;
     s->loss = report_loss(p->call, &p->rtcp);
   }
+  g_strlcpy(s->rate_reason, ML_CALL_RATE_REASON_NONE, sizeof s->rate_reason);
   if (p->call->rate) {
     s->target_kbps = p->call->rate_set.video_kbps;
     s->video_paused = p->call->rate_set.video_paused;
+    s->estimate_kbps = p->call->rate_set.video_kbps;
+    g_strlcpy(s->rate_reason, rate_reason(&p->call->rate_set), sizeof s->rate_reason);
   }
   if (p->rx) {
     ml_media_receiver_stats rs;
@@ -66,6 +85,13 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
     s->audio_ms_decoded = rs.audio_ms_decoded;
     s->packets_lost = rs.packets_lost;
     s->pli_sent = rs.pli_sent;
+    s->frame_width = rs.frame_width;
+    s->frame_height = rs.frame_height;
+    s->freeze_ms = rs.freeze_ms;
+    s->freezes = rs.freezes;
+    s->audio_expected_ms = rs.audio_expected_ms;
+    s->audio_fec_ms = rs.audio_fec_ms;
+    s->audio_concealed_ms = rs.audio_concealed_ms;
   }
   if (p->pcm && p->pcm_total >= TONE_SAMPLES) {
     int16_t *lin = g_new(int16_t, TONE_SAMPLES);
@@ -434,6 +460,10 @@ static void on_control(call_peer *p, const uint8_t *data, size_t len) {
     if (!ml_call_emit(p->call, ev))
       return; /* dropped: the next repeat tries again */
   }
+  /* Its camera went off on purpose: the gap until its next frame is no
+   * freeze (a pause for a poor path still is: the picture stands still). */
+  if (p->rx && !now.camera_on && (!p->have_media || p->media.camera_on))
+    ml_media_receiver_video_stopped(p->rx);
   p->have_media = true;
   p->media = now;
   p->media_seq = m.media.seq;

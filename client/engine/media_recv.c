@@ -14,7 +14,9 @@
  */
 #include "ml/media.h"
 
+#include "audio_conceal.h"
 #include "frame_slot.h"
+#include "freeze.h"
 #include "gst_util.h"
 #include "handoff.h"
 #include "media_internal.h"
@@ -60,12 +62,20 @@ struct ml_media_receiver {
   bool have_video, have_audio;
   GstElement *video_jb; /* a ref, for its stats */
   ml_recv_nack_bucket nack_bucket;
+  /* The quality figures: their own lock (streaming threads write them,
+   * get_stats reads them on a const receiver). */
+  struct recv_quality {
+    GMutex lock;
+    ml_freeze freeze;   /* video frames decoded */
+    ml_conceal conceal; /* what reaches the Opus decoder */
+  } * q;
 
   /* counters: written by streaming threads, read anywhere */
   atomic_uint_fast64_t frames, audio_samples, rtp_packets, rtp_bytes, rtcp_in_count,
       dropped_invalid, pli_sent, nack_sent, video_packets, nack_suppressed;
   atomic_int_fast64_t first_frame_us, e2e_us, last_pli_us;
-  atomic_uint_fast32_t own_ssrc; /* our SSRC in the session, for feedback */
+  atomic_uint_fast32_t own_ssrc;                  /* our SSRC in the session, for feedback */
+  atomic_uint_fast32_t frame_width, frame_height; /* the latest decoded frame */
 
   /* owned by the context thread */
   uint64_t win_bytes, win_frames;
@@ -118,6 +128,12 @@ static GstFlowReturn receiver_new_frame(GstAppSink *sink, gpointer data) {
   atomic_compare_exchange_strong(&rx->first_frame_us, &first,
                                  g_get_monotonic_time() - rx->start_us);
   ml_media_count(&rx->frames, 1);
+  atomic_store(&rx->frame_width, f->info.width);
+  atomic_store(&rx->frame_height, f->info.height);
+
+  g_mutex_lock(&rx->q->lock);
+  (void)ml_freeze_on_frame(&rx->q->freeze, g_get_monotonic_time());
+  g_mutex_unlock(&rx->q->lock);
 
   g_mutex_lock(&rx->lock);
   for (unsigned i = 0; i < TS_RING; i++) {
@@ -169,6 +185,39 @@ static GstPadProbeReturn on_decoded_audio(GstPad *pad, GstPadProbeInfo *pi, gpoi
   ml_media_count(&rx->audio_samples, gst_buffer_get_size(b) / 2);
   if (rx->cfg.on_pcm != NULL)
     ml_handoff_push(&rx->h, ML_HANDOFF_PCM, gst_buffer_ref(b));
+  return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: what reaches the Opus decoder, for the concealment
+ * figures (audio_conceal.h): each packet, and each GAP the depayloader made
+ * of a packet the jitter buffer gave up on. */
+static GstPadProbeReturn on_opus_in(GstPad *pad, GstPadProbeInfo *pi, gpointer data) {
+  (void)pad;
+  ml_media_receiver *rx = data;
+  if (pi->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(pi);
+    GstMapInfo map;
+    if (b != NULL && gst_buffer_map(b, &map, GST_MAP_READ)) {
+      g_mutex_lock(&rx->q->lock);
+      ml_conceal_on_packet(&rx->q->conceal, map.data, map.size);
+      g_mutex_unlock(&rx->q->lock);
+      gst_buffer_unmap(b, &map);
+    }
+  } else if (pi->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(pi);
+    if (ev != NULL && GST_EVENT_TYPE(ev) == GST_EVENT_GAP) {
+      GstClockTime ts, dur;
+      gst_event_parse_gap(ev, &ts, &dur);
+      g_mutex_lock(&rx->q->lock);
+      /* No duration: opusdec assumes the last packet's, so do we. */
+      uint64_t samples =
+          GST_CLOCK_TIME_IS_VALID(dur) && dur > 0
+              ? gst_util_uint64_scale_round(dur, ML_MEDIA_AUDIO_CLOCK_RATE, GST_SECOND)
+              : rx->q->conceal.last_samples;
+      ml_conceal_on_gap(&rx->q->conceal, samples);
+      g_mutex_unlock(&rx->q->lock);
+    }
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -344,6 +393,10 @@ static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer data) {
         return;
       }
     g_object_set(chain[1], "use-inband-fec", TRUE, "plc", TRUE, NULL);
+    GstPad *dec_in = gst_element_get_static_pad(chain[1], "sink");
+    gst_pad_add_probe(dec_in, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                      on_opus_in, rx, NULL);
+    gst_object_unref(dec_in);
     GstCaps *caps = ml_gst_caps_audio_s16_mono();
     g_object_set(chain[4], "caps", caps, NULL);
     gst_caps_unref(caps);
@@ -501,6 +554,13 @@ static gboolean receiver_start_pli(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+void ml_media_receiver_video_stopped(ml_media_receiver *rx) {
+  g_assert(rx != NULL);
+  g_mutex_lock(&rx->q->lock);
+  ml_freeze_restart(&rx->q->freeze, g_get_monotonic_time());
+  g_mutex_unlock(&rx->q->lock);
+}
+
 void ml_media_receiver_request_keyframe(ml_media_receiver *rx) {
   g_assert(rx != NULL);
   receiver_send_pli(rx);
@@ -521,12 +581,18 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   g_mutex_init(&rx->lock);
   ml_frame_slot_init(&rx->frames_slot);
   ml_recv_nack_bucket_init(&rx->nack_bucket, g_get_monotonic_time());
+  rx->q = g_new0(struct recv_quality, 1);
+  g_mutex_init(&rx->q->lock);
+  ml_freeze_init(&rx->q->freeze);
+  ml_conceal_init(&rx->q->conceal);
   for (unsigned i = 0; i < TS_RING; i++)
     rx->ts_ring[i].pts = GST_CLOCK_TIME_NONE;
   atomic_init(&rx->first_frame_us, -1);
   atomic_init(&rx->e2e_us, INT64_MIN);
   atomic_init(&rx->last_pli_us, 0);
   atomic_init(&rx->own_ssrc, 0);
+  atomic_init(&rx->frame_width, 0);
+  atomic_init(&rx->frame_height, 0);
   ml_handoff_init(&rx->h, ctx, receiver_deliver, rx);
 
   rx->pipeline = gst_pipeline_new("ml-recv");
@@ -633,6 +699,17 @@ void ml_media_receiver_get_stats(const ml_media_receiver *rx, ml_media_receiver_
   out->fps = rx->fps;
   int64_t e2e = atomic_load(&rx->e2e_us);
   out->e2e_latency_ms = e2e == INT64_MIN ? -1.0 : (double)e2e / 1000.0;
+  out->frame_width = (unsigned)atomic_load(&rx->frame_width);
+  out->frame_height = (unsigned)atomic_load(&rx->frame_height);
+  int64_t now = g_get_monotonic_time();
+  g_mutex_lock(&rx->q->lock);
+  out->freeze_ms = (uint64_t)(ml_freeze_total_us(&rx->q->freeze, now) / 1000);
+  out->freezes = rx->q->freeze.freezes;
+  ml_conceal c = rx->q->conceal;
+  g_mutex_unlock(&rx->q->lock);
+  out->audio_expected_ms = ml_conceal_expected(&c) * 1000u / ML_MEDIA_AUDIO_CLOCK_RATE;
+  out->audio_concealed_ms = c.concealed * 1000u / ML_MEDIA_AUDIO_CLOCK_RATE;
+  out->audio_fec_ms = c.fec * 1000u / ML_MEDIA_AUDIO_CLOCK_RATE;
 }
 
 int ml_media_receiver_latest_frame(ml_media_receiver *rx, uint64_t after_seq,
@@ -663,6 +740,10 @@ void ml_media_receiver_free(ml_media_receiver *rx) {
     gst_object_unref(rx->pipeline);
   ml_frame_slot_clear(&rx->frames_slot);
   g_mutex_clear(&rx->lock);
+  if (rx->q != NULL) {
+    g_mutex_clear(&rx->q->lock);
+    g_free(rx->q);
+  }
   g_main_context_unref(rx->ctx);
   g_free(rx);
 }

@@ -482,6 +482,14 @@ static void run_call(const char *name, unsigned drop_every) {
   CHECK(rs.audio_ms_decoded >= RUN_MS / 2, "audio decoded %llu ms",
         (unsigned long long)rs.audio_ms_decoded);
   CHECK(fabs(tone - TONE_HZ) <= 5.0, "tone %.1f Hz", tone);
+  /* The concealment figures add up (audio_conceal.h); with loss, some of the
+   * dropped datagrams were audio and reached the decoder as gaps. */
+  CHECK(rs.audio_expected_ms > 0 && rs.audio_fec_ms + rs.audio_concealed_ms <= rs.audio_expected_ms,
+        "audio expected %llu ms, FEC %llu, concealed %llu",
+        (unsigned long long)rs.audio_expected_ms, (unsigned long long)rs.audio_fec_ms,
+        (unsigned long long)rs.audio_concealed_ms);
+  CHECK(drop_every == 0 || rs.audio_fec_ms + rs.audio_concealed_ms > 0,
+        "audio lost, none of it counted as rebuilt or concealed");
   /* Without loss only: under loss, Opus PLC may rightly extend the tone, and
    * with DTX little or nothing may arrive in the drain. */
   CHECK(ts.audio_muted, "mute not reflected");
@@ -575,6 +583,8 @@ static void run_call(const char *name, unsigned drop_every) {
     ml_media_frame_info fi;
     ml_media_frame_get_info(frame, &fi);
     CHECK(fi.width == 320 && fi.height == 240, "frame %ux%u", fi.width, fi.height);
+    CHECK(rs.frame_width == fi.width && rs.frame_height == fi.height, "stats say %ux%u",
+          rs.frame_width, rs.frame_height);
     /* SMPTE bars: the first bar is white (bright luma), the last blue (dark). */
     unsigned white = fi.planes[0][8 * fi.strides[0] + 8];
     unsigned blue = fi.planes[0][8 * fi.strides[0] + fi.width - 8];

@@ -78,6 +78,15 @@ static ml_event sample(ml_event_type type) {
     s->rtp_packets_sent = 1500;
     s->packets_lost = -2; /* RTCP's cumulative loss can go below zero (duplicates) */
     s->audio_tone_hz = 440.5;
+    s->estimate_kbps = 640;
+    g_strlcpy(s->reason, "loss", sizeof s->reason);
+    s->frame_width = 320;
+    s->frame_height = 180;
+    s->freeze_ms = 1250;
+    s->freezes = 3;
+    s->audio_expected_ms = 9820;
+    s->audio_fec_ms = 60;
+    s->audio_concealed_ms = 40;
     s->datagrams_in = 5000;
     s->datagrams_out = 5100;
     s->opened = 4990;
@@ -166,7 +175,10 @@ static void test_exact_text(void **state) {
       "\"packets_lost\":0,\"audio_tone_hz\":440.0,\"datagrams_in\":5000,\"datagrams_out\":5100,"
       "\"opened\":4990,\"dropped_not_ours\":1,\"dropped_malformed\":2,\"dropped_unexpected\":3,"
       "\"dropped_auth\":4,\"dropped_replay\":5,\"dropped_handshake\":6,\"pli_sent\":7,\"pli_"
-      "received\":8,\"control_unknown\":9,\"control_malformed\":10,\"final\":true}");
+      "received\":8,\"control_unknown\":9,\"control_malformed\":10,\"estimate_kbps\":640,"
+      "\"reason\":\"loss\",\"frame_width\":320,\"frame_height\":180,\"freeze_ms\":1250,"
+      "\"freezes\":3,\"audio_expected_ms\":9820,\"audio_fec_ms\":60,\"audio_concealed_ms\":40,"
+      "\"final\":true}");
   g_free(line);
   /* No tone measured: the member is absent; rtt unknown: null. */
   ev.stats.audio_tone_hz = 0;
@@ -243,6 +255,8 @@ static void assert_same_members(const ml_event *a, const ml_event *b) {
   assert_true(x->bitrate_kbps == y->bitrate_kbps && x->jitter_ms == y->jitter_ms);
   assert_true(x->e2e_latency_ms == y->e2e_latency_ms && x->audio_tone_hz == y->audio_tone_hz);
   assert_int_equal(x->target_kbps, y->target_kbps);
+  assert_int_equal(x->estimate_kbps, y->estimate_kbps);
+  assert_string_equal(x->reason, y->reason);
   assert_int_equal(x->latency_ms, y->latency_ms);
   assert_int_equal(x->packets_lost, y->packets_lost);
   assert_int_equal(x->first_frame_ms, y->first_frame_ms);
@@ -263,7 +277,14 @@ static void assert_same_members(const ml_event *a, const ml_event *b) {
                          x->pli_sent,
                          x->pli_received,
                          x->control_unknown,
-                         x->control_malformed};
+                         x->control_malformed,
+                         x->frame_width,
+                         x->frame_height,
+                         x->freeze_ms,
+                         x->freezes,
+                         x->audio_expected_ms,
+                         x->audio_fec_ms,
+                         x->audio_concealed_ms};
   const uint64_t ys[] = {y->video_frames_decoded,
                          y->audio_ms_decoded,
                          y->video_frames_sent,
@@ -280,7 +301,14 @@ static void assert_same_members(const ml_event *a, const ml_event *b) {
                          y->pli_sent,
                          y->pli_received,
                          y->control_unknown,
-                         y->control_malformed};
+                         y->control_malformed,
+                         y->frame_width,
+                         y->frame_height,
+                         y->freeze_ms,
+                         y->freezes,
+                         y->audio_expected_ms,
+                         y->audio_fec_ms,
+                         y->audio_concealed_ms};
   assert_memory_equal(xs, ys, sizeof xs);
   assert_int_equal(x->video_paused, y->video_paused);
   assert_int_equal(x->final, y->final);

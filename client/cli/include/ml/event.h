@@ -77,6 +77,11 @@ typedef struct ml_event_stats {
       dropped_handshake;
   uint64_t pli_sent, pli_received;
   uint64_t control_unknown, control_malformed;
+  int64_t estimate_kbps;
+  char reason[ML_EVENT_MAX_WORD + 1]; /* the rate controller's (ml/call.h) */
+  uint64_t frame_width, frame_height;
+  uint64_t freeze_ms, freezes;
+  uint64_t audio_expected_ms, audio_fec_ms, audio_concealed_ms;
   bool final;
 } ml_event_stats;
 

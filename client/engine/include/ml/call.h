@@ -156,6 +156,16 @@ typedef enum ml_call_session {
                                 the room, was ignored; text: "host_request", "spotlight" */
 } ml_call_session;
 
+/* What the rate controller's latest update did (ml_call_stats.rate_reason). */
+#define ML_CALL_MAX_REASON 15
+#define ML_CALL_RATE_REASON_NONE "none"         /* no controller (no video, or it failed) */
+#define ML_CALL_RATE_REASON_INCREASE "increase" /* reports were clean: ramping up */
+#define ML_CALL_RATE_REASON_HOLD "hold"         /* some loss or RTT rise: holding */
+#define ML_CALL_RATE_REASON_LOSS "loss"         /* decreased for loss above 10 % */
+#define ML_CALL_RATE_REASON_DELAY "delay"       /* decreased for a rising RTT (a queue) */
+#define ML_CALL_RATE_REASON_TIMEOUT "timeout"   /* decreased: a peer's reports stopped */
+#define ML_CALL_RATE_REASON_PAUSED "paused"     /* video paused, audio goes on */
+
 /* Per peer, what the stats event reports. */
 typedef struct ml_call_stats {
   unsigned path;          /* ml_call_path */
@@ -188,6 +198,19 @@ typedef struct ml_call_stats {
    * poor (audio goes on). */
   unsigned target_kbps;
   bool video_paused;
+  /* The controller's estimate of what the worst peer's path carries (kbps;
+   * today its video target: ml/rate.h keeps one number) and what its
+   * latest update did and why: ML_CALL_RATE_REASON_* ("none" without a
+   * controller). */
+  unsigned estimate_kbps;
+  char rate_reason[ML_CALL_MAX_REASON + 1];
+  /* What we receive from the peer, for the quality figures (README,
+   * "stats"): the latest decoded frame's size (0 before one), freeze time
+   * and count, and its audio at our decoder's input in ms: expected, of it
+   * rebuilt from in-band FEC, and concealed (lost or late: PLC). */
+  unsigned frame_width, frame_height;
+  uint64_t freeze_ms, freezes;
+  uint64_t audio_expected_ms, audio_fec_ms, audio_concealed_ms;
   /* CONTROL datagrams from the peer that were ignored: an unknown version
    * or type (a later version's), or malformed. */
   uint64_t control_unknown, control_malformed;

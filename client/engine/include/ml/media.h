@@ -274,6 +274,15 @@ typedef struct ml_media_receiver_stats {
   double bitrate_kbps;                   /* received RTP, over the last second */
   double fps;                            /* decoded, over the last second */
   double e2e_latency_ms;                 /* capture to decode of the latest frame; <0 unknown */
+  unsigned frame_width, frame_height;    /* the latest decoded frame; 0 before the first */
+  /* Freezes (client/engine/freeze.h): gaps between decoded frames longer
+   * than max(3 x the median of the last 30 intervals, 150 ms), summed, a
+   * stall under way included; how many ended. From the first frame on. */
+  uint64_t freeze_ms, freezes;
+  /* Audio at the Opus decoder's input (client/engine/audio_conceal.h), in
+   * ms: expected = from packets + rebuilt from in-band FEC + concealed
+   * (PLC for packets the jitter buffer gave up on, lost or late). */
+  uint64_t audio_expected_ms, audio_concealed_ms, audio_fec_ms;
 } ml_media_receiver_stats;
 
 typedef struct ml_media_receiver ml_media_receiver;
@@ -292,6 +301,11 @@ int ml_media_receiver_push(ml_media_receiver *rx, ml_inner_type type, const uint
 
 /* Asks the peer for a keyframe (PLI) now. */
 void ml_media_receiver_request_keyframe(ml_media_receiver *rx);
+
+/* The peer stopped its video on purpose (it announced camera off): the gap
+ * until its next frame is not counted as a freeze (stats.freeze_ms); a
+ * freeze under way ends now. */
+void ml_media_receiver_video_stopped(ml_media_receiver *rx);
 
 void ml_media_receiver_get_stats(const ml_media_receiver *rx, ml_media_receiver_stats *out);
 
