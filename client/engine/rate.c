@@ -5,14 +5,16 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define LOSS_LOW 0.02         /* below: increase */
-#define LOSS_HIGH 0.10        /* above: decrease */
-#define INCREASE_PER_S 1.08   /* multiplicative increase per second */
-#define OVERUSE_FACTOR 0.85   /* delay overuse: rate * 0.85 */
-#define TIMEOUT_FACTOR 0.5    /* feedback stopped: as loss 100 % */
-#define DECREASE_GAP_MS 300.0 /* + RTT between two decreases */
-#define RTT_MAX_MS 60000.0    /* larger RTTs are garbage */
-#define RTT_BUCKET_MS 15000   /* base RTT: minimum over two such buckets */
+#define LOSS_LOW 0.02          /* below: increase */
+#define LOSS_HIGH 0.10         /* above, with a delay rise: decrease */
+#define LOSS_SEVERE 0.25       /* from here: decrease whatever the delay says */
+#define RANDOM_LOSS_PER_S 1.04 /* increase per second under random loss */
+#define INCREASE_PER_S 1.08    /* multiplicative increase per second */
+#define OVERUSE_FACTOR 0.85    /* delay overuse: rate * 0.85 */
+#define TIMEOUT_FACTOR 0.5     /* feedback stopped: as loss 100 % */
+#define DECREASE_GAP_MS 300.0  /* + RTT between two decreases */
+#define RTT_MAX_MS 60000.0     /* larger RTTs are garbage */
+#define RTT_BUCKET_MS 15000    /* base RTT: minimum over two such buckets */
 #define DELAY_MARGIN_MIN_MS 50.0
 #define RESUME_WAIT_MAX_MS 60000u
 
@@ -47,6 +49,7 @@ struct ml_rate {
   double audio_loss_est;
   double worst_loss;
   ml_rate_action last_action;
+  ml_rate_reason reason;
   uint64_t updates;
 };
 
@@ -176,8 +179,44 @@ static void pause_logic(ml_rate *rc, int64_t now, bool congested, bool clean) {
   rc->last_resume_ms = now;
 }
 
+/* How one peer's latest report reads (ml/rate.h, "Loss"). */
+typedef enum verdict {
+  V_CLEAN,       /* increase */
+  V_RANDOM_LOSS, /* loss without a delay rise: increase, at half pace */
+  V_HOLD,        /* a delay rise, or loss we cannot classify */
+  V_CONGESTED,   /* congestion: decrease */
+} verdict;
+
+static verdict classify(const peer *p, ml_rate_reason *why) {
+  bool delay_known = p->rtt_ms >= 0;
+  if (p->loss >= LOSS_SEVERE) {
+    *why = ML_RATE_REASON_LOSS;
+    return V_CONGESTED;
+  }
+  if (p->delay == DELAY_OVERUSE) {
+    *why = ML_RATE_REASON_DELAY;
+    return V_CONGESTED;
+  }
+  if (p->loss > LOSS_HIGH && (p->delay != DELAY_NORMAL || !delay_known)) {
+    *why = ML_RATE_REASON_LOSS;
+    return V_CONGESTED;
+  }
+  if (p->delay != DELAY_NORMAL) {
+    *why = ML_RATE_REASON_DELAY;
+    return V_HOLD;
+  }
+  if (p->loss >= LOSS_LOW) {
+    *why = delay_known ? ML_RATE_REASON_RANDOM_LOSS : ML_RATE_REASON_LOSS;
+    return delay_known ? V_RANDOM_LOSS : V_HOLD;
+  }
+  *why = ML_RATE_REASON_PROBE;
+  return V_CLEAN;
+}
+
 static void update(ml_rate *rc, int64_t now) {
-  bool any = false, congested = false, hold = false, decrease = false;
+  bool any = false, decrease = false;
+  verdict worst = V_CLEAN;
+  ml_rate_reason why = ML_RATE_REASON_PROBE, decrease_why = ML_RATE_REASON_LOSS;
   double factor = 1.0, worst_loss = 0, worst_rtt = 0;
   for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
     peer *p = &rc->peers[i];
@@ -185,44 +224,56 @@ static void update(ml_rate *rc, int64_t now) {
       continue;
     any = true;
     if (elapsed(now, p->last_ms) >= rc->cfg.feedback_timeout_ms) {
-      congested = decrease = true;
-      factor = fmin(factor, TIMEOUT_FACTOR);
+      worst = V_CONGESTED;
+      why = ML_RATE_REASON_FEEDBACK_TIMEOUT;
+      decrease = true;
+      if (TIMEOUT_FACTOR < factor) {
+        factor = TIMEOUT_FACTOR;
+        decrease_why = why;
+      }
       worst_loss = 1.0;
       continue;
     }
     worst_loss = fmax(worst_loss, p->loss);
     if (p->rtt_ms > worst_rtt)
       worst_rtt = p->rtt_ms;
-    if (p->loss > LOSS_HIGH || p->delay == DELAY_OVERUSE) {
-      congested = true;
-      if (p->fresh) { /* each report is acted on once */
-        decrease = true;
-        if (p->loss > LOSS_HIGH)
-          factor = fmin(factor, 1.0 - 0.5 * p->loss);
-        if (p->delay == DELAY_OVERUSE)
-          factor = fmin(factor, OVERUSE_FACTOR);
+    ml_rate_reason r;
+    verdict v = classify(p, &r);
+    if (v > worst) {
+      worst = v;
+      why = r;
+    }
+    if (v == V_CONGESTED && p->fresh) { /* each report is acted on once */
+      decrease = true;
+      double f = p->delay == DELAY_OVERUSE ? OVERUSE_FACTOR : 1.0;
+      if (p->loss > LOSS_HIGH) /* congestion loss here, by classify() */
+        f = fmin(f, 1.0 - 0.5 * p->loss);
+      if (f < factor) {
+        factor = f;
+        decrease_why = r;
       }
-    } else if (p->loss >= LOSS_LOW || p->delay != DELAY_NORMAL) {
-      hold = true;
     }
     p->fresh = false;
   }
   if (!any)
     return;
   ml_rate_action action = ML_RATE_HOLD;
+  ml_rate_reason reason = why;
   if (!rc->paused) {
     if (decrease) {
+      reason = decrease_why;
       if (!rc->have_decrease || elapsed(now, rc->last_decrease_ms) >= DECREASE_GAP_MS + worst_rtt) {
         rc->rate_kbps *= factor;
         rc->have_decrease = true;
         rc->last_decrease_ms = now;
         action = ML_RATE_DECREASE;
       }
-    } else if (!congested && !hold) {
+    } else if (worst == V_CLEAN || worst == V_RANDOM_LOSS) {
       int64_t dt = rc->have_update ? elapsed(now, rc->last_update_ms) : 0;
       if (dt > 1000)
         dt = 1000;
-      rc->rate_kbps *= pow(INCREASE_PER_S, (double)dt / 1000.0);
+      double per_s = worst == V_CLEAN ? INCREASE_PER_S : RANDOM_LOSS_PER_S;
+      rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
       action = ML_RATE_INCREASE;
     }
     if (rc->rate_kbps < rc->cfg.min_kbps)
@@ -230,9 +281,16 @@ static void update(ml_rate *rc, int64_t now) {
     if (rc->rate_kbps > rc->cfg.max_kbps)
       rc->rate_kbps = rc->cfg.max_kbps;
   }
-  pause_logic(rc, now, congested, !congested && !hold);
+  /* Random loss is no congestion: it neither pauses video nor keeps it
+   * paused (Opus FEC and NACK/RTX repair it). */
+  bool was_paused = rc->paused;
+  pause_logic(rc, now, worst == V_CONGESTED, worst == V_CLEAN || worst == V_RANDOM_LOSS);
   if (rc->paused)
     rc->rate_kbps = rc->cfg.min_kbps;
+  if (rc->paused)
+    reason = ML_RATE_REASON_PAUSED;
+  else if (was_paused)
+    reason = ML_RATE_REASON_RESUME;
 
   /* Opus FEC expectation: fast attack, slow release. */
   if (worst_loss > rc->audio_loss_est)
@@ -241,6 +299,7 @@ static void update(ml_rate *rc, int64_t now) {
     rc->audio_loss_est = 0.8 * rc->audio_loss_est + 0.2 * worst_loss;
   rc->worst_loss = worst_loss;
   rc->last_action = action;
+  rc->reason = reason;
   rc->have_update = true;
   rc->last_update_ms = now;
   rc->updates++;
@@ -302,7 +361,22 @@ void ml_rate_get(const ml_rate *rc, ml_rate_decision *out) {
                             : pct > 100 ? 100u
                                         : (unsigned)pct,
       .last_action = rc->last_action,
+      .reason = rc->reason,
       .worst_loss = rc->worst_loss,
       .updates = rc->updates,
   };
+}
+
+const char *ml_rate_reason_name(ml_rate_reason reason) {
+  switch (reason) {
+  case ML_RATE_REASON_START: return "start";
+  case ML_RATE_REASON_PROBE: return "probe";
+  case ML_RATE_REASON_RANDOM_LOSS: return "random-loss";
+  case ML_RATE_REASON_LOSS: return "loss";
+  case ML_RATE_REASON_DELAY: return "delay";
+  case ML_RATE_REASON_FEEDBACK_TIMEOUT: return "feedback-timeout";
+  case ML_RATE_REASON_PAUSED: return "paused";
+  case ML_RATE_REASON_RESUME: return "resume";
+  }
+  return "unknown";
 }
