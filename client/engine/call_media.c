@@ -182,6 +182,13 @@ static void rate_report(call_peer *p, const ml_media_rtcp_info *info) {
     apply_rate(call);
 }
 
+/* The peer's delay-based estimate (REMB, from its receive branch). */
+static void rate_estimate(call_peer *p, double kbps) {
+  ml_call *call = p->call;
+  if (call->rate && ml_rate_on_estimate(call->rate, p, call_ms(call), kbps) == ML_OK)
+    apply_rate(call);
+}
+
 static void start_rate(ml_call *call) {
   /* Without audio, paused video would leave the peers nothing to report on. */
   ml_rate_config rc = {.no_pause = call->audio == ML_MEDIA_AUDIO_NONE};
@@ -459,6 +466,8 @@ void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *
           p->have_rtcp = true;
           rate_report(p, &info);
         }
+        if (info.remb_kbps >= 0)
+          rate_estimate(p, info.remb_kbps);
       }
     }
   }

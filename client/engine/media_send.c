@@ -413,8 +413,12 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
   if (info != NULL)
     *info = local;
   /* rtpbin's session turns PLI/FIR into a force-key-unit event to vp8enc and
-   * NACK into RTX (on_request_aux_sender). */
-  gst_app_src_push_buffer(GST_APP_SRC(tx->rtcp_in), buf);
+   * NACK into RTX (on_request_aux_sender). A lone REMB is for the rate
+   * controller only (reduced-size RTCP, which the session need not see). */
+  if (local.remb_kbps >= 0 && !local.have_report && local.pli + local.fir + local.nack == 0)
+    gst_buffer_unref(buf);
+  else
+    gst_app_src_push_buffer(GST_APP_SRC(tx->rtcp_in), buf);
   return ML_OK;
 }
 

@@ -31,7 +31,9 @@ typedef struct peer {
   bool have_bucket;
   unsigned high_rtt_reports; /* consecutive reports above base + margin */
   enum delay_state delay;
-  bool fresh; /* not yet acted on by an update */
+  bool fresh;       /* not yet acted on by an update */
+  double remb_kbps; /* the peer's delay-based estimate; < 0 none */
+  int64_t remb_ms;  /* when it came */
 } peer;
 
 struct ml_rate {
@@ -213,6 +215,25 @@ static verdict classify(const peer *p, ml_rate_reason *why) {
   return V_CLEAN;
 }
 
+/* The lowest fresh delay-based estimate of the peers; < 0 when none. */
+static double ceiling(const ml_rate *rc, int64_t now) {
+  double c = -1;
+  for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
+    const peer *p = &rc->peers[i];
+    if (p->key != NULL && p->remb_kbps >= 0 &&
+        elapsed(now, p->remb_ms) < rc->cfg.feedback_timeout_ms && (c < 0 || p->remb_kbps < c))
+      c = p->remb_kbps;
+  }
+  return c;
+}
+
+static void clamp_rate(ml_rate *rc) {
+  if (rc->rate_kbps < rc->cfg.min_kbps)
+    rc->rate_kbps = rc->cfg.min_kbps;
+  if (rc->rate_kbps > rc->cfg.max_kbps)
+    rc->rate_kbps = rc->cfg.max_kbps;
+}
+
 static void update(ml_rate *rc, int64_t now) {
   bool any = false, decrease = false;
   verdict worst = V_CLEAN;
@@ -257,8 +278,14 @@ static void update(ml_rate *rc, int64_t now) {
   }
   if (!any)
     return;
+  double cap = ceiling(rc, now);
+  if (cap >= 0 && cap < rc->cfg.min_kbps && worst != V_CONGESTED) {
+    worst = V_CONGESTED; /* the path carries less than the floor */
+    why = ML_RATE_REASON_DELAY;
+  }
   ml_rate_action action = ML_RATE_HOLD;
   ml_rate_reason reason = why;
+  double before_update = rc->rate_kbps;
   if (!rc->paused) {
     if (decrease) {
       reason = decrease_why;
@@ -276,10 +303,15 @@ static void update(ml_rate *rc, int64_t now) {
       rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
       action = ML_RATE_INCREASE;
     }
-    if (rc->rate_kbps < rc->cfg.min_kbps)
-      rc->rate_kbps = rc->cfg.min_kbps;
-    if (rc->rate_kbps > rc->cfg.max_kbps)
-      rc->rate_kbps = rc->cfg.max_kbps;
+    /* GCC: the target is min(loss-based, delay-based). */
+    if (cap >= 0 && rc->rate_kbps > cap) {
+      rc->rate_kbps = cap;
+      action = cap > before_update   ? ML_RATE_INCREASE
+               : cap < before_update ? ML_RATE_DECREASE
+                                     : ML_RATE_HOLD;
+      reason = ML_RATE_REASON_DELAY;
+    }
+    clamp_rate(rc);
   }
   /* Random loss is no congestion: it neither pauses video nor keeps it
    * paused (Opus FEC and NACK/RTX repair it). */
@@ -321,7 +353,12 @@ int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
     p = find_peer(rc, NULL);
     if (p == NULL)
       return ML_ERR_TOO_BIG;
-    *p = (peer){.key = key, .rtt_ms = -1, .srtt = -1, .rtt_min_cur = -1, .rtt_min_prev = -1};
+    *p = (peer){.key = key,
+                .rtt_ms = -1,
+                .srtt = -1,
+                .rtt_min_cur = -1,
+                .rtt_min_prev = -1,
+                .remb_kbps = -1};
   }
   p->last_ms = now_ms;
   p->loss = loss;
@@ -329,6 +366,26 @@ int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
   p->fresh = true;
   if (update_due(rc, now_ms))
     update(rc, now_ms);
+  return ML_OK;
+}
+
+int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbps) {
+  assert(rc != NULL && key != NULL);
+  if (!isfinite(kbps) || kbps < 0)
+    return ML_ERR_INVALID;
+  peer *p = find_peer(rc, key);
+  if (p == NULL)
+    return ML_ERR_NOT_FOUND;
+  p->remb_kbps = kbps;
+  p->remb_ms = now_ms;
+  /* A lower estimate is acted on at once: the queue is building now. */
+  double cap = ceiling(rc, now_ms);
+  if (!rc->paused && cap >= 0 && rc->rate_kbps > cap && rc->rate_kbps > rc->cfg.min_kbps) {
+    rc->rate_kbps = cap;
+    clamp_rate(rc);
+    rc->last_action = ML_RATE_DECREASE;
+    rc->reason = ML_RATE_REASON_DELAY;
+  }
   return ML_OK;
 }
 

@@ -435,6 +435,42 @@ static void test_audio_loss_expectation(void **state) {
   ml_rate_free(rc);
 }
 
+/* The receivers' delay-based estimate caps the target: a lower one at once,
+ * the loss rules grow only up to it, a stale one stops counting. */
+static void test_delay_estimate_caps_the_target(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 0, 300), ML_ERR_NOT_FOUND); /* no report yet */
+  report(rc, A, 0, 0.0, RTT);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 100, NAN), ML_ERR_INVALID);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 100, -5), ML_ERR_INVALID);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 100, 300), ML_OK);
+  ml_rate_decision d = get(rc);
+  assert_int_equal(d.video_kbps, 300); /* at once */
+  assert_int_equal(d.last_action, ML_RATE_DECREASE);
+  assert_int_equal(d.reason, ML_RATE_REASON_DELAY);
+  assert_string_equal(ml_rate_reason_name(d.reason), "delay");
+  for (int64_t t = 1000; t < 4000; t += 1000) {
+    report(rc, A, t, 0.0, RTT);
+    assert_true(ml_rate_on_estimate(rc, A, t, 300 + (double)t / 100) == ML_OK);
+    assert_true(get(rc).video_kbps <= 300 + t / 100); /* never above the estimate */
+  }
+  assert_int_equal(get(rc).video_kbps, 320); /* the estimate of t = 2 s; 330 waits for an update */
+  /* Estimates stop (video paused at the receiver, say): after 4 s the loss
+   * rules alone steer again. */
+  reports(rc, A, 4000, 9000, 0.0, RTT);
+  assert_true(get(rc).video_kbps > 330);
+  assert_int_equal(get(rc).reason, ML_RATE_REASON_PROBE);
+  /* An estimate below the floor is congestion: video pauses after 5 s. */
+  int64_t t = 9000;
+  for (; t < 20000 && !get(rc).video_paused; t += 1000) {
+    report(rc, A, t, 0.0, RTT);
+    assert_true(ml_rate_on_estimate(rc, A, t, 20) == ML_OK);
+  }
+  assert_true(get(rc).video_paused);
+  ml_rate_free(rc);
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_defaults_and_bad_config,
              test_clean_path_increases_to_max, test_heavy_loss_decreases,
              test_random_loss_is_not_congestion, test_loss_with_delay_rise_decreases,
@@ -442,4 +478,5 @@ ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_defaults_and_bad_config,
              test_resume_with_hysteresis, test_no_resume_while_rtt_high, test_random_loss_resumes,
              test_worst_peer_drives_the_target, test_peer_limit, test_garbage_reports,
              test_rtt_rise_holds_then_decreases, test_noisy_rtt_widens_the_margin,
-             test_feedback_timeout, test_report_flood_is_rate_limited, test_audio_loss_expectation)
+             test_feedback_timeout, test_report_flood_is_rate_limited, test_audio_loss_expectation,
+             test_delay_estimate_caps_the_target)

@@ -187,6 +187,7 @@ typedef struct ml_media_rtcp_info {
   int64_t packets_lost;       /* cumulative, as reported */
   double jitter_ms;           /* interarrival jitter as reported */
   double rtt_ms;              /* from LSR/DLSR (RFC 3550 6.4.1); negative if unknown */
+  double remb_kbps;           /* the receiver's delay-based estimate (REMB); negative if none */
   unsigned pli, fir, nack;
 } ml_media_rtcp_info;
 

@@ -37,6 +37,14 @@
  * persistent queue becomes the new base after the window (the price of a
  * sender-only estimate).
  *
+ * Delay-based estimate from the receivers (ml_rate_on_estimate): each
+ * receiver runs GCC's arrival-time filter on our video (trendline over the
+ * delay gradient, overuse detector, AIMD on its received rate: delay_est.h)
+ * and sends its estimate back as REMB. The target is min(the rules above,
+ * the lowest fresh estimate): the sender backs off as the queue starts to
+ * build, before loss or the once-a-second RTT can tell. An estimate below
+ * min_kbps counts as congestion (towards the pause).
+ *
  * Several peers (encode once, fan out): there is one encoder, so the target is
  * driven by the worst peer: one weak peer lowers quality for everyone, but
  * nobody is sent more than their path carries (no layers to give each peer its
@@ -136,6 +144,13 @@ int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) ML_MUST_CHECK;
  * ignored), ML_ERR_TOO_BIG (ML_RATE_MAX_PEERS peers already known). */
 int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
                       double rtt_ms) ML_MUST_CHECK;
+
+/* The peer's delay-based estimate (REMB from its receiver, delay_est.h), in
+ * kbps: the target never exceeds the lowest estimate of the last
+ * feedback_timeout_ms (GCC: min of the loss- and delay-based rates); a lower
+ * one is applied at once. Errors: ML_ERR_INVALID (NaN, infinite or
+ * negative; ignored), ML_ERR_NOT_FOUND (no report from key yet; ignored). */
+int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbps) ML_MUST_CHECK;
 
 /* Periodic call (about once per second): notices peers whose reports stopped
  * and runs an update for them. */
