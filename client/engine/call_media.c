@@ -163,6 +163,11 @@ static void apply_rate(ml_call *call) {
   if (d.audio_loss_percent != call->rate_set.audio_loss_percent)
     ml_media_sender_set_audio_loss_percent(call->tx, d.audio_loss_percent);
   call->rate_set = d;
+  if (call->have_ladder && ml_ladder_update(&call->ladder, call_ms(call), d.video_kbps)) {
+    ml_ladder_format f = ml_ladder_format_now(&call->ladder);
+    /* A keyframe at the new size follows (the encoder restarts on it). */
+    (void)!ml_media_sender_set_video_format(call->tx, f.width, f.height, f.fps);
+  }
   if (pause_changed)
     ml_call_media_state_update(call); /* the peers show "video paused" at once */
 }
@@ -199,6 +204,16 @@ static void start_rate(ml_call *call) {
   }
   ml_rate_get(call->rate, &call->rate_set);
   ml_media_sender_set_video_kbps(call->tx, call->rate_set.video_kbps);
+  ml_media_sender_stats st;
+  ml_media_sender_get_stats(call->tx, &st);
+  if (call->video != ML_MEDIA_VIDEO_NONE && st.width > 0 && st.height > 0 && st.fps > 0) {
+    ml_ladder_init(&call->ladder, (ml_ladder_format){st.width, st.height, st.fps},
+                   call->rate_set.video_kbps);
+    call->have_ladder = true;
+    ml_ladder_format f = ml_ladder_format_now(&call->ladder);
+    if (f.width != st.width || f.height != st.height || f.fps != st.fps)
+      (void)!ml_media_sender_set_video_format(call->tx, f.width, f.height, f.fps);
+  }
 }
 
 gboolean ml_call_on_stats_tick(gpointer user) {
