@@ -109,6 +109,7 @@ struct ml_call {
   ml_rate_decision rate_set; /* what was last applied to tx */
   ml_ladder ladder;          /* with rate and video: the format for the target (ladder.h) */
   bool have_ladder;
+  bool thin_audio; /* Opus set for a thin link (ladder.h) */
   bool muted, camera_off;
   bool devices_checked;         /* the camera and microphone asked for were looked for */
   ml_call_peer_media announced; /* our media state as last announced, with its seq */

@@ -168,6 +168,12 @@ static void apply_rate(ml_call *call) {
     /* A keyframe at the new size follows (the encoder restarts on it). */
     (void)!ml_media_sender_set_video_format(call->tx, f.width, f.height, f.fps);
   }
+  bool thin = call->have_ladder && ml_ladder_thin_audio(&call->ladder, d.video_paused);
+  if (thin != call->thin_audio && call->audio != ML_MEDIA_AUDIO_NONE) {
+    call->thin_audio = thin;
+    ml_media_sender_set_audio_kbps(call->tx, thin ? ML_LADDER_THIN_AUDIO_KBPS : 32);
+    (void)!ml_media_sender_set_audio_frame_ms(call->tx, thin ? ML_LADDER_THIN_FRAME_MS : 20);
+  }
   if (pause_changed)
     ml_call_media_state_update(call); /* the peers show "video paused" at once */
 }

@@ -61,3 +61,7 @@ ml_ladder_format ml_ladder_format_now(const ml_ladder *l) {
       .fps = fps < 1 ? 1 : fps,
   };
 }
+
+bool ml_ladder_thin_audio(const ml_ladder *l, bool video_paused) {
+  return video_paused || l->rung >= 3;
+}

@@ -55,4 +55,15 @@ bool ml_ladder_update(ml_ladder *l, int64_t now_ms, unsigned target_kbps);
 
 ml_ladder_format ml_ladder_format_now(const ml_ladder *l);
 
+/* Audio on a thin link: at the rungs below 180p at the full frame rate (a
+ * target under 100 kbps, left above 160 kbps after the hold) or with video
+ * paused, Opus gets ML_LADDER_THIN_AUDIO_KBPS in ML_LADDER_THIN_FRAME_MS
+ * frames instead of 32 kbps in 20 ms frames: per-packet overhead (IP, UDP,
+ * our datagram header, RTP: about 70 bytes) is 28 kbps at 50 packets a
+ * second, most of a 64 kbit/s link; at 60 ms it is 9 kbps. In-band FEC
+ * still engages at 20 kbps. The frames add 40 ms of delay, the price. */
+#define ML_LADDER_THIN_AUDIO_KBPS 20
+#define ML_LADDER_THIN_FRAME_MS 60
+bool ml_ladder_thin_audio(const ml_ladder *l, bool video_paused);
+
 #endif /* ML_LADDER_H */

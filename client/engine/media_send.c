@@ -472,6 +472,18 @@ void ml_media_sender_set_audio_loss_percent(ml_media_sender *tx, unsigned percen
     g_object_set(tx->aenc, "packet-loss-percentage", (int)ml_media_clampu(percent, 0, 100), NULL);
 }
 
+int ml_media_sender_set_audio_frame_ms(ml_media_sender *tx, unsigned ms) {
+  g_assert(tx != NULL);
+  if (ms != 10 && ms != 20 && ms != 40 && ms != 60)
+    return ML_ERR_INVALID;
+  if (tx->aenc == NULL)
+    return ML_ERR_STATE;
+  char v[4];
+  g_snprintf(v, sizeof v, "%u", ms);
+  gst_util_set_object_arg(G_OBJECT(tx->aenc), "frame-size", v);
+  return ML_OK;
+}
+
 static void video_flow(ml_media_sender *tx) {
   if (tx->valve == NULL)
     return;

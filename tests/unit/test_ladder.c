@@ -73,5 +73,17 @@ static void test_no_flapping(void **state) {
   assert_int_equal(changes, 0);
 }
 
+static void test_thin_audio(void **state) {
+  (void)state;
+  ml_ladder l;
+  ml_ladder_init(&l, FULL, 800);
+  assert_false(ml_ladder_thin_audio(&l, false));
+  assert_true(ml_ladder_thin_audio(&l, true)); /* paused video: audio is all there is */
+  (void)ml_ladder_update(&l, 0, 150);
+  assert_false(ml_ladder_thin_audio(&l, false)); /* 180p30 */
+  (void)ml_ladder_update(&l, 1000, 70);
+  assert_true(ml_ladder_thin_audio(&l, false));
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_start_rungs, test_down_at_once_up_after_hold,
-             test_no_flapping)
+             test_no_flapping, test_thin_audio)
