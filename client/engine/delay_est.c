@@ -21,6 +21,7 @@
 #define BETA 0.85
 #define DECREASE_GAP_US 300000
 #define INCREASE_PER_S 1.08
+#define FAST_PER_S 1.4 /* past the old capacity: the link grew, recover fast */
 #define ADDITIVE_KBPS_PER_S 40.0
 #define RATE_WINDOW_US 1000000
 #define MIN_ESTIMATE_KBPS 10.0
@@ -154,7 +155,7 @@ static void aimd(ml_delay_est *e, int64_t now) {
     if (e->last_decrease_kbps > 0 && e->estimate_kbps >= 0.8 * e->last_decrease_kbps)
       e->estimate_kbps += ADDITIVE_KBPS_PER_S * dt_s; /* near capacity: gently */
     else
-      e->estimate_kbps *= pow(INCREASE_PER_S, dt_s);
+      e->estimate_kbps *= pow(e->last_decrease_kbps < 0 ? FAST_PER_S : INCREASE_PER_S, dt_s);
     break;
   }
   if (e->estimate_kbps >= 0) {

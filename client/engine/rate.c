@@ -10,6 +10,8 @@
 #define LOSS_SEVERE 0.25       /* from here: decrease whatever the delay says */
 #define RANDOM_LOSS_PER_S 1.04 /* increase per second under random loss */
 #define INCREASE_PER_S 1.08    /* multiplicative increase per second */
+#define FAST_PER_S 1.4         /* clean, past the last congestion: recovery */
+#define FAST_AFTER_MS 3000     /* clean this long before the fast pace */
 #define OVERUSE_FACTOR 0.85    /* delay overuse: rate * 0.85 */
 #define TIMEOUT_FACTOR 0.5     /* feedback stopped: as loss 100 % */
 #define DECREASE_GAP_MS 300.0  /* + RTT between two decreases */
@@ -53,6 +55,8 @@ struct ml_rate {
   ml_rate_action last_action;
   ml_rate_reason reason;
   uint64_t updates;
+  bool in_streak; /* clean updates in a row since streak_ms */
+  int64_t streak_ms;
 };
 
 static unsigned or_default(unsigned v, unsigned def) { return v ? v : def; }
@@ -300,6 +304,8 @@ static void update(ml_rate *rc, int64_t now) {
       if (dt > 1000)
         dt = 1000;
       double per_s = worst == V_CLEAN ? INCREASE_PER_S : RANDOM_LOSS_PER_S;
+      if (worst == V_CLEAN && rc->in_streak && elapsed(now, rc->streak_ms) >= FAST_AFTER_MS)
+        per_s = FAST_PER_S;
       rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
       action = ML_RATE_INCREASE;
     }
@@ -313,6 +319,12 @@ static void update(ml_rate *rc, int64_t now) {
     }
     clamp_rate(rc);
   }
+  if (worst != V_CLEAN || action == ML_RATE_DECREASE) {
+    rc->in_streak = false;
+  } else if (!rc->in_streak) {
+    rc->in_streak = true;
+    rc->streak_ms = now;
+  }
   /* Random loss is no congestion: it neither pauses video nor keeps it
    * paused (Opus FEC and NACK/RTX repair it). */
   bool was_paused = rc->paused;
@@ -323,6 +335,8 @@ static void update(ml_rate *rc, int64_t now) {
     reason = ML_RATE_REASON_PAUSED;
   else if (was_paused)
     reason = ML_RATE_REASON_RESUME;
+  if (rc->paused || was_paused)
+    rc->in_streak = false; /* the probe after a pause starts at the slow pace */
 
   /* Opus FEC expectation: fast attack, slow release. */
   if (worst_loss > rc->audio_loss_est)
@@ -381,6 +395,7 @@ int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbp
   /* A lower estimate is acted on at once: the queue is building now. */
   double cap = ceiling(rc, now_ms);
   if (!rc->paused && cap >= 0 && rc->rate_kbps > cap && rc->rate_kbps > rc->cfg.min_kbps) {
+    rc->in_streak = false;
     rc->rate_kbps = cap;
     clamp_rate(rc);
     rc->last_action = ML_RATE_DECREASE;

@@ -70,7 +70,8 @@ static void test_clean_path_increases_to_max(void **state) {
   reports(rc, A, 0, 4000, 0.0, RTT); /* updates at 0 (no time yet), 1, 2, 3 s */
   ml_rate_decision d = get(rc);
   assert_int_equal(d.last_action, ML_RATE_INCREASE);
-  assert_int_equal(d.video_kbps, (unsigned)lround(800 * pow(1.08, 3)));
+  /* 8 %/s, then 40 %/s from 3 s of clean updates */
+  assert_int_equal(d.video_kbps, 1200); /* 800 x 1.08^2 x 1.4, at the bound */
   reports(rc, A, 4000, 60000, 0.0, RTT);
   assert_int_equal(get(rc).video_kbps, 1200); /* the bound, never above */
   reports(rc, A, 60000, 70000, 0.0, RTT);
@@ -471,6 +472,29 @@ static void test_delay_estimate_caps_the_target(void **state) {
   ml_rate_free(rc);
 }
 
+/* After congestion, a clean link: 8 %/s for 3 s, then 40 %/s: from 120 to
+ * 1000 kbps within 10 s. */
+static void test_fast_recovery_when_clean(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  report(rc, A, 0, 0.0, RTT);
+  assert_true(ml_rate_on_estimate(rc, A, 0, 200) == ML_OK);
+  assert_true(ml_rate_on_estimate(rc, A, 100, 120) == ML_OK); /* congestion seen at 200 */
+  assert_int_equal(get(rc).video_kbps, 120);
+  assert_true(ml_rate_on_estimate(rc, A, 900, 5000) == ML_OK); /* the receiver's grew */
+  report(rc, A, 1000, 0.0, RTT);
+  report(rc, A, 2000, 0.0, RTT);
+  report(rc, A, 3000, 0.0, RTT);
+  unsigned slow = get(rc).video_kbps;
+  assert_true(slow <= (unsigned)lround(120 * pow(1.08, 3)) + 1); /* slow at first */
+  int64_t t = 4000;
+  for (; t < 14000 && get(rc).video_kbps < 1000; t += 1000)
+    report(rc, A, t, 0.0, RTT);
+  assert_true(get(rc).video_kbps >= 1000);
+  assert_true(t <= 10000);
+  ml_rate_free(rc);
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_defaults_and_bad_config,
              test_clean_path_increases_to_max, test_heavy_loss_decreases,
              test_random_loss_is_not_congestion, test_loss_with_delay_rise_decreases,
@@ -479,4 +503,4 @@ ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_defaults_and_bad_config,
              test_worst_peer_drives_the_target, test_peer_limit, test_garbage_reports,
              test_rtt_rise_holds_then_decreases, test_noisy_rtt_widens_the_margin,
              test_feedback_timeout, test_report_flood_is_rate_limited, test_audio_loss_expectation,
-             test_delay_estimate_caps_the_target)
+             test_delay_estimate_caps_the_target, test_fast_recovery_when_clean)
