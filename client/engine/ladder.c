@@ -39,11 +39,15 @@ bool ml_ladder_update(ml_ladder *l, int64_t now_ms, unsigned kbps) {
   if (!l->rising) {
     l->rising = true;
     l->rising_since_ms = now_ms;
+    l->rising_min_kbps = kbps;
   }
+  if (kbps < l->rising_min_kbps)
+    l->rising_min_kbps = kbps;
   if (now_ms - l->rising_since_ms < ML_LADDER_UP_HOLD_MS)
     return false;
-  l->rung--;
-  l->rising = false; /* the next rung up waits its own hold */
+  unsigned to = rung_for(l->rising_min_kbps);
+  l->rung = to < l->rung ? to : l->rung - 1;
+  l->rising = false; /* a further step up waits its own hold */
   return true;
 }
 

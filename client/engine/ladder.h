@@ -16,11 +16,12 @@
  * A thin link gets fewer, sharper pixels (and then fewer frames) instead of
  * a 360p picture the encoder can only hit by dropping most frames.
  * Hysteresis: down at once when the target falls below the current rung's
- * floor (the link is thinner now; the encoder would drop frames); up one
- * rung at a time, once the target has stayed at or above the next rung's
- * entry for up_hold_ms (4 s; a new format costs a keyframe, so it must not
- * flap). The caller applies a change with ml_media_sender_set_video_format,
- * which restarts the encoder on a keyframe.
+ * floor (the link is thinner now; the encoder would drop frames); up once
+ * the target has stayed at or above the next rung's entry for
+ * ML_LADDER_UP_HOLD_MS (a new format costs a keyframe, so it must not
+ * flap), to the highest rung whose entry the lowest target of that hold
+ * reached (recovery after a clean link comes back is one switch, not four). The caller applies a
+ * change with ml_media_sender_set_video_format, which restarts the encoder on a keyframe.
  *
  * Time is milliseconds of a monotonic clock, passed in. No GLib, no
  * allocation; the caller owns the struct and serialises calls on it.
@@ -32,7 +33,7 @@
 #include <stdint.h>
 
 #define ML_LADDER_RUNGS 5
-#define ML_LADDER_UP_HOLD_MS 4000
+#define ML_LADDER_UP_HOLD_MS 2000
 
 typedef struct ml_ladder_format {
   unsigned width, height, fps;
@@ -43,6 +44,7 @@ typedef struct ml_ladder {
   unsigned rung;
   bool rising; /* the target is above the next rung's entry since rising_since_ms */
   int64_t rising_since_ms;
+  unsigned rising_min_kbps; /* the lowest target since then */
 } ml_ladder;
 
 /* Starts at the rung for start_kbps (no hysteresis at the start). full must

@@ -283,10 +283,6 @@ static void update(ml_rate *rc, int64_t now) {
   if (!any)
     return;
   double cap = ceiling(rc, now);
-  if (cap >= 0 && cap < rc->cfg.min_kbps && worst != V_CONGESTED) {
-    worst = V_CONGESTED; /* the path carries less than the floor */
-    why = ML_RATE_REASON_DELAY;
-  }
   ml_rate_action action = ML_RATE_HOLD;
   ml_rate_reason reason = why;
   double before_update = rc->rate_kbps;

@@ -45,15 +45,17 @@ static void test_down_at_once_up_after_hold(void **state) {
   expect(&l, 640, 360, 30);
   assert_true(ml_ladder_update(&l, 1000, 90)); /* far below: straight to 180p15 */
   expect(&l, 320, 180, 15);
-  /* Up one rung after 4 s at or above its entry, not before. */
+  /* Up after 2 s at or above the next entry, not before: one rung for 170. */
   assert_false(ml_ladder_update(&l, 2000, 170));
-  assert_false(ml_ladder_update(&l, 5999, 170));
-  assert_true(ml_ladder_update(&l, 6000, 900));
+  assert_false(ml_ladder_update(&l, 3999, 170));
+  assert_true(ml_ladder_update(&l, 4000, 900));
   expect(&l, 320, 180, 30);
-  assert_false(ml_ladder_update(&l, 7000, 900)); /* the next rung waits its own 4 s */
-  assert_false(ml_ladder_update(&l, 10999, 900));
-  assert_true(ml_ladder_update(&l, 11000, 900));
-  expect(&l, 480, 270, 30);
+  /* The next step waits its own hold, then goes as high as the lowest
+   * target of the hold allows: 360p straight away. */
+  assert_false(ml_ladder_update(&l, 5000, 900));
+  assert_false(ml_ladder_update(&l, 6999, 600));
+  assert_true(ml_ladder_update(&l, 7000, 900));
+  expect(&l, 640, 360, 30);
 }
 
 /* A target swinging across an entry never flaps: a dip below the entry

@@ -49,8 +49,9 @@
  * delay gradient, overuse detector, AIMD on its received rate: delay_est.h)
  * and sends its estimate back as REMB. The target is min(the rules above,
  * the lowest fresh estimate): the sender backs off as the queue starts to
- * build, before loss or the once-a-second RTT can tell. An estimate below
- * min_kbps counts as congestion (towards the pause).
+ * build, before loss or the once-a-second RTT can tell. An estimate does
+ * not pause video by itself (it follows the received rate, low whenever
+ * the encoder undershoots): the pause needs loss, an RTT rise or silence.
  *
  * Several peers (encode once, fan out): there is one encoder, so the target is
  * driven by the worst peer: one weak peer lowers quality for everyone, but
