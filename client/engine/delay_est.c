@@ -22,7 +22,7 @@
 #define DECREASE_GAP_US 300000
 #define INCREASE_PER_S 1.08
 #define FAST_PER_S 1.4 /* past the old capacity: the link grew, recover fast */
-#define ADDITIVE_KBPS_PER_S 40.0
+#define ADDITIVE_SHARE_PER_S 0.1 /* of the capacity, per second */
 #define RATE_WINDOW_US 1000000
 #define MIN_ESTIMATE_KBPS 10.0
 #define FEEDBACK_DROP 0.97
@@ -153,7 +153,9 @@ static void aimd(ml_delay_est *e, int64_t now) {
     if (e->last_decrease_kbps > 0 && e->estimate_kbps > 1.2 * e->last_decrease_kbps)
       e->last_decrease_kbps = -1; /* the link grew past its old capacity */
     if (e->last_decrease_kbps > 0 && e->estimate_kbps >= 0.8 * e->last_decrease_kbps)
-      e->estimate_kbps += ADDITIVE_KBPS_PER_S * dt_s; /* near capacity: gently */
+      /* near capacity: gently, in proportion to it (a fixed step would be
+       * 40 %/s on a 100 kbps link) */
+      e->estimate_kbps += fmax(ADDITIVE_SHARE_PER_S * e->last_decrease_kbps, 5.0) * dt_s;
     else
       e->estimate_kbps *= pow(e->last_decrease_kbps < 0 ? FAST_PER_S : INCREASE_PER_S, dt_s);
     break;

@@ -26,8 +26,10 @@
  *              received video rate over the last second), once per 300 ms
  *              plus the latest one-way spread; UNDERUSE: hold (the queue is
  *              draining); NORMAL: multiplicative increase 8 % per second,
- *              or additive (about one packet per response time, here 1 kbit
- *              per 100 ms) once A is near the rate of the last decrease.
+ *              or additive (a tenth of that capacity per second, at least
+ *              5 kbps) once A is within 0.8-1.2 x the received rate at the
+ *              last decrease (the link's capacity); past 1.2 x it the link
+ *              grew and A grows 40 % per second (recovery).
  *              A never exceeds 1.5 R + 10 kbps (no estimate beyond what was
  *              seen arriving).
  *
