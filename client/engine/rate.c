@@ -12,6 +12,7 @@
 #define INCREASE_PER_S 1.08    /* multiplicative increase per second */
 #define FAST_PER_S 1.4         /* clean, past the last congestion: recovery */
 #define FAST_AFTER_MS 3000     /* clean this long before the fast pace */
+#define CAPACITY_MARGIN 1.2    /* above the capacity seen x this: the link grew */
 #define OVERUSE_FACTOR 0.85    /* delay overuse: rate * 0.85 */
 #define TIMEOUT_FACTOR 0.5     /* feedback stopped: as loss 100 % */
 #define DECREASE_GAP_MS 300.0  /* + RTT between two decreases */
@@ -55,7 +56,8 @@ struct ml_rate {
   ml_rate_action last_action;
   ml_rate_reason reason;
   uint64_t updates;
-  bool in_streak; /* clean updates in a row since streak_ms */
+  double capacity_kbps; /* what the path carried at the last decrease; < 0 none */
+  bool in_streak;       /* clean updates in a row since streak_ms */
   int64_t streak_ms;
 };
 
@@ -87,6 +89,7 @@ int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) {
                   : c.start_kbps > c.max_kbps ? c.max_kbps
                                               : c.start_kbps;
   rc->resume_wait_ms = c.resume_after_ms;
+  rc->capacity_kbps = -1;
   *out = rc;
   return ML_OK;
 }
@@ -291,6 +294,7 @@ static void update(ml_rate *rc, int64_t now) {
       reason = decrease_why;
       if (!rc->have_decrease || elapsed(now, rc->last_decrease_ms) >= DECREASE_GAP_MS + worst_rtt) {
         rc->rate_kbps *= factor;
+        rc->capacity_kbps = rc->rate_kbps / OVERUSE_FACTOR;
         rc->have_decrease = true;
         rc->last_decrease_ms = now;
         action = ML_RATE_DECREASE;
@@ -300,13 +304,18 @@ static void update(ml_rate *rc, int64_t now) {
       if (dt > 1000)
         dt = 1000;
       double per_s = worst == V_CLEAN ? INCREASE_PER_S : RANDOM_LOSS_PER_S;
-      if (worst == V_CLEAN && rc->in_streak && elapsed(now, rc->streak_ms) >= FAST_AFTER_MS)
+      if (rc->capacity_kbps >= 0 && rc->rate_kbps > CAPACITY_MARGIN * rc->capacity_kbps)
+        rc->capacity_kbps = -1; /* past the old bottleneck: the link grew */
+      if (worst == V_CLEAN && rc->capacity_kbps < 0 && rc->in_streak &&
+          elapsed(now, rc->streak_ms) >= FAST_AFTER_MS)
         per_s = FAST_PER_S;
       rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
       action = ML_RATE_INCREASE;
     }
     /* GCC: the target is min(loss-based, delay-based). */
     if (cap >= 0 && rc->rate_kbps > cap) {
+      if (cap < before_update) /* the estimate is 0.85 x what arrived */
+        rc->capacity_kbps = cap / OVERUSE_FACTOR;
       rc->rate_kbps = cap;
       action = cap > before_update   ? ML_RATE_INCREASE
                : cap < before_update ? ML_RATE_DECREASE
@@ -392,6 +401,7 @@ int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbp
   double cap = ceiling(rc, now_ms);
   if (!rc->paused && cap >= 0 && rc->rate_kbps > cap && rc->rate_kbps > rc->cfg.min_kbps) {
     rc->in_streak = false;
+    rc->capacity_kbps = cap / OVERUSE_FACTOR;
     rc->rate_kbps = cap;
     clamp_rate(rc);
     rc->last_action = ML_RATE_DECREASE;

@@ -22,13 +22,14 @@
  *   loss 2 .. 25 %, delay normal      random loss: increase at 4 % per second;
  *   (with the RTT unknown             hold, as GCC does for 2-10 %;)
  *   loss < 2 %, delay normal          increase by 8 % per second; after 3 s
- *                                     of such updates in a row, by 40 % per
- *                                     second: recovery once a link is clean
- *                                     again (libwebrtc probes for it; here
- *                                     the delay-based estimate catches an
- *                                     overshoot within about half a second,
- *                                     and on a steady bottleneck 3 s at 8 %
- *                                     reach it before the fast pace starts);
+ *                                     of such updates in a row, and once
+ *                                     the rate is past 1.2 x the capacity
+ *                                     seen at the last decrease (the new
+ *                                     rate / 0.85; or none was seen), by
+ *                                     40 % per second: recovery once a link
+ *                                     is clean again (libwebrtc probes for
+ *                                     it), while on a steady bottleneck the
+ *                                     8 % pace meets it first;
  * increases are per second elapsed since the previous update (at most one
  * second's worth per update, so a peer flooding reports cannot ramp
  * faster); a decrease once per fresh report of a congested peer and at most
