@@ -22,6 +22,7 @@
 #include "ml/control.h"
 #include "ml/media.h"
 #include "ml/peer_link.h"
+#include "ladder.h"
 #include "ml/rate.h"
 #include "ml/signal_client.h"
 #include "peer_state.h"
@@ -116,6 +117,9 @@ struct ml_call {
   ml_media_sender *tx;       /* see shared_lock */
   ml_rate *rate;             /* with tx: congestion control from the peers' reports */
   ml_rate_decision rate_set; /* what was last applied to tx */
+  ml_ladder ladder;          /* with rate and video: the format for the target (ladder.h) */
+  bool have_ladder;
+  bool thin_audio; /* Opus set for a thin link (ladder.h) */
   bool muted, camera_off;
   bool devices_checked;         /* the camera and microphone asked for were looked for */
   ml_call_peer_media announced; /* our media state as last announced, with its seq */

@@ -20,20 +20,10 @@
 
 static double report_loss(const ml_call *call, const ml_media_rtcp_info *info);
 
-/* ML_CALL_RATE_REASON_* of a decision (ml/rate.h: a decrease for loss above
- * 10 %, for a rising RTT, or for reports that stopped, counted as 100 %). */
+/* The stats' rate_reason of a decision: the controller's own (ml/rate.h),
+ * "paused" while video is. */
 static const char *rate_reason(const ml_rate_decision *d) {
-  if (d->video_paused)
-    return ML_CALL_RATE_REASON_PAUSED;
-  switch (d->last_action) {
-  case ML_RATE_INCREASE: return ML_CALL_RATE_REASON_INCREASE;
-  case ML_RATE_DECREASE:
-    return d->worst_loss >= 1.0  ? ML_CALL_RATE_REASON_TIMEOUT
-           : d->worst_loss > 0.1 ? ML_CALL_RATE_REASON_LOSS
-                                 : ML_CALL_RATE_REASON_DELAY;
-  case ML_RATE_HOLD: break;
-  }
-  return ML_CALL_RATE_REASON_HOLD;
+  return d->video_paused ? "paused" : ml_rate_reason_name(d->reason);
 }
 
 static void fill_stats(call_peer *p, ml_call_stats *s) {
@@ -189,6 +179,17 @@ static void apply_rate(ml_call *call) {
   if (d.audio_loss_percent != call->rate_set.audio_loss_percent)
     ml_media_sender_set_audio_loss_percent(call->tx, d.audio_loss_percent);
   call->rate_set = d;
+  if (call->have_ladder && ml_ladder_update(&call->ladder, call_ms(call), d.video_kbps)) {
+    ml_ladder_format f = ml_ladder_format_now(&call->ladder);
+    /* A keyframe at the new size follows (the encoder restarts on it). */
+    (void)!ml_media_sender_set_video_format(call->tx, f.width, f.height, f.fps);
+  }
+  bool thin = call->have_ladder && ml_ladder_thin_audio(&call->ladder, d.video_paused);
+  if (thin != call->thin_audio && call->audio != ML_MEDIA_AUDIO_NONE) {
+    call->thin_audio = thin;
+    ml_media_sender_set_audio_kbps(call->tx, thin ? ML_LADDER_THIN_AUDIO_KBPS : 32);
+    (void)!ml_media_sender_set_audio_frame_ms(call->tx, thin ? ML_LADDER_THIN_FRAME_MS : 20);
+  }
   if (pause_changed)
     ml_call_media_state_update(call); /* the peers show "video paused" at once */
 }
@@ -208,6 +209,13 @@ static void rate_report(call_peer *p, const ml_media_rtcp_info *info) {
     apply_rate(call);
 }
 
+/* The peer's delay-based estimate (REMB, from its receive branch). */
+static void rate_estimate(call_peer *p, double kbps) {
+  ml_call *call = p->call;
+  if (call->rate && ml_rate_on_estimate(call->rate, p, call_ms(call), kbps) == ML_OK)
+    apply_rate(call);
+}
+
 static void start_rate(ml_call *call) {
   /* Without audio, paused video would leave the peers nothing to report on. */
   ml_rate_config rc = {.no_pause = call->audio == ML_MEDIA_AUDIO_NONE};
@@ -218,6 +226,16 @@ static void start_rate(ml_call *call) {
   }
   ml_rate_get(call->rate, &call->rate_set);
   ml_media_sender_set_video_kbps(call->tx, call->rate_set.video_kbps);
+  ml_media_sender_stats st;
+  ml_media_sender_get_stats(call->tx, &st);
+  if (call->video != ML_MEDIA_VIDEO_NONE && st.width > 0 && st.height > 0 && st.fps > 0) {
+    ml_ladder_init(&call->ladder, (ml_ladder_format){st.width, st.height, st.fps},
+                   call->rate_set.video_kbps);
+    call->have_ladder = true;
+    ml_ladder_format f = ml_ladder_format_now(&call->ladder);
+    if (f.width != st.width || f.height != st.height || f.fps != st.fps)
+      (void)!ml_media_sender_set_video_format(call->tx, f.width, f.height, f.fps);
+  }
 }
 
 gboolean ml_call_on_stats_tick(gpointer user) {
@@ -494,6 +512,8 @@ void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *
           p->have_rtcp = true;
           rate_report(p, &info);
         }
+        if (info.remb_kbps >= 0)
+          rate_estimate(p, info.remb_kbps);
       }
     }
   }

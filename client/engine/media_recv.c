@@ -19,6 +19,7 @@
 #include "freeze.h"
 #include "gst_util.h"
 #include "handoff.h"
+#include "delay_est.h"
 #include "media_internal.h"
 #include "packet_check.h"
 #include "recv_policy.h"
@@ -85,6 +86,7 @@ struct ml_media_receiver {
   uint64_t jb_late, jb_rtx_requests, jb_rtx_recovered;
   double rtx_rtt_ms;
   ml_recv_latency latency; /* the jitter buffers' */
+  ml_delay_est delay;      /* the delay-based estimate sent back as REMB */
 };
 
 static void receiver_send_pli(ml_media_receiver *rx);
@@ -593,6 +595,7 @@ int ml_media_receiver_new(ml_media_receiver **out, GMainContext *ctx,
   atomic_init(&rx->own_ssrc, 0);
   atomic_init(&rx->frame_width, 0);
   atomic_init(&rx->frame_height, 0);
+  ml_delay_est_init(&rx->delay);
   ml_handoff_init(&rx->h, ctx, receiver_deliver, rx);
 
   rx->pipeline = gst_pipeline_new("ml-recv");
@@ -656,6 +659,32 @@ out:
   return rc;
 }
 
+/* Context thread: one accepted RTP packet's arrival feeds the delay-based
+ * estimate (delay_est.h); when it is due, a REMB goes back to the sender
+ * (the sender's rate controller takes it as a ceiling, ml/rate.h). Video of
+ * the media SSRC only: RTX packets are late by design, audio is sparse. */
+static void delay_feedback_on_rtp(ml_media_receiver *rx, const uint8_t *data, size_t len) {
+  if (len < 12 || (data[1] & 0x7fu) != ML_MEDIA_PT_VP8)
+    return;
+  uint32_t ts =
+      (uint32_t)data[4] << 24 | (uint32_t)data[5] << 16 | (uint32_t)data[6] << 8 | data[7];
+  uint32_t ssrc =
+      (uint32_t)data[8] << 24 | (uint32_t)data[9] << 16 | (uint32_t)data[10] << 8 | data[11];
+  if (ssrc != ML_MEDIA_SSRC_VIDEO)
+    return;
+  int64_t now = g_get_monotonic_time();
+  ml_delay_est_on_packet(&rx->delay, now, ts, (uint32_t)len);
+  if (!ml_delay_est_feedback_due(&rx->delay, now))
+    return;
+  uint8_t remb[ML_PACKET_REMB_LEN];
+  double kbps = ml_delay_est_kbps(&rx->delay, now);
+  size_t n = ml_packet_remb_write(atomic_load(&rx->own_ssrc), ML_MEDIA_SSRC_VIDEO,
+                                  (uint64_t)(kbps * 1000.0), remb, sizeof remb);
+  ml_delay_est_feedback_sent(&rx->delay, now);
+  if (n > 0)
+    rx->cfg.on_rtcp(ML_INNER_RTCP, remb, n, rx->cfg.user);
+}
+
 int ml_media_receiver_push(ml_media_receiver *rx, ml_inner_type type, const uint8_t *data,
                            size_t len) {
   g_assert(rx != NULL && (data != NULL || len == 0));
@@ -668,6 +697,7 @@ int ml_media_receiver_push(ml_media_receiver *rx, ml_inner_type type, const uint
   if (type == ML_INNER_RTP) {
     ml_media_count(&rx->rtp_packets, 1);
     ml_media_count(&rx->rtp_bytes, len);
+    delay_feedback_on_rtp(rx, data, len);
   } else {
     ml_media_count(&rx->rtcp_in_count, 1);
   }

@@ -413,8 +413,12 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
   if (info != NULL)
     *info = local;
   /* rtpbin's session turns PLI/FIR into a force-key-unit event to vp8enc and
-   * NACK into RTX (on_request_aux_sender). */
-  gst_app_src_push_buffer(GST_APP_SRC(tx->rtcp_in), buf);
+   * NACK into RTX (on_request_aux_sender). A lone REMB is for the rate
+   * controller only (reduced-size RTCP, which the session need not see). */
+  if (local.remb_kbps >= 0 && !local.have_report && local.pli + local.fir + local.nack == 0)
+    gst_buffer_unref(buf);
+  else
+    gst_app_src_push_buffer(GST_APP_SRC(tx->rtcp_in), buf);
   return ML_OK;
 }
 
@@ -466,6 +470,18 @@ void ml_media_sender_set_audio_loss_percent(ml_media_sender *tx, unsigned percen
   g_assert(tx != NULL);
   if (tx->aenc != NULL)
     g_object_set(tx->aenc, "packet-loss-percentage", (int)ml_media_clampu(percent, 0, 100), NULL);
+}
+
+int ml_media_sender_set_audio_frame_ms(ml_media_sender *tx, unsigned ms) {
+  g_assert(tx != NULL);
+  if (ms != 10 && ms != 20 && ms != 40 && ms != 60)
+    return ML_ERR_INVALID;
+  if (tx->aenc == NULL)
+    return ML_ERR_STATE;
+  char v[4];
+  g_snprintf(v, sizeof v, "%u", ms);
+  gst_util_set_object_arg(G_OBJECT(tx->aenc), "frame-size", v);
+  return ML_OK;
 }
 
 static void video_flow(ml_media_sender *tx) {

@@ -15,6 +15,8 @@
 #define RTPFB_NACK 1
 #define PSFB_PLI 1
 #define PSFB_FIR 4
+#define PSFB_AFB 15 /* application layer feedback: REMB here */
+#define REMB_MAX_SSRCS 8
 
 #define RTP_HEADER_LEN 12
 #define NTP_UNIX_OFFSET_S UINT64_C(2208988800)
@@ -64,6 +66,16 @@ static bool sdes_check(const uint8_t *body, size_t len, unsigned chunks, const u
   return true;
 }
 
+/* REMB (draft-alvestrand-rmcat-remb-03 section 2.2) after the two SSRCs:
+ * "REMB", the SSRC count, a 6-bit exponent and an 18-bit mantissa, then
+ * the SSRCs, all inside the packet. */
+static bool remb_check(const uint8_t *body, size_t body_len) {
+  if (body_len < 16 || memcmp(body + 8, "REMB", 4) != 0)
+    return false;
+  unsigned n = body[12];
+  return n >= 1 && n <= REMB_MAX_SSRCS && 16 + 4 * (size_t)n <= body_len;
+}
+
 /* GStreamer's own validation does not look inside SDES; the hostile case of
  * engine.media_loopback found, under ASan, a heap over-read (an item longer
  * than its packet) and a leak (random SDES chunks) in libgstrtpmanager 1.22.0
@@ -107,7 +119,8 @@ bool ml_packet_rtcp_check(const uint8_t *data, size_t len) {
      * never exercise. */
     case RTCP_RTPFB: ok = body_len >= 12 && count == RTPFB_NACK; break;
     case RTCP_PSFB:
-      ok = (count == PSFB_PLI && body_len >= 8) || (count == PSFB_FIR && body_len >= 16);
+      ok = (count == PSFB_PLI && body_len >= 8) || (count == PSFB_FIR && body_len >= 16) ||
+           (count == PSFB_AFB && remb_check(body, body_len));
       break;
     default: ok = false; break;
     }
@@ -147,6 +160,7 @@ void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
   memset(info, 0, sizeof(*info));
   info->rtt_ms = -1.0;
   info->audio_fraction_lost = -1.0;
+  info->remb_kbps = -1.0;
   ml_reader r = ml_reader_init(data, len);
   bool have_video_block = false;
   for (;;) {
@@ -196,6 +210,14 @@ void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
         info->pli++;
       else if (count == PSFB_FIR)
         info->fir++;
+      else if (count == PSFB_AFB && remb_check(body, body_len)) {
+        unsigned exp = body[13] >> 2;
+        uint64_t mantissa =
+            ((uint64_t)(body[13] & 3u) << 16) | ((uint64_t)body[14] << 8) | body[15];
+        /* 18 bits shifted by up to 63 overflows: saturate (absurd anyway). */
+        double bps = exp > 45 ? 1e18 : (double)(mantissa << exp);
+        info->remb_kbps = bps / 1000.0;
+      }
     } else if (type == RTCP_RTPFB && count == RTPFB_NACK && words > 2) {
       /* After the two SSRCs, each FCI word: PID (16 bits) and a bitmask of
        * the 16 following. */
@@ -220,4 +242,40 @@ int64_t ml_packet_ntp64_to_unix_us(uint64_t ntp) {
   uint64_t frac = ntp & 0xffffffffu;
   return ((int64_t)secs - (int64_t)NTP_UNIX_OFFSET_S) * USEC_PER_SEC +
          (int64_t)((frac * USEC_PER_SEC) >> 32);
+}
+
+size_t ml_packet_remb_write(uint32_t sender_ssrc, uint32_t media_ssrc, uint64_t bps, uint8_t *buf,
+                            size_t cap) {
+  if (cap < ML_PACKET_REMB_LEN)
+    return 0;
+  unsigned exp = 0;
+  while ((bps >> exp) > 0x3ffffu)
+    exp++;
+  uint32_t mantissa = (uint32_t)(bps >> exp);
+  const uint8_t out[ML_PACKET_REMB_LEN] = {0x80u | PSFB_AFB,
+                                           RTCP_PSFB,
+                                           0,
+                                           ML_PACKET_REMB_LEN / 4 - 1,
+                                           (uint8_t)(sender_ssrc >> 24),
+                                           (uint8_t)(sender_ssrc >> 16),
+                                           (uint8_t)(sender_ssrc >> 8),
+                                           (uint8_t)sender_ssrc,
+                                           0,
+                                           0,
+                                           0,
+                                           0, /* media source: 0, as REMB says */
+                                           'R',
+                                           'E',
+                                           'M',
+                                           'B',
+                                           1,
+                                           (uint8_t)((exp << 2) | (mantissa >> 16)),
+                                           (uint8_t)(mantissa >> 8),
+                                           (uint8_t)mantissa,
+                                           (uint8_t)(media_ssrc >> 24),
+                                           (uint8_t)(media_ssrc >> 16),
+                                           (uint8_t)(media_ssrc >> 8),
+                                           (uint8_t)media_ssrc};
+  memcpy(buf, out, sizeof out);
+  return sizeof out;
 }

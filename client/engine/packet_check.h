@@ -25,12 +25,12 @@
 
 /* A strict check of an RTCP packet (compound or RFC 5506 reduced size):
  * every packet version 2 with its length inside the buffer and the buffer
- * used exactly; only SR, RR, SDES, BYE, generic NACK (RTPFB 1), PLI (PSFB 1)
- * and FIR (PSFB 4); report blocks, BYE reasons and feedback inside their
- * packet; SDES describing only SSRCs of an SR/RR earlier in the compound,
- * with items of types 1-7 of printable ASCII and zero padding; padding (its
- * count non-zero, inside the packet) only on the last packet, a multiple of
- * 4 unless that packet is the first. False for empty input. */
+ * used exactly; only SR, RR, SDES, BYE, generic NACK (RTPFB 1), PLI (PSFB 1),
+ * FIR (PSFB 4) and REMB (PSFB 15, "REMB", 1-8 SSRCs); report blocks, BYE reasons and feedback
+ * inside their packet; SDES describing only SSRCs of an SR/RR earlier in the compound, with items
+ * of types 1-7 of printable ASCII and zero padding; padding (its count non-zero, inside the packet)
+ * only on the last packet, a multiple of 4 unless that packet is the first. False for empty input.
+ */
 bool ml_packet_rtcp_check(const uint8_t *data, size_t len);
 
 /* A check of an RTP packet: version 2, a payload type that is not an RTCP
@@ -43,11 +43,18 @@ bool ml_packet_rtp_check(const uint8_t *data, size_t len);
  * ML_MEDIA_SSRC_AUDIO (video preferred), loss, jitter and the round-trip
  * time from LSR/DLSR against now_ntp32 (the middle 32 bits of the NTP time
  * now, see ml_packet_ntp_middle32); and the PLI, FIR and NACKed packet
- * counts. Stops at the first packet that does not fit or has padding (the
- * last, by the check). Unknown values stay at their defaults: rtt_ms and
+ * counts; a REMB's bitrate (remb_kbps, saturating at 1e15). Stops at the first packet that does not
+ * fit or has padding (the last, by the check). Unknown values stay at their defaults: rtt_ms and
  * audio_fraction_lost -1, the rest 0. */
 void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
                           ml_media_rtcp_info *info);
+
+/* A lone REMB (reduced-size RTCP, RFC 5506; draft-alvestrand-rmcat-remb-03)
+ * from sender_ssrc telling the bitrate estimate bps for media_ssrc. Returns
+ * its length (ML_PACKET_REMB_LEN), or 0 when cap is smaller. */
+#define ML_PACKET_REMB_LEN 24
+size_t ml_packet_remb_write(uint32_t sender_ssrc, uint32_t media_ssrc, uint64_t bps, uint8_t *buf,
+                            size_t cap);
 
 /* RFC 3550 NTP time. The middle 32 bits (seconds mod 2^16, fraction in
  * 1/65536 s) of the NTP time of a Unix time in microseconds (not before

@@ -5,14 +5,19 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define LOSS_LOW 0.02         /* below: increase */
-#define LOSS_HIGH 0.10        /* above: decrease */
-#define INCREASE_PER_S 1.08   /* multiplicative increase per second */
-#define OVERUSE_FACTOR 0.85   /* delay overuse: rate * 0.85 */
-#define TIMEOUT_FACTOR 0.5    /* feedback stopped: as loss 100 % */
-#define DECREASE_GAP_MS 300.0 /* + RTT between two decreases */
-#define RTT_MAX_MS 60000.0    /* larger RTTs are garbage */
-#define RTT_BUCKET_MS 15000   /* base RTT: minimum over two such buckets */
+#define LOSS_LOW 0.02          /* below: increase */
+#define LOSS_HIGH 0.10         /* above, with a delay rise: decrease */
+#define LOSS_SEVERE 0.25       /* from here: decrease whatever the delay says */
+#define RANDOM_LOSS_PER_S 1.04 /* increase per second under random loss */
+#define INCREASE_PER_S 1.08    /* multiplicative increase per second */
+#define FAST_PER_S 1.4         /* clean, past the last congestion: recovery */
+#define FAST_AFTER_MS 3000     /* clean this long before the fast pace */
+#define CAPACITY_MARGIN 1.2    /* above the capacity seen x this: the link grew */
+#define OVERUSE_FACTOR 0.85    /* delay overuse: rate * 0.85 */
+#define TIMEOUT_FACTOR 0.5     /* feedback stopped: as loss 100 % */
+#define DECREASE_GAP_MS 300.0  /* + RTT between two decreases */
+#define RTT_MAX_MS 60000.0     /* larger RTTs are garbage */
+#define RTT_BUCKET_MS 15000    /* base RTT: minimum over two such buckets */
 #define DELAY_MARGIN_MIN_MS 50.0
 #define RESUME_WAIT_MAX_MS 60000u
 
@@ -29,7 +34,9 @@ typedef struct peer {
   bool have_bucket;
   unsigned high_rtt_reports; /* consecutive reports above base + margin */
   enum delay_state delay;
-  bool fresh; /* not yet acted on by an update */
+  bool fresh;       /* not yet acted on by an update */
+  double remb_kbps; /* the peer's delay-based estimate; < 0 none */
+  int64_t remb_ms;  /* when it came */
 } peer;
 
 struct ml_rate {
@@ -47,7 +54,11 @@ struct ml_rate {
   double audio_loss_est;
   double worst_loss;
   ml_rate_action last_action;
+  ml_rate_reason reason;
   uint64_t updates;
+  double capacity_kbps; /* what the path carried at the last decrease; < 0 none */
+  bool in_streak;       /* clean updates in a row since streak_ms */
+  int64_t streak_ms;
 };
 
 static unsigned or_default(unsigned v, unsigned def) { return v ? v : def; }
@@ -78,6 +89,7 @@ int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) {
                   : c.start_kbps > c.max_kbps ? c.max_kbps
                                               : c.start_kbps;
   rc->resume_wait_ms = c.resume_after_ms;
+  rc->capacity_kbps = -1;
   *out = rc;
   return ML_OK;
 }
@@ -176,8 +188,63 @@ static void pause_logic(ml_rate *rc, int64_t now, bool congested, bool clean) {
   rc->last_resume_ms = now;
 }
 
+/* How one peer's latest report reads (ml/rate.h, "Loss"). */
+typedef enum verdict {
+  V_CLEAN,       /* increase */
+  V_RANDOM_LOSS, /* loss without a delay rise: increase, at half pace */
+  V_HOLD,        /* a delay rise, or loss we cannot classify */
+  V_CONGESTED,   /* congestion: decrease */
+} verdict;
+
+static verdict classify(const peer *p, ml_rate_reason *why) {
+  bool delay_known = p->rtt_ms >= 0;
+  if (p->loss >= LOSS_SEVERE) {
+    *why = ML_RATE_REASON_LOSS;
+    return V_CONGESTED;
+  }
+  if (p->delay == DELAY_OVERUSE) {
+    *why = ML_RATE_REASON_DELAY;
+    return V_CONGESTED;
+  }
+  if (p->loss > LOSS_HIGH && (p->delay != DELAY_NORMAL || !delay_known)) {
+    *why = ML_RATE_REASON_LOSS;
+    return V_CONGESTED;
+  }
+  if (p->delay != DELAY_NORMAL) {
+    *why = ML_RATE_REASON_DELAY;
+    return V_HOLD;
+  }
+  if (p->loss >= LOSS_LOW) {
+    *why = delay_known ? ML_RATE_REASON_RANDOM_LOSS : ML_RATE_REASON_LOSS;
+    return delay_known ? V_RANDOM_LOSS : V_HOLD;
+  }
+  *why = ML_RATE_REASON_PROBE;
+  return V_CLEAN;
+}
+
+/* The lowest fresh delay-based estimate of the peers; < 0 when none. */
+static double ceiling(const ml_rate *rc, int64_t now) {
+  double c = -1;
+  for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
+    const peer *p = &rc->peers[i];
+    if (p->key != NULL && p->remb_kbps >= 0 &&
+        elapsed(now, p->remb_ms) < rc->cfg.feedback_timeout_ms && (c < 0 || p->remb_kbps < c))
+      c = p->remb_kbps;
+  }
+  return c;
+}
+
+static void clamp_rate(ml_rate *rc) {
+  if (rc->rate_kbps < rc->cfg.min_kbps)
+    rc->rate_kbps = rc->cfg.min_kbps;
+  if (rc->rate_kbps > rc->cfg.max_kbps)
+    rc->rate_kbps = rc->cfg.max_kbps;
+}
+
 static void update(ml_rate *rc, int64_t now) {
-  bool any = false, congested = false, hold = false, decrease = false;
+  bool any = false, decrease = false;
+  verdict worst = V_CLEAN;
+  ml_rate_reason why = ML_RATE_REASON_PROBE, decrease_why = ML_RATE_REASON_LOSS;
   double factor = 1.0, worst_loss = 0, worst_rtt = 0;
   for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
     peer *p = &rc->peers[i];
@@ -185,54 +252,96 @@ static void update(ml_rate *rc, int64_t now) {
       continue;
     any = true;
     if (elapsed(now, p->last_ms) >= rc->cfg.feedback_timeout_ms) {
-      congested = decrease = true;
-      factor = fmin(factor, TIMEOUT_FACTOR);
+      worst = V_CONGESTED;
+      why = ML_RATE_REASON_FEEDBACK_TIMEOUT;
+      decrease = true;
+      if (TIMEOUT_FACTOR < factor) {
+        factor = TIMEOUT_FACTOR;
+        decrease_why = why;
+      }
       worst_loss = 1.0;
       continue;
     }
     worst_loss = fmax(worst_loss, p->loss);
     if (p->rtt_ms > worst_rtt)
       worst_rtt = p->rtt_ms;
-    if (p->loss > LOSS_HIGH || p->delay == DELAY_OVERUSE) {
-      congested = true;
-      if (p->fresh) { /* each report is acted on once */
-        decrease = true;
-        if (p->loss > LOSS_HIGH)
-          factor = fmin(factor, 1.0 - 0.5 * p->loss);
-        if (p->delay == DELAY_OVERUSE)
-          factor = fmin(factor, OVERUSE_FACTOR);
+    ml_rate_reason r;
+    verdict v = classify(p, &r);
+    if (v > worst) {
+      worst = v;
+      why = r;
+    }
+    if (v == V_CONGESTED && p->fresh) { /* each report is acted on once */
+      decrease = true;
+      double f = p->delay == DELAY_OVERUSE ? OVERUSE_FACTOR : 1.0;
+      if (p->loss > LOSS_HIGH) /* congestion loss here, by classify() */
+        f = fmin(f, 1.0 - 0.5 * p->loss);
+      if (f < factor) {
+        factor = f;
+        decrease_why = r;
       }
-    } else if (p->loss >= LOSS_LOW || p->delay != DELAY_NORMAL) {
-      hold = true;
     }
     p->fresh = false;
   }
   if (!any)
     return;
+  double cap = ceiling(rc, now);
   ml_rate_action action = ML_RATE_HOLD;
+  ml_rate_reason reason = why;
+  double before_update = rc->rate_kbps;
   if (!rc->paused) {
     if (decrease) {
+      reason = decrease_why;
       if (!rc->have_decrease || elapsed(now, rc->last_decrease_ms) >= DECREASE_GAP_MS + worst_rtt) {
         rc->rate_kbps *= factor;
+        rc->capacity_kbps = rc->rate_kbps / OVERUSE_FACTOR;
         rc->have_decrease = true;
         rc->last_decrease_ms = now;
         action = ML_RATE_DECREASE;
       }
-    } else if (!congested && !hold) {
+    } else if (worst == V_CLEAN || worst == V_RANDOM_LOSS) {
       int64_t dt = rc->have_update ? elapsed(now, rc->last_update_ms) : 0;
       if (dt > 1000)
         dt = 1000;
-      rc->rate_kbps *= pow(INCREASE_PER_S, (double)dt / 1000.0);
+      double per_s = worst == V_CLEAN ? INCREASE_PER_S : RANDOM_LOSS_PER_S;
+      if (rc->capacity_kbps >= 0 && rc->rate_kbps > CAPACITY_MARGIN * rc->capacity_kbps)
+        rc->capacity_kbps = -1; /* past the old bottleneck: the link grew */
+      if (worst == V_CLEAN && rc->capacity_kbps < 0 && rc->in_streak &&
+          elapsed(now, rc->streak_ms) >= FAST_AFTER_MS)
+        per_s = FAST_PER_S;
+      rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
       action = ML_RATE_INCREASE;
     }
-    if (rc->rate_kbps < rc->cfg.min_kbps)
-      rc->rate_kbps = rc->cfg.min_kbps;
-    if (rc->rate_kbps > rc->cfg.max_kbps)
-      rc->rate_kbps = rc->cfg.max_kbps;
+    /* GCC: the target is min(loss-based, delay-based). */
+    if (cap >= 0 && rc->rate_kbps > cap) {
+      if (cap < before_update) /* the estimate is 0.85 x what arrived */
+        rc->capacity_kbps = cap / OVERUSE_FACTOR;
+      rc->rate_kbps = cap;
+      action = cap > before_update   ? ML_RATE_INCREASE
+               : cap < before_update ? ML_RATE_DECREASE
+                                     : ML_RATE_HOLD;
+      reason = ML_RATE_REASON_DELAY;
+    }
+    clamp_rate(rc);
   }
-  pause_logic(rc, now, congested, !congested && !hold);
+  if (worst != V_CLEAN || action == ML_RATE_DECREASE) {
+    rc->in_streak = false;
+  } else if (!rc->in_streak) {
+    rc->in_streak = true;
+    rc->streak_ms = now;
+  }
+  /* Random loss is no congestion: it neither pauses video nor keeps it
+   * paused (Opus FEC and NACK/RTX repair it). */
+  bool was_paused = rc->paused;
+  pause_logic(rc, now, worst == V_CONGESTED, worst == V_CLEAN || worst == V_RANDOM_LOSS);
   if (rc->paused)
     rc->rate_kbps = rc->cfg.min_kbps;
+  if (rc->paused)
+    reason = ML_RATE_REASON_PAUSED;
+  else if (was_paused)
+    reason = ML_RATE_REASON_RESUME;
+  if (rc->paused || was_paused)
+    rc->in_streak = false; /* the probe after a pause starts at the slow pace */
 
   /* Opus FEC expectation: fast attack, slow release. */
   if (worst_loss > rc->audio_loss_est)
@@ -241,6 +350,7 @@ static void update(ml_rate *rc, int64_t now) {
     rc->audio_loss_est = 0.8 * rc->audio_loss_est + 0.2 * worst_loss;
   rc->worst_loss = worst_loss;
   rc->last_action = action;
+  rc->reason = reason;
   rc->have_update = true;
   rc->last_update_ms = now;
   rc->updates++;
@@ -262,7 +372,12 @@ int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
     p = find_peer(rc, NULL);
     if (p == NULL)
       return ML_ERR_TOO_BIG;
-    *p = (peer){.key = key, .rtt_ms = -1, .srtt = -1, .rtt_min_cur = -1, .rtt_min_prev = -1};
+    *p = (peer){.key = key,
+                .rtt_ms = -1,
+                .srtt = -1,
+                .rtt_min_cur = -1,
+                .rtt_min_prev = -1,
+                .remb_kbps = -1};
   }
   p->last_ms = now_ms;
   p->loss = loss;
@@ -270,6 +385,28 @@ int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
   p->fresh = true;
   if (update_due(rc, now_ms))
     update(rc, now_ms);
+  return ML_OK;
+}
+
+int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbps) {
+  assert(rc != NULL && key != NULL);
+  if (!isfinite(kbps) || kbps < 0)
+    return ML_ERR_INVALID;
+  peer *p = find_peer(rc, key);
+  if (p == NULL)
+    return ML_ERR_NOT_FOUND;
+  p->remb_kbps = kbps;
+  p->remb_ms = now_ms;
+  /* A lower estimate is acted on at once: the queue is building now. */
+  double cap = ceiling(rc, now_ms);
+  if (!rc->paused && cap >= 0 && rc->rate_kbps > cap && rc->rate_kbps > rc->cfg.min_kbps) {
+    rc->in_streak = false;
+    rc->capacity_kbps = cap / OVERUSE_FACTOR;
+    rc->rate_kbps = cap;
+    clamp_rate(rc);
+    rc->last_action = ML_RATE_DECREASE;
+    rc->reason = ML_RATE_REASON_DELAY;
+  }
   return ML_OK;
 }
 
@@ -302,7 +439,22 @@ void ml_rate_get(const ml_rate *rc, ml_rate_decision *out) {
                             : pct > 100 ? 100u
                                         : (unsigned)pct,
       .last_action = rc->last_action,
+      .reason = rc->reason,
       .worst_loss = rc->worst_loss,
       .updates = rc->updates,
   };
+}
+
+const char *ml_rate_reason_name(ml_rate_reason reason) {
+  switch (reason) {
+  case ML_RATE_REASON_START: return "start";
+  case ML_RATE_REASON_PROBE: return "probe";
+  case ML_RATE_REASON_RANDOM_LOSS: return "random-loss";
+  case ML_RATE_REASON_LOSS: return "loss";
+  case ML_RATE_REASON_DELAY: return "delay";
+  case ML_RATE_REASON_FEEDBACK_TIMEOUT: return "feedback-timeout";
+  case ML_RATE_REASON_PAUSED: return "paused";
+  case ML_RATE_REASON_RESUME: return "resume";
+  }
+  return "unknown";
 }

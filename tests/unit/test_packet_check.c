@@ -572,6 +572,51 @@ static void gate_limits(void **state) {
                    ML_ERR_INVALID);
 }
 
-ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, rtcp_valid_shapes_accepted, rtcp_framing_refused,
-             rtcp_counts_refused, rtcp_feedback_refused, rtcp_sdes_refused, rtcp_padding,
-             rtp_checks, parse_reports, parse_feedback, ntp_time, gate_limits)
+/* REMB: what ml_packet_remb_write builds passes the check and parses back
+ * (to the mantissa's precision); every truncation and a wrong identifier or
+ * SSRC count is refused. */
+static void remb_roundtrip(void **state) {
+  (void)state;
+  const uint64_t rates[] = {0, 1, 262143, 262144, 123456789, 5000000000ull};
+  for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+    uint8_t b[ML_PACKET_REMB_LEN];
+    assert_int_equal(ml_packet_remb_write(OTHER_SSRC, ML_MEDIA_SSRC_VIDEO, rates[i], b, sizeof b),
+                     ML_PACKET_REMB_LEN);
+    assert_true(ml_packet_rtcp_check(b, sizeof b));
+    ml_media_rtcp_info info;
+    ml_packet_rtcp_parse(b, sizeof b, NOW_NTP32, &info);
+    assert_false(info.have_report);
+    double want = (double)rates[i] / 1000.0;
+    assert_true(info.remb_kbps >= 0 && info.remb_kbps <= want && info.remb_kbps >= want * 0.9999);
+    for (size_t n = 0; n < sizeof b; n++)
+      assert_false(ml_packet_rtcp_check(b, n));
+    gst_init(NULL, NULL); /* GStreamer's validation (reduced size) takes it too */
+    assert_int_equal(ml_media_check_packet_for_test(ML_INNER_RTCP, b, sizeof b, &info), ML_OK);
+    assert_true(info.remb_kbps >= 0);
+  }
+  uint8_t b[ML_PACKET_REMB_LEN];
+  assert_int_equal(ml_packet_remb_write(OTHER_SSRC, ML_MEDIA_SSRC_VIDEO, 1000, b, 10), 0);
+  (void)!ml_packet_remb_write(OTHER_SSRC, ML_MEDIA_SSRC_VIDEO, 1000, b, sizeof b);
+  b[12] = 'X'; /* not "REMB" */
+  assert_false(ml_packet_rtcp_check(b, sizeof b));
+  b[12] = 'R';
+  b[16] = 2; /* two SSRCs, room for one */
+  assert_false(ml_packet_rtcp_check(b, sizeof b));
+  b[16] = 0;
+  assert_false(ml_packet_rtcp_check(b, sizeof b));
+  /* Not a REMB: the parse leaves remb_kbps unknown. */
+  ml_media_rtcp_info info;
+  ml_packet_rtcp_parse(b, sizeof b, NOW_NTP32, &info);
+  assert_true(info.remb_kbps < 0);
+  /* The largest exponent saturates rather than overflow. */
+  b[16] = 1;
+  b[17] = 0xff;
+  b[18] = b[19] = 0xff;
+  assert_true(ml_packet_rtcp_check(b, sizeof b));
+  ml_packet_rtcp_parse(b, sizeof b, NOW_NTP32, &info);
+  assert_true(info.remb_kbps > 1e12);
+}
+
+ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, remb_roundtrip, rtcp_valid_shapes_accepted,
+             rtcp_framing_refused, rtcp_counts_refused, rtcp_feedback_refused, rtcp_sdes_refused,
+             rtcp_padding, rtp_checks, parse_reports, parse_feedback, ntp_time, gate_limits)

@@ -70,7 +70,8 @@ static void test_clean_path_increases_to_max(void **state) {
   reports(rc, A, 0, 4000, 0.0, RTT); /* updates at 0 (no time yet), 1, 2, 3 s */
   ml_rate_decision d = get(rc);
   assert_int_equal(d.last_action, ML_RATE_INCREASE);
-  assert_int_equal(d.video_kbps, (unsigned)lround(800 * pow(1.08, 3)));
+  /* 8 %/s, then 40 %/s from 3 s of clean updates */
+  assert_int_equal(d.video_kbps, 1200); /* 800 x 1.08^2 x 1.4, at the bound */
   reports(rc, A, 4000, 60000, 0.0, RTT);
   assert_int_equal(get(rc).video_kbps, 1200); /* the bound, never above */
   reports(rc, A, 60000, 70000, 0.0, RTT);
@@ -90,31 +91,69 @@ static void test_heavy_loss_decreases(void **state) {
   ml_rate_free(rc);
 }
 
-static void test_moderate_loss_holds(void **state) {
+/* Random loss (no delay rise) is not congestion: 5 % or 15 % for 30 s
+ * never cuts the rate; it grows at half the clean pace. */
+static void test_random_loss_is_not_congestion(void **state) {
   (void)state;
+  const double losses[] = {0.05, 0.15, 0.24};
+  for (size_t i = 0; i < sizeof losses / sizeof losses[0]; i++) {
+    ml_rate *rc = make(NULL);
+    for (int64_t t = 0; t < 30000; t += 1000) {
+      report(rc, A, t, losses[i], RTT);
+      assert_int_not_equal(get(rc).last_action, ML_RATE_DECREASE);
+    }
+    ml_rate_decision d = get(rc);
+    assert_int_equal(d.last_action, ML_RATE_INCREASE);
+    assert_int_equal(d.reason, ML_RATE_REASON_RANDOM_LOSS);
+    assert_string_equal(ml_rate_reason_name(d.reason), "random-loss");
+    assert_int_equal(d.video_kbps, 1200); /* 800 * 1.04^29 is above the bound */
+    assert_false(d.video_paused);
+    ml_rate_free(rc);
+  }
+  /* Half pace: one second of 5 % loss gives 4 %. */
   ml_rate *rc = make(NULL);
-  reports(rc, A, 0, 30000, 0.05, RTT);
-  ml_rate_decision d = get(rc);
-  assert_int_equal(d.video_kbps, 800);
-  assert_int_equal(d.last_action, ML_RATE_HOLD);
-  assert_int_equal(d.updates, 30);
+  report(rc, A, 0, 0.05, RTT);
+  report(rc, A, 1000, 0.05, RTT);
+  assert_int_equal(get(rc).video_kbps, 832);
   ml_rate_free(rc);
 }
 
-/* The band edges: < 2 % increases, 2 % and 10 % hold, > 10 % decreases. */
+/* Loss with the delay rising is congestion: a queue that overflowed. */
+static void test_loss_with_delay_rise_decreases(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  reports(rc, A, 0, 5000, 0.0, RTT); /* base 40 ms */
+  unsigned before = get(rc).video_kbps;
+  report(rc, A, 5000, 0.15, RTT + 30); /* elevated (above base + 25 ms) and 15 % */
+  ml_rate_decision d = get(rc);
+  assert_int_equal(d.last_action, ML_RATE_DECREASE);
+  assert_int_equal(d.reason, ML_RATE_REASON_LOSS);
+  assert_true(fabs(d.video_kbps - before * 0.925) <= 1.0); /* before is rounded */
+  /* Without an RTT, loss cannot be classified: GCC's rules. */
+  ml_rate *u = make(NULL);
+  report(u, A, 0, 0.05, -1);
+  assert_int_equal(get(u).last_action, ML_RATE_HOLD);
+  report(u, A, 1000, 0.15, -1);
+  assert_int_equal(get(u).last_action, ML_RATE_DECREASE);
+  ml_rate_free(u);
+  ml_rate_free(rc);
+}
+
+/* The band edges on a flat RTT: below 25 % loss increases, from 25 % it
+ * decreases; with an elevated RTT, 2-10 % holds and above 10 % decreases. */
 static void test_band_edges(void **state) {
   (void)state;
   const struct {
-    double loss;
+    double loss, rtt;
     ml_rate_action want;
-  } cases[] = {{0.0199, ML_RATE_INCREASE},
-               {0.02, ML_RATE_HOLD},
-               {0.10, ML_RATE_HOLD},
-               {0.1001, ML_RATE_DECREASE}};
+  } cases[] = {{0.0199, RTT, ML_RATE_INCREASE}, {0.02, RTT, ML_RATE_INCREASE},
+               {0.1001, RTT, ML_RATE_INCREASE}, {0.2499, RTT, ML_RATE_INCREASE},
+               {0.25, RTT, ML_RATE_DECREASE},   {0.0, RTT + 30, ML_RATE_HOLD},
+               {0.10, RTT + 30, ML_RATE_HOLD},  {0.1001, RTT + 30, ML_RATE_DECREASE}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     ml_rate *rc = make(NULL);
     report(rc, A, 0, 0.0, RTT);
-    report(rc, A, 1000, cases[i].loss, RTT);
+    report(rc, A, 1000, cases[i].loss, cases[i].rtt);
     ml_rate_decision d = get(rc);
     assert_int_equal(d.last_action, cases[i].want);
     if (cases[i].want == ML_RATE_INCREASE)
@@ -178,10 +217,10 @@ static void test_resume_with_hysteresis(void **state) {
   ml_rate *rc = make(NULL); /* resume after 5 s clean, probe window 15 s */
   int64_t t = pause_now(rc, 0) + 1000;
 
-  /* Clean 4 s, one report at 3 % (not clean), then clean again: the wait
-   * starts over from the next clean report. */
+  /* Clean 4 s, one report with the RTT raised (not clean), then clean
+   * again: the wait starts over from the next clean report. */
   reports(rc, A, t, t + 4000, 0.0, RTT);
-  report(rc, A, t + 4000, 0.03, RTT);
+  report(rc, A, t + 4000, 0.0, RTT + 40);
   t += 5000;
   for (int64_t i = 0; i < 5; i++, t += 1000) {
     report(rc, A, t, 0.0, RTT);
@@ -221,6 +260,22 @@ static void test_no_resume_while_rtt_high(void **state) {
   int64_t t = pause_now(rc, 0) + 1000;
   reports(rc, A, t, t + 20000, 0.0, RTT + 70); /* base 40 ms, + 70 ms: not clean */
   assert_true(get(rc).video_paused);
+  ml_rate_free(rc);
+}
+
+/* Random loss while paused (the link stays lossy after the queue cleared)
+ * does not keep video paused. */
+static void test_random_loss_resumes(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  int64_t t = pause_now(rc, 0) + 1000;
+  assert_int_equal(get(rc).reason, ML_RATE_REASON_PAUSED);
+  reports(rc, A, t, t + 5000, 0.12, RTT);
+  assert_true(get(rc).video_paused);
+  report(rc, A, t + 5000, 0.12, RTT);
+  ml_rate_decision d = get(rc);
+  assert_false(d.video_paused);
+  assert_int_equal(d.reason, ML_RATE_REASON_RESUME);
   ml_rate_free(rc);
 }
 
@@ -381,10 +436,70 @@ static void test_audio_loss_expectation(void **state) {
   ml_rate_free(rc);
 }
 
+/* The receivers' delay-based estimate caps the target: a lower one at once,
+ * the loss rules grow only up to it, a stale one stops counting. */
+static void test_delay_estimate_caps_the_target(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 0, 300), ML_ERR_NOT_FOUND); /* no report yet */
+  report(rc, A, 0, 0.0, RTT);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 100, NAN), ML_ERR_INVALID);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 100, -5), ML_ERR_INVALID);
+  assert_int_equal(ml_rate_on_estimate(rc, A, 100, 300), ML_OK);
+  ml_rate_decision d = get(rc);
+  assert_int_equal(d.video_kbps, 300); /* at once */
+  assert_int_equal(d.last_action, ML_RATE_DECREASE);
+  assert_int_equal(d.reason, ML_RATE_REASON_DELAY);
+  assert_string_equal(ml_rate_reason_name(d.reason), "delay");
+  for (int64_t t = 1000; t < 4000; t += 1000) {
+    report(rc, A, t, 0.0, RTT);
+    assert_true(ml_rate_on_estimate(rc, A, t, 300 + (double)t / 100) == ML_OK);
+    assert_true(get(rc).video_kbps <= 300 + t / 100); /* never above the estimate */
+  }
+  assert_int_equal(get(rc).video_kbps, 320); /* the estimate of t = 2 s; 330 waits for an update */
+  /* Estimates stop (video paused at the receiver, say): after 4 s the loss
+   * rules alone steer again. */
+  reports(rc, A, 4000, 9000, 0.0, RTT);
+  assert_true(get(rc).video_kbps > 330);
+  assert_int_equal(get(rc).reason, ML_RATE_REASON_PROBE);
+  /* An estimate below the floor holds the rate at the floor, but does not
+   * pause video by itself. */
+  for (int64_t t = 9000; t < 30000; t += 1000) {
+    report(rc, A, t, 0.0, RTT);
+    assert_true(ml_rate_on_estimate(rc, A, t, 20) == ML_OK);
+  }
+  assert_int_equal(get(rc).video_kbps, 50);
+  assert_false(get(rc).video_paused);
+  ml_rate_free(rc);
+}
+
+static void test_fast_recovery_when_clean(void **state) {
+  (void)state;
+  ml_rate *rc = make(NULL);
+  report(rc, A, 0, 0.0, RTT);
+  assert_true(ml_rate_on_estimate(rc, A, 0, 200) == ML_OK);
+  assert_true(ml_rate_on_estimate(rc, A, 100, 120) == ML_OK); /* congestion seen at 200 */
+  assert_int_equal(get(rc).video_kbps, 120);
+  assert_true(ml_rate_on_estimate(rc, A, 900, 5000) == ML_OK); /* the receiver's grew */
+  report(rc, A, 1000, 0.0, RTT);
+  report(rc, A, 2000, 0.0, RTT);
+  report(rc, A, 3000, 0.0, RTT);
+  unsigned slow = get(rc).video_kbps;
+  assert_true(slow <= (unsigned)lround(120 * pow(1.08, 3)) + 1); /* slow at first */
+  int64_t t = 4000;
+  for (; t < 20000 && get(rc).video_kbps < 1000; t += 1000)
+    report(rc, A, t, 0.0, RTT);
+  assert_true(get(rc).video_kbps >= 1000);
+  assert_true(t <= 12000);
+  ml_rate_free(rc);
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_defaults_and_bad_config,
-             test_clean_path_increases_to_max, test_heavy_loss_decreases, test_moderate_loss_holds,
+             test_clean_path_increases_to_max, test_heavy_loss_decreases,
+             test_random_loss_is_not_congestion, test_loss_with_delay_rise_decreases,
              test_band_edges, test_sustained_collapse_pauses_video, test_floor_without_pause,
-             test_resume_with_hysteresis, test_no_resume_while_rtt_high,
+             test_resume_with_hysteresis, test_no_resume_while_rtt_high, test_random_loss_resumes,
              test_worst_peer_drives_the_target, test_peer_limit, test_garbage_reports,
              test_rtt_rise_holds_then_decreases, test_noisy_rtt_widens_the_margin,
-             test_feedback_timeout, test_report_flood_is_rate_limited, test_audio_loss_expectation)
+             test_feedback_timeout, test_report_flood_is_rate_limited, test_audio_loss_expectation,
+             test_delay_estimate_caps_the_target, test_fast_recovery_when_clean)

@@ -156,15 +156,12 @@ typedef enum ml_call_session {
                                 the room, was ignored; text: "host_request", "spotlight" */
 } ml_call_session;
 
-/* What the rate controller's latest update did (ml_call_stats.rate_reason). */
-#define ML_CALL_MAX_REASON 15
-#define ML_CALL_RATE_REASON_NONE "none"         /* no controller (no video, or it failed) */
-#define ML_CALL_RATE_REASON_INCREASE "increase" /* reports were clean: ramping up */
-#define ML_CALL_RATE_REASON_HOLD "hold"         /* some loss or RTT rise: holding */
-#define ML_CALL_RATE_REASON_LOSS "loss"         /* decreased for loss above 10 % */
-#define ML_CALL_RATE_REASON_DELAY "delay"       /* decreased for a rising RTT (a queue) */
-#define ML_CALL_RATE_REASON_TIMEOUT "timeout"   /* decreased: a peer's reports stopped */
-#define ML_CALL_RATE_REASON_PAUSED "paused"     /* video paused, audio goes on */
+/* Why the rate controller's latest update did what it did
+ * (ml_call_stats.rate_reason): ml_rate_reason_name's words ("start",
+ * "probe", "random-loss", "loss", "delay", "feedback-timeout", "paused",
+ * "resume"), or "none" without a controller (no video, or it failed). */
+#define ML_CALL_MAX_REASON 23
+#define ML_CALL_RATE_REASON_NONE "none"
 
 /* Per peer, what the stats event reports. */
 typedef struct ml_call_stats {

@@ -187,6 +187,7 @@ typedef struct ml_media_rtcp_info {
   int64_t packets_lost;       /* cumulative, as reported */
   double jitter_ms;           /* interarrival jitter as reported */
   double rtt_ms;              /* from LSR/DLSR (RFC 3550 6.4.1); negative if unknown */
+  double remb_kbps;           /* the receiver's delay-based estimate (REMB); negative if none */
   unsigned pli, fir, nack;
 } ml_media_rtcp_info;
 
@@ -220,6 +221,10 @@ int ml_media_sender_set_video_format(ml_media_sender *tx, unsigned width, unsign
                                      unsigned fps) ML_MUST_CHECK;
 void ml_media_sender_set_audio_kbps(ml_media_sender *tx, unsigned kbps);
 void ml_media_sender_set_audio_loss_percent(ml_media_sender *tx, unsigned percent);
+/* Opus frame duration: 10, 20, 40 or 60 ms (others: ML_ERR_INVALID);
+ * longer frames cost less per-packet overhead on a thin link. Applied on
+ * the fly. Errors: ML_ERR_INVALID, ML_ERR_STATE (no audio). */
+int ml_media_sender_set_audio_frame_ms(ml_media_sender *tx, unsigned ms) ML_MUST_CHECK;
 void ml_media_sender_set_video_paused(ml_media_sender *tx, bool paused);
 /* Nobody to send to (e.g. alone in the room): video stops before the
  * encoder, as when paused, but the self view goes on; leaving idle sends a

@@ -7,24 +7,52 @@
  * (milliseconds of a monotonic clock) and applies the decision through the
  * ml_media_sender setters. That is what makes it testable report by report.
  *
- * Loss-based part, after draft-ietf-rmcat-gcc-02 section 6, evaluated on each
- * update with the worst peer's latest report:
- *   loss < 2 %      increase by 8 % per second elapsed since the previous
- *                   update (at most one second's worth per update), so a
- *                   peer flooding reports cannot ramp faster;
- *   2 % .. 10 %     hold;
- *   > 10 %          rate * (1 - 0.5 * loss), once per fresh report of a
- *                   congested peer and at most once per 300 ms + RTT (a report
- *                   already acted on is never counted twice).
+ * Loss, after draft-ietf-rmcat-gcc-02 section 6 but told apart from
+ * congestion: a queue that overflows raises the delay before it drops, so
+ * loss counts as congestion only together with a delay rise (below), or
+ * when it is severe. Random loss (a radio link, a lossy hop) is repaired by
+ * Opus in-band FEC and NACK/RTX, and cutting the rate does not reduce it.
+ * Each update reads the worst peer's latest report:
+ *   overuse (delay, below)            rate * 0.85;
+ *   loss >= 25 %                      rate * (1 - 0.5 * loss), whatever the
+ *                                     delay says (a policer, a broken path);
+ *   loss > 10 % and the delay raised  rate * (1 - 0.5 * loss);
+ *   (or the RTT unknown)
+ *   a delay rise (elevated) alone     hold;
+ *   loss 2 .. 25 %, delay normal      random loss: increase at 4 % per second;
+ *   (with the RTT unknown             hold, as GCC does for 2-10 %;)
+ *   loss < 2 %, delay normal          increase by 8 % per second; after 3 s
+ *                                     of such updates in a row, and once
+ *                                     the rate is past 1.2 x the capacity
+ *                                     seen at the last decrease (the new
+ *                                     rate / 0.85; or none was seen), by
+ *                                     40 % per second: recovery once a link
+ *                                     is clean again (libwebrtc probes for
+ *                                     it), while on a steady bottleneck the
+ *                                     8 % pace meets it first;
+ * increases are per second elapsed since the previous update (at most one
+ * second's worth per update, so a peer flooding reports cannot ramp
+ * faster); a decrease once per fresh report of a congested peer and at most
+ * once per 300 ms + RTT (a report already acted on is never counted twice).
+ * The price: a policer that drops without queueing is seen only from 25 %
+ * loss, so the rate swings between its cap and 1.33 x the cap there.
  * Delay-based part, from RTT (a sender sees no one-way delay in receiver
  * reports): each peer keeps the minimum RTT of the last ~30 s (two 15 s
  * buckets) as its path's base. An RTT above base + margin on two consecutive
- * reports is overuse: decrease to 0.85 x the current rate (one such report
- * alone is too often a busy host, not a queue). margin = max(50 ms, base / 4,
+ * reports is overuse. margin = max(50 ms, base / 4,
  * 2 x RTT variation): RFC 6298's RTTVAR, so a noisy RTT widens it. An RTT
- * above base + margin / 2 holds. RTT includes both hosts' scheduling; a
+ * above base + margin / 2 is elevated. RTT includes both hosts' scheduling; a
  * persistent queue becomes the new base after the window (the price of a
  * sender-only estimate).
+ *
+ * Delay-based estimate from the receivers (ml_rate_on_estimate): each
+ * receiver runs GCC's arrival-time filter on our video (trendline over the
+ * delay gradient, overuse detector, AIMD on its received rate: delay_est.h)
+ * and sends its estimate back as REMB. The target is min(the rules above,
+ * the lowest fresh estimate): the sender backs off as the queue starts to
+ * build, before loss or the once-a-second RTT can tell. An estimate does
+ * not pause video by itself (it follows the received rate, low whenever
+ * the encoder undershoots): the pause needs loss, an RTT rise or silence.
  *
  * Several peers (encode once, fan out): there is one encoder, so the target is
  * driven by the worst peer: one weak peer lowers quality for everyone, but
@@ -35,10 +63,11 @@
  * is the worst sign, not a neutral one.
  *
  * Audio-first pause: when the rate sits at min_kbps and the path is still
- * congested (loss > 10 %, overuse or timeout) for pause_after_ms, video is
+ * congested (as above, or feedback timeout) for pause_after_ms, video is
  * paused (audio keeps going). While paused, reports (the caller passes the
  * audio block's loss: paused video reports 0 lost of 0 sent) must be
- * clean (loss < 2 %, no RTT rise) for resume_wait; then video resumes at
+ * clean (no RTT rise and loss below 25 %: random loss does not hold video
+ * back) for resume_wait; then video resumes at
  * min_kbps, a probe that grows at the normal pace. A probe that fails
  * (paused again within probe_window_ms of the resume) doubles resume_wait
  * (from resume_after_ms up to 60 s); a pause long after the last resume
@@ -85,11 +114,27 @@ typedef enum ml_rate_action {
   ML_RATE_DECREASE,
 } ml_rate_action;
 
+/* Why the latest update did what it did (for stats and the window). */
+typedef enum ml_rate_reason {
+  ML_RATE_REASON_START = 0,        /* no update yet */
+  ML_RATE_REASON_PROBE,            /* clean: increasing */
+  ML_RATE_REASON_RANDOM_LOSS,      /* loss without a delay rise: increasing slowly */
+  ML_RATE_REASON_LOSS,             /* congestion seen as loss */
+  ML_RATE_REASON_DELAY,            /* a delay rise: hold or decrease */
+  ML_RATE_REASON_FEEDBACK_TIMEOUT, /* a peer's reports stopped */
+  ML_RATE_REASON_PAUSED,           /* video paused, audio goes on */
+  ML_RATE_REASON_RESUME,           /* video resumed at the floor */
+} ml_rate_reason;
+
+/* A short English name ("probe", "random-loss", "loss", "delay", ...). */
+const char *ml_rate_reason_name(ml_rate_reason reason);
+
 typedef struct ml_rate_decision {
   unsigned video_kbps;         /* ml_media_sender_set_video_kbps */
   bool video_paused;           /* ml_media_sender_set_video_paused */
   unsigned audio_loss_percent; /* ml_media_sender_set_audio_loss_percent, 0..100 */
   ml_rate_action last_action;  /* what the latest update did (for stats and tests) */
+  ml_rate_reason reason;       /* and why */
   double worst_loss;           /* 0..1, the worst known peer's latest report */
   uint64_t updates;            /* updates run so far */
 } ml_rate_decision;
@@ -108,6 +153,13 @@ int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) ML_MUST_CHECK;
  * ignored), ML_ERR_TOO_BIG (ML_RATE_MAX_PEERS peers already known). */
 int ml_rate_on_report(ml_rate *rc, const void *key, int64_t now_ms, double loss,
                       double rtt_ms) ML_MUST_CHECK;
+
+/* The peer's delay-based estimate (REMB from its receiver, delay_est.h), in
+ * kbps: the target never exceeds the lowest estimate of the last
+ * feedback_timeout_ms (GCC: min of the loss- and delay-based rates); a lower
+ * one is applied at once. Errors: ML_ERR_INVALID (NaN, infinite or
+ * negative; ignored), ML_ERR_NOT_FOUND (no report from key yet; ignored). */
+int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbps) ML_MUST_CHECK;
 
 /* Periodic call (about once per second): notices peers whose reports stopped
  * and runs an update for them. */
