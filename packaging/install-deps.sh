@@ -19,12 +19,17 @@ packages=(
   libsodium-dev libcmocka-dev
   # signaling/ and engine glue
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev
+  # signaling/: the Redis backend (hiredis) and its tests (redis-server)
+  libhiredis-dev redis-server
   # engine: ICE and media
   libnice-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-nice gstreamer1.0-tools
   # UI
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
+  # rooms on the LAN (DNS-SD): host announces, join --discover lists; the
+  # daemons for tests/nat/run-lan-discover.sh
+  libavahi-client-dev libavahi-glib-dev avahi-daemon dbus-daemon dbus-bin
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
   # tests/bench/nfq_delay: the delay phases of bench_rate.sh
@@ -32,7 +37,7 @@ packages=(
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)
   openssl jq
   # packaging/dev.sh package: the Debian packages, their checks
-  debhelper dpkg-dev lintian man-db systemd
+  debhelper dpkg-dev lintian man-db systemd desktop-file-utils
 )
 
 missing=()

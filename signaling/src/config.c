@@ -8,6 +8,8 @@
 #include <glib.h>
 #include <sodium.h>
 
+#include "redis_url.h"
+
 void ml_signal_config_init(ml_signal_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->listen_host = g_strdup("127.0.0.1");
@@ -33,6 +35,10 @@ void ml_signal_config_init(ml_signal_config *cfg) {
   cfg->ip_message_rate = 0; /* off: many clinicians may share one NAT address */
   cfg->ip_message_burst = 400;
   cfg->turn_ttl_s = 3600;
+  cfg->backend = ML_SIGNAL_BACKEND_MEMORY;
+  cfg->redis_url = g_strdup("redis://127.0.0.1:6379/0");
+  cfg->redis_timeout_ms = 500;
+  cfg->redis_presence_ttl_ms = 15000;
 }
 
 void ml_signal_config_clear(ml_signal_config *cfg) {
@@ -41,6 +47,7 @@ void ml_signal_config_clear(ml_signal_config *cfg) {
   g_free(cfg->listen_host);
   g_free(cfg->tls_cert_file);
   g_free(cfg->tls_key_file);
+  g_free(cfg->public_url);
   if (cfg->token_secret)
     sodium_free(cfg->token_secret);
   g_strfreev(cfg->stun_urls);
@@ -48,6 +55,12 @@ void ml_signal_config_clear(ml_signal_config *cfg) {
   if (cfg->turn_secret)
     sodium_memzero(cfg->turn_secret, strlen(cfg->turn_secret));
   g_free(cfg->turn_secret);
+  if (cfg->redis_url)
+    sodium_memzero(cfg->redis_url, strlen(cfg->redis_url)); /* may hold a password */
+  g_free(cfg->redis_url);
+  if (cfg->redis_password)
+    sodium_memzero(cfg->redis_password, strlen(cfg->redis_password));
+  g_free(cfg->redis_password);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -73,9 +86,12 @@ void ml_signal_config_copy(ml_signal_config *dst, const ml_signal_config *src) {
   dst->listen_host = g_strdup(src->listen_host);
   dst->tls_cert_file = g_strdup(src->tls_cert_file);
   dst->tls_key_file = g_strdup(src->tls_key_file);
+  dst->public_url = g_strdup(src->public_url);
   dst->stun_urls = g_strdupv(src->stun_urls);
   dst->turn_urls = g_strdupv(src->turn_urls);
   dst->turn_secret = g_strdup(src->turn_secret);
+  dst->redis_url = g_strdup(src->redis_url);
+  dst->redis_password = g_strdup(src->redis_password);
   dst->token_secret = NULL;
   dst->token_secret_len = 0;
   if (src->token_secret) {
@@ -113,7 +129,26 @@ int ml_signal_config_set_listen(ml_signal_config *cfg, const char *addr) {
   return ML_OK;
 }
 
-typedef enum { K_UINT, K_BOOL, K_DOUBLE, K_STR, K_LIST, K_LISTEN, K_SECRET, K_HOSTLEAVE } kind;
+int ml_signal_config_check_redis(const ml_signal_config *cfg, char **errmsg) {
+  *errmsg = NULL;
+  ml_redis_url u;
+  int rc = ml_redis_url_parse(cfg->redis_url ? cfg->redis_url : "", &u, errmsg);
+  if (rc == ML_OK)
+    ml_redis_url_clear(&u);
+  return rc;
+}
+
+typedef enum {
+  K_UINT,
+  K_BOOL,
+  K_DOUBLE,
+  K_STR,
+  K_LIST,
+  K_LISTEN,
+  K_SECRET,
+  K_HOSTLEAVE,
+  K_BACKEND
+} kind;
 
 static const struct key {
   const char *group, *name;
@@ -125,6 +160,7 @@ static const struct key {
     {"server", "listen", K_LISTEN, 0, 0, 0},
     {"server", "tls_cert", K_STR, O(tls_cert_file), 0, 0},
     {"server", "tls_key", K_STR, O(tls_key_file), 0, 0},
+    {"server", "public_url", K_STR, O(public_url), 0, 0},
     {"server", "insecure_listen", K_BOOL, O(insecure_listen), 0, 0},
     {"server", "open", K_BOOL, O(open_mode), 0, 0},
     {"server", "max_connections", K_UINT, O(max_connections), 1, 1000000},
@@ -136,6 +172,11 @@ static const struct key {
     {"server", "join_timeout", K_UINT, O(join_timeout_s), 1, 3600},
     {"server", "drain_timeout_ms", K_UINT, O(drain_timeout_ms), 0, 600000},
     {"server", "workers", K_UINT, O(workers), 0, 64},
+    {"server", "backend", K_BACKEND, O(backend), 0, 0},
+    {"redis", "url", K_STR, O(redis_url), 0, 0},
+    {"redis", "password", K_STR, O(redis_password), 0, 0},
+    {"redis", "timeout_ms", K_UINT, O(redis_timeout_ms), 50, 10000},
+    {"redis", "presence_ttl_ms", K_UINT, O(redis_presence_ttl_ms), 3000, 600000},
     {"rooms", "capacity", K_UINT, O(room_capacity), 1, 1000},
     {"rooms", "waiting_max", K_UINT, O(waiting_max), 0, 1000},
     {"rooms", "auto_admit", K_BOOL, O(auto_admit), 0, 0},
@@ -251,6 +292,19 @@ static int apply_key(ml_signal_config *cfg, GKeyFile *kf, const struct key *k, c
     g_free(v);
     break;
   }
+  case K_BACKEND: {
+    char *v = g_key_file_get_string(kf, k->group, k->name, &err);
+    if (!err && !strcmp(v, "memory"))
+      cfg->backend = ML_SIGNAL_BACKEND_MEMORY;
+    else if (!err && !strcmp(v, "redis"))
+      cfg->backend = ML_SIGNAL_BACKEND_REDIS;
+    else {
+      *errmsg = g_strdup_printf("[server] backend: expected memory or redis");
+      rc = ML_ERR_INVALID;
+    }
+    g_free(v);
+    break;
+  }
   }
   g_clear_error(&err);
   return rc;
@@ -260,8 +314,10 @@ static int apply_key(ml_signal_config *cfg, GKeyFile *kf, const struct key *k, c
  * be readable by every user of the machine. */
 static bool secrets_private(GKeyFile *kf, const char *path, char **errmsg) {
   struct stat st;
+  g_autofree char *url = g_key_file_get_string(kf, "redis", "url", NULL);
   if (!g_key_file_has_key(kf, "tokens", "secret", NULL) &&
-      !g_key_file_has_key(kf, "ice", "turn_secret", NULL))
+      !g_key_file_has_key(kf, "ice", "turn_secret", NULL) &&
+      !g_key_file_has_key(kf, "redis", "password", NULL) && !(url && strchr(url, '@')))
     return true;
   if (stat(path, &st) != 0 || (st.st_mode & S_IRWXO) == 0)
     return true;
@@ -308,6 +364,14 @@ int ml_signal_config_load(ml_signal_config *cfg, const char *path, char **errmsg
   if (rc == ML_OK && (!next.tls_cert_file) != (!next.tls_key_file)) {
     *errmsg = g_strdup_printf("%s: tls_cert and tls_key go together", path);
     rc = ML_ERR_INVALID;
+  }
+  if (rc == ML_OK && next.backend == ML_SIGNAL_BACKEND_REDIS) {
+    char *why = NULL;
+    rc = ml_signal_config_check_redis(&next, &why);
+    if (rc != ML_OK) {
+      *errmsg = g_strdup_printf("%s: [redis] url: %s", path, why);
+      g_free(why);
+    }
   }
   if (rc == ML_OK && !secrets_private(kf, path, errmsg))
     rc = ML_ERR_PERMISSION;

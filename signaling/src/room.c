@@ -344,6 +344,53 @@ ml_sig_error ml_room_set_auto_admit(ml_room_registry *reg, ml_room_peer *host, b
   return ML_SIG_OK;
 }
 
+ml_sig_error ml_room_end(ml_room_registry *reg, ml_room_peer *host) {
+  g_assert(reg && host);
+  ml_sig_error e = host_target(reg, host, NULL, NULL);
+  if (e != ML_SIG_OK)
+    return e;
+  ml_room *room = host->room;
+  while (room->peers->len > 0) {
+    ml_room_peer *q = g_ptr_array_index(room->peers, room->peers->len - 1);
+    emit(reg, q, ML_ROOM_EV_CLOSED, q, "ended", NULL, true);
+    unlink_peer(reg, room, q);
+  }
+  destroy_room(reg, room);
+  return ML_SIG_OK;
+}
+
+ml_sig_error ml_room_hand_over(ml_room_registry *reg, ml_room_peer *host, const char *peer_id) {
+  g_assert(reg && host && peer_id);
+  ml_room_peer *t = NULL;
+  ml_sig_error e = host_target(reg, host, peer_id, &t);
+  if (e == ML_SIG_OK && t->state != ML_ROOM_PEER_ADMITTED)
+    e = ML_SIG_E_NO_SUCH_PEER;
+  if (e != ML_SIG_OK)
+    return e;
+  ml_room *room = host->room;
+  if (t->role != ML_SIG_ROLE_HOST) {
+    t->role = ML_SIG_ROLE_HOST;
+    broadcast(reg, room, NULL, ML_ROOM_EV_ROLE_CHANGED, t, "handover");
+    knock_all_waiting(reg, room, t);
+  }
+  host->role = ML_SIG_ROLE_PARTICIPANT;
+  broadcast(reg, room, NULL, ML_ROOM_EV_ROLE_CHANGED, host, "handover");
+  return ML_SIG_OK;
+}
+
+void ml_room_notify_join_failed(ml_room_registry *reg, const char *room_id, const char *name,
+                                const char *reason) {
+  g_assert(reg && room_id && reason);
+  ml_room *room = g_hash_table_lookup(reg->rooms, room_id);
+  char copy[ML_SIG_MAX_NAME + 1]; /* the sink reads it during the call only */
+  g_strlcpy(copy, name ? name : "", sizeof copy);
+  for (unsigned i = 0; room && i < room->peers->len; i++) {
+    ml_room_peer *h = g_ptr_array_index(room->peers, i);
+    if (h->state == ML_ROOM_PEER_ADMITTED && h->role == ML_SIG_ROLE_HOST)
+      emit(reg, h, ML_ROOM_EV_JOIN_FAILED, h, reason, copy, false);
+  }
+}
+
 ml_sig_error ml_room_signal(ml_room_registry *reg, ml_room_peer *from, const char *to_id,
                             void *payload) {
   g_assert(reg && from && to_id);
@@ -354,4 +401,69 @@ ml_sig_error ml_room_signal(ml_room_registry *reg, ml_room_peer *from, const cha
     return ML_SIG_E_NO_SUCH_PEER;
   emit(reg, to, ML_ROOM_EV_SIGNAL, from, NULL, payload, false);
   return ML_SIG_OK;
+}
+
+/* ---- restoring ---- */
+
+const ml_room_settings *ml_room_settings_of(const ml_room *room) { return &room->settings; }
+const uint8_t *ml_room_secret_hash(const ml_room *room) {
+  return room->open_mode ? room->secret_hash : NULL;
+}
+uint64_t ml_room_next_seq(const ml_room_registry *reg) { return reg->next_seq; }
+ml_room *ml_room_find(ml_room_registry *reg, const char *room_id) {
+  return g_hash_table_lookup(reg->rooms, room_id);
+}
+ml_room_peer *ml_room_find_peer(ml_room_registry *reg, const char *peer_id) {
+  return g_hash_table_lookup(reg->peers, peer_id);
+}
+
+int ml_room_restore(ml_room_registry *reg, const char *room_id, const ml_room_settings *settings,
+                    bool locked, const uint8_t *secret_hash, uint64_t next_seq, ml_room **out) {
+  g_assert(reg && room_id && settings && out);
+  if (g_hash_table_contains(reg->rooms, room_id) || settings->capacity < 1 ||
+      g_hash_table_size(reg->rooms) >= reg->max_rooms)
+    return ML_ERR_INVALID;
+  ml_room *room = g_new0(ml_room, 1);
+  room->id = g_strdup(room_id);
+  room->settings = *settings;
+  room->locked = locked;
+  room->peers = g_ptr_array_new_with_free_func((GDestroyNotify)peer_free);
+  room->open_mode = secret_hash != NULL;
+  if (room->open_mode)
+    memcpy(room->secret_hash, secret_hash, 32);
+  g_hash_table_insert(reg->rooms, room->id, room);
+  if (next_seq > reg->next_seq)
+    reg->next_seq = next_seq;
+  *out = room;
+  return ML_OK;
+}
+
+int ml_room_restore_peer(ml_room_registry *reg, ml_room *room, const ml_room_peer_record *as,
+                         void *conn, ml_room_peer **out) {
+  g_assert(reg && room && as && as->id && as->name && as->identity_key);
+  if (g_hash_table_contains(reg->peers, as->id) || as->seq >= reg->next_seq)
+    return ML_ERR_INVALID;
+  if (room->peers->len > 0) {
+    const ml_room_peer *last = g_ptr_array_index(room->peers, room->peers->len - 1);
+    if (as->seq <= last->seq)
+      return ML_ERR_INVALID;
+  }
+  ml_room_peer *p = g_new0(ml_room_peer, 1);
+  p->id = g_strdup(as->id);
+  p->name = g_strdup(as->name);
+  p->identity_key = g_strdup(as->identity_key);
+  p->role = as->role;
+  p->state = as->state;
+  p->seq = as->seq;
+  p->room = room;
+  p->conn = conn;
+  g_ptr_array_add(room->peers, p);
+  g_hash_table_insert(reg->peers, p->id, p);
+  if (p->state == ML_ROOM_PEER_ADMITTED)
+    room->admitted++;
+  else
+    room->waiting++;
+  if (out)
+    *out = p;
+  return ML_OK;
 }

@@ -49,19 +49,22 @@ typedef enum ml_room_event_type {
   ML_ROOM_EV_KNOCK,        /* to each host: the subject waits for admission */
   ML_ROOM_EV_PEER_JOINED,  /* to each admitted member: the subject was admitted */
   ML_ROOM_EV_PEER_LEFT,    /* to each admitted member (and hosts, for waiting peers) */
-  ML_ROOM_EV_ROLE_CHANGED, /* to each admitted member: the subject is now host */
+  ML_ROOM_EV_ROLE_CHANGED, /* to each admitted member: the subject's role changed */
   ML_ROOM_EV_ROOM_STATE,   /* to each admitted member: locked / auto_admit changed */
   ML_ROOM_EV_REMOVED,      /* to the subject: removed by a host (detach) */
   ML_ROOM_EV_DENIED,       /* to the subject: refused from the waiting room (detach) */
   ML_ROOM_EV_CLOSED,       /* to the subject: the room ended (detach) */
   ML_ROOM_EV_SIGNAL,       /* to the recipient: payload relayed from the subject */
+  ML_ROOM_EV_JOIN_FAILED,  /* to each host (the subject): a join was refused; reason: why,
+                              payload: the name given (const char *, may be "") */
 } ml_room_event_type;
 
 typedef struct ml_room_event {
   ml_room_event_type type;
   const ml_room *room;
   const ml_room_peer *subject;
-  const char *reason; /* PEER_LEFT: "left", "removed", "denied", "closed" */
+  const char *reason; /* PEER_LEFT: "left", "removed", "denied", "closed"; CLOSED: "host_left",
+                         "ended"; ROLE_CHANGED: "host_left", "handover" */
   void *payload;      /* SIGNAL: the caller's opaque payload */
   /* When true the recipient's peer is freed right after the callback returns:
    * the connection must forget its ml_room_peer pointer. */
@@ -103,6 +106,17 @@ ml_sig_error ml_room_deny(ml_room_registry *reg, ml_room_peer *host, const char 
 ml_sig_error ml_room_remove(ml_room_registry *reg, ml_room_peer *host, const char *peer_id);
 ml_sig_error ml_room_set_locked(ml_room_registry *reg, ml_room_peer *host, bool locked);
 ml_sig_error ml_room_set_auto_admit(ml_room_registry *reg, ml_room_peer *host, bool enabled);
+/* A host ends the session: every member and waiting peer gets CLOSED
+ * ("ended") and the room goes. */
+ml_sig_error ml_room_end(ml_room_registry *reg, ml_room_peer *host);
+/* A host hands its role to an admitted member: ROLE_CHANGED ("handover")
+ * for the new host (which gets a KNOCK per waiting peer), then for the old
+ * one, now a participant. */
+ml_sig_error ml_room_hand_over(ml_room_registry *reg, ml_room_peer *host, const char *peer_id);
+/* A join into room_id was refused (reason: the error's wire name): each
+ * admitted host of the room, if it exists, gets JOIN_FAILED. */
+void ml_room_notify_join_failed(ml_room_registry *reg, const char *room_id, const char *name,
+                                const char *reason);
 /* Relays payload from an admitted peer to an admitted member of the same room. */
 ml_sig_error ml_room_signal(ml_room_registry *reg, ml_room_peer *from, const char *to_id,
                             void *payload);
@@ -114,5 +128,38 @@ bool ml_room_auto_admit(const ml_room *room);
 unsigned ml_room_capacity(const ml_room *room);
 unsigned ml_room_peer_count(const ml_room *room);
 const ml_room_peer *ml_room_peer_at(const ml_room *room, unsigned i);
+
+/* ---- restoring a room kept elsewhere (the Redis backend, backend_redis.c) ----
+ * A room's state can be written out (the accessors above and below) and
+ * restored into a registry, member by member, without any event. */
+
+/* The room's settings, its open-mode secret hash (NULL in token mode), and
+ * the seq the next member will get. */
+const ml_room_settings *ml_room_settings_of(const ml_room *room);
+const uint8_t *ml_room_secret_hash(const ml_room *room);
+uint64_t ml_room_next_seq(const ml_room_registry *reg);
+ml_room *ml_room_find(ml_room_registry *reg, const char *room_id);
+
+/* Creates room_id with no members. ML_ERR_INVALID if it exists. */
+ML_MUST_CHECK int ml_room_restore(ml_room_registry *reg, const char *room_id,
+                                  const ml_room_settings *settings, bool locked,
+                                  const uint8_t *secret_hash, uint64_t next_seq, ml_room **out);
+/* A member as it was, for ml_room_restore_peer. */
+typedef struct ml_room_peer_record {
+  const char *id;
+  const char *name;
+  const char *identity_key;
+  ml_sig_role role;
+  ml_room_peer_state state;
+  uint64_t seq;
+} ml_room_peer_record;
+
+/* Adds a member as it was. Members must come in increasing seq below the
+ * room's next_seq, with ids new to the registry; else ML_ERR_INVALID. */
+ML_MUST_CHECK int ml_room_restore_peer(ml_room_registry *reg, ml_room *room,
+                                       const ml_room_peer_record *as, void *conn,
+                                       ml_room_peer **out);
+/* The member with that id, in any room; NULL if none. */
+ml_room_peer *ml_room_find_peer(ml_room_registry *reg, const char *peer_id);
 
 #endif /* ML_SIGNAL_ROOM_H */

@@ -20,6 +20,7 @@
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "backend.h"
 #include "join_auth.h"
 #include "log.h"
 #include "message.h"
@@ -103,16 +104,12 @@ static char *welcome_text(ml_signal_server *srv, const ml_room_peer *self) {
   return text;
 }
 
-/* The room module's sink, called under the lock: turns events into queued
- * messages. Never calls back into the registry (see room.h). */
-static void room_sink(void *user, void *connp, const ml_room_event *ev) {
-  ml_signal_server *srv = user;
-  conn *c = connp;
+char *ml_srv_event_text(ml_signal_server *srv, const ml_room_event *ev,
+                        unsigned short *close_code) {
   const ml_room_peer *s = ev->subject;
-  g_assert(srv->emit_to);
   ml_sig_peer_info info = peer_info(s);
   char *text = NULL;
-  unsigned short close_code = 0;
+  *close_code = 0;
   switch (ev->type) {
   case ML_ROOM_EV_WELCOME: text = welcome_text(srv, s); break;
   case ML_ROOM_EV_WAITING: text = ml_sig_build_waiting(s->id, ml_room_id(ev->room)); break;
@@ -125,57 +122,60 @@ static void room_sink(void *user, void *connp, const ml_room_event *ev) {
     break;
   case ML_ROOM_EV_REMOVED:
     text = ml_sig_build_removed();
-    close_code = CLOSE_REMOVED;
+    *close_code = CLOSE_REMOVED;
     break;
   case ML_ROOM_EV_DENIED:
     text = ml_sig_build_denied();
-    close_code = CLOSE_DENIED;
+    *close_code = CLOSE_DENIED;
     break;
   case ML_ROOM_EV_CLOSED:
     text = ml_sig_build_room_closed(ev->reason);
-    close_code = CLOSE_ROOM_CLOSED;
+    *close_code = CLOSE_ROOM_CLOSED;
     break;
   case ML_ROOM_EV_SIGNAL:
     text = ml_sig_build_signal(s->id, ev->payload);
     srv->metrics.messages_relayed++;
     break;
+  case ML_ROOM_EV_JOIN_FAILED: text = ml_sig_build_join_failed(ev->payload, ev->reason); break;
   }
-  if (ev->detach)
-    c->peer = NULL;
-  ml_srv_enqueue(srv, c, text, close_code);
+  return text;
 }
 
 /* ---- input (worker threads; the lock is held from parse to dispatch) ---- */
 
 static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detail) {
   ml_signal_server *srv = c->srv;
-  if (c->peer || c->joined_once)
+  ml_backend *b = srv->backend;
+  if (c->member || c->joined_once)
     return ML_SIG_E_ALREADY_JOINED;
-  ml_join_auth auth;
-  ml_sig_error e = ml_join_authorise(&srv->cfg, srv->open_key, srv->rooms, m,
-                                     g_get_real_time() / G_USEC_PER_SEC, &auth, detail);
-  ml_room_peer *peer = NULL;
-  if (e == ML_SIG_OK) {
-    auth.req.peer_id = c->id;
-    auth.req.conn = c;
-    e = ml_room_join(srv->rooms, &auth.req, &peer);
-  }
-  if (e == ML_SIG_E_TOKEN_EXPIRED) { /* when, so the user can tell a clock from an old token */
-    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(auth.claims.expiry);
+  ml_join_auth auth = {0};
+  ml_sig_error e = b->ops->join(b, c, m, g_get_real_time() / G_USEC_PER_SEC, &auth, detail);
+  if (e == ML_SIG_E_TOKEN_EXPIRED || e == ML_SIG_E_TOKEN_NOT_YET_VALID) {
+    /* When, so the user can tell a clock from an old (or early) token. */
+    bool early = e == ML_SIG_E_TOKEN_NOT_YET_VALID;
+    g_autoptr(GDateTime) t =
+        g_date_time_new_from_unix_utc(early ? auth.claims.not_before : auth.claims.expiry);
     g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M UTC") : NULL;
-    snprintf(c->detail, sizeof c->detail, "the token expired at %s", when ? when : "?");
+    snprintf(c->detail, sizeof c->detail,
+             early ? "the token is valid from %s: join then" : "the token expired at %s",
+             when ? when : "?");
     *detail = c->detail;
+  }
+  if (e == ML_SIG_E_WRONG_SECRET || e == ML_SIG_E_TOKEN_EXPIRED) {
+    /* The room's hosts are told (no secret, no token: the name and why). */
+    const char *room = m->room ? m->room : auth.claims.room;
+    const char *name = m->room ? m->name : auth.claims.name;
+    if (room && ml_sig_valid_id(room))
+      b->ops->join_failed(b, room, name && ml_sig_valid_name(name) ? name : "",
+                          ml_sig_error_name(e));
   }
   ml_join_auth_clear(&auth);
   if (e != ML_SIG_OK)
     return e;
-  c->peer = peer;
   c->joined_once = true;
   srv->metrics.joins++;
-  ML_SRV_LOG(srv, ML_LOG_INFO, "join", " conn=%s role=%s state=%s rooms=%u peers=%u", c->id,
-             ml_sig_role_name(peer->role),
-             peer->state == ML_ROOM_PEER_ADMITTED ? "admitted" : "waiting",
-             ml_room_registry_room_count(srv->rooms), ml_room_registry_peer_count(srv->rooms));
+  ML_SRV_LOG(srv, ML_LOG_INFO, "join", " conn=%s role=%s rooms=%u peers=%u", c->id,
+             ml_sig_role_name(auth.req.role), b->ops->room_count(b), b->ops->peer_count(b));
   return ML_SIG_OK;
 }
 
@@ -187,22 +187,22 @@ static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   case ML_SIG_MSG_JOIN: return handle_join(c, m, detail);
   default: break;
   }
-  if (!c->peer)
+  if (!c->member)
     return ML_SIG_E_NOT_JOINED;
+  ml_backend *b = srv->backend;
   switch (m->type) {
-  case ML_SIG_MSG_LEAVE: {
-    ml_room_peer *p = c->peer;
-    c->peer = NULL;
-    ml_room_leave(srv->rooms, p);
+  case ML_SIG_MSG_LEAVE:
+    b->ops->leave(b, c);
     ml_srv_enqueue(srv, c, NULL, CLOSE_LEFT);
     return ML_SIG_OK;
-  }
-  case ML_SIG_MSG_ADMIT: return ml_room_admit(srv->rooms, c->peer, m->peer);
-  case ML_SIG_MSG_DENY: return ml_room_deny(srv->rooms, c->peer, m->peer);
-  case ML_SIG_MSG_REMOVE: return ml_room_remove(srv->rooms, c->peer, m->peer);
-  case ML_SIG_MSG_LOCK: return ml_room_set_locked(srv->rooms, c->peer, m->flag);
-  case ML_SIG_MSG_AUTO_ADMIT: return ml_room_set_auto_admit(srv->rooms, c->peer, m->flag);
-  case ML_SIG_MSG_SIGNAL: return ml_room_signal(srv->rooms, c->peer, m->peer, m->data);
+  case ML_SIG_MSG_ADMIT: return b->ops->admit(b, c, m->peer);
+  case ML_SIG_MSG_DENY: return b->ops->deny(b, c, m->peer);
+  case ML_SIG_MSG_REMOVE: return b->ops->remove(b, c, m->peer);
+  case ML_SIG_MSG_LOCK: return b->ops->set_locked(b, c, m->flag);
+  case ML_SIG_MSG_AUTO_ADMIT: return b->ops->set_auto_admit(b, c, m->flag);
+  case ML_SIG_MSG_END: return b->ops->end(b, c);
+  case ML_SIG_MSG_MAKE_HOST: return b->ops->hand_over(b, c, m->peer);
+  case ML_SIG_MSG_SIGNAL: return b->ops->signal(b, c, m->peer, m->data);
   default: return ML_SIG_E_UNKNOWN_TYPE;
   }
 }
@@ -218,7 +218,11 @@ static bool ip_message_ok(ml_signal_server *srv, conn *c, int64_t now) {
 static void auth_failed(ml_signal_server *srv, conn *c, int64_t now) {
   ip_entry *ie = g_hash_table_lookup(srv->ips, c->ip);
   bool ip_over = false;
-  if (ml_join_auth_failed(&c->failed_joins, ie ? &ie->auth_fail : NULL, now, &ip_over)) {
+  bool close = ml_join_auth_failed(&c->failed_joins, ie ? &ie->auth_fail : NULL, now, &ip_over);
+  ml_backend *b = srv->backend;
+  if (!close && b->ops->auth_failed && b->ops->auth_failed(b, c->ip))
+    close = ip_over = true; /* over the budget shared by every instance */
+  if (close) {
     ML_SRV_LOG(srv, ML_LOG_WARN, "auth_failures", " conn=%s ip=%s failed=%u ip_limited=%d", c->id,
                c->ip, c->failed_joins, ip_over);
     ml_srv_enqueue(srv, c, NULL, CLOSE_AUTH_FAILURES);
@@ -270,6 +274,8 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
         queue_error(srv, c, e, detail, m.req_id, ml_sig_msg_type_name(m.type));
       if (ml_join_auth_is_refusal(e))
         auth_failed(srv, c, now);
+      if (e == ML_SIG_E_UNAVAILABLE && m.type == ML_SIG_MSG_JOIN)
+        ml_srv_enqueue(srv, c, NULL, CLOSE_TRY_AGAIN_LATER); /* clients reconnect with back-off */
       ml_sig_msg_clear(&m);
     }
     g_free(req_id);
@@ -304,11 +310,8 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
   worker *w = c->w;
   c->closing = true;
   ml_srv_lock(srv, w);
-  if (c->peer) {
-    ml_room_peer *p = c->peer;
-    c->peer = NULL;
-    ml_room_leave(srv->rooms, p);
-  }
+  if (c->member)
+    srv->backend->ops->leave(srv->backend, c);
   uncount(srv, c);
   ml_srv_unlock(srv);
   ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id,
@@ -495,11 +498,13 @@ static void on_healthz(SoupServer *server, SoupServerMessage *msg, const char *p
     soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
     return;
   }
-  pthread_mutex_lock(&w->srv->lock);
-  bool draining = w->srv->draining;
-  pthread_mutex_unlock(&w->srv->lock);
-  const char *body = draining ? "draining\n" : "ok\n";
-  soup_server_message_set_status(msg, draining ? 503 : 200, NULL);
+  ml_signal_server *srv = w->srv;
+  pthread_mutex_lock(&srv->lock);
+  bool draining = srv->draining;
+  bool ready = !srv->backend->ops->ready || srv->backend->ops->ready(srv->backend);
+  pthread_mutex_unlock(&srv->lock);
+  const char *body = draining ? "draining\n" : ready ? "ok\n" : "backend unavailable\n";
+  soup_server_message_set_status(msg, draining || !ready ? 503 : 200, NULL);
   soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, body, strlen(body));
 }
 
@@ -518,10 +523,12 @@ static void on_metrics(SoupServer *server, SoupServerMessage *msg, const char *p
   GString *out = g_string_new(NULL);
   pthread_mutex_lock(&srv->lock);
   ml_metrics_gauges g = {.connections = srv->n_conns,
-                         .rooms = ml_room_registry_room_count(srv->rooms),
-                         .peers = ml_room_registry_peer_count(srv->rooms),
+                         .rooms = srv->backend->ops->room_count(srv->backend),
+                         .peers = srv->backend->ops->peer_count(srv->backend),
                          .draining = srv->draining};
   ml_metrics_render(&srv->metrics, &g, out);
+  if (srv->backend->ops->render_metrics)
+    srv->backend->ops->render_metrics(srv->backend, out);
   pthread_mutex_unlock(&srv->lock);
   soup_server_message_set_status(msg, 200, NULL);
   gsize len = out->len;
@@ -633,8 +640,12 @@ int ml_signal_server_new(ml_signal_server **out, const ml_signal_config *cfg) {
   srv->main_ctx = g_main_context_ref_thread_default();
   srv->ips = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   randombytes_buf(srv->open_key, sizeof srv->open_key);
-  int rc = ml_room_registry_new(&srv->rooms, cfg->max_rooms, room_sink, srv);
+  char *why = NULL;
+  int rc = cfg->backend == ML_SIGNAL_BACKEND_REDIS ? ml_backend_redis_new(&srv->backend, srv, &why)
+                                                   : ml_backend_memory_new(&srv->backend, srv);
   if (rc != ML_OK) {
+    ML_SRV_LOG(srv, ML_LOG_ERROR, "backend_error", " error=\"%s\"", why ? why : "?");
+    g_free(why);
     ml_signal_server_free(srv);
     return rc;
   }
@@ -695,13 +706,20 @@ int ml_signal_server_start(ml_signal_server *srv, char **errmsg) {
     g_object_unref(effective);
   }
 
+  int brc = srv->backend->ops->start(srv->backend, errmsg);
+  if (brc != ML_OK) {
+    g_clear_object(&srv->listen_sock);
+    g_clear_object(&srv->tls_cert);
+    return brc;
+  }
   /* Workers: threads with their own contexts, or one on the caller's. */
   ml_srv_workers_start(srv, cfg->workers, serve_on_worker);
   srv->listen_src = g_socket_create_source(srv->listen_sock, G_IO_IN, NULL);
   g_source_set_callback(srv->listen_src, (GSourceFunc)(void (*)(void))on_listen_ready, srv, NULL);
   g_source_attach(srv->listen_src, srv->main_ctx);
-  ML_SRV_LOG(srv, ML_LOG_INFO, "listen", " addr=%s port=%u tls=%d open=%d workers=%u",
-             cfg->listen_host, srv->port, tls, cfg->open_mode, cfg->workers);
+  ML_SRV_LOG(srv, ML_LOG_INFO, "listen", " addr=%s port=%u tls=%d open=%d workers=%u backend=%s",
+             cfg->listen_host, srv->port, tls, cfg->open_mode, cfg->workers,
+             srv->backend->ops->name);
   if (!tls && !loopback)
     ML_SRV_LOG(srv, ML_LOG_WARN, "insecure_listen",
                " addr=%s note=\"plain ws on a non-loopback address: tokens and signaling are "
@@ -729,6 +747,13 @@ int ml_signal_server_reload(ml_signal_server *srv, const ml_signal_config *cfg) 
   next.open_mode = srv->cfg.open_mode;
   next.max_rooms = srv->cfg.max_rooms;
   next.workers = srv->cfg.workers;
+  next.backend = srv->cfg.backend;
+  g_free(next.redis_url);
+  g_free(next.redis_password);
+  next.redis_url = g_strdup(srv->cfg.redis_url);
+  next.redis_password = g_strdup(srv->cfg.redis_password);
+  next.redis_timeout_ms = srv->cfg.redis_timeout_ms;
+  next.redis_presence_ttl_ms = srv->cfg.redis_presence_ttl_ms;
   next.log_level = srv->cfg.log_level; /* a flag, not in the file */
   ml_signal_config_clear(&srv->cfg);
   srv->cfg = next;
@@ -768,7 +793,8 @@ void ml_signal_server_free(ml_signal_server *srv) {
     g_source_unref(srv->drained_src);
   }
   g_hash_table_destroy(srv->ips);
-  ml_room_registry_free(srv->rooms);
+  if (srv->backend)
+    srv->backend->ops->free(srv->backend);
   g_clear_object(&srv->tls_cert);
   g_main_context_unref(srv->main_ctx);
   sodium_memzero(srv->open_key, sizeof srv->open_key);

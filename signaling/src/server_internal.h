@@ -4,8 +4,8 @@
  * delivery and drain). Private to signaling/src.
  *
  * Locking and thread ownership are stated beside each field: srv->lock guards
- * the room registry, the metrics, the per-address table, the connection count
- * and every conn's `peer`/`joined_once`; a connection's socket and its other
+ * the backend's room state, the metrics, the per-address table, the connection count
+ * and every conn's `member`/`joined_once`; a connection's socket and its other
  * fields belong to its worker's thread. */
 #ifndef ML_SIGNAL_SERVER_INTERNAL_H
 #define ML_SIGNAL_SERVER_INTERNAL_H
@@ -57,7 +57,7 @@ typedef struct conn {
   char detail[96]; /* an error detail built for this connection's last message */
   char *ip;
   /* under srv->lock */
-  ml_room_peer *peer;
+  void *member; /* the backend's handle of c's place in a room; NULL: none (backend.h) */
   bool joined_once;
   bool counted; /* holds a slot in the connection and per-address counts */
   unsigned failed_joins;
@@ -101,8 +101,8 @@ struct ml_signal_server {
   worker *workers;
   unsigned n_workers;
   unsigned next_worker;
-  ml_room_registry *rooms;
-  GHashTable *ips; /* ip string -> ip_entry* (owned) */
+  struct ml_backend *backend; /* rooms: memory or redis (backend.h) */
+  GHashTable *ips;            /* ip string -> ip_entry* (owned) */
   unsigned n_conns;
   ml_metrics metrics;
   unsigned port;
@@ -118,6 +118,10 @@ struct ml_signal_server {
 };
 
 conn *ml_srv_conn_ref(conn *c);
+/* Under lock: the message that tells ev to its recipient (transfer full),
+ * and in *close_code the close that follows it (0: none). A welcome uses
+ * srv's ICE configuration. Counts relayed signals. */
+char *ml_srv_event_text(ml_signal_server *srv, const ml_room_event *ev, unsigned short *close_code);
 /* Owner thread only (the last reference may drop the WebSocket). */
 void ml_srv_conn_unref(conn *c);
 /* Owner thread: closes c's WebSocket once (later calls do nothing). */

@@ -28,6 +28,12 @@ typedef enum ml_signal_log_level {
   ML_SIGNAL_LOG_ERROR,
 } ml_signal_log_level;
 
+/* Where rooms live ([server] backend). */
+typedef enum ml_signal_backend {
+  ML_SIGNAL_BACKEND_MEMORY, /* this process only (default) */
+  ML_SIGNAL_BACKEND_REDIS,  /* shared with other instances through Redis */
+} ml_signal_backend;
+
 /* Every setting; see packaging/mentorlink-signal.conf.example for the file
  * form. Strings and string vectors are owned (g_free / g_strfreev); the token
  * secret lives in sodium_malloc memory. Initialise with ml_signal_config_init,
@@ -38,6 +44,7 @@ typedef struct ml_signal_config {
   unsigned listen_port; /* 0 picks a free port (see ml_signal_server_port) */
   char *tls_cert_file;  /* PEM; with tls_key_file enables https/wss */
   char *tls_key_file;
+  char *public_url;     /* how clients reach /v1/ws (wss://host/v1/ws), for invites; or NULL */
   bool insecure_listen; /* allow plain ws on a non-loopback address */
   bool open_mode;       /* room code (+ optional secret) instead of tokens */
   unsigned max_connections;
@@ -52,6 +59,15 @@ typedef struct ml_signal_config {
    * each with its own context; connections are spread over them. */
   unsigned workers;
   ml_signal_log_level log_level; /* default info; the daemon's --log-level */
+  ml_signal_backend backend;     /* not reloadable */
+  /* [redis] (backend = redis; not reloadable) */
+  char *redis_url;           /* redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default loopback */
+  char *redis_password;      /* AUTH; overrides the URL's password; NULL: none */
+  unsigned redis_timeout_ms; /* bound on each Redis command and connect (default 500) */
+  /* An instance silent this long is taken for dead and its members are
+   * taken out of their rooms (default 15000); also the longest Redis outage
+   * that keeps every instance's members. */
+  unsigned redis_presence_ttl_ms;
   /* [rooms] */
   unsigned room_capacity;
   unsigned waiting_max;
@@ -85,6 +101,8 @@ void ml_signal_config_init(ml_signal_config *cfg);
 ML_MUST_CHECK int ml_signal_config_load(ml_signal_config *cfg, const char *path, char **errmsg);
 /* Parses "HOST:PORT", "[V6]:PORT" into cfg. */
 ML_MUST_CHECK int ml_signal_config_set_listen(ml_signal_config *cfg, const char *addr);
+/* ML_ERR_INVALID with *errmsg (g_free) when cfg's Redis URL cannot be used. */
+ML_MUST_CHECK int ml_signal_config_check_redis(const ml_signal_config *cfg, char **errmsg);
 /* Sets the token secret (copied into sodium_malloc memory). */
 ML_MUST_CHECK int ml_signal_config_set_token_secret(ml_signal_config *cfg, const char *secret);
 void ml_signal_config_copy(ml_signal_config *dst, const ml_signal_config *src);
