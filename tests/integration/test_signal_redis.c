@@ -373,6 +373,28 @@ int main(int argc, char **argv) {
       {"instance_death", t_instance_death},
       {"malformed", t_malformed},
   };
+  /* "suite:NAME": test_signal_integration's scenario NAME against an
+   * instance of the Redis backend (ML_TEST_REDIS_URL, see sigclient.c). */
+  if (g_str_has_prefix(argv[2], "suite:")) {
+    redis_start();
+    char url[64];
+    g_snprintf(url, sizeof url, "redis://127.0.0.1:%u/0", redis.port);
+    g_setenv("ML_TEST_REDIS_URL", url, TRUE);
+    char **child = g_new0(char *, 3);
+    child[0] = g_strdup(SUITE_BIN);
+    child[1] = g_strdup(argv[2] + 6);
+    int status = 1;
+    GError *err = NULL;
+    if (!g_spawn_sync(NULL, child, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                      &status, &err)) {
+      fprintf(stderr, "spawn: %s\n", err->message);
+      status = 1;
+    }
+    g_strfreev(child);
+    bool ok = g_spawn_check_wait_status(status, NULL);
+    redis_stop();
+    return ok ? 0 : 1;
+  }
   for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
     if (strcmp(tests[i].name, argv[2]) == 0) {
       redis_start();
