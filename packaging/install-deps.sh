@@ -27,12 +27,15 @@ packages=(
   gstreamer1.0-nice gstreamer1.0-tools
   # UI
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
+  # rooms on the LAN (DNS-SD): host announces, join --discover lists; the
+  # daemons for tests/nat/run-lan-discover.sh
+  libavahi-client-dev libavahi-glib-dev avahi-daemon dbus-daemon dbus-bin
   # tests: TURN relay, interop peer, benchmark baseline, captures
   coturn nodejs npm libsrtp2-dev tshark iproute2 iptables xvfb
   # tests/nat: TURN REST credentials (openssl), JSON results (jq)
   openssl jq
   # packaging/dev.sh package: the Debian packages, their checks
-  debhelper dpkg-dev lintian man-db systemd
+  debhelper dpkg-dev lintian man-db systemd desktop-file-utils
 )
 
 missing=()

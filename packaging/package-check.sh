@@ -49,6 +49,11 @@ check "mentorlink-signal --version says $version" \
   grep -qx "mentorlink-signal $version" <(mentorlink-signal --version)
 check "man page mentorlink(1)" man -w 1 mentorlink
 check "man page mentorlink-signal(8)" man -w 8 mentorlink-signal
+check "desktop entry (opens mentorlink:// links)" \
+  desktop-file-validate /usr/share/applications/mentorlink.desktop
+check "the desktop entry handles mentorlink:// links" \
+  grep -qx 'MimeType=x-scheme-handler/mentorlink;' /usr/share/applications/mentorlink.desktop
+check "icon" test -s /usr/share/icons/hicolor/scalable/apps/mentorlink.svg
 check "systemd-analyze verify mentorlink-signal.service" \
   systemd-analyze verify /lib/systemd/system/mentorlink-signal.service
 check "system user mentorlink-signal" getent passwd mentorlink-signal

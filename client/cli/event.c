@@ -22,6 +22,7 @@ static const char *const type_names[ML_EVENT_TYPE_COUNT] = {
     [ML_EVENT_STATS] = "stats",
     [ML_EVENT_PEER_MEDIA] = "peer_media",
     [ML_EVENT_MARKED_VERIFIED] = "marked_verified",
+    [ML_EVENT_SESSION] = "session",
     [ML_EVENT_ERROR] = "error",
     [ML_EVENT_ENDED] = "ended",
 };
@@ -183,6 +184,14 @@ char *ml_event_encode(const ml_event *ev) {
       add_str(b, "fingerprint", ev->fingerprint);
     else
       add_str(b, "error", ev->error);
+    break;
+  case ML_EVENT_SESSION:
+    add_str(b, "what", ev->what);
+    add_bool(b, "on", ev->on);
+    add_int(b, "order", (int64_t)ev->order);
+    add_str(b, "by", ev->by);
+    add_str(b, "by_name", ev->by_name);
+    add_str(b, "detail", ev->text);
     break;
   case ML_EVENT_ENDED: break;
   }
@@ -362,6 +371,14 @@ static void read_members(reader *r, ml_event *ev) {
       read_str(r, "fingerprint", ev->fingerprint);
     else
       read_str(r, "error", ev->error);
+    break;
+  case ML_EVENT_SESSION:
+    read_str(r, "what", ev->what);
+    ev->on = read_bool(r, "on");
+    ev->order = read_count(r, "order");
+    read_str(r, "by", ev->by);
+    read_str(r, "by_name", ev->by_name);
+    read_text(r, "detail", ev);
     break;
   case ML_EVENT_ENDED: break;
   }

@@ -2,6 +2,7 @@
 #include "host.h"
 
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +10,8 @@
 #include <gio/gio.h>
 
 #include "join.h"
+#include "ml/invite.h"
+#include "ml/lan.h"
 #include "ml/signal_client.h"
 #include "ml/signal_server.h"
 
@@ -19,9 +22,10 @@ void ml_host_usage(FILE *f) {
         "                              start a room on this machine for a clinic LAN: the\n"
         "                              signaling server runs inside mentorlink (plain ws,\n"
         "                              open mode; default --listen " DEFAULT_LISTEN "), you\n"
-        "                              join as the room's host, and the command the others\n"
-        "                              type is printed first. Knocks are admitted in the\n"
-        "                              window (or with --admit-all); a room secret\n"
+        "                              join as the room's host, and the invite link the\n"
+        "                              others open (mentorlink join LINK) is printed\n"
+        "                              first. Knocks are admitted in the window (or with\n"
+        "                              --admit-all); a room secret\n"
         "                              (MENTORLINK_ROOM_SECRET) keys the handshake\n",
         f);
 }
@@ -36,9 +40,13 @@ typedef struct host_server {
   GThread *thread;
   GMutex lock;
   GCond started;
-  bool done;     /* the thread has started the server or failed */
-  char *errmsg;  /* why it failed (g_free) */
-  unsigned port; /* the bound port once started */
+  bool done;            /* the thread has started the server or failed */
+  char *errmsg;         /* why it failed (g_free) */
+  unsigned port;        /* the bound port once started */
+  const char *room;     /* announced on the LAN */
+  int ifindex;          /* the listen address's interface, 0: all */
+  ml_lan_announce *lan; /* on the server's thread; NULL if not announced */
+  const char *lan_why;  /* why not (static) */
 } host_server;
 
 static gpointer serve(gpointer user) {
@@ -51,18 +59,55 @@ static gpointer serve(gpointer user) {
     h->errmsg = g_strdup("invalid settings");
   g_mutex_lock(&h->lock);
   h->port = rc == 0 ? ml_signal_server_port(h->srv) : 0;
+  if (rc == 0 && h->ifindex >= 0)
+    h->lan = ml_lan_announce_new(h->ctx, h->room, h->port, h->ifindex, &h->lan_why);
   h->done = true;
   g_cond_signal(&h->started);
   g_mutex_unlock(&h->lock);
   if (rc == 0)
     g_main_loop_run(h->loop);
+  ml_lan_announce_free(h->lan);
   ml_signal_server_free(h->srv); /* on its own thread, as signal_server.h asks */
   h->srv = NULL;
   g_main_context_pop_thread_default(h->ctx);
   return NULL;
 }
 
-static bool host_server_start(host_server *h) {
+/* Where to announce the room: the interface of the listen address (0: a
+ * wildcard, every interface), or -1 for nowhere (loopback: nobody else can
+ * reach it). */
+static int announce_interface(const char *listen_host) {
+  if (!strcmp(listen_host, "0.0.0.0") || !strcmp(listen_host, "::"))
+    return 0;
+  GInetAddress *want = g_inet_address_new_from_string(listen_host);
+  if (!want || g_inet_address_get_is_loopback(want)) {
+    g_clear_object(&want);
+    return -1;
+  }
+  int index = -1;
+  struct ifaddrs *ifs = NULL;
+  if (getifaddrs(&ifs) == 0) {
+    for (struct ifaddrs *i = ifs; i && index < 0; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+        continue;
+      GInetAddress *a = g_inet_address_new_from_bytes(
+          (const guint8 *)&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
+          G_SOCKET_FAMILY_IPV4);
+      if (g_inet_address_equal(a, want))
+        index = (int)if_nametoindex(i->ifa_name);
+      g_object_unref(a);
+    }
+    freeifaddrs(ifs);
+  }
+  g_object_unref(want);
+  return index;
+}
+
+/* Starts the server thread for room (announced on the LAN where it can
+ * be); false with h->errmsg if the server did not start. */
+static bool host_server_start(host_server *h, const char *room) {
+  h->room = room;
+  h->ifindex = announce_interface(h->cfg.listen_host);
   g_mutex_init(&h->lock);
   g_cond_init(&h->started);
   h->ctx = g_main_context_new();
@@ -120,6 +165,8 @@ static GPtrArray *reachable_addresses(const char *listen_host) {
   return out;
 }
 
+/* The invite: a link per address others may reach (without the room
+ * secret, which the host passes on by word of mouth). */
 static void print_invitation(const char *room, const char *listen_host, unsigned port) {
   GPtrArray *addrs = reachable_addresses(listen_host);
   printf("mentorlink: room %s is open on this machine. Others join with%s:\n", room,
@@ -127,10 +174,15 @@ static void print_invitation(const char *room, const char *listen_host, unsigned
   for (guint i = 0; i < addrs->len; i++) {
     const char *a = addrs->pdata[i];
     bool v6 = strchr(a, ':') != NULL;
-    printf("  mentorlink join --server ws://%s%s%s:%u/v1/ws --room %s --name THEIR_NAME\n",
-           v6 ? "[" : "", a, v6 ? "]" : "", port, room);
+    ml_invite inv = {0};
+    g_snprintf(inv.server, sizeof inv.server, "ws://%s%s%s:%u/v1/ws", v6 ? "[" : "", a,
+               v6 ? "]" : "", port);
+    g_strlcpy(inv.room, room, sizeof inv.room);
+    g_autofree char *link = ml_invite_format(&inv);
+    printf("  mentorlink join '%s'\n", link ? link : "?");
   }
-  printf("(and MENTORLINK_ROOM_SECRET set to the room secret, if you gave one)\n");
+  printf("(or open that link; --name NAME chooses their name, else their account's; with a "
+         "room secret they also set MENTORLINK_ROOM_SECRET)\n");
   fflush(stdout);
   g_ptr_array_free(addrs, TRUE);
 }
@@ -175,13 +227,23 @@ int ml_host_run(int argc, char **argv) {
   } else if (ml_signal_config_set_listen(&h.cfg, listen) != 0) {
     fprintf(stderr, "mentorlink host: --listen wants ADDR:PORT (e.g. 0.0.0.0:8443), not: %s\n",
             listen);
-  } else if (!host_server_start(&h)) {
+  } else if (!host_server_start(&h, room)) {
     fprintf(stderr, "mentorlink host: the signaling server did not start: %s\n",
             h.errmsg ? h.errmsg : "?");
     rc = 1;
   } else {
     print_invitation(room, h.cfg.listen_host, h.port);
-    g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", h.port);
+    if (h.lan)
+      printf("(announced on the LAN: others find it with mentorlink join --discover)\n");
+    else if (h.ifindex >= 0)
+      printf("(not announced on the LAN: %s; mentorlink join --discover will not list it)\n",
+             h.lan_why);
+    fflush(stdout);
+    /* The host joins where the server listens: loopback under a wildcard. */
+    const char *at = h.cfg.listen_host;
+    bool any = !strcmp(at, "0.0.0.0") || !strcmp(at, "::"), v6 = !any && strchr(at, ':');
+    g_autofree char *url = g_strdup_printf("ws://%s%s%s:%u/v1/ws", v6 ? "[" : "",
+                                           any ? "127.0.0.1" : at, v6 ? "]" : "", h.port);
     g_ptr_array_insert(join, 1, g_strdup("--server"));
     g_ptr_array_insert(join, 2, g_strdup(url));
     g_ptr_array_add(join, NULL);

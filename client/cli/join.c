@@ -10,6 +10,7 @@
  * join_print.c, stdin commands run in join_commands.c (join_internal.h). */
 #include "join.h"
 #include "join_internal.h"
+#include "ml/lan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@ typedef struct run_state {
   ml_join_commands *cmd;
   ml_join_text text;
   bool chat_sent, joined, secure, fatal, ended;
+  int closed_status; /* 4 denied, 5 removed, 6 the session ended (SESSION CLOSED); 0 none */
 } run_state;
 
 /* Every event, in the window or headless: print it, send the --chat lines
@@ -59,6 +61,13 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
     ml_join_print_json(ev);
   else
     ml_join_print_text(&st->text, ev);
+  ml_join_roster_apply(&st->cmd->roster, ev);
+  if (ev->type == ML_CALL_EV_SESSION && ev->session == ML_CALL_SESSION_CLOSED && ev->text)
+    st->closed_status = !strcmp(ev->text, "denied")    ? ML_JOIN_EXIT_DENIED
+                        : !strcmp(ev->text, "removed") ? ML_JOIN_EXIT_REMOVED
+                                                       : ML_JOIN_EXIT_ENDED;
+  if (ev->type == ML_CALL_EV_JOINED && st->cmd->joined_ms < 0)
+    st->cmd->joined_ms = now_ms(); /* a reconnect keeps the call's clock */
   if (ev->type == ML_CALL_EV_JOINED) {
     st->joined = true;
     g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
@@ -83,8 +92,15 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
 static void run_headless(ml_call *call, const ml_join_options *o, run_state *st) {
   int64_t deadline = o->duration_s > 0 ? now_ms() + (int64_t)(o->duration_s * 1000.0) : -1;
   int64_t end_by = -1;
+  st->cmd->end_ms = deadline;
+  /* The one-minute warning of a scheduled end (a session longer than that). */
+  bool warned = o->duration_s <= 60;
   while (!st->ended) {
     int64_t now = now_ms();
+    if (!warned && end_by < 0 && now >= deadline - 60000) {
+      warned = true;
+      fprintf(stderr, "mentorlink: one minute left: the session ends at its scheduled time\n");
+    }
     if (end_by < 0 && (stop_requested || st->cmd->leave || (deadline >= 0 && now >= deadline))) {
       ml_call_leave(call);
       end_by = now + END_WAIT_MS;
@@ -139,18 +155,14 @@ static bool run_window(ml_call *call, const ml_join_options *o, run_state *st) {
   return true;
 }
 
-int ml_join_run(int argc, char **argv) {
-  ml_join_options o;
-  int rc = ml_join_parse_options(argc, argv, &o);
-  if (rc)
-    return rc == ML_JOIN_HELP ? 0 : rc;
-  if (o.stdin_commands && !o.headless)
+static int run(const ml_join_options *o) {
+  if (o->stdin_commands && !o->headless)
     return ml_join_usage_error("--stdin-commands needs --headless",
                                "the window takes its commands from "
                                "the keyboard and mouse");
   /* A closed stdin: descriptor 0 would be whatever we open next. */
   bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
-  if (o.stdin_commands && !stdin_open)
+  if (o->stdin_commands && !stdin_open)
     ml_join_command_error("--stdin-commands: stdin is closed; no commands", NULL);
   char id_path[4096];
   ml_identity *id = NULL;
@@ -163,23 +175,23 @@ int ml_join_run(int argc, char **argv) {
     return 1;
   }
   ml_call_config cfg = {
-      .server_url = o.server,
-      .ca_file = o.ca_file,
-      .token = o.token,
-      .room = o.room,
-      .name = o.room ? o.name : NULL,
-      .room_secret = o.secret,
+      .server_url = o->server,
+      .ca_file = o->ca_file,
+      .token = o->token,
+      .room = o->room,
+      .name = o->room ? o->name : NULL,
+      .room_secret = o->secret,
       .identity = id,
-      .pins_path = o.known_peers,
-      .video = o.video,
-      .audio = o.audio,
-      .camera = o.camera,
-      .microphone = o.microphone,
-      .headless = o.headless,
-      .admit_all = o.admit_all,
-      .measure_tone = o.measure_tone,
-      .local_addresses = o.local,
-      .n_local_addresses = o.n_local,
+      .pins_path = o->known_peers,
+      .video = o->video,
+      .audio = o->audio,
+      .camera = o->camera,
+      .microphone = o->microphone,
+      .headless = o->headless,
+      .admit_all = o->admit_all,
+      .measure_tone = o->measure_tone,
+      .local_addresses = o->local,
+      .n_local_addresses = o->n_local,
   };
   ml_call *call = NULL;
   err = ml_call_new(&call, &cfg);
@@ -195,26 +207,81 @@ int ml_join_run(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
 
   ml_join_commands cmd = {.buf = g_string_new(NULL),
-                          .eof = !o.stdin_commands || !stdin_open,
-                          .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
-  run_state st = {.o = &o, .cmd = &cmd};
+                          .eof = !o->stdin_commands || !stdin_open,
+                          .peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
+                          .joined_ms = -1,
+                          .end_ms = -1};
+  ml_join_roster_init(&cmd.roster);
+  run_state st = {.o = o, .cmd = &cmd};
   ml_join_text_init(&st.text);
-  if (o.headless || !run_window(call, &o, &st)) {
-    if (!o.headless)
+  if (o->headless || !run_window(call, o, &st)) {
+    if (!o->headless)
       fprintf(stderr, "mentorlink: going on without a window\n");
-    run_headless(call, &o, &st);
+    run_headless(call, o, &st);
   }
   ml_call_free(call);
   ml_identity_free(id);
   g_string_free(cmd.buf, TRUE);
   g_hash_table_destroy(cmd.peers);
+  ml_join_roster_clear(&cmd.roster);
   ml_join_text_clear(&st.text);
+  if (st.closed_status == ML_JOIN_EXIT_ENDED && cmd.ended_session)
+    return st.secure ? 0 : 3; /* we ended it, as asked */
+  if (st.closed_status)
+    return st.closed_status;
   if (st.fatal || !st.joined)
     return 1;
   if (!st.secure) {
     fprintf(stderr, "mentorlink: no peer became secure (end-to-end encrypted) during the call%s\n",
-            o.json ? "" : "; see the errors above");
+            o->json ? "" : "; see the errors above");
     return 3;
   }
   return 0;
+}
+
+/* join --discover: the rooms `mentorlink host` announces on this LAN, each
+ * with the link that joins it. 0 if some were heard, 1 if none (or no
+ * Avahi). */
+static int discover(void) {
+  ml_lan_room rooms[ML_LAN_MAX_ROOMS];
+  size_t n = 0;
+  const char *why = NULL;
+  if (ml_lan_discover(ML_JOIN_DISCOVER_MS, rooms, &n, &why) != 0) {
+    fprintf(stderr,
+            "mentorlink join --discover: %s; rooms on the LAN are found through Avahi (Debian "
+            "package avahi-daemon)\n",
+            why);
+    return 1;
+  }
+  if (n == 0) {
+    printf("no mentorlink rooms heard on this network in %u s (a room started with "
+           "mentorlink host is announced while it runs)\n",
+           ML_JOIN_DISCOVER_MS / 1000);
+    return 1;
+  }
+  printf("mentorlink rooms on this network:\n");
+  for (size_t i = 0; i < n; i++) {
+    ml_invite inv = {0};
+    g_snprintf(inv.server, sizeof inv.server, "ws://%s:%u/v1/ws", rooms[i].address, rooms[i].port);
+    g_strlcpy(inv.room, rooms[i].room, sizeof inv.room);
+    g_autofree char *link = ml_invite_format(&inv);
+    printf("  %s at %s:%u: mentorlink join '%s'\n", rooms[i].room, rooms[i].address, rooms[i].port,
+           link ? link : "?");
+  }
+  return 0;
+}
+
+int ml_join_run(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--discover"))
+      return argc == 2 ? discover()
+                       : ml_join_usage_error("--discover lists the rooms on the LAN and takes "
+                                             "nothing else; join one with the link it prints",
+                                             NULL);
+  ml_join_options o;
+  int rc = ml_join_parse_options(argc, argv, &o);
+  if (rc == 0)
+    rc = run(&o);
+  ml_join_options_clear(&o);
+  return rc == ML_JOIN_HELP ? 0 : rc;
 }

@@ -6,18 +6,36 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <sodium.h>
 
 #include "ml/signal_client.h"
 
+#define MAX_FILE_BYTES 8192 /* a token or an invite file */
+
 void ml_join_usage(FILE *f) {
-  fputs("  join --server URL --room ROOM --name NAME [options]\n"
+  fputs("  join --discover              list the rooms announced on this network (by\n"
+        "                              mentorlink host, through Avahi), each with its link\n"
+        "  join LINK [--name NAME] [options]\n"
+        "                              join a call from an invite link\n"
+        "                              (mentorlink://join?..., from mentorlink-signal invite\n"
+        "                              or mentorlink host)\n"
+        "  join --server URL --room ROOM --name NAME [options]\n"
         "                              join a call (open mode: room code + display name)\n"
         "  join --server URL --token TOKEN [options]\n"
         "                              join a call with a signed join token\n"
+        "    --invite-file FILE        the invite link is in FILE (not on the command\n"
+        "                              line, where other local users see it in ps); or\n"
+        "                              set MENTORLINK_INVITE\n"
+        "    --token-file FILE         the join token is in FILE; or set MENTORLINK_TOKEN\n"
+        "    --config FILE             settings (default\n"
+        "                              $XDG_CONFIG_HOME/mentorlink/mentorlink.conf):\n"
+        "                              [join] server, ca_file and name, used when the\n"
+        "                              command line does not give them\n"
         "    --server URL              signaling server WebSocket URL, e.g.\n"
         "                              ws://127.0.0.1:8443/v1/ws (wss:// with TLS)\n"
         "    --room ROOM               room code (open mode) [A-Za-z0-9_.-]{1,64}\n"
-        "    --name NAME               your display name (open mode; 1-64 bytes)\n"
+        "    --name NAME               your display name (open mode; 1-64 bytes); with\n"
+        "                              an invite link, default: your account's name\n"
         "    --token TOKEN             join token from the operator (token mode)\n"
         "    --room-secret SECRET      open mode: the room secret (1-64 bytes); it keys\n"
         "                              the handshake (Noise PSK) and is never sent to the\n"
@@ -94,6 +112,126 @@ static int check_values(const ml_join_options *o) {
   return 0;
 }
 
+/* The first line of a token or invite file, in *out (owned): 0, or 2 after
+ * saying what is wrong, naming the flag. */
+static int read_line_file(const char *flag, const char *path, char **out) {
+  char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GError) err = NULL;
+  if (!g_file_get_contents(path, &text, &len, &err))
+    return ml_join_usage_error(flag, err->message);
+  int rc = 0;
+  char *line = g_strstrip(text);
+  line[strcspn(line, "\r\n")] = '\0';
+  if (len > MAX_FILE_BYTES || memchr(text, '\0', len) != line + strlen(line) || !line[0])
+    rc = ml_join_usage_error(flag, "the file is empty, too long or not text");
+  else
+    *out = g_strdup(line);
+  sodium_memzero(text, len);
+  g_free(text);
+  return rc;
+}
+
+/* --invite-file and --token-file; then MENTORLINK_INVITE and
+ * MENTORLINK_TOKEN when the command line names no link, token or room. */
+static int take_files(ml_join_options *o) {
+  int rc = 0;
+  if (o->invite_file && o->link)
+    return ml_join_usage_error("--invite-file and an invite link exclude each other", NULL);
+  if (o->token_file && o->token)
+    return ml_join_usage_error("--token-file and --token exclude each other", NULL);
+  if (o->invite_file && (rc = read_line_file("--invite-file", o->invite_file, &o->file_text[0])))
+    return rc;
+  if (o->token_file && (rc = read_line_file("--token-file", o->token_file, &o->file_text[1])))
+    return rc;
+  if (o->file_text[0])
+    o->link = o->file_text[0];
+  if (o->file_text[1])
+    o->token = o->file_text[1];
+  const char *link = getenv("MENTORLINK_INVITE"), *token = getenv("MENTORLINK_TOKEN");
+  if (!o->link && !o->token && !o->room) {
+    if (link && link[0])
+      o->link = link;
+    else if (token && token[0])
+      o->token = token;
+  }
+  return 0;
+}
+
+/* The link's server, and its token or room and secret, where the command
+ * line gives none of them. */
+static int take_link(ml_join_options *o) {
+  if (!o->link)
+    return 0;
+  const char *why = NULL;
+  if (ml_invite_parse(o->link, &o->invite, &why) != ML_OK)
+    return ml_join_usage_error("the invite link cannot be used", why);
+  if (o->server)
+    return ml_join_usage_error("the invite link names the server: leave out --server", NULL);
+  if (o->token || o->room)
+    return ml_join_usage_error("the invite link names the room: leave out --token and --room",
+                               NULL);
+  if (o->invite.secret[0] && o->secret)
+    return ml_join_usage_error("the invite link holds the room secret: leave out --room-secret",
+                               NULL);
+  o->server = o->invite.server;
+  o->token = o->invite.token[0] ? o->invite.token : NULL;
+  o->room = o->invite.room[0] ? o->invite.room : NULL;
+  if (o->invite.secret[0])
+    o->secret = o->invite.secret;
+  return 0;
+}
+
+char *ml_join_config_path(const char *given) {
+  return given ? g_strdup(given)
+               : g_build_filename(g_get_user_config_dir(), "mentorlink", "mentorlink.conf", NULL);
+}
+
+/* [join] server, ca_file and name from the config file, for what the
+ * command line and the link left open. A missing file is fine unless it was
+ * named with --config. */
+static int take_config(ml_join_options *o) {
+  g_autofree char *path = ml_join_config_path(o->config_path);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+    if (!o->config_path && g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      return 0;
+    g_autofree char *what = g_strdup_printf("the config file %s cannot be used", path);
+    return ml_join_usage_error(what, err->message);
+  }
+  static const char *const keys[] = {"server", "ca_file", "name"};
+  const char **slots[] = {&o->server, &o->ca_file, &o->name};
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+    o->config_values[i] = g_key_file_get_string(kf, "join", keys[i], NULL);
+    if (o->config_values[i] && !*slots[i])
+      *slots[i] = o->config_values[i];
+  }
+  return 0;
+}
+
+/* Who this account belongs to, as a display name: the real name, else the
+ * login name (owned). */
+static char *account_name(void) {
+  const char *real = g_get_real_name();
+  if (real && strcmp(real, "Unknown") != 0 && ml_signal_valid_name(real))
+    return g_strdup(real);
+  return g_strdup(g_get_user_name());
+}
+
+void ml_join_options_clear(ml_join_options *o) {
+  sodium_memzero(&o->invite, sizeof o->invite);
+  for (size_t i = 0; i < G_N_ELEMENTS(o->file_text); i++) {
+    if (o->file_text[i])
+      sodium_memzero(o->file_text[i], strlen(o->file_text[i]));
+    g_free(o->file_text[i]);
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(o->config_values); i++)
+    g_free(o->config_values[i]);
+  g_free(o->default_name);
+  memset(o, 0, sizeof *o);
+}
+
 int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
   memset(o, 0, sizeof *o);
   o->video = ML_MEDIA_VIDEO_CAMERA;
@@ -124,6 +262,11 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
     } else if (!strcmp(a, "--ui-test-control")) { /* tests: window commands on stdin */
       o->ui_test_control = true;
       takes = false;
+    } else if (a[0] != '-') {
+      if (o->link)
+        return ml_join_usage_error("one invite link at a time; unexpected argument", a);
+      o->link = a;
+      takes = false;
     } else if (!v) {
       return ml_join_usage_error("missing value after", a);
     } else if (!strcmp(a, "--server")) {
@@ -142,6 +285,12 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
       o->screenshot_dir = v;
     } else if (!strcmp(a, "--ca-file")) {
       o->ca_file = v;
+    } else if (!strcmp(a, "--invite-file")) {
+      o->invite_file = v;
+    } else if (!strcmp(a, "--token-file")) {
+      o->token_file = v;
+    } else if (!strcmp(a, "--config")) {
+      o->config_path = v;
     } else if (!strcmp(a, "--camera")) {
       o->camera = v;
     } else if (!strcmp(a, "--microphone")) {
@@ -183,10 +332,19 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
     if (takes)
       i++;
   }
+  int rc = take_files(o);
+  if (!rc)
+    rc = take_link(o);
+  if (rc)
+    return rc;
   if (!o->secret)
     o->secret = getenv("MENTORLINK_ROOM_SECRET");
   if (o->secret && !o->secret[0])
     o->secret = NULL;
+  if ((rc = take_config(o)) != 0)
+    return rc;
+  if (o->room && !o->name && o->link)
+    o->name = o->default_name = account_name();
   if (!o->server)
     return ml_join_usage_error("--server is required", NULL);
   if (!o->token && !o->room)

@@ -42,6 +42,7 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
       [ML_CALL_EV_STATS] = ML_EVENT_STATS,
       [ML_CALL_EV_PEER_MEDIA] = ML_EVENT_PEER_MEDIA,
       [ML_CALL_EV_MARKED_VERIFIED] = ML_EVENT_MARKED_VERIFIED,
+      [ML_CALL_EV_SESSION] = ML_EVENT_SESSION,
       [ML_CALL_EV_ERROR] = ML_EVENT_ERROR,
       [ML_CALL_EV_ENDED] = ML_EVENT_ENDED,
   };
@@ -71,6 +72,13 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
   out->muted = ev->media.muted;
   out->camera_on = ev->media.camera_on;
   out->video_paused = ev->media.video_paused;
+  if (ev->type == ML_CALL_EV_SESSION) {
+    g_strlcpy(out->what, ml_call_session_name(ev->session), sizeof out->what);
+    out->on = ev->on;
+    out->order = ev->order;
+    g_strlcpy(out->by, ev->by_id, sizeof out->by);
+    g_strlcpy(out->by_name, ev->by_name, sizeof out->by_name);
+  }
   out->id = ev->id;
   out->text = ev->text;
   const ml_call_stats *s = &ev->stats;
@@ -160,6 +168,60 @@ static void print_left(double t, const char *who, const char *reason) {
     printf("[%7.3f] %s left the call\n", t, who);
 }
 
+/* A SESSION event in words ("you" when it is about us). */
+void ml_join_print_session(double t, const ml_call_event *ev) {
+  const char *who = ev->peer_name[0] ? ev->peer_name : ev->peer_id;
+  const char *by = ev->by_name[0] ? ev->by_name : "a host";
+  const char *detail = ev->text ? ev->text : "";
+  switch (ev->session) {
+  case ML_CALL_SESSION_ROLE:
+    printf("[%7.3f] %s %s\n", t, who, ev->on ? "is a host of the room" : "is no longer a host");
+    break;
+  case ML_CALL_SESSION_LOCKED:
+    printf("[%7.3f] the room is %s by %s\n", t, ev->on ? "locked to new participants" : "unlocked",
+           by);
+    break;
+  case ML_CALL_SESSION_HAND:
+    if (ev->on)
+      printf("[%7.3f] %s raised a hand (#%llu)\n", t, who, (unsigned long long)ev->order);
+    else if (ev->by_id[0])
+      printf("[%7.3f] %s lowered the hand of %s\n", t, by, who);
+    else
+      printf("[%7.3f] %s lowered a hand\n", t, who);
+    break;
+  case ML_CALL_SESSION_REACTION: printf("[%7.3f] %s reacts: %s\n", t, who, detail); break;
+  case ML_CALL_SESSION_MUTED_BY_HOST:
+    printf("[%7.3f] Muted by the host (%s); type /unmute to speak again\n", t, by);
+    break;
+  case ML_CALL_SESSION_SPOTLIGHT:
+    if (ev->peer_id[0])
+      printf("[%7.3f] %s put %s in the spotlight\n", t, by, who);
+    else
+      printf("[%7.3f] %s cleared the spotlight\n", t, by);
+    break;
+  case ML_CALL_SESSION_ASKED:
+    printf("[%7.3f] asked %s to %s\n", t, who, !strcmp(detail, "mute") ? "mute" : "lower the hand");
+    break;
+  case ML_CALL_SESSION_JOIN_FAILED:
+    printf("[%7.3f] someone%s%s%s could not join: %s\n", t, ev->by_name[0] ? " (\"" : "",
+           ev->by_name, ev->by_name[0] ? "\")" : "",
+           !strcmp(detail, "wrong_secret")    ? "wrong room secret"
+           : !strcmp(detail, "token_expired") ? "expired token"
+                                              : detail);
+    break;
+  case ML_CALL_SESSION_CLOSED:
+    printf("[%7.3f] %s\n", t,
+           !strcmp(detail, "denied")       ? "The host did not let you in"
+           : !strcmp(detail, "removed")    ? "The host removed you from the room"
+           : !strcmp(detail, "room_ended") ? "The host ended the session for everyone"
+                                           : "The host left and the room closed");
+    break;
+  case ML_CALL_SESSION_REFUSED:
+    printf("[%7.3f] ignored a host-only control (%s) from %s, who is not a host\n", t, detail, who);
+    break;
+  }
+}
+
 void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev) {
   double t = (double)ev->t_ms / 1000.0;
   const char *who = ev->peer_name[0] ? ev->peer_name : "";
@@ -167,6 +229,8 @@ void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev) {
   switch (ev->type) {
   case ML_CALL_EV_SIGNALING:
     printf("[%7.3f] signaling: %s\n", t, signaling_state_name(ev->state));
+    if (ev->state == 2 /* ML_SIGNAL_WAITING */)
+      printf("[%7.3f] Waiting for the host to let you in\n", t);
     break;
   case ML_CALL_EV_JOINED:
     printf("[%7.3f] joined room %s as \"%s\" (peer id %s)\n", t, ev->text ? ev->text : "",
@@ -246,6 +310,7 @@ void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev) {
     else
       printf("[%7.3f] %s: marked verified (fingerprint %s)\n", t, who, ev->fingerprint);
     break;
+  case ML_CALL_EV_SESSION: ml_join_print_session(t, ev); break;
   case ML_CALL_EV_ENDED: printf("[%7.3f] call ended\n", t); break;
   }
   fflush(stdout);

@@ -23,6 +23,7 @@
 #include "host.h"
 #include "identity.h"
 #include "join.h"
+#include "open.h"
 
 static void usage(FILE *f) {
   fputs("usage: mentorlink COMMAND [ARGS]\n"
@@ -36,6 +37,7 @@ static void usage(FILE *f) {
         f);
   ml_join_usage(f);
   ml_host_usage(f);
+  ml_open_usage(f);
   fputs("  demo                        a real call on this machine: an embedded signaling\n"
         "                              server and two `join` processes with test sources\n"
         "                              for 10 s; prints path, frames and audio decoded each\n"
@@ -49,6 +51,8 @@ static void usage(FILE *f) {
         "environment:\n"
         "  MENTORLINK_PASSPHRASE       passphrase of a sealed identity file\n"
         "  MENTORLINK_ROOM_SECRET      join: the room secret, instead of --room-secret\n"
+        "  MENTORLINK_INVITE           join: the invite link, instead of an argument\n"
+        "  MENTORLINK_TOKEN            join: the join token, instead of --token\n"
         "  XDG_DATA_HOME, HOME         where the identity and the pinned peer keys live\n"
         "                              ($XDG_DATA_HOME/mentorlink/identity.key, known_peers)\n",
         f);
@@ -81,6 +85,8 @@ int main(int argc, char **argv) {
     return ml_join_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "host"))
     return ml_host_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "open"))
+    return ml_open_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "devices"))
     return ml_devices_command(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) {

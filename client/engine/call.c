@@ -149,14 +149,20 @@ static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   g_strlcpy(ev->peer_name, w->name, sizeof ev->peer_name);
   ev->text = g_strdup(w->room);
   ml_call_emit(call, ev);
-  for (size_t i = 0; i < w->n_peers; i++)
+  ml_call_session_welcome(call, w->host);
+  for (size_t i = 0; i < w->n_peers; i++) {
     ml_call_peer_add(call, &w->peers[i]);
+    ml_call_session_peer_added(call, &w->peers[i]);
+  }
   /* After the peers' ICE has started: capture starts with the call (the self
    * view, and a warm pipeline when the first peer is secure). */
   ml_call_ensure_sender(call);
 }
 
-static void on_sig_peer_joined(const ml_signal_peer *sp, void *user) { ml_call_peer_add(user, sp); }
+static void on_sig_peer_joined(const ml_signal_peer *sp, void *user) {
+  ml_call_peer_add(user, sp);
+  ml_call_session_peer_added(user, sp);
+}
 
 static void on_sig_knock(const ml_signal_peer *sp, void *user) {
   ml_call *call = user;
@@ -172,8 +178,15 @@ static void on_sig_knock(const ml_signal_peer *sp, void *user) {
 static void on_sig_peer_left(const char *id, const char *reason, void *user) {
   ml_call *call = user;
   call_peer *p = g_hash_table_lookup(call->peers, id);
-  if (p)
+  if (p) {
     ml_call_peer_remove(call, p, reason);
+    return;
+  }
+  /* A waiting peer (we host): it was denied or removed, or it went. */
+  ml_call_event *ev = ml_call_event_new(call, ML_CALL_EV_PEER_LEFT, NULL);
+  g_strlcpy(ev->peer_id, id, sizeof ev->peer_id);
+  ev->text = g_strdup(reason);
+  ml_call_emit(call, ev);
 }
 
 static gboolean cmd_leave(gpointer user);
@@ -182,6 +195,8 @@ static void on_sig_error(const char *code, const char *message, bool fatal, void
   ml_call *call = user;
   g_autofree char *text =
       g_strdup_printf("signaling: %s%s%s", code, message[0] ? ": " : "", message);
+  if (fatal)
+    ml_call_session_on_sig_error(call, code);
   ml_call_emit_error_full(call, NULL, 0, text, fatal);
   if (fatal) { /* later: not from inside the signaling client's callback */
     GSource *later = g_idle_source_new();
@@ -243,6 +258,9 @@ static void engine_start(ml_call *call) {
                     .on_peer_left = on_sig_peer_left,
                     .on_signal = ml_call_on_sig_signal,
                     .on_error = on_sig_error,
+                    .on_room_state = ml_call_session_on_room_state,
+                    .on_role_changed = ml_call_session_on_role_changed,
+                    .on_join_failed = ml_call_session_on_join_failed,
                     .user = call},
   };
   int err = ml_signal_client_new(&call->sig, &sc);
@@ -568,6 +586,7 @@ const char *ml_call_event_name(ml_call_event_type type) {
   case ML_CALL_EV_STATS: return "stats";
   case ML_CALL_EV_PEER_MEDIA: return "peer_media";
   case ML_CALL_EV_MARKED_VERIFIED: return "marked_verified";
+  case ML_CALL_EV_SESSION: return "session";
   case ML_CALL_EV_ERROR: return "error";
   case ML_CALL_EV_ENDED: return "ended";
   }

@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ml/call.h"
+#include "ml/control.h"
 #include "ml/media.h"
 #include "ml/peer_link.h"
 #include "ml/rate.h"
@@ -69,6 +70,15 @@ typedef struct call_peer {
   ml_call_peer_media media;
   uint32_t media_seq;
   uint64_t control_unknown, control_malformed;
+  /* Session controls (call_session.c). */
+  bool host; /* a host of the room, as the server announced it */
+  bool hand;
+  uint64_t hand_ticket;
+  uint32_t hand_seq, reaction_seq, request_seq, spot_seq; /* the last taken of each */
+  bool have_hand, have_reaction, have_request, have_spot;
+  uint8_t req_code; /* our pending request to this peer, sent req_left more times */
+  uint32_t req_seq;
+  unsigned req_left;
 } call_peer;
 
 struct ml_call {
@@ -117,6 +127,16 @@ struct ml_call {
   char *turn_strings[ML_PEER_LINK_MAX_TURN][3]; /* owned: server, username, password */
   size_t n_turn;
   unsigned closing; /* links whose agent close (TURN release) is pending */
+  /* Session controls (call_session.c). */
+  bool self_host;
+  bool hand_raised;
+  uint64_t hand_ticket, tickets; /* ours; the last ticket given out */
+  uint32_t hand_seq, ctl_seq, spot_seq;
+  uint8_t reaction;
+  uint32_t reaction_seq;
+  unsigned reaction_left;
+  char spotlight[ML_CALL_MAX_PEER_ID + 1]; /* who is in the spotlight ("" nobody) */
+  bool spot_ours;                          /* we set it as a host: we repeat it */
   bool ended;
 };
 
@@ -166,5 +186,23 @@ void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *
 /* Once a second (ML_CALL_STATS_INTERVAL_MS): the rate controller, every
  * peer's state and stats, the repeat of our media state. */
 gboolean ml_call_on_stats_tick(gpointer user);
+
+/* ---- session controls (call_session.c) ---- */
+
+/* A CONTROL message other than MEDIA_STATE from p (parsed). */
+void ml_call_session_on_control(call_peer *p, const ml_control_message *m);
+/* Once a second: the repeats of our hand, spotlight and pending one-shots. */
+void ml_call_session_tick(ml_call *call);
+/* A peer the server announced (welcome or peer_joined) is in call->peers. */
+void ml_call_session_peer_added(ml_call *call, const ml_signal_peer *sp);
+/* We were welcomed (role from the welcome). */
+void ml_call_session_welcome(ml_call *call, bool host);
+/* The signaling callbacks of the room's state. */
+void ml_call_session_on_room_state(bool locked, const char *by, void *user);
+void ml_call_session_on_role_changed(const char *peer_id, bool host, const char *reason,
+                                     void *user);
+void ml_call_session_on_join_failed(const char *name, const char *reason, void *user);
+/* A fatal signaling error: SESSION CLOSED first when code ends our place. */
+void ml_call_session_on_sig_error(ml_call *call, const char *code);
 
 #endif /* ML_CALL_INTERNAL_H */

@@ -211,6 +211,7 @@ gboolean ml_call_on_stats_tick(gpointer user) {
   }
   if (!ml_call_media_state_update(call)) /* the repeat: CONTROL datagrams get lost */
     send_media_state(call, NULL);
+  ml_call_session_tick(call);
   return G_SOURCE_CONTINUE;
 }
 
@@ -415,6 +416,10 @@ static void on_control(call_peer *p, const uint8_t *data, size_t len) {
   }
   if (err) {
     p->control_malformed++;
+    return;
+  }
+  if (m.type != ML_CONTROL_MEDIA_STATE) {
+    ml_call_session_on_control(p, &m); /* hands, reactions, host requests (call_session.c) */
     return;
   }
   /* MEDIA_STATE: a repeat, or older than what we have, changes nothing. */

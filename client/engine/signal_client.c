@@ -219,19 +219,33 @@ int ml_signal_client_send(ml_signal_client *sc, const char *to, JsonObject *data
   return send_node(sc, root);
 }
 
-int ml_signal_client_admit(ml_signal_client *sc, const char *peer_id) {
-  g_assert(sc != NULL && peer_id != NULL);
+int ml_signal_client_host_action(ml_signal_client *sc, const char *type, const char *peer_id,
+                                 bool flag) {
+  g_assert(sc != NULL && type != NULL);
+  bool with_peer = !strcmp(type, "admit") || !strcmp(type, "deny") || !strcmp(type, "remove") ||
+                   !strcmp(type, "make_host");
+  bool is_lock = !strcmp(type, "lock");
+  if (!with_peer && !is_lock && strcmp(type, "end") != 0)
+    return ML_ERR_INVALID;
   if (sc->state != ML_SIGNAL_JOINED)
     return ML_ERR_STATE;
-  if (!ml_signal_valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID))
+  if (with_peer && (!peer_id || !ml_signal_valid_id(peer_id, ML_SIGNAL_MAX_PEER_ID)))
     return ML_ERR_INVALID;
   g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
   JsonObject *o = json_object_new();
   json_object_set_int_member(o, "v", 1);
-  json_object_set_string_member(o, "type", "admit");
-  json_object_set_string_member(o, "peer", peer_id);
+  json_object_set_string_member(o, "type", type);
+  if (with_peer)
+    json_object_set_string_member(o, "peer", peer_id);
+  if (is_lock)
+    json_object_set_boolean_member(o, "locked", flag);
   json_node_take_object(root, o);
   return send_node(sc, root);
+}
+
+int ml_signal_client_admit(ml_signal_client *sc, const char *peer_id) {
+  g_assert(sc != NULL && peer_id != NULL);
+  return ml_signal_client_host_action(sc, "admit", peer_id, false);
 }
 
 /* ---- state ---- */
@@ -420,9 +434,9 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
 }
 
 static bool join_refusal(const char *code) {
-  static const char *const fatal[] = {"unauthorized", "token_expired", "wrong_secret",
-                                      "room_locked",  "room_full",     "waiting_full",
-                                      "bad_field",    "already_joined"};
+  static const char *const fatal[] = {
+      "unauthorized", "token_expired", "token_not_yet_valid", "wrong_secret",  "room_locked",
+      "room_full",    "waiting_full",  "bad_field",           "already_joined"};
   for (size_t i = 0; i < G_N_ELEMENTS(fatal); i++)
     if (!strcmp(code, fatal[i]))
       return true;
@@ -526,12 +540,53 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
      * come back after the delay it asked for (another instance, or it). */
     if (!sc->fatal)
       schedule_reconnect(sc, "shutdown", "the signaling server is shutting down");
-  } else if (!strcmp(type, "removed") || !strcmp(type, "denied") || !strcmp(type, "room_closed")) {
+  } else if (!strcmp(type, "removed")) {
     sc->fatal = true;
-    report_error(sc, type, "the room refused or ended this connection", true);
-  } else if (!strcmp(type, "pong") || !strcmp(type, "role_changed") ||
-             !strcmp(type, "room_state")) {
-    /* Host controls and room state are not used by the call yet. */
+    report_error(sc, "removed", "a host removed you from the room", true);
+  } else if (!strcmp(type, "denied")) {
+    sc->fatal = true;
+    report_error(sc, "denied", "a host did not let you in", true);
+  } else if (!strcmp(type, "room_closed")) {
+    const char *reason = ml_json_string(o, "reason", 1, 16);
+    bool ended = reason && !strcmp(reason, "ended");
+    sc->fatal = true;
+    report_error(sc, ended ? "room_ended" : "room_closed",
+                 ended ? "the host ended the session for everyone"
+                       : "the host left and the room closed",
+                 true);
+  } else if (!strcmp(type, "room_state")) {
+    bool locked = false;
+    const char *by = ml_json_string(o, "by", 0, ML_SIGNAL_MAX_PEER_ID);
+    if (sc->state != ML_SIGNAL_JOINED || ml_json_get_bool(o, "locked", &locked) != ML_JSON_OK) {
+      sc->stats.dropped_invalid++;
+      return;
+    }
+    if (sc->cb.on_room_state)
+      sc->cb.on_room_state(locked, by && ml_signal_valid_id(by, ML_SIGNAL_MAX_PEER_ID) ? by : "",
+                           sc->cb.user);
+  } else if (!strcmp(type, "role_changed")) {
+    const char *id = ml_json_string(o, "peer", 1, ML_SIGNAL_MAX_PEER_ID);
+    const char *role = ml_json_string(o, "role", 1, 16);
+    const char *reason = ml_json_string(o, "reason", 0, 16);
+    if (sc->state != ML_SIGNAL_JOINED || !id || !ml_signal_valid_id(id, ML_SIGNAL_MAX_PEER_ID) ||
+        !role || (strcmp(role, "host") != 0 && strcmp(role, "participant") != 0)) {
+      sc->stats.dropped_invalid++;
+      return;
+    }
+    if (sc->cb.on_role_changed)
+      sc->cb.on_role_changed(id, !strcmp(role, "host"),
+                             reason && ml_signal_valid_id(reason, 16) ? reason : "", sc->cb.user);
+  } else if (!strcmp(type, "join_failed")) {
+    const char *name = ml_json_string(o, "name", 0, ML_SIGNAL_MAX_NAME);
+    const char *reason = ml_json_string(o, "reason", 1, 32);
+    if (sc->state != ML_SIGNAL_JOINED || !reason || !ml_signal_valid_id(reason, 32) ||
+        (name && name[0] && !ml_signal_valid_name(name))) {
+      sc->stats.dropped_invalid++;
+      return;
+    }
+    if (sc->cb.on_join_failed)
+      sc->cb.on_join_failed(name ? name : "", reason, sc->cb.user);
+  } else if (!strcmp(type, "pong")) {
   } else {
     sc->stats.dropped_invalid++;
   }

@@ -177,6 +177,8 @@ bool ml_child_write_line(ml_child *c, const char *line, GError **err) {
          g_output_stream_flush(in, NULL, err);
 }
 
+const char *ml_child_stderr(const ml_child *c) { return c && c->err_tail ? c->err_tail->str : ""; }
+
 void ml_child_print_tail(const ml_child *c) {
   if (c && c->status != 0 && c->err_tail && c->err_tail->len && !c->echo_stderr)
     fprintf(stderr, "--- %s stderr (last lines) ---\n%s", c->name, c->err_tail->str);

@@ -70,6 +70,8 @@ bool ml_child_write_line(ml_child *c, const char *line, GError **err);
 /* When it did not exit with 0 and its stderr was kept and not echoed: prints
  * the kept tail to our stderr under "--- name stderr (last lines) ---". */
 void ml_child_print_tail(const ml_child *c);
+/* The kept tail of its stderr so far ("" when stderr is inherited). */
+const char *ml_child_stderr(const ml_child *c);
 
 /* Iterates the thread-default main context until all n children are done
  * (NULL entries count as done) or deadline_us (g_get_monotonic_time) passes;

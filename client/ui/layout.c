@@ -1,6 +1,8 @@
 /* mentorlink UI — layout (see layout.h). */
 #include "layout.h"
 
+#include <string.h>
+
 #include <math.h>
 
 #define BANNER_H 34
@@ -168,6 +170,37 @@ void ml_layout_dialog_buttons(ml_rect d, float scale, int n, ml_rect *out) {
   int x0 = d.x + (d.w - total) / 2, y0 = d.y + d.h - bh - gap;
   for (int i = 0; i < n; i++)
     out[i] = rect(x0 + i * (bw + gap), y0, bw, bh);
+}
+
+void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting,
+                      ml_people_layout *out) {
+  memset(out, 0, sizeof *out);
+  int gap = ml_layout_px(scale, 8), hh = ml_layout_px(scale, 48), rh = ml_layout_px(scale, 46);
+  int wh = ml_layout_px(scale, 30), bw = ml_layout_px(scale, 72), bh = ml_layout_px(scale, 30);
+  int cs = ml_layout_px(scale, 32);
+  if (panel.w <= 2 * gap || panel.h <= hh)
+    return;
+  out->header = rect(panel.x, panel.y, panel.w, hh);
+  out->close = rect(panel.x + panel.w - cs - gap, panel.y + (hh - cs) / 2, cs, cs);
+  int y = panel.y + hh, bottom = panel.y + panel.h, x = panel.x + gap, w = panel.w - 2 * gap;
+  n_members = imin(imax(n_members, 0), ML_LAYOUT_MAX_PEOPLE);
+  n_waiting = imin(imax(n_waiting, 0), ML_LAYOUT_MAX_PEOPLE);
+  for (int i = 0; i < n_members && y + rh <= bottom; i++, y += rh)
+    out->rows[out->n_rows++] = rect(x, y, w, rh);
+  if (n_waiting == 0 || y + wh + rh > bottom)
+    return;
+  out->waiting_header = rect(x, y, w, wh);
+  y += wh;
+  bool buttons = w >= 2 * bw + 3 * gap + ml_layout_px(scale, 40); /* room for a name too */
+  for (int i = 0; i < n_waiting && y + rh <= bottom; i++, y += rh) {
+    int k = out->n_waiting++;
+    out->waiting[k] = rect(x, y, w, rh);
+    if (buttons) {
+      int by = y + (rh - bh) / 2;
+      out->deny[k] = rect(x + w - bw - gap, by, bw, bh);
+      out->admit[k] = rect(x + w - 2 * bw - 2 * gap, by, bw, bh);
+    }
+  }
 }
 
 bool ml_rect_contains(ml_rect r, int x, int y) {

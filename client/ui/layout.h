@@ -61,6 +61,26 @@ typedef struct ml_layout {
   ml_rect chat_header, chat_log, chat_input;
 } ml_layout;
 
+/* The participant panel (in the right-side panel's place, the chat's
+ * rectangle): a header with a close box, one row per member (us first),
+ * then, for a host, a "Waiting" heading and one row per waiting person
+ * with Admit and Deny buttons at its right. Rows that do not fit below are
+ * left out (n_rows, n_waiting say how many are laid out); every rectangle
+ * lies inside the panel and none overlaps another (buttons lie inside
+ * their row). */
+#define ML_LAYOUT_MAX_PEOPLE 16
+typedef struct ml_people_layout {
+  ml_rect header, close;
+  ml_rect rows[ML_LAYOUT_MAX_PEOPLE];
+  int n_rows;
+  ml_rect waiting_header; /* h == 0: nobody waiting */
+  ml_rect waiting[ML_LAYOUT_MAX_PEOPLE], admit[ML_LAYOUT_MAX_PEOPLE], deny[ML_LAYOUT_MAX_PEOPLE];
+  int n_waiting;
+} ml_people_layout;
+
+void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting,
+                      ml_people_layout *out);
+
 /* Logical pixels to output pixels (rounded). */
 int ml_layout_px(float scale, int logical);
 

@@ -18,6 +18,8 @@ void ml_ui_model_init(ml_ui_model *m, const char *self_name) {
   m->signaling = -1;
   m->camera_on = true;
   m->left_at_ms = -1;
+  m->joined_at_ms = -1;
+  m->end_at_ms = -1;
 }
 
 void ml_ui_model_clear(ml_ui_model *m) {
@@ -169,12 +171,85 @@ void ml_ui_model_set_chat_open(ml_ui_model *m, bool open) {
     m->unread = 0;
 }
 
+static bool apply_session(ml_ui_model *m, const ml_call_event *ev, ml_ui_peer *p) {
+  bool self = ev->peer_id[0] && !strcmp(ev->peer_id, m->self_id);
+  switch (ev->session) {
+  case ML_CALL_SESSION_ROLE:
+    if (self)
+      m->self_host = ev->on;
+    else if (p)
+      p->host = ev->on;
+    return self || p;
+  case ML_CALL_SESSION_HAND:
+    if (self) {
+      m->self_hand = ev->on;
+      m->self_hand_ticket = ev->order;
+    } else if (p) {
+      p->hand = ev->on;
+      p->hand_ticket = ev->order;
+    }
+    return self || p;
+  case ML_CALL_SESSION_MUTED_BY_HOST:
+    m->muted = true;
+    m->muted_by_host = true;
+    return true;
+  case ML_CALL_SESSION_LOCKED: m->locked = ev->on; return true;
+  case ML_CALL_SESSION_SPOTLIGHT: copy(m->spotlight, sizeof m->spotlight, ev->peer_id); return true;
+  case ML_CALL_SESSION_CLOSED: copy(m->closed, sizeof m->closed, ev->text); return true;
+  default: return false;
+  }
+}
+
+void ml_ui_format_duration(int64_t ms, char *out, size_t cap) {
+  int64_t s = ms > 0 ? ms / 1000 : 0;
+  if (s >= 3600)
+    snprintf(out, cap, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+             (long long)(s % 60));
+  else
+    snprintf(out, cap, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+void ml_ui_model_clock(const ml_ui_model *m, int64_t now_ms, char *out, size_t cap, bool *warn) {
+  *warn = false;
+  if (cap)
+    out[0] = '\0';
+  if (m->joined_at_ms < 0 || m->ended)
+    return;
+  char el[32], left[32];
+  ml_ui_format_duration(now_ms - m->joined_at_ms, el, sizeof el);
+  if (m->end_at_ms < 0) {
+    snprintf(out, cap, "%s", el);
+    return;
+  }
+  int64_t rem = m->end_at_ms - now_ms;
+  /* Rounded up: "0:01 left" until the very end. */
+  ml_ui_format_duration(rem > 0 ? rem + 999 : 0, left, sizeof left);
+  *warn = rem <= ML_UI_END_WARNING_MS;
+  snprintf(out, cap, "%s · %s left", el, left);
+}
+
+unsigned ml_ui_model_hand_place(const ml_ui_model *m, bool self, size_t peer) {
+  uint64_t t = self ? (m->self_hand ? m->self_hand_ticket : 0)
+                    : (peer < m->n_peers && m->peers[peer].hand ? m->peers[peer].hand_ticket : 0);
+  if (!t)
+    return 0;
+  unsigned place = 1;
+  if (m->self_hand && m->self_hand_ticket < t)
+    place++;
+  for (size_t i = 0; i < m->n_peers; i++)
+    if (m->peers[i].hand && m->peers[i].hand_ticket < t)
+      place++;
+  return place;
+}
+
 bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, int64_t wall_s) {
   ml_ui_peer *p = ev->peer_id[0] ? ml_ui_model_peer(m, ev->peer_id) : NULL;
   switch (ev->type) {
   case ML_CALL_EV_SIGNALING: m->signaling = ev->state; return true;
   case ML_CALL_EV_JOINED:
     m->joined = true;
+    if (m->joined_at_ms < 0) /* a reconnect keeps the call's clock */
+      m->joined_at_ms = now_ms;
     copy(m->self_id, sizeof m->self_id, ev->peer_id);
     copy(m->self_name, sizeof m->self_name, ev->peer_name);
     copy(m->room, sizeof m->room, ev->text);
@@ -259,6 +334,7 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     copy(m->error, sizeof m->error, ev->text ? ev->text : ml_strerror(ev->err));
     m->error_fatal = ev->fatal;
     return true;
+  case ML_CALL_EV_SESSION: return apply_session(m, ev, p);
   case ML_CALL_EV_ENDED: m->ended = true; return true;
   }
   return false;
@@ -280,10 +356,20 @@ banner(ml_ui_banner *out, size_t max, size_t *n, ml_ui_banner_kind kind, const c
 size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *out, size_t max) {
   size_t n = 0;
   if (m->ended) {
-    banner(out, max, &n, ML_UI_BANNER_WARNING, "The call has ended. %s",
-           m->error_fatal ? m->error : "");
+    const char *why = !strcmp(m->closed, "denied")       ? "The host did not let you in."
+                      : !strcmp(m->closed, "removed")    ? "The host removed you from the room."
+                      : !strcmp(m->closed, "room_ended") ? "The host ended the session."
+                      : m->error_fatal                   ? m->error
+                                                         : "";
+    banner(out, max, &n, ML_UI_BANNER_WARNING, "The call has ended. %s", why);
     return n;
   }
+  if (m->end_at_ms >= 0 && m->joined && now_ms >= m->end_at_ms - ML_UI_END_WARNING_MS)
+    banner(out, max, &n, ML_UI_BANNER_WARNING, "%s",
+           "Less than a minute left: the session ends at its scheduled time");
+  if (m->muted_by_host && m->muted)
+    banner(out, max, &n, ML_UI_BANNER_WARNING, "%s",
+           "Muted by the host: press Ctrl+D to unmute when you want to speak");
   if (m->error_fatal)
     banner(out, max, &n, ML_UI_BANNER_WARNING, "Error: %s", m->error);
   switch (m->signaling) {

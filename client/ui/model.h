@@ -46,6 +46,9 @@ typedef struct ml_ui_peer {
   bool have_stats;
   ml_call_stats stats;
   ml_ui_quality quality;
+  bool host;            /* a host of the room, as the server said */
+  bool hand;            /* its hand is raised */
+  uint64_t hand_ticket; /* hands went up in increasing tickets */
 } ml_ui_peer;
 
 /* Where one of our messages went: per peer, the id CHAT_SENT gave and
@@ -107,7 +110,19 @@ typedef struct ml_ui_model {
   int64_t left_at_ms; /* model time the last peer left; -1 none */
   char error[ML_UI_BANNER_TEXT];
   bool error_fatal;
+  /* The session (SESSION events). */
+  bool self_host, self_hand;
+  uint64_t self_hand_ticket;
+  bool muted_by_host; /* a host muted us; cleared when we unmute */
+  bool locked;
+  char spotlight[ML_CALL_MAX_PEER_ID + 1]; /* "" nobody */
+  char closed[32];                         /* SESSION closed: why our place ended */
+  bool people_open;                        /* the participant panel (in the chat's place) */
+  int64_t joined_at_ms;                    /* model time of JOINED; -1 before */
+  int64_t end_at_ms; /* model time the call ends by (--duration); -1 none (the owner sets it) */
 } ml_ui_model;
+
+#define ML_UI_END_WARNING_MS 60000 /* the last minute of a scheduled end is a warning */
 
 void ml_ui_model_init(ml_ui_model *m, const char *self_name);
 void ml_ui_model_clear(ml_ui_model *m);
@@ -139,6 +154,18 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
 /* Initials for an avatar card: the first letters (UTF-8 code points,
  * upper-cased when ASCII) of the first two words; "?" for an empty name. */
 void ml_ui_initials(const char *name, char out[16]);
+
+/* "M:SS" (or "H:MM:SS" from an hour) of ms, >= 0 (negative counts as 0). */
+void ml_ui_format_duration(int64_t ms, char *out, size_t cap);
+
+/* The call's clock at now_ms: elapsed since JOINED, and with a scheduled
+ * end the time left ("12:34 · 2:26 left"); "" before JOINED. *warn: in the
+ * last ML_UI_END_WARNING_MS. */
+void ml_ui_model_clock(const ml_ui_model *m, int64_t now_ms, char *out, size_t cap, bool *warn);
+
+/* The place of a raised hand in the order hands went up (1 = first), 0
+ * when it is down; ticket 0 is ours (self), else a peer's. */
+unsigned ml_ui_model_hand_place(const ml_ui_model *m, bool self, size_t peer);
 
 /* The first peer whose changed identity is not yet verified, or NULL. */
 const ml_ui_peer *ml_ui_model_identity_alert(const ml_ui_model *m);

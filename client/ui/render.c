@@ -21,6 +21,8 @@ static const ml_ui_shortcut shortcuts[] = {
     {"F1", "This help"},
     {"Ctrl+W or Esc", "Leave the call (asks first)"},
     {"Ctrl+Shift+A", "Host: let in who is waiting"},
+    {"Ctrl+P", "Show or hide the participants"},
+    {"Ctrl+H", "Raise or lower your hand"},
     {"Page Up / Page Down", "Scroll the chat"},
 };
 
@@ -155,7 +157,7 @@ void ml_ui_view_layout(const ml_ui_view *v, ml_layout *out) {
       .scale = v->scale,
       .n_tiles = m->n_peers ? (int)m->n_peers : 1, /* alone: our own picture */
       .active = v->active,
-      .chat_open = m->chat_open,
+      .chat_open = m->chat_open || m->people_open,
       .pip = m->n_peers > 0,
       .n_banners = (int)ml_ui_model_banners(m, v->now_ms, b, ML_UI_MAX_BANNERS),
       .n_buttons = ML_UI_BTN_COUNT,
@@ -189,6 +191,12 @@ int ml_ui_view_dialog_rects(const ml_ui_view *v, ml_rect *d,
   return n;
 }
 
+void ml_ui_view_people(const ml_ui_view *v, const ml_layout *l, ml_people_layout *out) {
+  const ml_ui_model *m = v->model;
+  ml_layout_people(l->chat, v->scale, 1 + (int)m->n_peers, m->self_host ? (int)m->n_knocks : 0,
+                   out);
+}
+
 static ml_rect chat_close_rect(const ml_ui_view *v, const ml_layout *l) {
   int s = P(v, 32);
   return (ml_rect){l->chat_header.x + l->chat_header.w - s - P(v, 8),
@@ -213,7 +221,18 @@ ml_ui_hit ml_ui_view_hit(const ml_ui_view *v, int x, int y) {
   for (int i = 0; i < ML_LAYOUT_MAX_BANNERS; i++)
     if (ml_rect_contains(l.banners[i], x, y))
       return (ml_ui_hit){ML_UI_HIT_BANNER, i};
-  if (v->model->chat_open) {
+  if (v->model->people_open) {
+    ml_people_layout pl;
+    ml_ui_view_people(v, &l, &pl);
+    if (ml_rect_contains(pl.close, x, y))
+      return (ml_ui_hit){ML_UI_HIT_PEOPLE_CLOSE, 0};
+    for (int i = 0; i < pl.n_waiting; i++) {
+      if (ml_rect_contains(pl.admit[i], x, y))
+        return (ml_ui_hit){ML_UI_HIT_PEOPLE_ADMIT, i};
+      if (ml_rect_contains(pl.deny[i], x, y))
+        return (ml_ui_hit){ML_UI_HIT_PEOPLE_DENY, i};
+    }
+  } else if (v->model->chat_open) {
     if (ml_rect_contains(chat_close_rect(v, &l), x, y))
       return (ml_ui_hit){ML_UI_HIT_CHAT_CLOSE, 0};
     if (ml_rect_contains(l.chat_input, x, y))
@@ -446,6 +465,14 @@ static void draw_controls(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, c
   fill(r, l->controls, ML_COL_PANEL);
   for (int i = 0; i < ML_UI_BTN_COUNT; i++)
     draw_button(r, t, v, l->buttons[i], (ml_ui_button)i);
+  /* The call's clock, left of the buttons: elapsed, and the time left. */
+  char clock[64];
+  bool warn;
+  ml_ui_model_clock(v->model, v->now_ms, clock, sizeof clock, &warn);
+  int room = l->buttons[0].x - l->controls.x - P(v, 16);
+  if (clock[0] && room > P(v, 40))
+    ml_ui_text_draw_fit(t, ML_FONT_BODY, clock, warn ? ML_COL_WARN_BG : ML_COL_MUTED_TEXT,
+                        l->controls.x + P(v, 12), text_mid(t, ML_FONT_BODY, l->controls), room);
 }
 
 static void draw_tooltip(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, const ml_layout *l) {
@@ -761,6 +788,81 @@ static void draw_leave(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, ml_r
   dialog_button(r, t, b[1], "Stay (Esc)", false);
 }
 
+/* One member's row: name (badges), then its state in small text. */
+static void people_row(ml_ui_text *t, const ml_ui_view *v, ml_rect row, const char *name, bool self,
+                       bool host, unsigned hand, bool spot, const char *state, bool warn) {
+  int pad = P(v, 6), x = row.x + pad, y = row.y + pad;
+  char head[ML_CALL_MAX_NAME + 64];
+  snprintf(head, sizeof head, "%s%s", name, self ? " (you)" : "");
+  x += ml_ui_text_draw_fit(t, ML_FONT_BOLD, head, ML_COL_TEXT, x, y, row.w / 2) + pad;
+  if (host)
+    x += ml_ui_text_puts(t, ML_FONT_SMALL, "HOST", ML_COL_ACCENT, x, y) + pad;
+  if (hand) {
+    char h[32];
+    snprintf(h, sizeof h, "Hand #%u", hand);
+    x += ml_ui_text_puts(t, ML_FONT_SMALL, h, ML_COL_WARN_BG, x, y) + pad;
+  }
+  if (spot)
+    ml_ui_text_puts(t, ML_FONT_SMALL, "Spotlight", ML_COL_OK, x, y);
+  ml_ui_text_draw_fit(t, ML_FONT_SMALL, state, warn ? ML_COL_BAD : ML_COL_MUTED_TEXT, row.x + pad,
+                      y + ml_ui_text_line_height(t, ML_FONT_BOLD), row.w - 2 * pad);
+}
+
+static void draw_people(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, const ml_layout *l) {
+  const ml_ui_model *m = v->model;
+  ml_people_layout pl;
+  ml_ui_view_people(v, l, &pl);
+  fill(r, l->chat, ML_COL_PANEL);
+  fill(r, (ml_rect){l->chat.x, l->chat.y, P(v, 1), l->chat.h}, ML_COL_BUTTON);
+  char title[64];
+  snprintf(title, sizeof title, "People (%zu)%s", m->n_peers + 1, m->locked ? " · locked" : "");
+  ml_ui_text_puts(t, ML_FONT_TITLE, title, ML_COL_TEXT, pl.header.x + P(v, 10),
+                  text_mid(t, ML_FONT_TITLE, pl.header));
+  fill(r, pl.close, ML_COL_BUTTON);
+  icon_leave(r, pl.close.x + pl.close.w / 4, pl.close.y + pl.close.h / 4, pl.close.w / 2,
+             ML_COL_TEXT);
+  for (int i = 0; i < pl.n_rows; i++) {
+    char state[160];
+    if (i == 0) {
+      snprintf(state, sizeof state, "%s, camera %s%s", m->muted ? "muted" : "microphone on",
+               m->camera_on ? "on" : "off", m->muted_by_host ? " (muted by the host)" : "");
+      people_row(t, v, pl.rows[0], m->self_name, true, m->self_host,
+                 ml_ui_model_hand_place(m, true, 0),
+                 m->spotlight[0] && !strcmp(m->spotlight, m->self_id), state, false);
+      continue;
+    }
+    const ml_ui_peer *p = &m->peers[i - 1];
+    snprintf(state, sizeof state, "%s, camera %s, %s, connection %s",
+             !p->media_known  ? "microphone ?"
+             : p->media.muted ? "muted"
+                              : "microphone on",
+             p->media_known && p->media.camera_on ? "on" : "off",
+             p->verified ? "verified"
+             : p->secure ? "not verified"
+                         : "connecting",
+             ml_ui_quality_name(p->quality));
+    people_row(
+        t, v, pl.rows[i], p->name, false, p->host, ml_ui_model_hand_place(m, false, (size_t)i - 1),
+        m->spotlight[0] && !strcmp(m->spotlight, p->id), state, p->quality == ML_UI_QUALITY_POOR);
+  }
+  if (pl.waiting_header.h) {
+    ml_ui_text_puts(t, ML_FONT_BOLD, "Waiting to join", ML_COL_TEXT, pl.waiting_header.x + P(v, 6),
+                    text_mid(t, ML_FONT_BOLD, pl.waiting_header));
+    for (int i = 0; i < pl.n_waiting; i++) {
+      ml_rect row = pl.waiting[i];
+      int nw = pl.admit[i].w ? pl.admit[i].x - row.x - P(v, 12) : row.w - P(v, 12);
+      ml_ui_text_draw_fit(t, ML_FONT_BODY, m->knocks[i].name, ML_COL_TEXT, row.x + P(v, 6),
+                          text_mid(t, ML_FONT_BODY, row), nw);
+      if (pl.admit[i].w) {
+        fill(r, pl.admit[i], ML_COL_OK);
+        text_centered(t, ML_FONT_SMALL, "Admit", ML_COL_DARK_TEXT, pl.admit[i]);
+        fill(r, pl.deny[i], ML_COL_BUTTON);
+        text_centered(t, ML_FONT_SMALL, "Deny", ML_COL_TEXT, pl.deny[i]);
+      }
+    }
+  }
+}
+
 void ml_ui_render(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v) {
   ml_layout l;
   ml_ui_view_layout(v, &l);
@@ -769,7 +871,9 @@ void ml_ui_render(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v) {
   SDL_RenderClear(r);
   draw_tiles(r, t, v, &l);
   draw_banners(r, t, v, &l);
-  if (v->model->chat_open)
+  if (v->model->people_open)
+    draw_people(r, t, v, &l);
+  else if (v->model->chat_open)
     draw_chat(r, t, v, &l);
   draw_controls(r, t, v, &l);
   ml_rect d, b[ML_UI_MAX_DIALOG_BUTTONS];

@@ -76,6 +76,9 @@ typedef enum ml_ui_hit_kind {
   ML_UI_HIT_CHAT_LOG,
   ML_UI_HIT_TILE,   /* index: model peer */
   ML_UI_HIT_BANNER, /* index: banner (ml_ui_model_banners order) */
+  ML_UI_HIT_PEOPLE_CLOSE,
+  ML_UI_HIT_PEOPLE_ADMIT, /* index: model knock */
+  ML_UI_HIT_PEOPLE_DENY,  /* index: model knock */
 } ml_ui_hit_kind;
 
 typedef struct ml_ui_hit {
@@ -89,6 +92,10 @@ ml_ui_dialog ml_ui_view_dialog(const ml_ui_view *v);
 
 /* The window's geometry for this view. */
 void ml_ui_view_layout(const ml_ui_view *v, ml_layout *out);
+/* The participant panel's geometry (model->people_open; in the chat's
+ * rectangle): members are us then the model's peers, the waiting rows the
+ * model's knocks (for a host). */
+void ml_ui_view_people(const ml_ui_view *v, const ml_layout *l, ml_people_layout *out);
 
 /* Dialog geometry: its rectangle and its buttons (returns how many). */
 int ml_ui_view_dialog_rects(const ml_ui_view *v, ml_rect *dialog,

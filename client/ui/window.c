@@ -88,6 +88,7 @@ typedef struct ui {
   SDL_atomic_t quit;
   int stop_pipe[2];
   bool dirty;
+  char clock[64]; /* the clock as last drawn */
   int64_t hover_since;
   int64_t leave_by; /* < 0: not leaving */
   ml_ui_result res;
@@ -251,9 +252,12 @@ static void take_frames(ui *u) {
   for (size_t i = 1; i < ML_UI_MAX_PEERS + 1; i++)
     if (got[i])
       upload(u, video_for(u, ids[i], true), got[i]);
+  /* The spotlight (a host's choice for everyone) wins over the active
+   * speaker: its tile is the large one. */
+  const char *big = u->model.spotlight[0] ? u->model.spotlight : active;
   int a = -1;
   for (size_t k = 0; k < u->model.n_peers; k++)
-    if (active[0] && !strcmp(u->model.peers[k].id, active))
+    if (big[0] && !strcmp(u->model.peers[k].id, big))
       a = (int)k;
   if (a != u->view.active) {
     u->view.active = a;
@@ -274,6 +278,7 @@ static void set_chat_focus(ui *u, bool on) {
 }
 
 static void toggle_chat(ui *u) {
+  u->model.people_open = false; /* the chat takes the panel's place */
   if (!u->model.chat_open) {
     ml_ui_model_set_chat_open(&u->model, true);
     set_chat_focus(u, true);
@@ -295,8 +300,31 @@ static void send_chat(ui *u) {
   }
 }
 
+static void toggle_people(ui *u) {
+  u->model.people_open = !u->model.people_open;
+  if (u->model.people_open)
+    set_chat_focus(u, false); /* the panel takes the chat's place */
+}
+
+static void toggle_hand(ui *u) { ml_call_raise_hand(u->call, !u->model.self_hand); }
+
+/* As the host, from the participant panel: admit or deny knock i. */
+static void people_answer(ui *u, int i, bool admit_it) {
+  if (i < 0 || (size_t)i >= u->model.n_knocks)
+    return;
+  char id[ML_CALL_MAX_PEER_ID + 1];
+  snprintf(id, sizeof id, "%s", u->model.knocks[i].id);
+  if (admit_it)
+    ml_call_admit(u->call, id);
+  else
+    ml_call_deny(u->call, id);
+  ml_ui_model_remove_knock(&u->model, id);
+}
+
 static void toggle_mic(ui *u) {
   u->model.muted = !u->model.muted;
+  if (!u->model.muted)
+    u->model.muted_by_host = false; /* only we unmute */
   ml_call_set_muted(u->call, u->model.muted);
 }
 
@@ -422,6 +450,10 @@ static void on_key(ui *u, const SDL_Keysym *k) {
     toggle_camera(u);
   else if (ctrl && c == SDLK_t)
     toggle_chat(u);
+  else if (ctrl && c == SDLK_p)
+    toggle_people(u);
+  else if (ctrl && c == SDLK_h)
+    toggle_hand(u);
   else if (ctrl && shift && c == SDLK_v)
     open_verify(u);
   else if (ctrl && shift && c == SDLK_a)
@@ -472,6 +504,9 @@ static void on_click(ui *u, int x, int y) {
   case ML_UI_HIT_CHAT_INPUT: set_chat_focus(u, true); break;
   case ML_UI_HIT_TILE: u->view.verify_peer = (size_t)h.index; break;
   case ML_UI_HIT_BANNER: admit(u, h.index); break;
+  case ML_UI_HIT_PEOPLE_CLOSE: u->model.people_open = false; break;
+  case ML_UI_HIT_PEOPLE_ADMIT: people_answer(u, h.index, true); break;
+  case ML_UI_HIT_PEOPLE_DENY: people_answer(u, h.index, false); break;
   default: set_chat_focus(u, false); break;
   }
 }
@@ -809,6 +844,8 @@ static int sleep_ms(ui *u) {
     WAKE(u->model.left_at_ms + ML_UI_PEER_LEFT_SHOW_MS);
   if (u->leave_by < 0)
     WAKE(u->cfg->deadline_ms);
+  if (u->model.joined_at_ms >= 0) /* the clock's next second */
+    WAKE(t + 1000 - (t - u->model.joined_at_ms) % 1000);
   WAKE(u->leave_by);
 #undef WAKE
   if (wake < 0)
@@ -894,6 +931,7 @@ int ml_ui_run(const ml_ui_config *cfg, ml_ui_result *res) {
   u.view.hover_button = -1;
   u.view.active = -1;
   ml_ui_model_init(&u.model, cfg->self_name);
+  u.model.end_at_ms = cfg->deadline_ms; /* --duration: the scheduled end */
   if (pipe(u.stop_pipe) != 0 || open_window(&u) != 0) {
     close_window(&u);
     return -1;
@@ -933,6 +971,13 @@ int ml_ui_run(const ml_ui_config *cfg, ml_ui_result *res) {
       fprintf(stderr, "mentorlink: the engine did not end in time\n");
       u.res.fatal = true;
       break;
+    }
+    char clock[64];
+    bool warn;
+    ml_ui_model_clock(&u.model, t, clock, sizeof clock, &warn);
+    if (strcmp(clock, u.clock) != 0) { /* a new second: the clock (and maybe the warning) */
+      snprintf(u.clock, sizeof u.clock, "%s", clock);
+      u.dirty = true;
     }
     if (u.model.left_at_ms >= 0 && t - u.model.left_at_ms >= ML_UI_PEER_LEFT_SHOW_MS) {
       u.model.left_at_ms = -1;

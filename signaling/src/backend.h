@@ -50,6 +50,12 @@ typedef struct ml_backend_ops {
   ml_sig_error (*set_locked)(ml_backend *b, conn *c, bool locked);
   ml_sig_error (*set_auto_admit)(ml_backend *b, conn *c, bool enabled);
   ml_sig_error (*signal)(ml_backend *b, conn *c, const char *to_id, JsonNode *data);
+  /* A host ends the session for all, or hands its role to peer_id. */
+  ml_sig_error (*end)(ml_backend *b, conn *c);
+  ml_sig_error (*hand_over)(ml_backend *b, conn *c, const char *peer_id);
+  /* A join into room_id was refused (reason: the error's wire name, name:
+   * the name given or ""): the room's hosts, wherever connected, are told. */
+  void (*join_failed)(ml_backend *b, const char *room_id, const char *name, const char *reason);
   /* Rooms with a member connected here, and those members. */
   unsigned (*room_count)(ml_backend *b);
   unsigned (*peer_count)(ml_backend *b);

@@ -77,6 +77,16 @@ static ml_sig_error mem_set_auto_admit(ml_backend *b, conn *c, bool enabled) {
 static ml_sig_error mem_signal(ml_backend *b, conn *c, const char *to_id, JsonNode *data) {
   return ml_room_signal(((mem_backend *)b)->rooms, c->member, to_id, data);
 }
+static ml_sig_error mem_end(ml_backend *b, conn *c) {
+  return ml_room_end(((mem_backend *)b)->rooms, c->member);
+}
+static ml_sig_error mem_hand_over(ml_backend *b, conn *c, const char *peer_id) {
+  return ml_room_hand_over(((mem_backend *)b)->rooms, c->member, peer_id);
+}
+static void mem_join_failed(ml_backend *b, const char *room_id, const char *name,
+                            const char *reason) {
+  ml_room_notify_join_failed(((mem_backend *)b)->rooms, room_id, name, reason);
+}
 static unsigned mem_room_count(ml_backend *b) {
   return ml_room_registry_room_count(((mem_backend *)b)->rooms);
 }
@@ -96,6 +106,9 @@ static const ml_backend_ops mem_ops = {
     .set_locked = mem_set_locked,
     .set_auto_admit = mem_set_auto_admit,
     .signal = mem_signal,
+    .end = mem_end,
+    .hand_over = mem_hand_over,
+    .join_failed = mem_join_failed,
     .room_count = mem_room_count,
     .peer_count = mem_peer_count,
 };

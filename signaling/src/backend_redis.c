@@ -618,7 +618,16 @@ static void rb_leave(ml_backend *b, conn *c) {
   g_free(room_id);
 }
 
-typedef enum host_act { ACT_ADMIT, ACT_DENY, ACT_REMOVE, ACT_LOCK, ACT_AUTO, ACT_SIGNAL } host_act;
+typedef enum host_act {
+  ACT_ADMIT,
+  ACT_DENY,
+  ACT_REMOVE,
+  ACT_LOCK,
+  ACT_AUTO,
+  ACT_SIGNAL,
+  ACT_END,
+  ACT_HAND_OVER
+} host_act;
 
 typedef struct act_arg {
   host_act act;
@@ -641,6 +650,8 @@ static ml_sig_error do_act(op_ctx *op, ml_room_registry *reg, conn *c, ml_room_p
   case ACT_LOCK: return ml_room_set_locked(reg, self, a->flag);
   case ACT_AUTO: return ml_room_set_auto_admit(reg, self, a->flag);
   case ACT_SIGNAL: return ml_room_signal(reg, self, a->peer_id, a->data);
+  case ACT_END: return ml_room_end(reg, self);
+  case ACT_HAND_OVER: return ml_room_hand_over(reg, self, a->peer_id);
   }
   return ML_SIG_E_INTERNAL;
 }
@@ -670,6 +681,29 @@ static ml_sig_error rb_set_auto_admit(ml_backend *b, conn *c, bool enabled) {
 }
 static ml_sig_error rb_signal(ml_backend *b, conn *c, const char *to_id, JsonNode *data) {
   return act(b, c, &(act_arg){.act = ACT_SIGNAL, .peer_id = to_id, .data = data});
+}
+
+static ml_sig_error rb_end(ml_backend *b, conn *c) { return act(b, c, &(act_arg){.act = ACT_END}); }
+static ml_sig_error rb_hand_over(ml_backend *b, conn *c, const char *peer_id) {
+  return act(b, c, &(act_arg){.act = ACT_HAND_OVER, .peer_id = peer_id});
+}
+
+typedef struct join_failed_arg {
+  const char *room_id, *name, *reason;
+} join_failed_arg;
+
+static ml_sig_error do_join_failed(op_ctx *op, ml_room_registry *reg, conn *c, ml_room_peer *self,
+                                   void *argp) {
+  (void)op, (void)c, (void)self;
+  join_failed_arg *a = argp;
+  ml_room_notify_join_failed(reg, a->room_id, a->name, a->reason);
+  return ML_SIG_OK;
+}
+
+static void rb_join_failed(ml_backend *b, const char *room_id, const char *name,
+                           const char *reason) {
+  join_failed_arg a = {room_id, name, reason};
+  (void)room_op((redis_backend *)b, room_id, NULL, do_join_failed, &a); /* best effort */
 }
 
 static unsigned rb_room_count(ml_backend *b) {
@@ -1114,6 +1148,9 @@ static const ml_backend_ops redis_ops = {
     .set_locked = rb_set_locked,
     .set_auto_admit = rb_set_auto_admit,
     .signal = rb_signal,
+    .end = rb_end,
+    .hand_over = rb_hand_over,
+    .join_failed = rb_join_failed,
     .room_count = rb_room_count,
     .peer_count = rb_peer_count,
     .ready = rb_ready,

@@ -47,6 +47,7 @@ void ml_signal_config_clear(ml_signal_config *cfg) {
   g_free(cfg->listen_host);
   g_free(cfg->tls_cert_file);
   g_free(cfg->tls_key_file);
+  g_free(cfg->public_url);
   if (cfg->token_secret)
     sodium_free(cfg->token_secret);
   g_strfreev(cfg->stun_urls);
@@ -85,6 +86,7 @@ void ml_signal_config_copy(ml_signal_config *dst, const ml_signal_config *src) {
   dst->listen_host = g_strdup(src->listen_host);
   dst->tls_cert_file = g_strdup(src->tls_cert_file);
   dst->tls_key_file = g_strdup(src->tls_key_file);
+  dst->public_url = g_strdup(src->public_url);
   dst->stun_urls = g_strdupv(src->stun_urls);
   dst->turn_urls = g_strdupv(src->turn_urls);
   dst->turn_secret = g_strdup(src->turn_secret);
@@ -158,6 +160,7 @@ static const struct key {
     {"server", "listen", K_LISTEN, 0, 0, 0},
     {"server", "tls_cert", K_STR, O(tls_cert_file), 0, 0},
     {"server", "tls_key", K_STR, O(tls_key_file), 0, 0},
+    {"server", "public_url", K_STR, O(public_url), 0, 0},
     {"server", "insecure_listen", K_BOOL, O(insecure_listen), 0, 0},
     {"server", "open", K_BOOL, O(open_mode), 0, 0},
     {"server", "max_connections", K_UINT, O(max_connections), 1, 1000000},

@@ -40,6 +40,10 @@ ml_sig_error ml_join_authorise(const ml_signal_config *cfg,
     return ML_SIG_E_UNAUTHORIZED;
   }
   int rc = ml_token_verify(cfg->token_secret, cfg->token_secret_len, m->token, now, &out->claims);
+  if (rc == ML_ERR_STATE && out->claims.not_before > now) {
+    *detail = "token not valid yet";
+    return ML_SIG_E_TOKEN_NOT_YET_VALID;
+  }
   if (rc == ML_ERR_STATE) {
     *detail = "token expired";
     return ML_SIG_E_TOKEN_EXPIRED;
@@ -61,7 +65,7 @@ void ml_join_auth_clear(ml_join_auth *auth) {
 
 bool ml_join_auth_is_refusal(ml_sig_error err) {
   return err == ML_SIG_E_UNAUTHORIZED || err == ML_SIG_E_WRONG_SECRET ||
-         err == ML_SIG_E_TOKEN_EXPIRED;
+         err == ML_SIG_E_TOKEN_EXPIRED || err == ML_SIG_E_TOKEN_NOT_YET_VALID;
 }
 
 bool ml_join_auth_failed(unsigned *failed_joins, ml_ratelimit *ip_budget, int64_t now_us,

@@ -2,6 +2,8 @@
  *
  *   mentorlink-signal [--listen ADDR:PORT] [--config FILE] [--open] [--insecure-listen]
  *   mentorlink-signal token --room R --role host|participant --name N --ttl S [--config FILE]
+ *   mentorlink-signal invite --room R --role ROLE --name N [--server URL] [--from T] [--until T]
+ *                            [--ics FILE] [--config FILE]
  *   mentorlink-signal --version
  */
 #include <signal.h>
@@ -13,11 +15,9 @@
 #include <glib.h>
 #include <sodium.h>
 
+#include "admin.h"
 #include "log.h"
 #include "ml/signal_server.h"
-#include "ml/signal_token.h"
-
-#define DEFAULT_CONFIG "/etc/mentorlink/signal.conf"
 
 typedef struct daemon_ctx {
   GMainLoop *loop;
@@ -73,87 +73,13 @@ static int set_log_level(const char *s) {
   return -1;
 }
 
-static int run_token(int argc, char **argv) {
-  char *room = NULL, *role = NULL, *name = NULL, *config = NULL;
-  gint64 ttl = 3600;
-  GOptionEntry entries[] = {
-      {"room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id ([A-Za-z0-9_.-], 1-64)", "R"},
-      {"role", 0, 0, G_OPTION_ARG_STRING, &role, "host or participant", "ROLE"},
-      /* FILENAME: the bytes as given, whatever the locale (STRING would
-       * convert from the locale's charset, which fails for "Ünal" in C). */
-      {"name", 0, 0, G_OPTION_ARG_FILENAME, &name, "Display name (1-64 bytes of UTF-8)", "N"},
-      {"ttl", 0, 0, G_OPTION_ARG_INT64, &ttl, "Validity in seconds from now (default 3600)",
-       "SECONDS"},
-      {"config", 0, 0, G_OPTION_ARG_FILENAME, &config,
-       "Config file holding [tokens] secret (default " DEFAULT_CONFIG ")", "FILE"},
-      {NULL, 0, 0, 0, NULL, NULL, NULL}};
-  GOptionContext *ctx = g_option_context_new("- issue a signed join token");
-  g_option_context_set_summary(ctx, "Prints a join token for one room, role and name on stdout.");
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  GError *err = NULL;
-  int status = 2;
-  ml_signal_config cfg;
-  ml_signal_config_init(&cfg);
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-    fprintf(stderr, "mentorlink-signal token: %s\n", err->message);
-    g_error_free(err);
-    goto out;
-  }
-  if (!room || !role || !name || ttl <= 0 || ttl > INT64_C(366) * 86400 ||
-      (strcmp(role, "host") != 0 && strcmp(role, "participant") != 0)) {
-    fprintf(stderr, "mentorlink-signal token: need --room, --role host|participant, --name and "
-                    "0 < --ttl <= 31622400\n");
-    goto out;
-  }
-  if (!g_utf8_validate(name, -1, NULL)) {
-    fprintf(stderr, "mentorlink-signal token: --name is not UTF-8 (set a UTF-8 locale in the "
-                    "terminal, e.g. LANG=C.UTF-8)\n");
-    goto out;
-  }
-  char *msg = NULL;
-  if (ml_signal_config_load(&cfg, config ? config : DEFAULT_CONFIG, &msg) != ML_OK) {
-    fprintf(stderr, "mentorlink-signal token: %s\n", msg);
-    g_free(msg);
-    status = 1;
-    goto out;
-  }
-  if (!cfg.token_secret) {
-    fprintf(stderr, "mentorlink-signal token: the config has no [tokens] secret\n");
-    status = 1;
-    goto out;
-  }
-  ml_token_claims claims = {0};
-  if (strlen(room) >= sizeof claims.room || strlen(name) >= sizeof claims.name) {
-    fprintf(stderr, "mentorlink-signal token: room or name too long\n");
-    goto out;
-  }
-  g_strlcpy(claims.room, room, sizeof claims.room);
-  g_strlcpy(claims.name, name, sizeof claims.name);
-  claims.role = strcmp(role, "host") == 0 ? ML_TOKEN_ROLE_HOST : ML_TOKEN_ROLE_PARTICIPANT;
-  claims.expiry = g_get_real_time() / G_USEC_PER_SEC + ttl;
-  char *tok = NULL;
-  if (ml_token_issue(cfg.token_secret, cfg.token_secret_len, &claims, &tok) != ML_OK) {
-    fprintf(stderr, "mentorlink-signal token: invalid room or name\n");
-    goto out;
-  }
-  printf("%s\n", tok);
-  free(tok);
-  status = 0;
-out:
-  ml_signal_config_clear(&cfg);
-  g_option_context_free(ctx);
-  g_free(room);
-  g_free(role);
-  g_free(name);
-  g_free(config);
-  return status;
-}
-
 int main(int argc, char **argv) {
   if (sodium_init() < 0)
     return 1;
   if (argc > 1 && !strcmp(argv[1], "token"))
-    return run_token(argc - 1, argv + 1);
+    return ml_admin_token(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "invite"))
+    return ml_admin_invite(argc - 1, argv + 1);
 
   char *listen = NULL, *config = NULL, *log_level = NULL, *backend = NULL, *redis_url = NULL;
   gboolean open_mode = FALSE, insecure = FALSE, version = FALSE;
@@ -179,11 +105,14 @@ int main(int argc, char **argv) {
        "URL"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
-  GOptionContext *octx = g_option_context_new("[token --help] - mentorlink signaling server");
+  GOptionContext *octx =
+      g_option_context_new("[token --help | invite --help] - mentorlink signaling server");
   g_option_context_set_summary(
       octx, "Introduces mentorlink peers over WebSocket (/v1/ws); serves /healthz and /metrics.\n"
-            "Subcommand: 'mentorlink-signal token --room R --role host|participant --name N "
-            "--ttl SECONDS [--config FILE]'\nissues a signed join token.");
+            "Subcommands: 'mentorlink-signal token --room R --role host|participant --name N "
+            "--ttl SECONDS [--config FILE]'\nissues a signed join token; 'mentorlink-signal "
+            "invite --room R --role ROLE --name N --server URL\n[--from TIME] [--until TIME] "
+            "[--ics FILE]' an invite link holding one (see --help of each).");
   g_option_context_set_description(
       octx, "Signals: SIGTERM/SIGINT drain gracefully (clients are told to reconnect), a second "
             "one exits at once;\nSIGHUP reloads the config file. The bound port is printed on "

@@ -18,6 +18,7 @@ static const char *const error_names[ML_SIG_E_COUNT_] = {
     [ML_SIG_E_ALREADY_JOINED] = "already_joined",
     [ML_SIG_E_UNAUTHORIZED] = "unauthorized",
     [ML_SIG_E_TOKEN_EXPIRED] = "token_expired",
+    [ML_SIG_E_TOKEN_NOT_YET_VALID] = "token_not_yet_valid",
     [ML_SIG_E_WRONG_SECRET] = "wrong_secret",
     [ML_SIG_E_ROOM_LOCKED] = "room_locked",
     [ML_SIG_E_ROOM_FULL] = "room_full",
@@ -51,6 +52,8 @@ static const struct {
     {"auto_admit", ML_SIG_MSG_AUTO_ADMIT},
     {"signal", ML_SIG_MSG_SIGNAL},
     {"ping", ML_SIG_MSG_PING},
+    {"end", ML_SIG_MSG_END},
+    {"make_host", ML_SIG_MSG_MAKE_HOST},
 };
 
 const char *ml_sig_msg_type_name(ml_sig_msg_type t) {
@@ -195,10 +198,12 @@ static ml_sig_error parse_body(JsonObject *o, ml_sig_msg *m, const char **detail
   switch (m->type) {
   case ML_SIG_MSG_JOIN: return parse_join(o, m, detail);
   case ML_SIG_MSG_LEAVE:
+  case ML_SIG_MSG_END:
   case ML_SIG_MSG_PING: return only_fields(o, none, detail) ? ML_SIG_OK : ML_SIG_E_BAD_FIELD;
   case ML_SIG_MSG_ADMIT:
   case ML_SIG_MSG_DENY:
   case ML_SIG_MSG_REMOVE:
+  case ML_SIG_MSG_MAKE_HOST:
     if (!only_fields(o, peer_only, detail) ||
         !get_string(o, "peer", ML_SIG_MAX_ID, true, &m->peer, detail))
       return ML_SIG_E_BAD_FIELD;
@@ -461,6 +466,13 @@ char *ml_sig_build_denied(void) { return finish(begin("denied")); }
 
 char *ml_sig_build_room_closed(const char *reason) {
   JsonBuilder *b = begin("room_closed");
+  add_str(b, "reason", reason);
+  return finish(b);
+}
+
+char *ml_sig_build_join_failed(const char *name, const char *reason) {
+  JsonBuilder *b = begin("join_failed");
+  add_str(b, "name", name);
   add_str(b, "reason", reason);
   return finish(b);
 }

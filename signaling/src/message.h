@@ -37,6 +37,7 @@ typedef enum ml_sig_error {
   ML_SIG_E_ALREADY_JOINED, /* a second join on one connection */
   ML_SIG_E_UNAUTHORIZED,   /* token missing, malformed or forged; open join refused */
   ML_SIG_E_TOKEN_EXPIRED,  /* token signature good but past its expiry */
+  ML_SIG_E_TOKEN_NOT_YET_VALID, /* token signature good but before its start (nbf) */
   ML_SIG_E_WRONG_SECRET,   /* open mode: room secret does not match */
   ML_SIG_E_ROOM_LOCKED,    /* the room is locked to new joins */
   ML_SIG_E_ROOM_FULL,      /* the room has reached its capacity */
@@ -65,6 +66,8 @@ typedef enum ml_sig_msg_type {
   ML_SIG_MSG_AUTO_ADMIT,
   ML_SIG_MSG_SIGNAL,
   ML_SIG_MSG_PING,
+  ML_SIG_MSG_END,       /* a host ends the session for everyone */
+  ML_SIG_MSG_MAKE_HOST, /* a host hands the host role to peer */
 } ml_sig_msg_type;
 
 typedef enum ml_sig_role { ML_SIG_ROLE_HOST, ML_SIG_ROLE_PARTICIPANT } ml_sig_role;
@@ -82,7 +85,7 @@ typedef struct ml_sig_msg {
   char *secret;       /* open mode: optional room secret verifier */
   char *name;         /* open mode: display name */
   char *identity_key; /* base64 of 32 bytes, opaque to the server; always required */
-  /* admit, deny, remove: target; signal: recipient */
+  /* admit, deny, remove, make_host: target; signal: recipient */
   char *peer;
   /* lock, auto_admit */
   bool flag;
@@ -150,6 +153,9 @@ char *ml_sig_build_room_state(bool locked, bool auto_admit, const char *by);
 char *ml_sig_build_removed(void);
 char *ml_sig_build_denied(void);
 char *ml_sig_build_room_closed(const char *reason);
+/* "join_failed" to hosts: someone (name, may be "") was refused the room
+ * for reason ("wrong_secret", "token_expired"). */
+char *ml_sig_build_join_failed(const char *name, const char *reason);
 /* A relayed "signal": data (a JSON object or string) is copied. */
 char *ml_sig_build_signal(const char *from, JsonNode *data);
 char *ml_sig_build_pong(const char *req_id);

@@ -344,6 +344,53 @@ ml_sig_error ml_room_set_auto_admit(ml_room_registry *reg, ml_room_peer *host, b
   return ML_SIG_OK;
 }
 
+ml_sig_error ml_room_end(ml_room_registry *reg, ml_room_peer *host) {
+  g_assert(reg && host);
+  ml_sig_error e = host_target(reg, host, NULL, NULL);
+  if (e != ML_SIG_OK)
+    return e;
+  ml_room *room = host->room;
+  while (room->peers->len > 0) {
+    ml_room_peer *q = g_ptr_array_index(room->peers, room->peers->len - 1);
+    emit(reg, q, ML_ROOM_EV_CLOSED, q, "ended", NULL, true);
+    unlink_peer(reg, room, q);
+  }
+  destroy_room(reg, room);
+  return ML_SIG_OK;
+}
+
+ml_sig_error ml_room_hand_over(ml_room_registry *reg, ml_room_peer *host, const char *peer_id) {
+  g_assert(reg && host && peer_id);
+  ml_room_peer *t = NULL;
+  ml_sig_error e = host_target(reg, host, peer_id, &t);
+  if (e == ML_SIG_OK && t->state != ML_ROOM_PEER_ADMITTED)
+    e = ML_SIG_E_NO_SUCH_PEER;
+  if (e != ML_SIG_OK)
+    return e;
+  ml_room *room = host->room;
+  if (t->role != ML_SIG_ROLE_HOST) {
+    t->role = ML_SIG_ROLE_HOST;
+    broadcast(reg, room, NULL, ML_ROOM_EV_ROLE_CHANGED, t, "handover");
+    knock_all_waiting(reg, room, t);
+  }
+  host->role = ML_SIG_ROLE_PARTICIPANT;
+  broadcast(reg, room, NULL, ML_ROOM_EV_ROLE_CHANGED, host, "handover");
+  return ML_SIG_OK;
+}
+
+void ml_room_notify_join_failed(ml_room_registry *reg, const char *room_id, const char *name,
+                                const char *reason) {
+  g_assert(reg && room_id && reason);
+  ml_room *room = g_hash_table_lookup(reg->rooms, room_id);
+  char copy[ML_SIG_MAX_NAME + 1]; /* the sink reads it during the call only */
+  g_strlcpy(copy, name ? name : "", sizeof copy);
+  for (unsigned i = 0; room && i < room->peers->len; i++) {
+    ml_room_peer *h = g_ptr_array_index(room->peers, i);
+    if (h->state == ML_ROOM_PEER_ADMITTED && h->role == ML_SIG_ROLE_HOST)
+      emit(reg, h, ML_ROOM_EV_JOIN_FAILED, h, reason, copy, false);
+  }
+}
+
 ml_sig_error ml_room_signal(ml_room_registry *reg, ml_room_peer *from, const char *to_id,
                             void *payload) {
   g_assert(reg && from && to_id);

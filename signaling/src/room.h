@@ -49,19 +49,22 @@ typedef enum ml_room_event_type {
   ML_ROOM_EV_KNOCK,        /* to each host: the subject waits for admission */
   ML_ROOM_EV_PEER_JOINED,  /* to each admitted member: the subject was admitted */
   ML_ROOM_EV_PEER_LEFT,    /* to each admitted member (and hosts, for waiting peers) */
-  ML_ROOM_EV_ROLE_CHANGED, /* to each admitted member: the subject is now host */
+  ML_ROOM_EV_ROLE_CHANGED, /* to each admitted member: the subject's role changed */
   ML_ROOM_EV_ROOM_STATE,   /* to each admitted member: locked / auto_admit changed */
   ML_ROOM_EV_REMOVED,      /* to the subject: removed by a host (detach) */
   ML_ROOM_EV_DENIED,       /* to the subject: refused from the waiting room (detach) */
   ML_ROOM_EV_CLOSED,       /* to the subject: the room ended (detach) */
   ML_ROOM_EV_SIGNAL,       /* to the recipient: payload relayed from the subject */
+  ML_ROOM_EV_JOIN_FAILED,  /* to each host (the subject): a join was refused; reason: why,
+                              payload: the name given (const char *, may be "") */
 } ml_room_event_type;
 
 typedef struct ml_room_event {
   ml_room_event_type type;
   const ml_room *room;
   const ml_room_peer *subject;
-  const char *reason; /* PEER_LEFT: "left", "removed", "denied", "closed" */
+  const char *reason; /* PEER_LEFT: "left", "removed", "denied", "closed"; CLOSED: "host_left",
+                         "ended"; ROLE_CHANGED: "host_left", "handover" */
   void *payload;      /* SIGNAL: the caller's opaque payload */
   /* When true the recipient's peer is freed right after the callback returns:
    * the connection must forget its ml_room_peer pointer. */
@@ -103,6 +106,17 @@ ml_sig_error ml_room_deny(ml_room_registry *reg, ml_room_peer *host, const char 
 ml_sig_error ml_room_remove(ml_room_registry *reg, ml_room_peer *host, const char *peer_id);
 ml_sig_error ml_room_set_locked(ml_room_registry *reg, ml_room_peer *host, bool locked);
 ml_sig_error ml_room_set_auto_admit(ml_room_registry *reg, ml_room_peer *host, bool enabled);
+/* A host ends the session: every member and waiting peer gets CLOSED
+ * ("ended") and the room goes. */
+ml_sig_error ml_room_end(ml_room_registry *reg, ml_room_peer *host);
+/* A host hands its role to an admitted member: ROLE_CHANGED ("handover")
+ * for the new host (which gets a KNOCK per waiting peer), then for the old
+ * one, now a participant. */
+ml_sig_error ml_room_hand_over(ml_room_registry *reg, ml_room_peer *host, const char *peer_id);
+/* A join into room_id was refused (reason: the error's wire name): each
+ * admitted host of the room, if it exists, gets JOIN_FAILED. */
+void ml_room_notify_join_failed(ml_room_registry *reg, const char *room_id, const char *name,
+                                const char *reason);
 /* Relays payload from an admitted peer to an admitted member of the same room. */
 ml_sig_error ml_room_signal(ml_room_registry *reg, ml_room_peer *from, const char *to_id,
                             void *payload);

@@ -136,6 +136,7 @@ char *ml_srv_event_text(ml_signal_server *srv, const ml_room_event *ev,
     text = ml_sig_build_signal(s->id, ev->payload);
     srv->metrics.messages_relayed++;
     break;
+  case ML_ROOM_EV_JOIN_FAILED: text = ml_sig_build_join_failed(ev->payload, ev->reason); break;
   }
   return text;
 }
@@ -149,11 +150,24 @@ static ml_sig_error handle_join(conn *c, const ml_sig_msg *m, const char **detai
     return ML_SIG_E_ALREADY_JOINED;
   ml_join_auth auth = {0};
   ml_sig_error e = b->ops->join(b, c, m, g_get_real_time() / G_USEC_PER_SEC, &auth, detail);
-  if (e == ML_SIG_E_TOKEN_EXPIRED) { /* when, so the user can tell a clock from an old token */
-    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(auth.claims.expiry);
+  if (e == ML_SIG_E_TOKEN_EXPIRED || e == ML_SIG_E_TOKEN_NOT_YET_VALID) {
+    /* When, so the user can tell a clock from an old (or early) token. */
+    bool early = e == ML_SIG_E_TOKEN_NOT_YET_VALID;
+    g_autoptr(GDateTime) t =
+        g_date_time_new_from_unix_utc(early ? auth.claims.not_before : auth.claims.expiry);
     g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M UTC") : NULL;
-    snprintf(c->detail, sizeof c->detail, "the token expired at %s", when ? when : "?");
+    snprintf(c->detail, sizeof c->detail,
+             early ? "the token is valid from %s: join then" : "the token expired at %s",
+             when ? when : "?");
     *detail = c->detail;
+  }
+  if (e == ML_SIG_E_WRONG_SECRET || e == ML_SIG_E_TOKEN_EXPIRED) {
+    /* The room's hosts are told (no secret, no token: the name and why). */
+    const char *room = m->room ? m->room : auth.claims.room;
+    const char *name = m->room ? m->name : auth.claims.name;
+    if (room && ml_sig_valid_id(room))
+      b->ops->join_failed(b, room, name && ml_sig_valid_name(name) ? name : "",
+                          ml_sig_error_name(e));
   }
   ml_join_auth_clear(&auth);
   if (e != ML_SIG_OK)
@@ -186,6 +200,8 @@ static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   case ML_SIG_MSG_REMOVE: return b->ops->remove(b, c, m->peer);
   case ML_SIG_MSG_LOCK: return b->ops->set_locked(b, c, m->flag);
   case ML_SIG_MSG_AUTO_ADMIT: return b->ops->set_auto_admit(b, c, m->flag);
+  case ML_SIG_MSG_END: return b->ops->end(b, c);
+  case ML_SIG_MSG_MAKE_HOST: return b->ops->hand_over(b, c, m->peer);
   case ML_SIG_MSG_SIGNAL: return b->ops->signal(b, c, m->peer, m->data);
   default: return ML_SIG_E_UNKNOWN_TYPE;
   }

@@ -24,7 +24,8 @@ static void mac(const uint8_t *secret, size_t secret_len, const char *msg, size_
 static bool claims_valid(const ml_token_claims *c) {
   return memchr(c->room, '\0', sizeof c->room) && memchr(c->name, '\0', sizeof c->name) &&
          ml_sig_valid_id(c->room) && ml_sig_valid_name(c->name) &&
-         (c->role == ML_TOKEN_ROLE_HOST || c->role == ML_TOKEN_ROLE_PARTICIPANT);
+         (c->role == ML_TOKEN_ROLE_HOST || c->role == ML_TOKEN_ROLE_PARTICIPANT) &&
+         c->not_before >= 0 && (c->not_before == 0 || c->not_before < c->expiry);
 }
 
 int ml_token_issue(const uint8_t *secret, size_t secret_len, const ml_token_claims *claims,
@@ -44,6 +45,10 @@ int ml_token_issue(const uint8_t *secret, size_t secret_len, const ml_token_clai
   json_builder_add_string_value(b, claims->name);
   json_builder_set_member_name(b, "exp");
   json_builder_add_int_value(b, claims->expiry);
+  if (claims->not_before) {
+    json_builder_set_member_name(b, "nbf");
+    json_builder_add_int_value(b, claims->not_before);
+  }
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autofree char *payload = json_to_string(root, FALSE);
@@ -79,6 +84,15 @@ static bool str_member(JsonObject *o, const char *k, char *dst, size_t cap) {
   return true;
 }
 
+/* The integer member k, or false. */
+static bool int_member(JsonObject *o, const char *k, int64_t *out) {
+  JsonNode *n = json_object_get_member(o, k);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+    return false;
+  *out = json_node_get_int(n);
+  return true;
+}
+
 static int parse_payload(const char *json, size_t len, ml_token_claims *c) {
   int rc = ML_ERR_PROTOCOL;
   JsonParser *p = json_parser_new_immutable();
@@ -89,15 +103,14 @@ static int parse_payload(const char *json, size_t len, ml_token_claims *c) {
   if (!root || !JSON_NODE_HOLDS_OBJECT(root))
     goto out;
   JsonObject *o = json_node_get_object(root);
-  if (json_object_get_size(o) != 5)
-    goto out;
-  JsonNode *v = json_object_get_member(o, "v");
-  JsonNode *exp = json_object_get_member(o, "exp");
+  /* v, room, role, name, exp; nbf only when given (tokens without it stay
+   * byte-for-byte what they were). */
+  bool has_nbf = json_object_has_member(o, "nbf");
+  int64_t v = 0;
   char role[16];
-  if (!v || !JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64 ||
-      json_node_get_int(v) != 1 || !exp || !JSON_NODE_HOLDS_VALUE(exp) ||
-      json_node_get_value_type(exp) != G_TYPE_INT64 ||
-      !str_member(o, "room", c->room, sizeof c->room) ||
+  if (json_object_get_size(o) != (has_nbf ? 6u : 5u) || !int_member(o, "v", &v) || v != 1 ||
+      !int_member(o, "exp", &c->expiry) || (has_nbf && !int_member(o, "nbf", &c->not_before)) ||
+      (has_nbf && c->not_before <= 0) || !str_member(o, "room", c->room, sizeof c->room) ||
       !str_member(o, "name", c->name, sizeof c->name) || !str_member(o, "role", role, sizeof role))
     goto out;
   if (!strcmp(role, "host"))
@@ -106,7 +119,6 @@ static int parse_payload(const char *json, size_t len, ml_token_claims *c) {
     c->role = ML_TOKEN_ROLE_PARTICIPANT;
   else
     goto out;
-  c->expiry = json_node_get_int(exp);
   if (claims_valid(c))
     rc = ML_OK;
 out:
@@ -148,7 +160,7 @@ int ml_token_verify(const uint8_t *secret, size_t secret_len, const char *token,
   int rc = parse_payload(payload, n, claims);
   if (rc != ML_OK)
     return rc;
-  if (claims->expiry <= now)
+  if (claims->expiry <= now || claims->not_before > now)
     return ML_ERR_STATE;
   return ML_OK;
 }

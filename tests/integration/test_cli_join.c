@@ -31,21 +31,27 @@ typedef struct run_result {
   char *out, *err;
 } run_result;
 
-static char *data_home;
+static char *data_home, *config_home;
 
-/* Runs mentorlink with argv (NULL-terminated, after the program name), its
- * data in a fresh XDG_DATA_HOME; bounded by --duration where it joins. */
-static run_result run(const char *first, ...) {
+/* Runs prog with first and the arguments in ap (NULL-terminated), its data in a fresh
+ * XDG_DATA_HOME and XDG_CONFIG_HOME, and the environment variable env_name
+ * set to env_value (when not NULL); bounded by --duration where it joins. */
+static run_result run_v(const char *prog, const char *env_name, const char *env_value,
+                        const char *first, va_list ap) {
   GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(a, g_strdup(MENTORLINK_BIN));
-  va_list ap;
-  va_start(ap, first);
+  g_ptr_array_add(a, g_strdup(prog));
   for (const char *s = first; s; s = va_arg(ap, const char *))
     g_ptr_array_add(a, g_strdup(s));
-  va_end(ap);
   g_ptr_array_add(a, NULL);
   char **env = g_environ_setenv(g_get_environ(), "XDG_DATA_HOME", data_home, TRUE);
-  env = g_environ_unsetenv(env, "MENTORLINK_ROOM_SECRET");
+  env = g_environ_setenv(env, "XDG_CONFIG_HOME", config_home, TRUE);
+  /* No display: `open` says what it says on stderr, not in a message box. */
+  const char *const private[] = {"MENTORLINK_ROOM_SECRET", "MENTORLINK_INVITE", "MENTORLINK_TOKEN",
+                                 "DISPLAY", "WAYLAND_DISPLAY"};
+  for (size_t i = 0; i < G_N_ELEMENTS(private); i++)
+    env = g_environ_unsetenv(env, private[i]);
+  if (env_name)
+    env = g_environ_setenv(env, env_name, env_value, TRUE);
   run_result r = {.status = -1};
   int wstatus = 0;
   CHECK(g_spawn_sync(NULL, (char **)a->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
@@ -56,6 +62,26 @@ static run_result run(const char *first, ...) {
   g_ptr_array_free(a, TRUE);
   return r;
 }
+
+/* mentorlink with these arguments (NULL-terminated); run_env with name set
+ * to value in its environment; run_signal: mentorlink-signal. */
+static run_result run(const char *first, ...) G_GNUC_NULL_TERMINATED;
+static run_result run_env(const char *name, const char *value, const char *first,
+                          ...) G_GNUC_NULL_TERMINATED;
+static run_result run_signal(const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+#define RUN_WITH(prog, name, value, first)                                                         \
+  va_list ap;                                                                                      \
+  va_start(ap, first);                                                                             \
+  run_result r = run_v(prog, name, value, first, ap);                                              \
+  va_end(ap);                                                                                      \
+  return r
+
+static run_result run(const char *first, ...) { RUN_WITH(MENTORLINK_BIN, NULL, NULL, first); }
+static run_result run_env(const char *name, const char *value, const char *first, ...) {
+  RUN_WITH(MENTORLINK_BIN, name, value, first);
+}
+static run_result run_signal(const char *first, ...) { RUN_WITH(SIGNAL_BIN, NULL, NULL, first); }
 
 /* r exited with status, and what it printed (stdout: the call's events in
  * words; stderr: usage errors) holds said and not unsaid. */
@@ -85,7 +111,7 @@ static void on_done(GObject *src, GAsyncResult *res, gpointer user) {
 }
 
 /* A participant for seconds; with devices, its camera and microphone by
- * those names (else test sources). */
+ * those names (else test sources). Without room, url is an invite link. */
 static void party_start(party *p, const char *url, const char *ca, const char *room,
                         const char *name, const char *seconds, const char *devices) {
   g_autoptr(GSubprocessLauncher) l =
@@ -96,11 +122,21 @@ static void party_start(party *p, const char *url, const char *ca, const char *r
   g_subprocess_launcher_unsetenv(l, "MENTORLINK_ROOM_SECRET");
   const char *video = devices ? "camera" : "test", *audio = devices ? "mic" : "test";
   const char *camera = devices ? devices : "unused", *microphone = camera;
-  p->proc = g_subprocess_launcher_spawn(
-      l, NULL, MENTORLINK_BIN, "join", "--server", url, "--ca-file", ca, "--room", room, "--name",
-      name, "--admit-all", "--headless", "--video-source", video, "--audio-source", audio,
-      "--camera", camera, "--microphone", microphone, "--local-address", "127.0.0.1", "--duration",
-      seconds, NULL);
+  const char *argv[32] = {MENTORLINK_BIN, "join", url};
+  size_t n = 3;
+  if (room) { /* --server URL --room ROOM instead of an invite link */
+    argv[2] = "--server";
+    argv[n++] = url;
+    argv[n++] = "--room";
+    argv[n++] = room;
+  }
+  const char *rest[] = {
+      "--ca-file",      ca,         "--name",          name,        "--admit-all", "--headless",
+      "--video-source", video,      "--audio-source",  audio,       "--camera",    camera,
+      "--microphone",   microphone, "--local-address", "127.0.0.1", "--duration",  seconds};
+  for (size_t i = 0; i < G_N_ELEMENTS(rest); i++)
+    argv[n++] = rest[i];
+  p->proc = g_subprocess_launcher_spawnv(l, argv, NULL);
   CHECK(p->proc);
   g_subprocess_communicate_utf8_async(p->proc, NULL, NULL, on_done, p);
 }
@@ -175,11 +211,9 @@ static void on_host_line(GObject *src, GAsyncResult *res, gpointer user) {
     return;
   }
   g_string_append_printf(h->out, "%s\n", line);
-  char url[128], room[80];
-  if (!h->guest.proc &&
-      sscanf(line, "  mentorlink join --server %127s --room %79s --name THEIR_NAME", url, room) ==
-          2)
-    party_start(&h->guest, url, h->ca, room, "Mentee", "8", NULL);
+  char link[256];
+  if (!h->guest.proc && sscanf(line, "  mentorlink join '%255[^']'", link) == 1)
+    party_start(&h->guest, link, h->ca, NULL, "Mentee", "8", NULL);
   g_data_input_stream_read_line_async(h->in, G_PRIORITY_DEFAULT, NULL, on_host_line, h);
 }
 
@@ -228,10 +262,98 @@ static void host_call(const char *ca) {
   g_string_free(h.out, TRUE);
 }
 
+/* The first line of out (owned), for a program that prints one result. */
+static char *first_line(const char *out) { return g_strndup(out, strcspn(out, "\n")); }
+
+/* A path in dir holding text (0600). */
+static char *write_file(const char *dir, const char *name, const char *text) {
+  char *path = g_build_filename(dir, name, NULL);
+  CHECK(g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  return path;
+}
+
+/* A token-mode server: `mentorlink-signal invite` makes links (for hosts,
+ * so that nobody waits to be admitted) (and a .ics
+ * file, 0600), joined from the environment, from a file and as an argument;
+ * an invite for later is refused saying from when; a token from a file
+ * joins; a link that is not one is a usage error. */
+static void invites(const char *dir) {
+  sig_server t;
+  sig_server_start(&t, "", NULL);
+  g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", t.port);
+  g_autofree char *ics = g_build_filename(dir, "session.ics", NULL);
+  const char *quiet[] = {"--headless", "--video-source", "none", "--audio-source",
+                         "none",       "--duration",     "2"};
+
+  run_result inv =
+      run_signal("invite", "--config", t.config_path, "--server", url, "--room", "ward-7", "--role",
+                 "host", "--name", "Nurse Ünal", "--ics", ics, NULL);
+  g_autofree char *link = first_line(inv.out);
+  g_autofree char *ics_text = NULL;
+  GStatBuf st;
+  bool inv_ok = inv.status == 0 && g_str_has_prefix(link, "mentorlink://join?server=ws://") &&
+                strstr(inv.err, "admits from") && g_stat(ics, &st) == 0 &&
+                (st.st_mode & 0777) == 0600 && g_file_get_contents(ics, &ics_text, NULL, NULL) &&
+                strstr(ics_text, "BEGIN:VEVENT\r\n") && strstr(ics_text, "\r\nURL:mentorlink://");
+  printf("%s mentorlink-signal invite, with a calendar file (exit %d)\n", inv_ok ? "ok  " : "FAIL",
+         inv.status);
+  if (!inv_ok)
+    fprintf(stderr, "printed:\n%s%s\n", inv.out, inv.err);
+  g_free(inv.out);
+  g_free(inv.err);
+  CHECK(inv_ok);
+  expect(run_signal("invite", "--config", t.config_path, "--server", url, "--room", "ward-7",
+                    "--role", "participant", "--name", "N", "--ics", ics, NULL),
+         1, "cannot create", NULL, "an invite whose calendar file exists already");
+  expect(run_env("MENTORLINK_INVITE", link, "join", quiet[0], quiet[1], quiet[2], quiet[3],
+                 quiet[4], quiet[5], quiet[6], NULL),
+         3, "joined room ward-7 as \"Nurse Ünal\"", NULL, "join from MENTORLINK_INVITE");
+  expect(
+      run("join", link, quiet[0], quiet[1], quiet[2], quiet[3], quiet[4], quiet[5], quiet[6], NULL),
+      3, "joined room ward-7", NULL, "join LINK");
+
+  g_autoptr(GDateTime) later = g_date_time_add_hours(g_date_time_new_now_local(), 2);
+  g_autofree char *from = g_date_time_format(later, "%Y-%m-%d %H:%M");
+  run_result early =
+      run_signal("invite", "--config", t.config_path, "--server", url, "--room", "ward-7", "--role",
+                 "participant", "--name", "Nurse", "--from", from, NULL);
+  CHECK(early.status == 0);
+  g_autofree char *early_file = write_file(dir, "early.invite", early.out);
+  g_free(early.out);
+  g_free(early.err);
+  expect(run("join", "--invite-file", early_file, quiet[0], quiet[1], quiet[2], quiet[3], quiet[4],
+             quiet[5], quiet[6], NULL),
+         1, "token_not_yet_valid: the token is valid from", "retrying",
+         "an invite for a session two hours from now");
+
+  run_result tok = run_signal("token", "--config", t.config_path, "--room", "ward-7", "--role",
+                              "host", "--name", "Nurse", "--ttl", "60", NULL);
+  CHECK(tok.status == 0);
+  g_autofree char *tok_file = write_file(dir, "token", tok.out);
+  g_free(tok.out);
+  g_free(tok.err);
+  expect(run("join", "--server", url, "--token-file", tok_file, quiet[0], quiet[1], quiet[2],
+             quiet[3], quiet[4], quiet[5], quiet[6], NULL),
+         3, "joined room ward-7", NULL, "join --token-file");
+  expect(run("open", NULL), 2, "open the invite link", NULL, "open without a link");
+  expect(run("open", "mentorlink://join?room=r", NULL), 2, "This link cannot be used", NULL,
+         "open with a link that names no server");
+  expect(run("join", "mentorlink://join?server=http://127.0.0.1:1/&room=r", NULL), 2,
+         "the invite link cannot be used: it names no ws:// or wss:// server", NULL,
+         "a link with an http:// server");
+  sig_server_stop(&t);
+  g_unlink(ics);
+  g_unlink(early_file);
+  g_unlink(tok_file);
+}
+
 int main(void) {
   g_autofree char *dir = g_dir_make_tmp("mlclijoin-XXXXXX", NULL);
   data_home = g_build_filename(dir, "data", NULL);
+  config_home = g_build_filename(dir, "config", NULL);
   CHECK(g_mkdir_with_parents(data_home, 0700) == 0);
+  g_autofree char *config_dir = g_build_filename(config_home, "mentorlink", NULL);
+  CHECK(g_mkdir_with_parents(config_dir, 0700) == 0);
 
   run_result dev = run("devices", NULL);
   bool dev_ok = dev.status == 0 && strstr(dev.out, "camera") && strstr(dev.out, "microphone");
@@ -272,9 +394,17 @@ int main(void) {
   expect(run("join", "--server", url, "--ca-file", cert, "--room", "cli", "--name", "Nurse",
              quiet[0], quiet[1], quiet[2], quiet[3], quiet[4], "--duration", "2", NULL),
          3, NULL, "certificate", "the same server with --ca-file");
+  /* The same from the client config file: server and CA file. */
+  g_autofree char *client_conf = g_strdup_printf("[join]\nserver = %s\nca_file = %s\n", url, cert);
+  g_autofree char *conf_file = write_file(config_dir, "mentorlink.conf", client_conf);
+  expect(run("join", "--room", "cli", "--name", "Nurse", quiet[0], quiet[1], quiet[2], quiet[3],
+             quiet[4], "--duration", "2", NULL),
+         3, NULL, "certificate", "server and CA file from the client config");
+  g_unlink(conf_file);
   text_mode_call(url, cert);
   sig_server_stop(&s);
   host_call(cert);
+  invites(dir);
 
   g_unlink(cert);
   g_unlink(key);
@@ -283,6 +413,7 @@ int main(void) {
   g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
   CHECK(system(cmd) == 0);
   g_free(data_home);
+  g_free(config_home);
   printf("PASS\n");
   return 0;
 }

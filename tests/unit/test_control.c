@@ -90,5 +90,109 @@ static void test_unknown_is_unsupported(void **state) {
   assert_int_equal(ml_control_parse(t0, sizeof t0, &m), ML_ERR_UNSUPPORTED);
 }
 
+/* The session controls: exact bytes, round trips, and what is malformed. */
+static void test_session_layout(void **state) {
+  (void)state;
+  uint8_t buf[ML_CONTROL_MAX_LEN];
+  ml_control_message m = {.type = ML_CONTROL_HAND, .raised = true, .seq = 0x0a0b0c0du};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), ML_CONTROL_SHORT_LEN);
+  static const uint8_t hand[] = {0x01, 0x02, 0x01, 0x0a, 0x0b, 0x0c, 0x0d};
+  assert_memory_equal(buf, hand, sizeof hand);
+  m = (ml_control_message){.type = ML_CONTROL_REACTION, .code = ML_CONTROL_REACTION_CLAP, .seq = 5};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 7);
+  static const uint8_t react[] = {0x01, 0x03, 0x02, 0, 0, 0, 5};
+  assert_memory_equal(buf, react, sizeof react);
+  m = (ml_control_message){
+      .type = ML_CONTROL_HOST_REQUEST, .code = ML_CONTROL_REQUEST_MUTE, .seq = 1};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 7);
+  static const uint8_t req[] = {0x01, 0x04, 0x01, 0, 0, 0, 1};
+  assert_memory_equal(buf, req, sizeof req);
+  m = (ml_control_message){.type = ML_CONTROL_SPOTLIGHT, .seq = 2, .peer = "Ab-9"};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 11);
+  static const uint8_t spot[] = {0x01, 0x05, 0, 0, 0, 2, 4, 'A', 'b', '-', '9'};
+  assert_memory_equal(buf, spot, sizeof spot);
+  /* Nobody in the spotlight: n = 0. */
+  m.peer[0] = '\0';
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 7);
+  /* Out of range or too small: nothing. */
+  m = (ml_control_message){.type = ML_CONTROL_REACTION, .code = ML_CONTROL_REACTION_COUNT};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 0);
+  m = (ml_control_message){.type = ML_CONTROL_HOST_REQUEST, .code = 0};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 0);
+  m = (ml_control_message){.type = ML_CONTROL_SPOTLIGHT, .peer = "a b"};
+  assert_int_equal(ml_control_write(&m, buf, sizeof buf), 0);
+  m = (ml_control_message){.type = ML_CONTROL_HAND, .raised = true};
+  assert_int_equal(ml_control_write(&m, buf, 6), 0);
+  /* Names. */
+  assert_string_equal(ml_control_reaction_name(ML_CONTROL_REACTION_THUMBS_UP), "thumbs_up");
+  assert_null(ml_control_reaction_name(0));
+  assert_null(ml_control_reaction_name(ML_CONTROL_REACTION_COUNT));
+  assert_int_equal(ml_control_reaction_from_name("question"), ML_CONTROL_REACTION_QUESTION);
+  assert_int_equal(ml_control_reaction_from_name("boo"), 0);
+}
+
+static void test_session_round_trip(void **state) {
+  (void)state;
+  ml_control_message in[] = {
+      {.type = ML_CONTROL_HAND, .raised = false, .seq = 9},
+      {.type = ML_CONTROL_HAND, .raised = true, .seq = 0xffffffffu},
+      {.type = ML_CONTROL_REACTION, .code = ML_CONTROL_REACTION_QUESTION, .seq = 3},
+      {.type = ML_CONTROL_HOST_REQUEST, .code = ML_CONTROL_REQUEST_LOWER_HAND, .seq = 4},
+      {.type = ML_CONTROL_SPOTLIGHT, .seq = 6, .peer = "x2Vb0c9yQ1dTr0aM"},
+      {.type = ML_CONTROL_SPOTLIGHT, .seq = 7},
+  };
+  /* The longest spotlight id. */
+  memset(in[5].peer, 'z', ML_CONTROL_MAX_PEER_ID);
+  in[5].peer[ML_CONTROL_MAX_PEER_ID] = '\0';
+  for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+    uint8_t buf[ML_CONTROL_MAX_LEN];
+    size_t n = ml_control_write(&in[i], buf, sizeof buf);
+    assert_true(n > 0);
+    ml_control_message m;
+    assert_int_equal(ml_control_parse(buf, n, &m), ML_OK);
+    assert_int_equal(m.type, in[i].type);
+    assert_int_equal(m.seq, in[i].seq);
+    assert_int_equal(m.raised, in[i].raised);
+    assert_int_equal(m.code, in[i].code);
+    assert_string_equal(m.peer, in[i].peer);
+    /* Every truncation and one byte more is malformed. */
+    for (size_t k = 2; k < n; k++)
+      assert_int_equal(ml_control_parse(buf, k, &m), ML_ERR_PROTOCOL);
+    buf[n] = 'a';
+    assert_int_equal(ml_control_parse(buf, n + 1, &m), ML_ERR_PROTOCOL);
+  }
+}
+
+static void test_session_strict(void **state) {
+  (void)state;
+  ml_control_message m;
+  const uint8_t hand_bits[] = {0x01, 0x02, 0x02, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(hand_bits, sizeof hand_bits, &m), ML_ERR_PROTOCOL);
+  const uint8_t react0[] = {0x01, 0x03, 0x00, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(react0, sizeof react0, &m), ML_ERR_PROTOCOL);
+  const uint8_t react_hi[] = {0x01, 0x03, ML_CONTROL_REACTION_COUNT, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(react_hi, sizeof react_hi, &m), ML_ERR_PROTOCOL);
+  const uint8_t req3[] = {0x01, 0x04, 0x03, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(req3, sizeof req3, &m), ML_ERR_PROTOCOL);
+  /* A spotlight whose n disagrees with the length, or is over 64, or whose
+   * id holds a character outside the id set. */
+  const uint8_t spot_n[] = {0x01, 0x05, 0, 0, 0, 1, 3, 'a', 'b'};
+  assert_int_equal(ml_control_parse(spot_n, sizeof spot_n, &m), ML_ERR_PROTOCOL);
+  uint8_t spot_big[7 + 65];
+  memset(spot_big, 'a', sizeof spot_big);
+  spot_big[0] = 1;
+  spot_big[1] = 5;
+  spot_big[6] = 65;
+  assert_int_equal(ml_control_parse(spot_big, sizeof spot_big, &m), ML_ERR_PROTOCOL);
+  const uint8_t spot_sp[] = {0x01, 0x05, 0, 0, 0, 1, 2, 'a', ' '};
+  assert_int_equal(ml_control_parse(spot_sp, sizeof spot_sp, &m), ML_ERR_PROTOCOL);
+  const uint8_t spot_nul[] = {0x01, 0x05, 0, 0, 0, 1, 2, 'a', 0};
+  assert_int_equal(ml_control_parse(spot_nul, sizeof spot_nul, &m), ML_ERR_PROTOCOL);
+  /* Type 6 and above: a later version's. */
+  const uint8_t t6[] = {0x01, 0x06, 0, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(t6, sizeof t6, &m), ML_ERR_UNSUPPORTED);
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_layout, test_round_trip, test_strict,
-             test_unknown_is_unsupported)
+             test_unknown_is_unsupported, test_session_layout, test_session_round_trip,
+             test_session_strict)

@@ -108,6 +108,14 @@ static ml_event sample(ml_event_type type) {
     ev.text = "the handshake failed";
     ev.fatal = true;
     break;
+  case ML_EVENT_SESSION:
+    g_strlcpy(ev.what, "hand", sizeof ev.what);
+    ev.on = true;
+    ev.order = 3;
+    g_strlcpy(ev.by, "h-9", sizeof ev.by);
+    g_strlcpy(ev.by_name, "Dr \"O\"", sizeof ev.by_name);
+    ev.text = "detail";
+    break;
   case ML_EVENT_ENDED: break;
   }
   return ev;
@@ -183,7 +191,7 @@ static void test_exact_text(void **state) {
   e.peer[0] = '\0';
   e.error[0] = '\0';
   e.fatal = false;
-  assert_encodes(&e, "{\"event\":\"error\",\"t_ms\":1014,\"message\":\"the handshake "
+  assert_encodes(&e, "{\"event\":\"error\",\"t_ms\":1015,\"message\":\"the handshake "
                      "failed\",\"fatal\":false}");
 
   ml_event m = sample(ML_EVENT_MARKED_VERIFIED);
@@ -193,8 +201,14 @@ static void test_exact_text(void **state) {
   assert_encodes(&m, "{\"event\":\"marked_verified\",\"t_ms\":1013,\"peer\":\"p-1f2e\","
                      "\"name\":\"n\",\"ok\":false,\"error\":\"not found\"}");
 
+  ml_event se = sample(ML_EVENT_SESSION);
+  g_strlcpy(se.name, "n", sizeof se.name);
+  assert_encodes(&se, "{\"event\":\"session\",\"t_ms\":1014,\"peer\":\"p-1f2e\",\"name\":"
+                      "\"n\",\"what\":\"hand\",\"on\":true,\"order\":3,\"by\":\"h-9\","
+                      "\"by_name\":\"Dr \\\"O\\\"\",\"detail\":\"detail\"}");
+
   ml_event end = sample(ML_EVENT_ENDED);
-  assert_encodes(&end, "{\"event\":\"ended\",\"t_ms\":1015}");
+  assert_encodes(&end, "{\"event\":\"ended\",\"t_ms\":1016}");
 }
 
 static void assert_same_members(const ml_event *a, const ml_event *b) {
@@ -217,6 +231,11 @@ static void assert_same_members(const ml_event *a, const ml_event *b) {
   assert_int_equal(a->camera_on, b->camera_on);
   assert_int_equal(a->video_paused, b->video_paused);
   assert_int_equal(a->id, b->id);
+  assert_string_equal(a->what, b->what);
+  assert_int_equal(a->on, b->on);
+  assert_int_equal(a->order, b->order);
+  assert_string_equal(a->by, b->by);
+  assert_string_equal(a->by_name, b->by_name);
   assert_string_equal(a->text ? a->text : "", b->text ? b->text : "");
   const ml_event_stats *x = &a->stats, *y = &b->stats;
   assert_string_equal(x->path, y->path);

@@ -11,6 +11,7 @@
 
 #include "unit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -127,5 +128,91 @@ static void test_second_shutdown_replaces_retry(void **state) {
   g_main_loop_unref(loop);
 }
 
+/* What the host controls hear from the server: role_changed, room_state,
+ * join_failed, each checked (bad ones dropped), and the end of our place
+ * (room_closed "ended" as room_ended, fatal). */
+typedef struct heard {
+  char role_peer[65], role_reason[17], failed_name[65], failed_reason[33], error[33];
+  int role_host, locked;
+  bool error_fatal;
+} heard;
+
+static void h_role(const char *peer, bool host, const char *reason, void *user) {
+  heard *h = user;
+  snprintf(h->role_peer, sizeof h->role_peer, "%s", peer);
+  snprintf(h->role_reason, sizeof h->role_reason, "%s", reason);
+  h->role_host = host;
+}
+static void h_room(bool locked, const char *by, void *user) {
+  (void)by;
+  ((heard *)user)->locked = locked;
+}
+static void h_failed(const char *name, const char *reason, void *user) {
+  heard *h = user;
+  snprintf(h->failed_name, sizeof h->failed_name, "%s", name);
+  snprintf(h->failed_reason, sizeof h->failed_reason, "%s", reason);
+}
+static void h_error(const char *code, const char *message, bool fatal, void *user) {
+  (void)message;
+  heard *h = user;
+  snprintf(h->error, sizeof h->error, "%s", code);
+  h->error_fatal = fatal;
+}
+
+static void test_host_control_messages(void **state) {
+  (void)state;
+  static const uint8_t key[32];
+  heard h = {.role_host = -1, .locked = -1};
+  ml_signal_client_config c = {
+      .context = g_main_context_default(),
+      .url = "ws://127.0.0.1:1/v1/ws",
+      .room = "ward-7",
+      .name = "Dr Okafor",
+      .identity_key = key,
+      .callbacks = {.on_role_changed = h_role,
+                    .on_room_state = h_room,
+                    .on_join_failed = h_failed,
+                    .on_error = h_error,
+                    .user = &h},
+  };
+  ml_signal_client *sc = NULL;
+  assert_int_equal(ml_signal_client_new(&sc, &c), ML_OK);
+#define RX(text) ml_signal_client_test_receive(sc, text, strlen(text), true)
+  /* Before a welcome: not for us. */
+  RX("{\"v\":1,\"type\":\"room_state\",\"locked\":true,\"auto_admit\":false,\"by\":\"h1\"}");
+  assert_int_equal(h.locked, -1);
+  RX("{\"v\":1,\"type\":\"welcome\",\"peer_id\":\"me\",\"room\":\"ward-7\",\"role\":"
+     "\"participant\",\"name\":\"Dr Okafor\",\"peers\":[]}");
+  assert_int_equal(ml_signal_client_get_state(sc), ML_SIGNAL_JOINED);
+  RX("{\"v\":1,\"type\":\"room_state\",\"locked\":true,\"auto_admit\":false,\"by\":\"h1\"}");
+  assert_int_equal(h.locked, 1);
+  RX("{\"v\":1,\"type\":\"role_changed\",\"peer\":\"me\",\"role\":\"host\",\"reason\":"
+     "\"handover\"}");
+  assert_string_equal(h.role_peer, "me");
+  assert_int_equal(h.role_host, 1);
+  assert_string_equal(h.role_reason, "handover");
+  RX("{\"v\":1,\"type\":\"join_failed\",\"name\":\"Eve\",\"reason\":\"wrong_secret\"}");
+  assert_string_equal(h.failed_name, "Eve");
+  assert_string_equal(h.failed_reason, "wrong_secret");
+  /* Bad ones are dropped and counted. */
+  ml_signal_client_stats st0, st1;
+  ml_signal_client_get_stats(sc, &st0);
+  RX("{\"v\":1,\"type\":\"role_changed\",\"peer\":\"me\",\"role\":\"king\"}");
+  RX("{\"v\":1,\"type\":\"role_changed\",\"peer\":\"a b\",\"role\":\"host\"}");
+  RX("{\"v\":1,\"type\":\"room_state\",\"locked\":\"yes\"}");
+  RX("{\"v\":1,\"type\":\"join_failed\",\"name\":\"Eve\"}");
+  RX("{\"v\":1,\"type\":\"join_failed\",\"name\":\"\\u0007\",\"reason\":\"wrong_secret\"}");
+  ml_signal_client_get_stats(sc, &st1);
+  assert_int_equal(st1.dropped_invalid - st0.dropped_invalid, 5);
+  assert_string_equal(h.failed_name, "Eve");
+  assert_int_equal(h.role_host, 1);
+  /* A host ended the session. */
+  RX("{\"v\":1,\"type\":\"room_closed\",\"reason\":\"ended\"}");
+  assert_string_equal(h.error, "room_ended");
+  assert_true(h.error_fatal);
+#undef RX
+  ml_signal_client_free(sc);
+}
+
 ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_verifier_vector, test_psk_vector,
-             test_config_refused, test_second_shutdown_replaces_retry)
+             test_config_refused, test_second_shutdown_replaces_retry, test_host_control_messages)

@@ -41,6 +41,8 @@ static const char *const valid[] = {
     "{\"v\":1,\"type\":\"auto_admit\",\"enabled\":false}",
     "{\"v\":1,\"type\":\"signal\",\"to\":\"p1\",\"data\":{\"sdp\":\"x\",\"n\":[1,2]}}",
     "{\"v\":1,\"type\":\"signal\",\"to\":\"p1\",\"data\":\"opaque\"}",
+    "{\"v\":1,\"type\":\"end\"}",
+    "{\"v\":1,\"type\":\"make_host\",\"peer\":\"p1\"}",
 };
 
 static void test_valid_messages_parse(void **state) {
@@ -73,6 +75,18 @@ static void test_fields_are_typed(void **state) {
   assert_string_equal(m.peer, "p1");
   assert_true(JSON_NODE_HOLDS_OBJECT(m.data));
   ml_sig_msg_clear(&m);
+  assert_int_equal(parse(valid[11], &m), ML_SIG_OK);
+  assert_int_equal(m.type, ML_SIG_MSG_END);
+  ml_sig_msg_clear(&m);
+  assert_int_equal(parse(valid[12], &m), ML_SIG_OK);
+  assert_int_equal(m.type, ML_SIG_MSG_MAKE_HOST);
+  assert_string_equal(m.peer, "p1");
+  ml_sig_msg_clear(&m);
+  /* end takes no fields; make_host needs a peer id. */
+  assert_int_equal(code_of("{\"v\":1,\"type\":\"end\",\"peer\":\"p1\"}"), ML_SIG_E_BAD_FIELD);
+  assert_int_equal(code_of("{\"v\":1,\"type\":\"make_host\"}"), ML_SIG_E_BAD_FIELD);
+  assert_int_equal(code_of("{\"v\":1,\"type\":\"make_host\",\"peer\":\"a b\"}"),
+                   ML_SIG_E_BAD_FIELD);
   ml_sig_msg_clear(NULL);
 }
 
@@ -369,6 +383,10 @@ static void test_build_presence(void **state) {
   json_node_unref(reparse(ml_sig_build_denied(), "denied", 2));
   root = reparse(ml_sig_build_room_closed("host_left"), "room_closed", 3);
   assert_string_equal(str_of(json_node_get_object(root), "reason"), "host_left");
+  json_node_unref(root);
+  root = reparse(ml_sig_build_join_failed("Eve", "wrong_secret"), "join_failed", 4);
+  assert_string_equal(str_of(json_node_get_object(root), "name"), "Eve");
+  assert_string_equal(str_of(json_node_get_object(root), "reason"), "wrong_secret");
   json_node_unref(root);
 }
 

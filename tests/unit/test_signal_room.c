@@ -363,6 +363,70 @@ static void test_max_rooms(void **state) {
   assert_int_equal(ml_room_registry_room_count(fx.reg), 4);
 }
 
+/* A host ends the session: everyone, waiting ones too, gets CLOSED "ended"
+ * (detached) and the room goes; a participant cannot. */
+static void test_end_for_all(void **state) {
+  (void)state;
+  assert_int_equal(join(0, "r", ML_SIG_ROLE_HOST), ML_SIG_OK);
+  assert_int_equal(join(1, "r", ML_SIG_ROLE_PARTICIPANT), ML_SIG_OK);
+  assert_int_equal(ml_room_admit(fx.reg, fx.peers[0], "p1"), ML_SIG_OK);
+  assert_int_equal(join(2, "r", ML_SIG_ROLE_PARTICIPANT), ML_SIG_OK); /* waits */
+  assert_int_equal(ml_room_end(fx.reg, fx.peers[1]), ML_SIG_E_NOT_HOST);
+  assert_int_equal(ml_room_end(fx.reg, fx.peers[0]), ML_SIG_OK);
+  for (int i = 0; i < 3; i++) {
+    int k = find(i, ML_ROOM_EV_CLOSED, NULL);
+    assert_true(k >= 0);
+    assert_string_equal(fx.log[k].reason, "ended");
+    assert_true(fx.log[k].detach);
+    assert_null(fx.peers[i]);
+  }
+  assert_false(ml_room_registry_has_room(fx.reg, "r"));
+  assert_int_equal(ml_room_registry_peer_count(fx.reg), 0);
+}
+
+/* A host hands over to a member: both roles change, told to everyone, and
+ * the new host is knocked for the waiting peer. Not to a waiting peer, not
+ * by a participant. */
+static void test_hand_over(void **state) {
+  (void)state;
+  assert_int_equal(join(0, "r", ML_SIG_ROLE_HOST), ML_SIG_OK);
+  assert_int_equal(join(1, "r", ML_SIG_ROLE_PARTICIPANT), ML_SIG_OK);
+  assert_int_equal(ml_room_admit(fx.reg, fx.peers[0], "p1"), ML_SIG_OK);
+  assert_int_equal(join(2, "r", ML_SIG_ROLE_PARTICIPANT), ML_SIG_OK); /* waits */
+  assert_int_equal(ml_room_hand_over(fx.reg, fx.peers[1], "p0"), ML_SIG_E_NOT_HOST);
+  assert_int_equal(ml_room_hand_over(fx.reg, fx.peers[0], "p2"), ML_SIG_E_NO_SUCH_PEER);
+  assert_int_equal(ml_room_hand_over(fx.reg, fx.peers[0], "nobody"), ML_SIG_E_NO_SUCH_PEER);
+  fx.n = 0;
+  assert_int_equal(ml_room_hand_over(fx.reg, fx.peers[0], "p1"), ML_SIG_OK);
+  assert_int_equal(fx.peers[1]->role, ML_SIG_ROLE_HOST);
+  assert_int_equal(fx.peers[0]->role, ML_SIG_ROLE_PARTICIPANT);
+  for (int i = 0; i < 2; i++) {
+    int a = find(i, ML_ROOM_EV_ROLE_CHANGED, "p1"), b = find(i, ML_ROOM_EV_ROLE_CHANGED, "p0");
+    assert_true(a >= 0 && b > a);
+    assert_string_equal(fx.log[a].reason, "handover");
+  }
+  assert_true(find(1, ML_ROOM_EV_KNOCK, "p2") >= 0);
+  assert_int_equal(find(2, ML_ROOM_EV_ROLE_CHANGED, NULL), -1);
+  /* The old host is a participant now. */
+  assert_int_equal(ml_room_set_locked(fx.reg, fx.peers[0], true), ML_SIG_E_NOT_HOST);
+  assert_int_equal(ml_room_admit(fx.reg, fx.peers[1], "p2"), ML_SIG_OK);
+}
+
+/* A refused join is told to the room's admitted hosts only. */
+static void test_join_failed_to_hosts(void **state) {
+  (void)state;
+  assert_int_equal(join(0, "r", ML_SIG_ROLE_HOST), ML_SIG_OK);
+  assert_int_equal(join(1, "r", ML_SIG_ROLE_PARTICIPANT), ML_SIG_OK);
+  assert_int_equal(ml_room_admit(fx.reg, fx.peers[0], "p1"), ML_SIG_OK);
+  fx.n = 0;
+  ml_room_notify_join_failed(fx.reg, "r", "Eve", "wrong_secret");
+  ml_room_notify_join_failed(fx.reg, "no-such-room", "Eve", "wrong_secret");
+  assert_int_equal(fx.n, 1);
+  assert_int_equal(fx.log[0].to, 0);
+  assert_int_equal(fx.log[0].type, ML_ROOM_EV_JOIN_FAILED);
+  assert_string_equal(fx.log[0].reason, "wrong_secret");
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, ml_unit_fixture, test_first_join_creates_room_and_welcomes,
              test_presence_on_join_and_leave, test_waiting_room_knock_admit, test_deny_detaches,
              test_waiting_room_bounded, test_capacity, test_admit_respects_capacity, test_lock,
@@ -370,4 +434,5 @@ ML_UNIT_MAIN(ML_UNIT_NOTHING, ml_unit_fixture, test_first_join_creates_room_and_
              test_host_handover_to_longest_present, test_host_handover_knocks_waiting,
              test_cohost_leaving_keeps_host, test_host_leave_ends_room,
              test_auto_admit_toggle_admits_queue, test_participant_first_waits_for_host,
-             test_open_mode_secret, test_max_rooms)
+             test_open_mode_secret, test_max_rooms, test_end_for_all, test_hand_over,
+             test_join_failed_to_hosts)

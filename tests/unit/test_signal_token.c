@@ -52,6 +52,31 @@ static void test_expired(void **state) {
   free(tok);
 }
 
+/* A token with a start time: refused before it (ML_ERR_STATE, the claims
+ * filled so the server can say from when), good from it until its expiry. */
+static void test_not_before(void **state) {
+  (void)state;
+  ml_token_claims in = {
+      .role = ML_TOKEN_ROLE_PARTICIPANT, .expiry = NOW + 3600, .not_before = NOW + 600};
+  strcpy(in.room, "ward-7");
+  strcpy(in.name, "Nurse");
+  char *tok = NULL;
+  assert_int_equal(ml_token_issue(secret, SECRET_LEN, &in, &tok), ML_OK);
+  ml_token_claims c;
+  assert_int_equal(ml_token_verify(secret, SECRET_LEN, tok, NOW, &c), ML_ERR_STATE);
+  assert_int_equal(c.not_before, NOW + 600);
+  assert_int_equal(ml_token_verify(secret, SECRET_LEN, tok, NOW + 599, &c), ML_ERR_STATE);
+  assert_int_equal(ml_token_verify(secret, SECRET_LEN, tok, NOW + 600, &c), ML_OK);
+  assert_int_equal(c.not_before, NOW + 600);
+  assert_int_equal(ml_token_verify(secret, SECRET_LEN, tok, NOW + 3600, &c), ML_ERR_STATE);
+  free(tok);
+  /* A start at or after the end is refused at issue. */
+  in.not_before = in.expiry;
+  tok = NULL;
+  assert_int_equal(ml_token_issue(secret, SECRET_LEN, &in, &tok), ML_ERR_INVALID);
+  assert_null(tok);
+}
+
 static void test_wrong_secret(void **state) {
   (void)state;
   char *tok = issue("r", ML_TOKEN_ROLE_HOST, "n", NOW + 60);
@@ -131,6 +156,11 @@ static void test_signed_but_bad_payload(void **state) {
       "{\"v\":1,\"room\":\"r\",\"role\":\"admin\",\"name\":\"n\",\"exp\":1800000000}",
       "{\"v\":1,\"room\":\"r\",\"role\":\"host\",\"name\":\"n\",\"exp\":\"soon\"}",
       "{\"v\":1,\"room\":\"r\",\"role\":\"host\",\"name\":\"n\",\"exp\":1800000000,\"x\":1}",
+      "{\"v\":1,\"room\":\"r\",\"role\":\"host\",\"name\":\"n\",\"exp\":1800000000,\"nbf\":0}",
+      "{\"v\":1,\"room\":\"r\",\"role\":\"host\",\"name\":\"n\",\"exp\":1800000000,"
+      "\"nbf\":1800000000}",
+      "{\"v\":1,\"room\":\"r\",\"role\":\"host\",\"name\":\"n\",\"exp\":1800000000,"
+      "\"nbf\":\"x\"}",
       "[1]",
       "not json",
   };
@@ -166,6 +196,7 @@ static void test_issue_refuses_bad_input(void **state) {
   assert_null(tok);
 }
 
-ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_roundtrip, test_expired, test_wrong_secret,
-             test_every_tamper_rejected, test_role_escalation_by_grafting, test_truncated_prefixes,
-             test_malformed, test_signed_but_bad_payload, test_issue_refuses_bad_input)
+ML_UNIT_MAIN(ML_UNIT_SODIUM, cmocka_unit_test, test_roundtrip, test_expired, test_not_before,
+             test_wrong_secret, test_every_tamper_rejected, test_role_escalation_by_grafting,
+             test_truncated_prefixes, test_malformed, test_signed_but_bad_payload,
+             test_issue_refuses_bad_input)

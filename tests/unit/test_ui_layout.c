@@ -209,5 +209,58 @@ static void test_dialogs(void **state) {
   }
 }
 
+/* The participant panel: every rectangle inside the panel, rows in order
+ * without overlaps, buttons inside their row and apart, what does not fit
+ * left out; at every size and scale. */
+static void test_people(void **state) {
+  (void)state;
+  for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++)
+    for (int h = 100; h <= 1400; h += 70)
+      for (int members = 0; members <= ML_LAYOUT_MAX_PEOPLE + 2; members += 3)
+        for (int waiting = 0; waiting <= 5; waiting++) {
+          ml_rect panel = {900, 40, ml_layout_px(scales[si], 360), h};
+          ml_people_layout pl;
+          ml_layout_people(panel, scales[si], members, waiting, &pl);
+          if (!pl.header.h)
+            continue; /* too small for anything */
+          assert_true(ml_rect_inside(pl.header, panel));
+          assert_true(ml_rect_inside(pl.close, pl.header));
+          assert_true(pl.n_rows <= members && pl.n_rows <= ML_LAYOUT_MAX_PEOPLE);
+          int bottom = pl.header.y + pl.header.h;
+          for (int i = 0; i < pl.n_rows; i++) {
+            assert_true(ml_rect_inside(pl.rows[i], panel));
+            assert_true(pl.rows[i].y >= bottom);
+            bottom = pl.rows[i].y + pl.rows[i].h;
+          }
+          if (pl.n_rows < members && members <= ML_LAYOUT_MAX_PEOPLE) /* cut: no room below */
+            assert_true(bottom + ml_layout_px(scales[si], 46) > panel.y + panel.h);
+          assert_true(pl.n_waiting <= waiting);
+          if (pl.waiting_header.h) {
+            assert_true(ml_rect_inside(pl.waiting_header, panel) && pl.waiting_header.y >= bottom);
+            bottom = pl.waiting_header.y + pl.waiting_header.h;
+          } else {
+            assert_int_equal(pl.n_waiting, 0);
+          }
+          for (int i = 0; i < pl.n_waiting; i++) {
+            assert_true(ml_rect_inside(pl.waiting[i], panel) && pl.waiting[i].y >= bottom);
+            bottom = pl.waiting[i].y + pl.waiting[i].h;
+            assert_true(pl.admit[i].w > 0 &&
+                        pl.deny[i].w > 0); /* 360 logical px: room for buttons */
+            assert_true(ml_rect_inside(pl.admit[i], pl.waiting[i]));
+            assert_true(ml_rect_inside(pl.deny[i], pl.waiting[i]));
+            assert_false(ml_rect_overlaps(pl.admit[i], pl.deny[i]));
+          }
+        }
+  /* A tall panel shows everyone. */
+  ml_people_layout pl;
+  ml_layout_people((ml_rect){0, 0, 400, 2000}, 1.0f, 9, 3, &pl);
+  assert_int_equal(pl.n_rows, 9);
+  assert_int_equal(pl.n_waiting, 3);
+  /* Too narrow for buttons: rows without them. */
+  ml_layout_people((ml_rect){0, 0, 150, 800}, 1.0f, 2, 1, &pl);
+  assert_int_equal(pl.n_waiting, 1);
+  assert_int_equal(pl.admit[0].w, 0);
+}
+
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_all_sizes, test_active_speaker,
-             test_one_tile_is_large, test_fit, test_degenerate, test_dialogs)
+             test_one_tile_is_large, test_fit, test_degenerate, test_dialogs, test_people)

@@ -255,6 +255,94 @@ static void test_ended_and_fatal(void **state) {
   assert_true(has_banner("The call has ended", ML_UI_BANNER_WARNING));
 }
 
+static ml_call_event session_of(ml_call_session what, const char *peer, bool on, uint64_t order) {
+  ml_call_event e = ml_test_event_of(ML_CALL_EV_SESSION, peer, NULL);
+  e.session = what;
+  e.on = on;
+  e.order = order;
+  return e;
+}
+
+/* The session: roles, hands in order, muted by the host, lock, spotlight,
+ * why the call ended. */
+static void test_session(void **state) {
+  (void)state;
+  apply(ml_test_event_of(ML_CALL_EV_JOINED, "me", "Dr. Mentor"));
+  join_secure_peer("p1", "Sam");
+  join_secure_peer("p2", "Ana");
+  assert_true(apply(session_of(ML_CALL_SESSION_ROLE, "me", true, 0)));
+  assert_true(m.self_host);
+  apply(session_of(ML_CALL_SESSION_ROLE, "p2", true, 0));
+  assert_true(m.peers[1].host && !m.peers[0].host);
+  /* Hands: Ana, us, Sam; then Ana lowers hers. */
+  apply(session_of(ML_CALL_SESSION_HAND, "p2", true, 4));
+  apply(session_of(ML_CALL_SESSION_HAND, "me", true, 5));
+  apply(session_of(ML_CALL_SESSION_HAND, "p1", true, 9));
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 1), 1);
+  assert_int_equal(ml_ui_model_hand_place(&m, true, 0), 2);
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 0), 3);
+  apply(session_of(ML_CALL_SESSION_HAND, "p2", false, 0));
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 1), 0);
+  assert_int_equal(ml_ui_model_hand_place(&m, true, 0), 1);
+  assert_int_equal(ml_ui_model_hand_place(&m, false, 0), 2);
+  /* Muted by the host: a banner while muted. */
+  ml_call_event mb = session_of(ML_CALL_SESSION_MUTED_BY_HOST, "me", false, 0);
+  snprintf(mb.by_name, sizeof mb.by_name, "Ana");
+  apply(mb);
+  assert_true(m.muted && m.muted_by_host);
+  assert_true(has_banner("Muted by the host", ML_UI_BANNER_WARNING));
+  m.muted = false; /* the user unmuted */
+  assert_false(has_banner("Muted by the host", ML_UI_BANNER_WARNING));
+  apply(session_of(ML_CALL_SESSION_LOCKED, NULL, true, 0));
+  assert_true(m.locked);
+  apply(session_of(ML_CALL_SESSION_SPOTLIGHT, "p1", false, 0));
+  assert_string_equal(m.spotlight, "p1");
+  /* Unknown subjects change nothing. */
+  assert_false(apply(session_of(ML_CALL_SESSION_HAND, "nobody", true, 1)));
+  /* Removed: the end says so. */
+  ml_call_event c = session_of(ML_CALL_SESSION_CLOSED, "me", false, 0);
+  char why[] = "removed";
+  c.text = why;
+  apply(c);
+  apply(ml_test_event_of(ML_CALL_EV_ENDED, NULL, NULL));
+  assert_true(has_banner("The host removed you from the room", ML_UI_BANNER_WARNING));
+}
+
+/* The call's clock: elapsed from JOINED, time left before a scheduled end
+ * and its last-minute warning. */
+static void test_clock(void **state) {
+  (void)state;
+  char out[64];
+  bool warn = true;
+  ml_ui_model_clock(&m, 5000, out, sizeof out, &warn);
+  assert_string_equal(out, "");
+  assert_false(warn);
+  ml_call_event j = ml_test_event_of(ML_CALL_EV_JOINED, "me", "Dr. Mentor");
+  ml_ui_model_apply(&m, &j, 10000, 0); /* joined at 10 s */
+  ml_ui_model_clock(&m, 10000 + 754000, out, sizeof out, &warn);
+  assert_string_equal(out, "12:34");
+  assert_false(warn);
+  m.end_at_ms = 10000 + 300000; /* a five-minute session */
+  ml_ui_model_clock(&m, 10000 + 100000, out, sizeof out, &warn);
+  assert_string_equal(out, "1:40 · 3:20 left");
+  assert_false(warn);
+  assert_false(has_banner("Less than a minute left", ML_UI_BANNER_WARNING));
+  ml_ui_model_clock(&m, 10000 + 240500, out, sizeof out, &warn);
+  assert_string_equal(out, "4:00 · 1:00 left");
+  assert_true(warn);
+  ml_ui_banner b[ML_UI_MAX_BANNERS];
+  size_t n = ml_ui_model_banners(&m, 10000 + 250000, b, ML_UI_MAX_BANNERS);
+  bool shown = false;
+  for (size_t i = 0; i < n; i++)
+    shown = shown || strstr(b[i].text, "Less than a minute left");
+  assert_true(shown);
+  ml_ui_model_clock(&m, 10000 + 400000, out, sizeof out, &warn);
+  assert_string_equal(out, "6:40 · 0:00 left");
+  char d[32];
+  ml_ui_format_duration(3723999, d, sizeof d);
+  assert_string_equal(d, "1:02:03");
+}
+
 static void test_initials(void **state) {
   (void)state;
   char out[16];
@@ -276,4 +364,5 @@ ML_UNIT_MAIN_LIST(ML_UNIT_NOTHING, ml_unit_fixture(test_connecting_to_joined),
                   ml_unit_fixture(test_chat_log_bounded),
                   ml_unit_fixture(test_identity_and_verification),
                   ml_unit_fixture(test_peer_left_and_knock), ml_unit_fixture(test_ended_and_fatal),
+                  ml_unit_fixture(test_session), ml_unit_fixture(test_clock),
                   cmocka_unit_test(test_initials))

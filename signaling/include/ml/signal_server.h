@@ -44,6 +44,7 @@ typedef struct ml_signal_config {
   unsigned listen_port; /* 0 picks a free port (see ml_signal_server_port) */
   char *tls_cert_file;  /* PEM; with tls_key_file enables https/wss */
   char *tls_key_file;
+  char *public_url;     /* how clients reach /v1/ws (wss://host/v1/ws), for invites; or NULL */
   bool insecure_listen; /* allow plain ws on a non-loopback address */
   bool open_mode;       /* room code (+ optional secret) instead of tokens */
   unsigned max_connections;

@@ -24,7 +24,8 @@ typedef struct ml_token_claims {
   char room[65]; /* [A-Za-z0-9_.-]{1,64} */
   char name[65]; /* display name, printable UTF-8, 1..64 bytes */
   ml_token_role role;
-  int64_t expiry; /* unix seconds */
+  int64_t expiry;     /* unix seconds: not valid from then on */
+  int64_t not_before; /* unix seconds: not valid before then; 0: from issue ("nbf") */
 } ml_token_claims;
 
 /* Issues a token for claims, signed with secret. *out (transfer full, free
@@ -35,8 +36,10 @@ ML_MUST_CHECK int ml_token_issue(const uint8_t *secret, size_t secret_len,
 
 /* Verifies token against secret at time now (unix seconds) and fills *claims.
  * ML_ERR_PROTOCOL: malformed; ML_ERR_CRYPTO: signature does not verify (forged or
- * another secret); ML_ERR_STATE: signature good but expired. *claims is only
- * meaningful on ML_OK. Comparison is constant-time. */
+ * another secret); ML_ERR_STATE: signature good but now is outside
+ * [not_before, expiry) (the claims are filled: compare them with now to tell
+ * "expired" from "not yet valid"). *claims is only meaningful on ML_OK and
+ * ML_ERR_STATE. Comparison is constant-time. */
 ML_MUST_CHECK int ml_token_verify(const uint8_t *secret, size_t secret_len, const char *token,
                                   int64_t now, ml_token_claims *claims);
 

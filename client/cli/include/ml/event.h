@@ -45,6 +45,7 @@ typedef enum ml_event_type {
   ML_EVENT_STATS,            /* stats */
   ML_EVENT_PEER_MEDIA,       /* muted, camera_on, video_paused */
   ML_EVENT_MARKED_VERIFIED,  /* ok; then fingerprint, else error */
+  ML_EVENT_SESSION,          /* what, on, order, by, by_name, text ("detail") */
   ML_EVENT_ERROR,            /* error (may be ""), text ("message"), fatal */
   ML_EVENT_ENDED,            /* nothing more */
 } ml_event_type;
@@ -98,8 +99,16 @@ typedef struct ml_event {
   char error[ML_EVENT_MAX_WORD + 1]; /* an ml_strerror text; "": none */
   bool verified, fatal, ok;
   bool muted, camera_on, video_paused; /* PEER_MEDIA */
+  /* SESSION: what (role, locked, hand, reaction, muted_by_host, spotlight,
+   * asked, join_failed, closed, refused), on, order (a raised hand's
+   * ticket), by / by_name (who did it; "" when nobody else). */
+  char what[ML_EVENT_MAX_WORD + 1];
+  bool on;
+  uint64_t order;
+  char by[ML_EVENT_MAX_ID + 1];
+  char by_name[ML_EVENT_MAX_NAME + 1];
   uint64_t id;
-  /* room, reason, warning, chat text or error message: valid UTF-8. When
+  /* room, reason, warning, chat text, session detail or error message: valid UTF-8. When
    * encoding, the caller's string (NULL: ""); when decoding, owned_text. */
   const char *text;
   ml_event_stats stats;

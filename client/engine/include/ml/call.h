@@ -117,7 +117,8 @@ typedef enum ml_call_event_type {
   ML_CALL_EV_SIGNALING,        /* state: signaling client state (ml_signal_client_state) */
   ML_CALL_EV_JOINED,           /* peer_id/peer_name: our own id and name in the room */
   ML_CALL_EV_PEER_JOINED,      /* a peer is in the room */
-  ML_CALL_EV_PEER_LEFT,        /* text: reason; a last STATS event (final) precedes it */
+  ML_CALL_EV_PEER_LEFT,        /* text: reason; a last STATS event (final) precedes it; also
+                                  for a peer that waited (we host; no name then) */
   ML_CALL_EV_KNOCK,            /* we host; the peer waits to be admitted (ml_call_admit) */
   ML_CALL_EV_PEER_STATE,       /* state: ml_call_link_state (FAILED: given up); path */
   ML_CALL_EV_VERIFIED,         /* secure: sas, safety_number, fingerprint, pin, verified */
@@ -130,9 +131,30 @@ typedef enum ml_call_event_type {
                                   announcement, then on change */
   ML_CALL_EV_MARKED_VERIFIED,  /* ml_call_mark_verified stored (err 0; fingerprint: the key
                                   marked, verified true) or failed (err) */
+  ML_CALL_EV_SESSION,          /* session: what happened in the room (ml_call_session) */
   ML_CALL_EV_ERROR,            /* err, text, fatal; peer set when it concerns one peer */
   ML_CALL_EV_ENDED,            /* the engine stopped; no event follows */
 } ml_call_event_type;
+
+/* What a SESSION event says. peer_id/peer_name name its subject (which
+ * may be us: our own id from JOINED); by_id/by_name who did it when
+ * another did (a host). */
+typedef enum ml_call_session {
+  ML_CALL_SESSION_ROLE,      /* on: the subject is a host now (the server said so), else not */
+  ML_CALL_SESSION_LOCKED,    /* on: the room is locked to new participants (by: the host) */
+  ML_CALL_SESSION_HAND,      /* on: the subject's hand is up; order: its ticket (hands went
+                                up in increasing order; 0 when down); by: a host lowered it */
+  ML_CALL_SESSION_REACTION,  /* text: the reaction's name (ml_control_reaction_name) */
+  ML_CALL_SESSION_MUTED_BY_HOST, /* by: the host; our microphone is now muted (only we unmute) */
+  ML_CALL_SESSION_SPOTLIGHT, /* the subject is in the spotlight (peer_id "": nobody); by */
+  ML_CALL_SESSION_ASKED,     /* our request went to the subject; text: "mute", "lower_hand" */
+  ML_CALL_SESSION_JOIN_FAILED, /* we host; by_name (what they gave, may be "") failed to
+                                  join; text: "wrong_secret", "token_expired" */
+  ML_CALL_SESSION_CLOSED,    /* our place in the room ended; text: "denied", "removed",
+                                "room_ended" (a host ended it for all), "room_closed" */
+  ML_CALL_SESSION_REFUSED,   /* a host-only control from the subject, which is not a host of
+                                the room, was ignored; text: "host_request", "spotlight" */
+} ml_call_session;
 
 /* Per peer, what the stats event reports. */
 typedef struct ml_call_stats {
@@ -196,6 +218,11 @@ typedef struct ml_call_event {
   bool verified;            /* VERIFIED: the user marked this peer's current key verified
                                earlier (persisted with the pin) */
   ml_call_peer_media media; /* PEER_MEDIA */
+  ml_call_session session;  /* SESSION */
+  bool on;                  /* SESSION: ROLE, LOCKED, HAND */
+  uint64_t order;           /* SESSION HAND */
+  char by_id[ML_CALL_MAX_PEER_ID + 1];
+  char by_name[ML_CALL_MAX_NAME + 1];
   uint64_t id;
   char *text; /* owned by the event; NULL when unused */
   int err;    /* ERROR: an ml_err, or 0 when text alone says it (signaling errors) */
@@ -225,6 +252,38 @@ void ml_call_set_muted(ml_call *call, bool muted);
 void ml_call_set_camera_on(ml_call *call, bool on);
 /* As a host: admits a peer that knocked (peer_id from a KNOCK event). */
 void ml_call_admit(ml_call *call, const char *peer_id);
+
+/* Host actions through the server (docs/PROTOCOL.md, "Host actions"): deny
+ * a knocking peer, remove a member or a waiting peer, lock or unlock the
+ * room, end the session for everyone, hand the host role to a member (we
+ * become a participant). What the server did comes back as events
+ * (PEER_LEFT denied/removed, SESSION LOCKED/ROLE/CLOSED); a refusal as an
+ * ERROR event ("signaling: not_host", "no_such_peer"). */
+void ml_call_deny(ml_call *call, const char *peer_id);
+void ml_call_remove(ml_call *call, const char *peer_id);
+void ml_call_set_locked(ml_call *call, bool locked);
+void ml_call_end_for_all(ml_call *call);
+void ml_call_hand_over(ml_call *call, const char *peer_id);
+
+/* Session controls, end to end in the secure channels (ml/control.h).
+ * Everyone: raise or lower our hand (SESSION HAND about us follows), send a
+ * reaction by name (ml_control_reaction_name; ML_ERR_INVALID otherwise;
+ * SESSION REACTION about us follows). A host of the room: ask a peer to mute
+ * (peer_id NULL: every peer), lower a peer's hand (SESSION ASKED follows
+ * each), put a peer (or us: our own id) in the spotlight for everyone
+ * (NULL or "": nobody; SESSION SPOTLIGHT follows). From a non-host these
+ * are refused with an ERROR event (ML_ERR_STATE), and peers would ignore
+ * them anyway. */
+void ml_call_raise_hand(ml_call *call, bool raised);
+int ml_call_react(ml_call *call, const char *reaction) ML_MUST_CHECK;
+void ml_call_ask_mute(ml_call *call, const char *peer_id);
+void ml_call_lower_hand(ml_call *call, const char *peer_id);
+void ml_call_spotlight(ml_call *call, const char *peer_id);
+
+/* Tests only: sends len bytes (1..ML_CONTROL_MAX_LEN) as one CONTROL
+ * datagram to a secure peer, as a forger would, with no check of ours. */
+void ml_call_test_send_control(ml_call *call, const char *peer_id, const uint8_t *data,
+                               size_t len);
 
 /* The latest decoded video frame of a peer (peer_id from PEER_JOINED), or of
  * our own camera as captured (peer_id NULL: the self view), if its seq is
@@ -265,6 +324,7 @@ void ml_call_leave(ml_call *call);
 const char *ml_call_event_name(ml_call_event_type type);
 const char *ml_call_path_name(unsigned path);   /* ml_call_path */
 const char *ml_call_peer_state_name(int state); /* ml_call_link_state */
+const char *ml_call_session_name(int session);  /* ml_call_session: "role", "hand", ... */
 
 /* Leaves if needed, joins the engine thread, frees everything, including
  * events still queued. NULL does nothing. */

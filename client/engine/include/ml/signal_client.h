@@ -120,11 +120,21 @@ typedef void (*ml_signal_peer_left_cb)(const char *peer_id, const char *reason, 
 /* A relayed message from a peer of the room. data is the object the peer sent
  * (borrowed; untrusted: the peer chose it). Non-object data is dropped. */
 typedef void (*ml_signal_message_cb)(const char *from, JsonObject *data, void *user);
-/* An error: code is the server's error code ("wrong_secret", ...) or a local
+/* An error: code is the server's error code ("wrong_secret", ...), the end
+ * of our place in the room ("denied", "removed", "room_ended": a host ended
+ * the session, "room_closed": the last host left; all fatal) or a local
  * one ("not_found", "http_error", "tls_certificate", "tls_mismatch",
  * "unreachable", "server_error", "closed", "shutdown", "bad_url"); message
  * says what happened and what to do; fatal when no reconnect will follow. */
 typedef void (*ml_signal_error_cb)(const char *code, const char *message, bool fatal, void *user);
+/* A host locked or unlocked the room (by: its peer id, may be ours). */
+typedef void (*ml_signal_room_state_cb)(bool locked, const char *by, void *user);
+/* peer (may be ours) is now a host (host) or a participant; reason:
+ * "host_left" or "handover". */
+typedef void (*ml_signal_role_cb)(const char *peer_id, bool host, const char *reason, void *user);
+/* We host: someone failed to join the room (reason: "wrong_secret",
+ * "token_expired"; name: what they gave, may be ""). */
+typedef void (*ml_signal_join_failed_cb)(const char *name, const char *reason, void *user);
 
 typedef struct ml_signal_client_callbacks {
   ml_signal_state_cb on_state;
@@ -134,6 +144,9 @@ typedef struct ml_signal_client_callbacks {
   ml_signal_peer_left_cb on_peer_left;
   ml_signal_message_cb on_signal;
   ml_signal_error_cb on_error;
+  ml_signal_room_state_cb on_room_state;   /* optional */
+  ml_signal_role_cb on_role_changed;       /* optional */
+  ml_signal_join_failed_cb on_join_failed; /* optional */
   void *user;
 } ml_signal_client_callbacks;
 
@@ -187,6 +200,14 @@ int ml_signal_client_send(ml_signal_client *sc, const char *to, JsonObject *data
  * ML_ERR_INVALID (bad peer id). The server answers not_host or no_such_peer
  * through the error callback when it refuses. */
 int ml_signal_client_admit(ml_signal_client *sc, const char *peer_id) ML_MUST_CHECK;
+
+/* Host actions (docs/PROTOCOL.md, "Host actions"): type is "admit",
+ * "deny", "remove" or "make_host" (peer: the target), "lock" (flag: locked)
+ * or "end" (the session for everyone; peer NULL). Errors: ML_ERR_STATE (not
+ * joined), ML_ERR_INVALID (unknown type, bad peer id). The server answers
+ * not_host or no_such_peer through the error callback when it refuses. */
+int ml_signal_client_host_action(ml_signal_client *sc, const char *type, const char *peer_id,
+                                 bool flag) ML_MUST_CHECK;
 
 /* Sends "leave" and closes; no reconnect follows (state CLOSED). */
 void ml_signal_client_leave(ml_signal_client *sc);
