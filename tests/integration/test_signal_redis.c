@@ -358,6 +358,87 @@ static void t_malformed(void) {
   sig_server_stop(&a);
 }
 
+/* ---- a real call across instances (mentorlink join --headless) ---- */
+
+typedef struct party {
+  GSubprocess *proc;
+  char *out;
+  bool done;
+} party;
+
+static void on_party_done(GObject *src, GAsyncResult *res, gpointer user) {
+  party *p = user;
+  CHECK(g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &p->out, NULL, NULL));
+  p->done = true;
+}
+
+static void party_start(party *p, const char *home, const sig_server *s, const char *name,
+                        const char *seconds, const char *chat) {
+  g_autoptr(GSubprocessLauncher) l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *data = g_build_filename(home, name, NULL);
+  CHECK(g_mkdir_with_parents(data, 0700) == 0);
+  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
+  g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", s->port);
+  const char *argv[] = {MENTORLINK_BIN,
+                        "join",
+                        "--server",
+                        url,
+                        "--room",
+                        "across",
+                        "--name",
+                        name,
+                        "--admit-all",
+                        "--headless",
+                        "--video-source",
+                        "test",
+                        "--audio-source",
+                        "test",
+                        "--local-address",
+                        "127.0.0.1",
+                        "--duration",
+                        seconds,
+                        "--chat",
+                        chat,
+                        NULL};
+  p->proc = g_subprocess_launcher_spawnv(l, argv, NULL);
+  CHECK(p->proc);
+  g_subprocess_communicate_utf8_async(p->proc, NULL, NULL, on_party_done, p);
+}
+
+static bool parties_done(void *p) {
+  party *two = p;
+  return two[0].done && two[1].done;
+}
+
+static void t_call(void) {
+  sig_server a, b;
+  instance_start(&a, "open = true\n");
+  instance_start(&b, "open = true\n");
+  wait_health(&a, 200, WAIT_MS);
+  wait_health(&b, 200, WAIT_MS);
+  g_autofree char *home = g_dir_make_tmp("mlcall-XXXXXX", NULL);
+  party p[2] = {0};
+  party_start(&p[0], home, &a, "Mentor", "10", "hello-from-A");
+  party_start(&p[1], home, &b, "Mentee", "12", "hello-from-B");
+  CHECK(sig_wait_until(parties_done, p, 60000));
+  bool ok = strstr(p[0].out, "Mentee: end-to-end encrypted") &&
+            strstr(p[1].out, "Mentor: end-to-end encrypted") && strstr(p[0].out, "hello-from-B") &&
+            strstr(p[1].out, "hello-from-A") && strstr(p[0].out, "Mentee: path ") &&
+            strstr(p[1].out, "Mentor: path ");
+  if (!ok)
+    fprintf(stderr, "Mentor (on A) printed:\n%s\nMentee (on B) printed:\n%s\n", p[0].out, p[1].out);
+  CHECK(ok);
+  printf("ok   a call between a client of A and a client of B: secure, media and chat both ways\n");
+  for (int i = 0; i < 2; i++) {
+    g_object_unref(p[i].proc);
+    g_free(p[i].out);
+  }
+  sig_server_stop(&a);
+  sig_server_stop(&b);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s REDIS_SERVER SCENARIO\n", argv[0]);
@@ -372,6 +453,7 @@ int main(int argc, char **argv) {
       {"outage", t_outage},
       {"instance_death", t_instance_death},
       {"malformed", t_malformed},
+      {"call", t_call},
   };
   /* "suite:NAME": test_signal_integration's scenario NAME against an
    * instance of the Redis backend (ML_TEST_REDIS_URL, see sigclient.c). */
