@@ -334,7 +334,7 @@ static void t_instance_death(void) {
   g_free(old_host);
   sig_client_free(h2);
   sig_client_free(p);
-  g_clear_object(&a.proc);
+  sig_server_stop(&a); /* exited already (killed): only cleans up */
   sig_server_stop(&b);
 }
 
