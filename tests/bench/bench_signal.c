@@ -11,7 +11,8 @@
  * Bounded everywhere: N ≤ 15000 (and the fd limit), every phase has a deadline.
  *
  * usage: bench_signal [--clients N] [--rate MSGS_PER_S] [--seconds S] [--workers W]
- *                     [--server PATH]
+ *                     [--server PATH] [--redis URL]
+ * --redis: the server runs the Redis backend against that Redis (one instance).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -342,6 +343,7 @@ int main(int argc, char **argv) {
   unsigned want = 1000, rate = 2000, seconds = 10;
   int workers = -1; /* -1: the daemon's default */
   const char *argv_workers = "";
+  const char *redis_url = NULL;
   const char *server = SIGNAL_BIN;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--clients"))
@@ -355,6 +357,8 @@ int main(int argc, char **argv) {
       argv_workers = argv[i + 1];
     } else if (!strcmp(argv[i], "--server"))
       server = argv[i + 1];
+    else if (!strcmp(argv[i], "--redis"))
+      redis_url = argv[i + 1];
   }
   if (want < 2 || want > MAX_CLIENTS || seconds < 1 || seconds > 300 || rate > 1000000) {
     fprintf(stderr, "usage: %s [--clients 2..%d] [--rate msgs/s] [--seconds 1..300]\n", argv[0],
@@ -385,7 +389,9 @@ int main(int argc, char **argv) {
   g_free(wline);
   g_file_set_contents_full(conf, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
   g_free(text);
-  const char *sargv[] = {server, "--config", conf, "--log-level", "warn", NULL};
+  const char *sargv[] = {
+      server,  "--config",    conf,      "--log-level", "warn", redis_url ? "--backend" : NULL,
+      "redis", "--redis-url", redis_url, NULL};
   GPid spid;
   int sout = -1;
   GError *err = NULL;

@@ -82,6 +82,13 @@ void sig_server_start(sig_server *s, const char *config_extra, const char *const
   g_ptr_array_add(argv, g_strdup(g_getenv("SIG_LOG") ? g_getenv("SIG_LOG") : "warn"));
   for (const char *const *a = args; a && *a; a++)
     g_ptr_array_add(argv, g_strdup(*a));
+  /* ML_TEST_REDIS_URL: every scenario against the Redis backend instead. */
+  if (g_getenv("ML_TEST_REDIS_URL")) {
+    g_ptr_array_add(argv, g_strdup("--backend"));
+    g_ptr_array_add(argv, g_strdup("redis"));
+    g_ptr_array_add(argv, g_strdup("--redis-url"));
+    g_ptr_array_add(argv, g_strdup(g_getenv("ML_TEST_REDIS_URL")));
+  }
   g_ptr_array_add(argv, NULL);
   GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);

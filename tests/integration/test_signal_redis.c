@@ -334,7 +334,7 @@ static void t_instance_death(void) {
   g_free(old_host);
   sig_client_free(h2);
   sig_client_free(p);
-  g_clear_object(&a.proc);
+  sig_server_stop(&a); /* exited already (killed): only cleans up */
   sig_server_stop(&b);
 }
 
@@ -358,6 +358,87 @@ static void t_malformed(void) {
   sig_server_stop(&a);
 }
 
+/* ---- a real call across instances (mentorlink join --headless) ---- */
+
+typedef struct party {
+  GSubprocess *proc;
+  char *out;
+  bool done;
+} party;
+
+static void on_party_done(GObject *src, GAsyncResult *res, gpointer user) {
+  party *p = user;
+  CHECK(g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &p->out, NULL, NULL));
+  p->done = true;
+}
+
+static void party_start(party *p, const char *home, const sig_server *s, const char *name,
+                        const char *seconds, const char *chat) {
+  g_autoptr(GSubprocessLauncher) l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *data = g_build_filename(home, name, NULL);
+  CHECK(g_mkdir_with_parents(data, 0700) == 0);
+  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
+  g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", s->port);
+  const char *argv[] = {MENTORLINK_BIN,
+                        "join",
+                        "--server",
+                        url,
+                        "--room",
+                        "across",
+                        "--name",
+                        name,
+                        "--admit-all",
+                        "--headless",
+                        "--video-source",
+                        "test",
+                        "--audio-source",
+                        "test",
+                        "--local-address",
+                        "127.0.0.1",
+                        "--duration",
+                        seconds,
+                        "--chat",
+                        chat,
+                        NULL};
+  p->proc = g_subprocess_launcher_spawnv(l, argv, NULL);
+  CHECK(p->proc);
+  g_subprocess_communicate_utf8_async(p->proc, NULL, NULL, on_party_done, p);
+}
+
+static bool parties_done(void *p) {
+  party *two = p;
+  return two[0].done && two[1].done;
+}
+
+static void t_call(void) {
+  sig_server a, b;
+  instance_start(&a, "open = true\n");
+  instance_start(&b, "open = true\n");
+  wait_health(&a, 200, WAIT_MS);
+  wait_health(&b, 200, WAIT_MS);
+  g_autofree char *home = g_dir_make_tmp("mlcall-XXXXXX", NULL);
+  party p[2] = {0};
+  party_start(&p[0], home, &a, "Mentor", "10", "hello-from-A");
+  party_start(&p[1], home, &b, "Mentee", "12", "hello-from-B");
+  CHECK(sig_wait_until(parties_done, p, 60000));
+  bool ok = strstr(p[0].out, "Mentee: end-to-end encrypted") &&
+            strstr(p[1].out, "Mentor: end-to-end encrypted") && strstr(p[0].out, "hello-from-B") &&
+            strstr(p[1].out, "hello-from-A") && strstr(p[0].out, "Mentee: path ") &&
+            strstr(p[1].out, "Mentor: path ");
+  if (!ok)
+    fprintf(stderr, "Mentor (on A) printed:\n%s\nMentee (on B) printed:\n%s\n", p[0].out, p[1].out);
+  CHECK(ok);
+  printf("ok   a call between a client of A and a client of B: secure, media and chat both ways\n");
+  for (int i = 0; i < 2; i++) {
+    g_object_unref(p[i].proc);
+    g_free(p[i].out);
+  }
+  sig_server_stop(&a);
+  sig_server_stop(&b);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s REDIS_SERVER SCENARIO\n", argv[0]);
@@ -372,7 +453,30 @@ int main(int argc, char **argv) {
       {"outage", t_outage},
       {"instance_death", t_instance_death},
       {"malformed", t_malformed},
+      {"call", t_call},
   };
+  /* "suite:NAME": test_signal_integration's scenario NAME against an
+   * instance of the Redis backend (ML_TEST_REDIS_URL, see sigclient.c). */
+  if (g_str_has_prefix(argv[2], "suite:")) {
+    redis_start();
+    char url[64];
+    g_snprintf(url, sizeof url, "redis://127.0.0.1:%u/0", redis.port);
+    g_setenv("ML_TEST_REDIS_URL", url, TRUE);
+    char **child = g_new0(char *, 3);
+    child[0] = g_strdup(SUITE_BIN);
+    child[1] = g_strdup(argv[2] + 6);
+    int status = 1;
+    GError *err = NULL;
+    if (!g_spawn_sync(NULL, child, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                      &status, &err)) {
+      fprintf(stderr, "spawn: %s\n", err->message);
+      status = 1;
+    }
+    g_strfreev(child);
+    bool ok = g_spawn_check_wait_status(status, NULL);
+    redis_stop();
+    return ok ? 0 : 1;
+  }
   for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
     if (strcmp(tests[i].name, argv[2]) == 0) {
       redis_start();
