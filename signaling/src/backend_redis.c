@@ -492,7 +492,7 @@ static ml_sig_error room_op(redis_backend *rb, const char *room_id, conn *c, op_
       g_ptr_array_add(argv, m);
       remote++;
     }
-    redisReply *r = sync_cmd(rb, (int)argv->len, (const char **)argv->pdata, NULL);
+    redisReply *r = sync_cmd(rb, (int)argv->len, (const char **)(void *)argv->pdata, NULL);
     g_ptr_array_free(argv, TRUE);
     if (!r) {
       e = ML_SIG_E_UNAVAILABLE;
