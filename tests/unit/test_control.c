@@ -145,8 +145,8 @@ static void test_session_round_trip(void **state) {
   memset(in[5].peer, 'z', ML_CONTROL_MAX_PEER_ID);
   in[5].peer[ML_CONTROL_MAX_PEER_ID] = '\0';
   for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
-    uint8_t buf[ML_CONTROL_MAX_LEN];
-    size_t n = ml_control_write(&in[i], buf, sizeof buf);
+    uint8_t buf[ML_CONTROL_MAX_LEN + 1]; /* one byte more, for the too-long case below */
+    size_t n = ml_control_write(&in[i], buf, ML_CONTROL_MAX_LEN);
     assert_true(n > 0);
     ml_control_message m;
     assert_int_equal(ml_control_parse(buf, n, &m), ML_OK);
