@@ -21,7 +21,7 @@
 #define BETA 0.85
 #define DECREASE_GAP_US 300000
 #define INCREASE_PER_S 1.08
-#define FAST_PER_S 1.4 /* past the old capacity: the link grew, recover fast */
+#define FAST_PER_S 1.4           /* past the old capacity: the link grew, recover fast */
 #define ADDITIVE_SHARE_PER_S 0.1 /* of the capacity, per second */
 #define RATE_WINDOW_US 1000000
 #define MIN_ESTIMATE_KBPS 10.0
