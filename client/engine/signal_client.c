@@ -434,9 +434,9 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
 }
 
 static bool join_refusal(const char *code) {
-  static const char *const fatal[] = {
-      "unauthorized", "token_expired", "token_not_yet_valid", "wrong_secret",  "room_locked",
-      "room_full",    "waiting_full",  "bad_field",           "already_joined"};
+  static const char *const fatal[] = {"unauthorized", "token_expired", "token_not_yet_valid",
+                                      "wrong_secret", "room_locked",   "room_full",
+                                      "waiting_full", "bad_field",     "already_joined"};
   for (size_t i = 0; i < G_N_ELEMENTS(fatal); i++)
     if (!strcmp(code, fatal[i]))
       return true;

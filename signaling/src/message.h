@@ -28,29 +28,29 @@
  * replies. ML_SIG_OK is not an error. Append only; never renumber. */
 typedef enum ml_sig_error {
   ML_SIG_OK = 0,
-  ML_SIG_E_BAD_JSON,       /* not JSON, or not a JSON object, or nested too deep */
-  ML_SIG_E_BAD_VERSION,    /* "v" missing or not 1 */
-  ML_SIG_E_UNKNOWN_TYPE,   /* "type" missing or not a known client message */
-  ML_SIG_E_BAD_FIELD,      /* a field is missing, unknown, of the wrong type or out of range */
-  ML_SIG_E_TOO_BIG,        /* the message exceeds max_message_bytes */
-  ML_SIG_E_NOT_JOINED,     /* the message needs a joined connection */
-  ML_SIG_E_ALREADY_JOINED, /* a second join on one connection */
-  ML_SIG_E_UNAUTHORIZED,   /* token missing, malformed or forged; open join refused */
-  ML_SIG_E_TOKEN_EXPIRED,  /* token signature good but past its expiry */
+  ML_SIG_E_BAD_JSON,            /* not JSON, or not a JSON object, or nested too deep */
+  ML_SIG_E_BAD_VERSION,         /* "v" missing or not 1 */
+  ML_SIG_E_UNKNOWN_TYPE,        /* "type" missing or not a known client message */
+  ML_SIG_E_BAD_FIELD,           /* a field is missing, unknown, of the wrong type or out of range */
+  ML_SIG_E_TOO_BIG,             /* the message exceeds max_message_bytes */
+  ML_SIG_E_NOT_JOINED,          /* the message needs a joined connection */
+  ML_SIG_E_ALREADY_JOINED,      /* a second join on one connection */
+  ML_SIG_E_UNAUTHORIZED,        /* token missing, malformed or forged; open join refused */
+  ML_SIG_E_TOKEN_EXPIRED,       /* token signature good but past its expiry */
   ML_SIG_E_TOKEN_NOT_YET_VALID, /* token signature good but before its start (nbf) */
-  ML_SIG_E_WRONG_SECRET,   /* open mode: room secret does not match */
-  ML_SIG_E_ROOM_LOCKED,    /* the room is locked to new joins */
-  ML_SIG_E_ROOM_FULL,      /* the room has reached its capacity */
-  ML_SIG_E_WAITING_FULL,   /* the waiting room is full */
-  ML_SIG_E_NOT_HOST,       /* only a host may do this */
-  ML_SIG_E_NOT_ADMITTED,   /* the sender is still in the waiting room */
-  ML_SIG_E_NO_SUCH_PEER,   /* no such peer in the sender's room (or not admitted) */
-  ML_SIG_E_RATE_LIMITED,   /* too many messages; repeated floods disconnect */
-  ML_SIG_E_SERVER_FULL,    /* max connections reached, or too many rooms */
-  ML_SIG_E_SHUTTING_DOWN,  /* the server is draining */
-  ML_SIG_E_INTERNAL,       /* a server fault; the connection is kept */
-  ML_SIG_E_UNAVAILABLE,    /* the server cannot reach its room store (Redis): retry later */
-  ML_SIG_E_COUNT_          /* number of codes; not a code */
+  ML_SIG_E_WRONG_SECRET,        /* open mode: room secret does not match */
+  ML_SIG_E_ROOM_LOCKED,         /* the room is locked to new joins */
+  ML_SIG_E_ROOM_FULL,           /* the room has reached its capacity */
+  ML_SIG_E_WAITING_FULL,        /* the waiting room is full */
+  ML_SIG_E_NOT_HOST,            /* only a host may do this */
+  ML_SIG_E_NOT_ADMITTED,        /* the sender is still in the waiting room */
+  ML_SIG_E_NO_SUCH_PEER,        /* no such peer in the sender's room (or not admitted) */
+  ML_SIG_E_RATE_LIMITED,        /* too many messages; repeated floods disconnect */
+  ML_SIG_E_SERVER_FULL,         /* max connections reached, or too many rooms */
+  ML_SIG_E_SHUTTING_DOWN,       /* the server is draining */
+  ML_SIG_E_INTERNAL,            /* a server fault; the connection is kept */
+  ML_SIG_E_UNAVAILABLE,         /* the server cannot reach its room store (Redis): retry later */
+  ML_SIG_E_COUNT_               /* number of codes; not a code */
 } ml_sig_error;
 
 /* The wire name of err ("bad_json", ...). Never NULL. */

@@ -140,20 +140,20 @@ typedef enum ml_call_event_type {
  * may be us: our own id from JOINED); by_id/by_name who did it when
  * another did (a host). */
 typedef enum ml_call_session {
-  ML_CALL_SESSION_ROLE,      /* on: the subject is a host now (the server said so), else not */
-  ML_CALL_SESSION_LOCKED,    /* on: the room is locked to new participants (by: the host) */
-  ML_CALL_SESSION_HAND,      /* on: the subject's hand is up; order: its ticket (hands went
-                                up in increasing order; 0 when down); by: a host lowered it */
-  ML_CALL_SESSION_REACTION,  /* text: the reaction's name (ml_control_reaction_name) */
+  ML_CALL_SESSION_ROLE,          /* on: the subject is a host now (the server said so), else not */
+  ML_CALL_SESSION_LOCKED,        /* on: the room is locked to new participants (by: the host) */
+  ML_CALL_SESSION_HAND,          /* on: the subject's hand is up; order: its ticket (hands went
+                                    up in increasing order; 0 when down); by: a host lowered it */
+  ML_CALL_SESSION_REACTION,      /* text: the reaction's name (ml_control_reaction_name) */
   ML_CALL_SESSION_MUTED_BY_HOST, /* by: the host; our microphone is now muted (only we unmute) */
-  ML_CALL_SESSION_SPOTLIGHT, /* the subject is in the spotlight (peer_id "": nobody); by */
-  ML_CALL_SESSION_ASKED,     /* our request went to the subject; text: "mute", "lower_hand" */
-  ML_CALL_SESSION_JOIN_FAILED, /* we host; by_name (what they gave, may be "") failed to
-                                  join; text: "wrong_secret", "token_expired" */
-  ML_CALL_SESSION_CLOSED,    /* our place in the room ended; text: "denied", "removed",
-                                "room_ended" (a host ended it for all), "room_closed" */
-  ML_CALL_SESSION_REFUSED,   /* a host-only control from the subject, which is not a host of
-                                the room, was ignored; text: "host_request", "spotlight" */
+  ML_CALL_SESSION_SPOTLIGHT,     /* the subject is in the spotlight (peer_id "": nobody); by */
+  ML_CALL_SESSION_ASKED,         /* our request went to the subject; text: "mute", "lower_hand" */
+  ML_CALL_SESSION_JOIN_FAILED,   /* we host; by_name (what they gave, may be "") failed to
+                                    join; text: "wrong_secret", "token_expired" */
+  ML_CALL_SESSION_CLOSED,        /* our place in the room ended; text: "denied", "removed",
+                                    "room_ended" (a host ended it for all), "room_closed" */
+  ML_CALL_SESSION_REFUSED,       /* a host-only control from the subject, which is not a host of
+                                    the room, was ignored; text: "host_request", "spotlight" */
 } ml_call_session;
 
 /* Why the rate controller's latest update did what it did
@@ -302,8 +302,7 @@ void ml_call_spotlight(ml_call *call, const char *peer_id);
 
 /* Tests only: sends len bytes (1..ML_CONTROL_MAX_LEN) as one CONTROL
  * datagram to a secure peer, as a forger would, with no check of ours. */
-void ml_call_test_send_control(ml_call *call, const char *peer_id, const uint8_t *data,
-                               size_t len);
+void ml_call_test_send_control(ml_call *call, const char *peer_id, const uint8_t *data, size_t len);
 
 /* The latest decoded video frame of a peer (peer_id from PEER_JOINED), or of
  * our own camera as captured (peer_id NULL: the self view), if its seq is
