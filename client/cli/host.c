@@ -73,11 +73,24 @@ static gpointer serve(gpointer user) {
   return NULL;
 }
 
+static bool is_wildcard(const char *listen_host) {
+  return !strcmp(listen_host, "0.0.0.0") || !strcmp(listen_host, "::");
+}
+
+/* The IPv4 address of an interface entry (unref), or NULL. */
+static GInetAddress *ipv4_of(const struct ifaddrs *i) {
+  if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+    return NULL;
+  return g_inet_address_new_from_bytes(
+      (const guint8 *)&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
+      G_SOCKET_FAMILY_IPV4);
+}
+
 /* Where to announce the room: the interface of the listen address (0: a
  * wildcard, every interface), or -1 for nowhere (loopback: nobody else can
  * reach it). */
 static int announce_interface(const char *listen_host) {
-  if (!strcmp(listen_host, "0.0.0.0") || !strcmp(listen_host, "::"))
+  if (is_wildcard(listen_host))
     return 0;
   GInetAddress *want = g_inet_address_new_from_string(listen_host);
   if (!want || g_inet_address_get_is_loopback(want)) {
@@ -88,14 +101,10 @@ static int announce_interface(const char *listen_host) {
   struct ifaddrs *ifs = NULL;
   if (getifaddrs(&ifs) == 0) {
     for (struct ifaddrs *i = ifs; i && index < 0; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-        continue;
-      GInetAddress *a = g_inet_address_new_from_bytes(
-          (const guint8 *)&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
-          G_SOCKET_FAMILY_IPV4);
-      if (g_inet_address_equal(a, want))
+      GInetAddress *a = ipv4_of(i);
+      if (a && g_inet_address_equal(a, want))
         index = (int)if_nametoindex(i->ifa_name);
-      g_object_unref(a);
+      g_clear_object(&a);
     }
     freeifaddrs(ifs);
   }
@@ -142,21 +151,17 @@ static void host_server_stop(host_server *h) {
  * wildcard every IPv4 address of this machine's interfaces but loopback. */
 static GPtrArray *reachable_addresses(const char *listen_host) {
   GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-  if (strcmp(listen_host, "0.0.0.0") != 0 && strcmp(listen_host, "::") != 0) {
+  if (!is_wildcard(listen_host)) {
     g_ptr_array_add(out, g_strdup(listen_host));
     return out;
   }
   struct ifaddrs *ifs = NULL;
   if (getifaddrs(&ifs) == 0) {
     for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-        continue;
-      GInetAddress *a = g_inet_address_new_from_bytes(
-          (const guint8 *)&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr,
-          G_SOCKET_FAMILY_IPV4);
-      if (!g_inet_address_get_is_loopback(a))
+      GInetAddress *a = ipv4_of(i);
+      if (a && !g_inet_address_get_is_loopback(a))
         g_ptr_array_add(out, g_inet_address_to_string(a));
-      g_object_unref(a);
+      g_clear_object(&a);
     }
     freeifaddrs(ifs);
   }
@@ -172,13 +177,7 @@ static void print_invitation(const char *room, const char *listen_host, unsigned
   printf("mentorlink: room %s is open on this machine. Others join with%s:\n", room,
          addrs->len > 1 ? " one of" : "");
   for (guint i = 0; i < addrs->len; i++) {
-    const char *a = addrs->pdata[i];
-    bool v6 = strchr(a, ':') != NULL;
-    ml_invite inv = {0};
-    g_snprintf(inv.server, sizeof inv.server, "ws://%s%s%s:%u/v1/ws", v6 ? "[" : "", a,
-               v6 ? "]" : "", port);
-    g_strlcpy(inv.room, room, sizeof inv.room);
-    g_autofree char *link = ml_invite_format(&inv);
+    g_autofree char *link = ml_invite_open_link(addrs->pdata[i], port, room);
     printf("  mentorlink join '%s'\n", link ? link : "?");
   }
   printf("(or open that link; --name NAME chooses their name, else their account's; with a "
@@ -241,9 +240,7 @@ int ml_host_run(int argc, char **argv) {
     fflush(stdout);
     /* The host joins where the server listens: loopback under a wildcard. */
     const char *at = h.cfg.listen_host;
-    bool any = !strcmp(at, "0.0.0.0") || !strcmp(at, "::"), v6 = !any && strchr(at, ':');
-    g_autofree char *url = g_strdup_printf("ws://%s%s%s:%u/v1/ws", v6 ? "[" : "",
-                                           any ? "127.0.0.1" : at, v6 ? "]" : "", h.port);
+    g_autofree char *url = ml_invite_ws_url(is_wildcard(at) ? "127.0.0.1" : at, h.port);
     g_ptr_array_insert(join, 1, g_strdup("--server"));
     g_ptr_array_insert(join, 2, g_strdup(url));
     g_ptr_array_add(join, NULL);

@@ -261,10 +261,7 @@ static int discover(void) {
   }
   printf("mentorlink rooms on this network:\n");
   for (size_t i = 0; i < n; i++) {
-    ml_invite inv = {0};
-    g_snprintf(inv.server, sizeof inv.server, "ws://%s:%u/v1/ws", rooms[i].address, rooms[i].port);
-    g_strlcpy(inv.room, rooms[i].room, sizeof inv.room);
-    g_autofree char *link = ml_invite_format(&inv);
+    g_autofree char *link = ml_invite_open_link(rooms[i].address, rooms[i].port, rooms[i].room);
     printf("  %s at %s:%u: mentorlink join '%s'\n", rooms[i].room, rooms[i].address, rooms[i].port,
            link ? link : "?");
   }

@@ -159,16 +159,13 @@ static int write_new_file(const char *path, const char *text) {
             errno == EEXIST ? " (choose another name, or remove it first)" : "");
     return 1;
   }
-  size_t len = strlen(text), done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, text + done, len - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    done += (size_t)n;
-  }
-  if (close(fd) != 0 || done != len) {
+  FILE *f = fdopen(fd, "w");
+  if (!f)
+    close(fd);
+  bool ok = f && fputs(text, f) >= 0;
+  if (f && fclose(f) != 0)
+    ok = false;
+  if (!ok) {
     fprintf(stderr, "mentorlink-signal invite: cannot write %s\n", path);
     unlink(path);
     return 1;

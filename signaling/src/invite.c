@@ -67,6 +67,20 @@ char *ml_invite_format(const ml_invite *inv) {
   return g_string_free(s, FALSE);
 }
 
+char *ml_invite_ws_url(const char *host, unsigned port) {
+  bool v6 = strchr(host, ':') != NULL;
+  return g_strdup_printf("ws://%s%s%s:%u/v1/ws", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+char *ml_invite_open_link(const char *host, unsigned port, const char *room) {
+  ml_invite inv = {0};
+  g_autofree char *url = ml_invite_ws_url(host, port);
+  if (g_strlcpy(inv.server, url, sizeof inv.server) >= sizeof inv.server ||
+      g_strlcpy(inv.room, room, sizeof inv.room) >= sizeof inv.room)
+    return NULL;
+  return ml_invite_format(&inv);
+}
+
 /* Copies a decoded value into dst (cap bytes with its NUL); false if it is
  * there already (a parameter given twice) or too long. */
 static bool take(char *dst, size_t cap, const char *value) {

@@ -56,6 +56,23 @@ static void test_open_link_escapes_secret(void **state) {
   g_free(link);
 }
 
+/* The links `mentorlink host` and `join --discover` print. */
+static void test_open_link(void **state) {
+  (void)state;
+  char *v4 = ml_invite_open_link("192.0.2.10", 8443, "ward-7");
+  assert_string_equal(v4, "mentorlink://join?server=ws://192.0.2.10:8443/v1/ws&room=ward-7");
+  char *v6 = ml_invite_open_link("2001:db8::1", 8443, "ward-7");
+  /* [ and ] are not allowed in a query (RFC 3986): escaped, and read back. */
+  assert_string_equal(v6, "mentorlink://join?server=ws://%5B2001:db8::1%5D:8443/v1/ws&room=ward-7");
+  ml_invite back;
+  const char *why = NULL;
+  assert_int_equal(ml_invite_parse(v6, &back, &why), ML_OK);
+  assert_string_equal(back.server, "ws://[2001:db8::1]:8443/v1/ws");
+  assert_null(ml_invite_open_link("192.0.2.10", 8443, "bad room"));
+  g_free(v4);
+  g_free(v6);
+}
+
 static void test_format_refuses_bad_invites(void **state) {
   (void)state;
   ml_invite none = open_invite("ws://h/v1/ws", "", "");
@@ -170,5 +187,5 @@ static void test_ics(void **state) {
 }
 
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_token_link_roundtrip,
-             test_open_link_escapes_secret, test_format_refuses_bad_invites, test_parse_refuses,
-             test_parse_ignores_unknown_parameters, test_ics)
+             test_open_link_escapes_secret, test_open_link, test_format_refuses_bad_invites,
+             test_parse_refuses, test_parse_ignores_unknown_parameters, test_ics)

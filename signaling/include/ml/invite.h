@@ -40,6 +40,15 @@ typedef struct ml_invite {
  * value the server would refuse). */
 char *ml_invite_format(const ml_invite *inv);
 
+/* The plain ws:// signaling URL of a server at host (an IP literal or a
+ * name; IPv6 is bracketed) and port: "ws://HOST:PORT/v1/ws" (g_free). */
+char *ml_invite_ws_url(const char *host, unsigned port);
+
+/* The open-mode link for room on the server at host and port, as
+ * `mentorlink host` and `join --discover` print it (no secret); g_free, or
+ * NULL if that is no valid invite (a bad room code, a URL too long). */
+char *ml_invite_open_link(const char *host, unsigned port, const char *room);
+
 /* Parses text (a link; surrounding white space is ignored, as when pasted)
  * into *out. ML_OK, or ML_ERR_INVALID with *why (static text, for the user)
  * saying what is wrong. *out is zeroed first; on failure it holds nothing. The
