@@ -310,7 +310,8 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
     if (!p || ev->stats.final)
       return false;
     ml_ui_quality q = ml_ui_quality_from_stats(&ev->stats);
-    bool changed = !p->have_stats || q != p->quality || ev->stats.path != p->path;
+    bool changed = !p->have_stats || q != p->quality || ev->stats.path != p->path ||
+                   ev->stats.video_paused != p->stats.video_paused;
     p->have_stats = true;
     p->stats = ev->stats;
     p->quality = q;
@@ -400,6 +401,13 @@ size_t ml_ui_model_banners(const ml_ui_model *m, int64_t now_ms, ml_ui_banner *o
     else if (!p->secure)
       banner(out, max, &n, ML_UI_BANNER_INFO, "Connecting to %s…", p->name);
   }
+  /* Our one encoder serves every peer: any peer's stats say whether it is paused. */
+  for (size_t i = 0; i < m->n_peers; i++)
+    if (m->peers[i].have_stats && m->peers[i].stats.video_paused) {
+      banner(out, max, &n, ML_UI_BANNER_WARNING, "%s",
+             "Your video is paused: the connection is too slow (audio goes on)");
+      break;
+    }
   if (m->joined && !m->n_peers && m->signaling == ML_SIGNAL_JOINED)
     banner(out, max, &n, ML_UI_BANNER_INFO, "Waiting for others to join room %s", m->room);
   for (size_t i = 0; i < m->n_peers; i++) {

@@ -106,6 +106,13 @@ static void test_media_quality_banners(void **state) {
   assert_true(apply(md));
   assert_true(m.peers[0].media_known && m.peers[0].media.muted && !m.peers[0].media.camera_on);
   assert_true(has_banner("Sam's video is paused", ML_UI_BANNER_WARNING));
+  assert_false(has_banner("Your video is paused", ML_UI_BANNER_WARNING));
+  st.stats.video_paused = true; /* our sender paused for the worst peer's path */
+  assert_true(apply(st));
+  assert_true(has_banner("Your video is paused", ML_UI_BANNER_WARNING));
+  st.stats.video_paused = false;
+  assert_true(apply(st));
+  assert_false(has_banner("Your video is paused", ML_UI_BANNER_WARNING));
   /* final stats do not overwrite */
   st.stats.final = true;
   st.stats.loss = 0;
