@@ -124,6 +124,7 @@ static void add_stats(GString *b, const ml_event_stats *s) {
   add_int(b, "control_unknown", (int64_t)s->control_unknown);
   add_int(b, "control_malformed", (int64_t)s->control_malformed);
   add_int(b, "estimate_kbps", s->estimate_kbps);
+  add_int(b, "peer_estimate_kbps", s->peer_estimate_kbps);
   add_str(b, "reason", s->reason);
   add_int(b, "frame_width", (int64_t)s->frame_width);
   add_int(b, "frame_height", (int64_t)s->frame_height);
@@ -323,6 +324,7 @@ static void read_stats(reader *r, ml_event_stats *s) {
   s->control_unknown = read_count(r, "control_unknown");
   s->control_malformed = read_count(r, "control_malformed");
   s->estimate_kbps = read_int(r, "estimate_kbps");
+  s->peer_estimate_kbps = read_int(r, "peer_estimate_kbps");
   read_str(r, "reason", s->reason);
   s->frame_width = read_count(r, "frame_width");
   s->frame_height = read_count(r, "frame_height");

@@ -115,6 +115,7 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
   o->control_unknown = s->control_unknown;
   o->control_malformed = s->control_malformed;
   o->estimate_kbps = s->estimate_kbps;
+  o->peer_estimate_kbps = s->peer_estimate_kbps;
   g_strlcpy(o->reason, s->rate_reason, sizeof o->reason);
   o->frame_width = s->frame_width;
   o->frame_height = s->frame_height;

@@ -59,6 +59,7 @@ typedef struct call_peer {
   ml_peer_link_path reported_path;
   uint64_t frames_sent, rtp_sent, pli_received;
   ml_media_rtcp_info rtcp; /* latest report about our media */
+  double remb_kbps;        /* its latest delay-based estimate; < 0 none */
   bool have_rtcp;
   int16_t *pcm; /* measure_tone: the last TONE_SAMPLES (call_media.c) decoded, a ring */
   size_t pcm_pos, pcm_total;

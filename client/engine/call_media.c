@@ -53,6 +53,7 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
     s->rtt_ms = p->rtcp.rtt_ms;
     s->loss = report_loss(p->call, &p->rtcp);
   }
+  s->peer_estimate_kbps = p->remb_kbps < 0 ? -1 : (int)lround(p->remb_kbps);
   g_strlcpy(s->rate_reason, ML_CALL_RATE_REASON_NONE, sizeof s->rate_reason);
   if (p->call->rate) {
     s->target_kbps = p->call->rate_set.video_kbps;
@@ -512,8 +513,10 @@ void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *
           p->have_rtcp = true;
           rate_report(p, &info);
         }
-        if (info.remb_kbps >= 0)
+        if (info.remb_kbps >= 0) {
+          p->remb_kbps = info.remb_kbps;
           rate_estimate(p, info.remb_kbps);
+        }
       }
     }
   }

@@ -327,6 +327,7 @@ void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp) {
   }
   call_peer *p = g_new0(call_peer, 1);
   p->call = call;
+  p->remb_kbps = -1;
   g_strlcpy(p->id, sp->id, sizeof p->id);
   g_strlcpy(p->name, sp->name, sizeof p->name);
   memcpy(p->announced_key, sp->identity_key, sizeof p->announced_key);

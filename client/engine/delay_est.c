@@ -22,6 +22,7 @@
 #define DECREASE_GAP_US 300000
 #define INCREASE_PER_S 1.08
 #define FAST_PER_S 1.4           /* past the old capacity: the link grew, recover fast */
+#define FAST_AFTER_US 3000000    /* ... once no overuse was seen for this long */
 #define ADDITIVE_SHARE_PER_S 0.1 /* of the capacity, per second */
 #define RATE_WINDOW_US 1000000
 #define MIN_ESTIMATE_KBPS 10.0
@@ -32,7 +33,7 @@ void ml_delay_est_init(ml_delay_est *e) {
   memset(e, 0, sizeof *e);
   e->threshold = THRESHOLD_START;
   e->estimate_kbps = -1;
-  e->last_decrease_kbps = -1;
+  ml_link_capacity_init(&e->capacity);
   e->sent_kbps = -1;
   e->overuse_ms = -1;
 }
@@ -141,7 +142,7 @@ static void aimd(ml_delay_est *e, int64_t now) {
     if (!e->have_decrease || now - e->last_decrease_us >= DECREASE_GAP_US) {
       double a = BETA * r;
       e->estimate_kbps = e->estimate_kbps < 0 ? a : fmin(e->estimate_kbps, a);
-      e->last_decrease_kbps = r; /* what the link carried: its capacity */
+      ml_link_capacity_sample(&e->capacity, now / 1000, r); /* what the link carried */
       e->have_decrease = true;
       e->last_decrease_us = now;
     }
@@ -150,14 +151,21 @@ static void aimd(ml_delay_est *e, int64_t now) {
   case ML_DELAY_NORMAL:
     if (e->estimate_kbps < 0)
       break; /* unknown until the first overuse: the loss rules steer */
-    if (e->last_decrease_kbps > 0 && e->estimate_kbps > 1.2 * e->last_decrease_kbps)
-      e->last_decrease_kbps = -1; /* the link grew past its old capacity */
-    if (e->last_decrease_kbps > 0 && e->estimate_kbps >= 0.8 * e->last_decrease_kbps)
+    (void)ml_link_capacity_passed(&e->capacity, e->estimate_kbps); /* the link grew */
+    /* Well past what the link carried, and no overuse for a while: recover fast. */
+    bool fast = ml_link_capacity_fast(&e->capacity, now / 1000, e->estimate_kbps) &&
+                (!e->have_decrease || now - e->last_decrease_us >= FAST_AFTER_US);
+    if (ml_link_capacity_known(&e->capacity) &&
+        e->estimate_kbps >= ml_link_capacity_lower(&e->capacity))
       /* near capacity: gently, in proportion to it (a fixed step would be
        * 40 %/s on a 100 kbps link) */
-      e->estimate_kbps += fmax(ADDITIVE_SHARE_PER_S * e->last_decrease_kbps, 5.0) * dt_s;
+      e->estimate_kbps +=
+          fmax(ADDITIVE_SHARE_PER_S *
+                   fmax(e->capacity.kbps, ml_link_capacity_peak(&e->capacity, now / 1000)),
+               5.0) *
+          dt_s;
     else
-      e->estimate_kbps *= pow(e->last_decrease_kbps < 0 ? FAST_PER_S : INCREASE_PER_S, dt_s);
+      e->estimate_kbps *= pow(fast ? FAST_PER_S : INCREASE_PER_S, dt_s);
     break;
   }
   if (e->estimate_kbps >= 0) {

@@ -23,13 +23,16 @@
  *              10 ms and two deltas, and not falling, is OVERUSE; m < -g is
  *              UNDERUSE; else NORMAL.
  *   AIMD       the estimate A starts unknown. OVERUSE: A = 0.85 R (R: the
- *              received video rate over the last second), once per 300 ms
- *              plus the latest one-way spread; UNDERUSE: hold (the queue is
- *              draining); NORMAL: multiplicative increase 8 % per second,
- *              or additive (a tenth of that capacity per second, at least
- *              5 kbps) once A is within 0.8-1.2 x the received rate at the
- *              last decrease (the link's capacity); past 1.2 x it the link
- *              grew and A grows 40 % per second (recovery).
+ *              received video rate over the last second), once per 300 ms,
+ *              and R is a sample of the link's capacity (link_capacity.h);
+ *              UNDERUSE: hold (the queue is draining); NORMAL: additive (a
+ *              tenth of the capacity, or of its recent peak if higher, per
+ *              second, at least 5 kbps) within
+ *              the capacity's band, multiplicative 8 % per second below
+ *              it; past the band the link grew, the capacity is forgotten,
+ *              A grows 8 % per second, and 40 % per second (recovery) once
+ *              above 1.5 x the capacity's recent peak and 3 s after the
+ *              last overuse.
  *              A never exceeds 1.5 R + 10 kbps (no estimate beyond what was
  *              seen arriving).
  *
@@ -46,6 +49,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "link_capacity.h"
 
 #define ML_DELAY_EST_WINDOW 20     /* trendline points */
 #define ML_DELAY_EST_MIN_POINTS 6  /* a trend from this many (the gain is small then) */
@@ -83,7 +88,7 @@ typedef struct ml_delay_est {
   unsigned ring_head, ring_n;
   /* AIMD */
   double estimate_kbps;      /* < 0: unknown */
-  double last_decrease_kbps; /* < 0: none yet */
+  ml_link_capacity capacity; /* the received rate at overuses */
   int64_t last_update_us, last_decrease_us;
   bool have_decrease;
   /* feedback */

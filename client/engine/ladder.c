@@ -4,12 +4,12 @@
 #include <assert.h>
 
 static const struct {
-  unsigned num, den; /* size: full x num / den */
-  unsigned fps_div;
+  unsigned num, den;         /* size: full x num / den */
+  unsigned fps_num, fps_den; /* frame rate: full x fps_num / fps_den */
   unsigned enter_kbps, floor_kbps;
 } rungs[ML_LADDER_RUNGS] = {
-    {1, 1, 1, 500, 400}, {3, 4, 1, 300, 230}, {1, 2, 1, 160, 130},
-    {1, 2, 2, 100, 80},  {1, 2, 3, 0, 0},
+    {1, 1, 1, 1, 500, 400}, {3, 4, 1, 1, 300, 230}, {1, 2, 1, 1, 160, 110},
+    {1, 2, 3, 4, 100, 70},  {1, 2, 1, 2, 0, 0},
 };
 
 static unsigned rung_for(unsigned kbps) {
@@ -58,7 +58,7 @@ static unsigned even(unsigned v) {
 
 ml_ladder_format ml_ladder_format_now(const ml_ladder *l) {
   unsigned r = l->rung;
-  unsigned fps = l->full.fps / rungs[r].fps_div;
+  unsigned fps = l->full.fps * rungs[r].fps_num / rungs[r].fps_den;
   return (ml_ladder_format){
       .width = even(l->full.width * rungs[r].num / rungs[r].den),
       .height = even(l->full.height * rungs[r].num / rungs[r].den),

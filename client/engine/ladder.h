@@ -8,13 +8,16 @@
  *   rung  size (640x360 source)  fps        entered from  left below
  *   0     640x360                full       500 kbps      400 kbps
  *   1     480x270                full       300 kbps      230 kbps
- *   2     320x180                full       160 kbps      130 kbps
- *   3     320x180                full / 2   100 kbps       80 kbps
- *   4     320x180                full / 3   (the bottom: below it the rate
+ *   2     320x180                full       160 kbps      110 kbps
+ *   3     320x180                3/4 full   100 kbps       70 kbps
+ *   4     320x180                full / 2   (the bottom: below it the rate
  *                                            controller pauses video)
  *
  * A thin link gets fewer, sharper pixels (and then fewer frames) instead of
- * a 360p picture the encoder can only hit by dropping most frames.
+ * a 360p picture the encoder can only hit by dropping most frames. 180p
+ * keeps at least 3/4 of the frame rate down to 70 kbps (a 150 kbit/s link
+ * carries about 110 kbps of video next to audio: 22 fps there); only below
+ * it does motion get choppy.
  * Hysteresis: down at once when the target falls below the current rung's
  * floor (the link is thinner now; the encoder would drop frames); up once
  * the target has stayed at or above the next rung's entry for
@@ -58,7 +61,7 @@ bool ml_ladder_update(ml_ladder *l, int64_t now_ms, unsigned target_kbps);
 ml_ladder_format ml_ladder_format_now(const ml_ladder *l);
 
 /* Audio on a thin link: at the rungs below 180p at the full frame rate (a
- * target under 100 kbps, left above 160 kbps after the hold) or with video
+ * target under 110 kbps, left above 160 kbps after the hold) or with video
  * paused, Opus gets ML_LADDER_THIN_AUDIO_KBPS in ML_LADDER_THIN_FRAME_MS
  * frames instead of 32 kbps in 20 ms frames: per-packet overhead (IP, UDP,
  * our datagram header, RTP: about 70 bytes) is 28 kbps at 50 packets a

@@ -227,12 +227,16 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
     gst_util_set_object_arg(G_OBJECT(queues[i]), "leaky", "downstream");
   }
   g_object_set(preview, "max-buffers", 1u, "drop", TRUE, NULL);
-  /* Real-time VP8 as WebRTC engines configure it: no lag, CBR, short GOP. */
+  /* Real-time VP8 as WebRTC engines configure it: no lag, CBR, short GOP;
+   * but up to VP8's coarsest quantizer (63, not libwebrtc's 56): on a thin
+   * link a coarser picture rather than dropped frames, as the ladder chose
+   * the frame rate (at 56 the test pattern at 180p and 100 kbps keeps only
+   * 2/3 of 22 fps). */
   g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads",
                vp8_encoder_threads(c->width, c->height), "keyframe-max-dist",
                (int)c->keyframe_max_frames, "target-bitrate", (int)(c->video_kbps * 1000u),
-               "undershoot", 95, "buffer-size", 1000, "buffer-initial-size", 500,
-               "buffer-optimal-size", 600, "min-quantizer", 4, "max-quantizer", 56, NULL);
+               "buffer-size", 1000, "buffer-initial-size", 500, "buffer-optimal-size", 600,
+               "min-quantizer", 4, "max-quantizer", 63, NULL);
   gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
   gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
   /* Drop frames rather than overshoot when the content is too costly for
@@ -240,6 +244,10 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
    * test pattern's noise square, a dark camera) holds ~750 kbps whatever
    * target the rate controller sets. */
   g_object_set(enc, "dropframe-threshold", 30, NULL);
+  /* A keyframe capped at 9 x an average frame (libwebrtc's cap: on a thin
+   * link it must not drain the buffer and cost the frames after it);
+   * overshoot held to 15 %. */
+  g_object_set(enc, "max-intra-bitrate", 900, "overshoot", 15, "undershoot", 100, NULL);
   g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_VP8, "ssrc",
                (guint)ML_MEDIA_SSRC_VIDEO, NULL);
   gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");

@@ -1,23 +1,26 @@
 /* The sender's congestion controller: contract and rules in ml/rate.h. */
 #include "ml/rate.h"
 
+#include "link_capacity.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
-#define LOSS_LOW 0.02          /* below: increase */
-#define LOSS_HIGH 0.10         /* above, with a delay rise: decrease */
-#define LOSS_SEVERE 0.25       /* from here: decrease whatever the delay says */
-#define RANDOM_LOSS_PER_S 1.04 /* increase per second under random loss */
-#define INCREASE_PER_S 1.08    /* multiplicative increase per second */
-#define FAST_PER_S 1.4         /* clean, past the last congestion: recovery */
-#define FAST_AFTER_MS 3000     /* clean this long before the fast pace */
-#define CAPACITY_MARGIN 1.2    /* above the capacity seen x this: the link grew */
-#define OVERUSE_FACTOR 0.85    /* delay overuse: rate * 0.85 */
-#define TIMEOUT_FACTOR 0.5     /* feedback stopped: as loss 100 % */
-#define DECREASE_GAP_MS 300.0  /* + RTT between two decreases */
-#define RTT_MAX_MS 60000.0     /* larger RTTs are garbage */
-#define RTT_BUCKET_MS 15000    /* base RTT: minimum over two such buckets */
+#define LOSS_LOW 0.02            /* below: increase */
+#define LOSS_HIGH 0.10           /* above, with a delay rise: decrease */
+#define LOSS_SEVERE 0.25         /* from here: decrease whatever the delay says */
+#define RANDOM_LOSS_PER_S 1.04   /* increase per second under random loss */
+#define INCREASE_PER_S 1.08      /* multiplicative increase per second */
+#define FAST_PER_S 1.4           /* clean, past the last congestion: recovery */
+#define FAST_AFTER_MS 3000       /* clean this long before the fast pace */
+#define ADDITIVE_SHARE_PER_S 0.1 /* near the capacity: a tenth of it per second */
+#define ADDITIVE_MIN_KBPS 5.0
+#define OVERUSE_FACTOR 0.85   /* delay overuse: rate * 0.85 */
+#define TIMEOUT_FACTOR 0.5    /* feedback stopped: as loss 100 % */
+#define DECREASE_GAP_MS 300.0 /* + RTT between two decreases */
+#define RTT_MAX_MS 60000.0    /* larger RTTs are garbage */
+#define RTT_BUCKET_MS 15000   /* base RTT: minimum over two such buckets */
 #define DELAY_MARGIN_MIN_MS 50.0
 #define RESUME_WAIT_MAX_MS 60000u
 
@@ -56,8 +59,8 @@ struct ml_rate {
   ml_rate_action last_action;
   ml_rate_reason reason;
   uint64_t updates;
-  double capacity_kbps; /* what the path carried at the last decrease; < 0 none */
-  bool in_streak;       /* clean updates in a row since streak_ms */
+  ml_link_capacity capacity; /* what the path carried when it congested */
+  bool in_streak;            /* clean updates in a row since streak_ms */
   int64_t streak_ms;
 };
 
@@ -89,7 +92,7 @@ int ml_rate_new(ml_rate **out, const ml_rate_config *cfg) {
                   : c.start_kbps > c.max_kbps ? c.max_kbps
                                               : c.start_kbps;
   rc->resume_wait_ms = c.resume_after_ms;
-  rc->capacity_kbps = -1;
+  ml_link_capacity_init(&rc->capacity);
   *out = rc;
   return ML_OK;
 }
@@ -196,7 +199,10 @@ typedef enum verdict {
   V_CONGESTED,   /* congestion: decrease */
 } verdict;
 
-static verdict classify(const peer *p, ml_rate_reason *why) {
+/* estimated: the peer's receiver sends a fresh delay-based estimate, which
+ * already answers a queue (its overuse detector sees it first); an RTT rise
+ * then holds instead of cutting the rate a second time. */
+static verdict classify(const peer *p, bool estimated, ml_rate_reason *why) {
   bool delay_known = p->rtt_ms >= 0;
   if (p->loss >= LOSS_SEVERE) {
     *why = ML_RATE_REASON_LOSS;
@@ -204,7 +210,7 @@ static verdict classify(const peer *p, ml_rate_reason *why) {
   }
   if (p->delay == DELAY_OVERUSE) {
     *why = ML_RATE_REASON_DELAY;
-    return V_CONGESTED;
+    return estimated ? V_HOLD : V_CONGESTED;
   }
   if (p->loss > LOSS_HIGH && (p->delay != DELAY_NORMAL || !delay_known)) {
     *why = ML_RATE_REASON_LOSS;
@@ -245,7 +251,7 @@ static void update(ml_rate *rc, int64_t now) {
   bool any = false, decrease = false;
   verdict worst = V_CLEAN;
   ml_rate_reason why = ML_RATE_REASON_PROBE, decrease_why = ML_RATE_REASON_LOSS;
-  double factor = 1.0, worst_loss = 0, worst_rtt = 0;
+  double factor = 1.0, worst_loss = 0, worst_rtt = 0, congested_loss = 0;
   for (size_t i = 0; i < ML_RATE_MAX_PEERS; i++) {
     peer *p = &rc->peers[i];
     if (p->key == NULL)
@@ -260,13 +266,15 @@ static void update(ml_rate *rc, int64_t now) {
         decrease_why = why;
       }
       worst_loss = 1.0;
+      congested_loss = 1.0; /* nothing known about the link any more */
       continue;
     }
     worst_loss = fmax(worst_loss, p->loss);
     if (p->rtt_ms > worst_rtt)
       worst_rtt = p->rtt_ms;
     ml_rate_reason r;
-    verdict v = classify(p, &r);
+    bool estimated = p->remb_kbps >= 0 && elapsed(now, p->remb_ms) < rc->cfg.feedback_timeout_ms;
+    verdict v = classify(p, estimated, &r);
     if (v > worst) {
       worst = v;
       why = r;
@@ -276,6 +284,7 @@ static void update(ml_rate *rc, int64_t now) {
       double f = p->delay == DELAY_OVERUSE ? OVERUSE_FACTOR : 1.0;
       if (p->loss > LOSS_HIGH) /* congestion loss here, by classify() */
         f = fmin(f, 1.0 - 0.5 * p->loss);
+      congested_loss = fmax(congested_loss, p->loss);
       if (f < factor) {
         factor = f;
         decrease_why = r;
@@ -293,8 +302,9 @@ static void update(ml_rate *rc, int64_t now) {
     if (decrease) {
       reason = decrease_why;
       if (!rc->have_decrease || elapsed(now, rc->last_decrease_ms) >= DECREASE_GAP_MS + worst_rtt) {
+        /* What got through at the rate that congested: the link's capacity. */
+        ml_link_capacity_sample(&rc->capacity, now, rc->rate_kbps * (1.0 - congested_loss));
         rc->rate_kbps *= factor;
-        rc->capacity_kbps = rc->rate_kbps / OVERUSE_FACTOR;
         rc->have_decrease = true;
         rc->last_decrease_ms = now;
         action = ML_RATE_DECREASE;
@@ -304,18 +314,24 @@ static void update(ml_rate *rc, int64_t now) {
       if (dt > 1000)
         dt = 1000;
       double per_s = worst == V_CLEAN ? INCREASE_PER_S : RANDOM_LOSS_PER_S;
-      if (rc->capacity_kbps >= 0 && rc->rate_kbps > CAPACITY_MARGIN * rc->capacity_kbps)
-        rc->capacity_kbps = -1; /* past the old bottleneck: the link grew */
-      if (worst == V_CLEAN && rc->capacity_kbps < 0 && rc->in_streak &&
-          elapsed(now, rc->streak_ms) >= FAST_AFTER_MS)
+      (void)ml_link_capacity_passed(&rc->capacity, rc->rate_kbps); /* the link grew */
+      if (worst == V_CLEAN && rc->in_streak && elapsed(now, rc->streak_ms) >= FAST_AFTER_MS &&
+          ml_link_capacity_fast(&rc->capacity, now, rc->rate_kbps))
         per_s = FAST_PER_S;
-      rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
+      if (ml_link_capacity_known(&rc->capacity) &&
+          rc->rate_kbps >= ml_link_capacity_lower(&rc->capacity)) {
+        /* Near the capacity: gently, as the receiver's estimate does. */
+        rc->rate_kbps +=
+            fmax(ADDITIVE_SHARE_PER_S * rc->capacity.kbps, ADDITIVE_MIN_KBPS) * (double)dt / 1000.0;
+      } else {
+        rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
+      }
       action = ML_RATE_INCREASE;
     }
     /* GCC: the target is min(loss-based, delay-based). */
     if (cap >= 0 && rc->rate_kbps > cap) {
       if (cap < before_update) /* the estimate is 0.85 x what arrived */
-        rc->capacity_kbps = cap / OVERUSE_FACTOR;
+        ml_link_capacity_sample(&rc->capacity, now, cap / OVERUSE_FACTOR);
       rc->rate_kbps = cap;
       action = cap > before_update   ? ML_RATE_INCREASE
                : cap < before_update ? ML_RATE_DECREASE
@@ -401,7 +417,7 @@ int ml_rate_on_estimate(ml_rate *rc, const void *key, int64_t now_ms, double kbp
   double cap = ceiling(rc, now_ms);
   if (!rc->paused && cap >= 0 && rc->rate_kbps > cap && rc->rate_kbps > rc->cfg.min_kbps) {
     rc->in_streak = false;
-    rc->capacity_kbps = cap / OVERUSE_FACTOR;
+    ml_link_capacity_sample(&rc->capacity, now_ms, cap / OVERUSE_FACTOR);
     rc->rate_kbps = cap;
     clamp_rate(rc);
     rc->last_action = ML_RATE_DECREASE;

@@ -79,6 +79,7 @@ static ml_event sample(ml_event_type type) {
     s->packets_lost = -2; /* RTCP's cumulative loss can go below zero (duplicates) */
     s->audio_tone_hz = 440.5;
     s->estimate_kbps = 640;
+    s->peer_estimate_kbps = 610;
     g_strlcpy(s->reason, "loss", sizeof s->reason);
     s->frame_width = 320;
     s->frame_height = 180;
@@ -175,7 +176,8 @@ static void test_exact_text(void **state) {
       "\"packets_lost\":0,\"audio_tone_hz\":440.0,\"datagrams_in\":5000,\"datagrams_out\":5100,"
       "\"opened\":4990,\"dropped_not_ours\":1,\"dropped_malformed\":2,\"dropped_unexpected\":3,"
       "\"dropped_auth\":4,\"dropped_replay\":5,\"dropped_handshake\":6,\"pli_sent\":7,\"pli_"
-      "received\":8,\"control_unknown\":9,\"control_malformed\":10,\"estimate_kbps\":640,"
+      "received\":8,\"control_unknown\":9,\"control_malformed\":10,\"estimate_kbps\":640,\"peer_"
+      "estimate_kbps\":610,"
       "\"reason\":\"loss\",\"frame_width\":320,\"frame_height\":180,\"freeze_ms\":1250,"
       "\"freezes\":3,\"audio_expected_ms\":9820,\"audio_fec_ms\":60,\"audio_concealed_ms\":40,"
       "\"final\":true}");
@@ -256,6 +258,7 @@ static void assert_same_members(const ml_event *a, const ml_event *b) {
   assert_true(x->e2e_latency_ms == y->e2e_latency_ms && x->audio_tone_hz == y->audio_tone_hz);
   assert_int_equal(x->target_kbps, y->target_kbps);
   assert_int_equal(x->estimate_kbps, y->estimate_kbps);
+  assert_int_equal(x->peer_estimate_kbps, y->peer_estimate_kbps);
   assert_string_equal(x->reason, y->reason);
   assert_int_equal(x->latency_ms, y->latency_ms);
   assert_int_equal(x->packets_lost, y->packets_lost);

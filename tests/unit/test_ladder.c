@@ -24,8 +24,8 @@ static void test_start_rungs(void **state) {
   const struct {
     unsigned kbps, w, h, fps;
   } cases[] = {{1200, 640, 360, 30}, {500, 640, 360, 30}, {499, 480, 270, 30}, {300, 480, 270, 30},
-               {299, 320, 180, 30},  {160, 320, 180, 30}, {159, 320, 180, 15}, {100, 320, 180, 15},
-               {99, 320, 180, 10},   {0, 320, 180, 10}};
+               {299, 320, 180, 30},  {160, 320, 180, 30}, {159, 320, 180, 22}, {100, 320, 180, 22},
+               {99, 320, 180, 15},   {0, 320, 180, 15}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     ml_ladder l;
     ml_ladder_init(&l, FULL, cases[i].kbps);
@@ -43,8 +43,8 @@ static void test_down_at_once_up_after_hold(void **state) {
   ml_ladder_init(&l, FULL, 800);
   assert_false(ml_ladder_update(&l, 0, 420)); /* above 360p's floor: stays */
   expect(&l, 640, 360, 30);
-  assert_true(ml_ladder_update(&l, 1000, 90)); /* far below: straight to 180p15 */
-  expect(&l, 320, 180, 15);
+  assert_true(ml_ladder_update(&l, 1000, 90)); /* far below: straight to 180p22 */
+  expect(&l, 320, 180, 22);
   /* Up after 2 s at or above the next entry, not before: one rung for 170. */
   assert_false(ml_ladder_update(&l, 2000, 170));
   assert_false(ml_ladder_update(&l, 3999, 170));

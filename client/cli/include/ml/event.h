@@ -78,6 +78,7 @@ typedef struct ml_event_stats {
   uint64_t pli_sent, pli_received;
   uint64_t control_unknown, control_malformed;
   int64_t estimate_kbps;
+  int64_t peer_estimate_kbps;         /* -1: none yet */
   char reason[ML_EVENT_MAX_WORD + 1]; /* the rate controller's (ml/call.h) */
   uint64_t frame_width, frame_height;
   uint64_t freeze_ms, freezes;

@@ -200,6 +200,9 @@ typedef struct ml_call_stats {
    * latest update did and why: ML_CALL_RATE_REASON_* ("none" without a
    * controller). */
   unsigned estimate_kbps;
+  /* This peer's own delay-based estimate of its path (REMB from its
+   * receiver, kbps, ml/rate.h); -1 before one came. */
+  int peer_estimate_kbps;
   char rate_reason[ML_CALL_MAX_REASON + 1];
   /* What we receive from the peer, for the quality figures (README,
    * "stats"): the latest decoded frame's size (0 before one), freeze time

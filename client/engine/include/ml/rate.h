@@ -22,14 +22,18 @@
  *   loss 2 .. 25 %, delay normal      random loss: increase at 4 % per second;
  *   (with the RTT unknown             hold, as GCC does for 2-10 %;)
  *   loss < 2 %, delay normal          increase by 8 % per second; after 3 s
- *                                     of such updates in a row, and once
- *                                     the rate is past 1.2 x the capacity
- *                                     seen at the last decrease (the new
- *                                     rate / 0.85; or none was seen), by
+ *                                     of such updates in a row, with no
+ *                                     capacity band known and the rate
+ *                                     above 1.5 x its recent peak, by
  *                                     40 % per second: recovery once a link
  *                                     is clean again (libwebrtc probes for
  *                                     it), while on a steady bottleneck the
  *                                     8 % pace meets it first;
+ * the capacity (link_capacity.h) averages what got through at each decrease
+ * (the rate x (1 - loss); an estimate's rate / 0.85) and is forgotten once
+ * the rate passes its band (the link grew) or feedback stops; within the
+ * band the increase is additive instead (a tenth of the capacity per
+ * second, at least 5 kbps), as the receiver's estimate grows;
  * increases are per second elapsed since the previous update (at most one
  * second's worth per update, so a peer flooding reports cannot ramp
  * faster); a decrease once per fresh report of a congested peer and at most
@@ -39,7 +43,9 @@
  * Delay-based part, from RTT (a sender sees no one-way delay in receiver
  * reports): each peer keeps the minimum RTT of the last ~30 s (two 15 s
  * buckets) as its path's base. An RTT above base + margin on two consecutive
- * reports is overuse. margin = max(50 ms, base / 4,
+ * reports is overuse (but only a hold while the peer's receiver sends a
+ * fresh estimate, below: that has already answered the queue, and cutting
+ * twice empties the link). margin = max(50 ms, base / 4,
  * 2 x RTT variation): RFC 6298's RTTVAR, so a noisy RTT widens it. An RTT
  * above base + margin / 2 is elevated. RTT includes both hosts' scheduling; a
  * persistent queue becomes the new base after the window (the price of a
