@@ -21,9 +21,8 @@
 #define BETA 0.85
 #define DECREASE_GAP_US 300000
 #define INCREASE_PER_S 1.08
-#define FAST_PER_S 1.4           /* past the old capacity: the link grew, recover fast */
-#define FAST_AFTER_US 3000000    /* ... once no overuse was seen for this long */
-#define ADDITIVE_SHARE_PER_S 0.1 /* of the capacity, per second */
+#define FAST_PER_S 1.4        /* past the old capacity: the link grew, recover fast */
+#define FAST_AFTER_US 3000000 /* ... once no overuse was seen for this long */
 #define RATE_WINDOW_US 1000000
 #define MIN_ESTIMATE_KBPS 10.0
 #define FEEDBACK_DROP 0.97
@@ -155,15 +154,10 @@ static void aimd(ml_delay_est *e, int64_t now) {
     /* Well past what the link carried, and no overuse for a while: recover fast. */
     bool fast = ml_link_capacity_fast(&e->capacity, now / 1000, e->estimate_kbps) &&
                 (!e->have_decrease || now - e->last_decrease_us >= FAST_AFTER_US);
-    if (ml_link_capacity_known(&e->capacity) &&
-        e->estimate_kbps >= ml_link_capacity_lower(&e->capacity))
-      /* near capacity: gently, in proportion to it (a fixed step would be
-       * 40 %/s on a 100 kbps link) */
-      e->estimate_kbps +=
-          fmax(ADDITIVE_SHARE_PER_S *
-                   fmax(e->capacity.kbps, ml_link_capacity_peak(&e->capacity, now / 1000)),
-               5.0) *
-          dt_s;
+    if (ml_link_capacity_near(&e->capacity, e->estimate_kbps))
+      e->estimate_kbps += ml_link_capacity_step_kbps(fmax(
+                              e->capacity.kbps, ml_link_capacity_peak(&e->capacity, now / 1000))) *
+                          dt_s;
     else
       e->estimate_kbps *= pow(fast ? FAST_PER_S : INCREASE_PER_S, dt_s);
     break;

@@ -25,11 +25,10 @@
  *   AIMD       the estimate A starts unknown. OVERUSE: A = 0.85 R (R: the
  *              received video rate over the last second), once per 300 ms,
  *              and R is a sample of the link's capacity (link_capacity.h);
- *              UNDERUSE: hold (the queue is draining); NORMAL: additive (a
- *              tenth of the capacity, or of its recent peak if higher, per
- *              second, at least 5 kbps) within
- *              the capacity's band, multiplicative 8 % per second below
- *              it; past the band the link grew, the capacity is forgotten,
+ *              UNDERUSE: hold (the queue is draining); NORMAL: additive
+ *              within the capacity's band (ml_link_capacity_step_kbps of
+ *              the capacity, or of its recent peak if higher, per second),
+ *              multiplicative 8 % per second below it; past the band the link grew, the capacity is forgotten,
  *              A grows 8 % per second, and 40 % per second (recovery) once
  *              above 1.5 x the capacity's recent peak and 3 s after the
  *              last overuse.

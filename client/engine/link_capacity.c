@@ -10,6 +10,8 @@
 #define BAND 3.0
 #define PEAK_MEMORY_MS 60000
 #define PEAK_FACTOR 1.5
+#define STEP_SHARE 0.1 /* near the capacity: a tenth of it per second */
+#define STEP_MIN_KBPS 5.0
 
 /* Forgets the band; the peak stays. */
 static void forget_band(ml_link_capacity *c) {
@@ -56,6 +58,14 @@ void ml_link_capacity_sample(ml_link_capacity *c, int64_t now, double kbps) {
   double err = c->kbps - kbps;
   c->deviation = (1 - ALPHA) * c->deviation + ALPHA * err * err / fmax(c->kbps, 1.0);
   c->deviation = fmin(fmax(c->deviation, DEVIATION_MIN), DEVIATION_MAX);
+}
+
+bool ml_link_capacity_near(const ml_link_capacity *c, double rate_kbps) {
+  return ml_link_capacity_known(c) && rate_kbps >= ml_link_capacity_lower(c);
+}
+
+double ml_link_capacity_step_kbps(double base_kbps) {
+  return fmax(STEP_SHARE * base_kbps, STEP_MIN_KBPS);
 }
 
 bool ml_link_capacity_passed(ml_link_capacity *c, double rate_kbps) {

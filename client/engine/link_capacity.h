@@ -55,6 +55,14 @@ bool ml_link_capacity_known(const ml_link_capacity *c);
 double ml_link_capacity_lower(const ml_link_capacity *c);
 double ml_link_capacity_upper(const ml_link_capacity *c);
 
+/* True when a band is known and rate_kbps is at or above its lower edge:
+ * near the capacity, where both controllers grow additively. */
+bool ml_link_capacity_near(const ml_link_capacity *c, double rate_kbps);
+
+/* The additive increase per second near a capacity of base_kbps: a tenth of
+ * it, at least 5 kbps (a fixed step would be 40 %/s on a 100 kbps link). */
+double ml_link_capacity_step_kbps(double base_kbps);
+
 /* True (and the estimate forgotten) when rate_kbps is past the upper edge. */
 bool ml_link_capacity_passed(ml_link_capacity *c, double rate_kbps);
 

@@ -7,20 +7,18 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define LOSS_LOW 0.02            /* below: increase */
-#define LOSS_HIGH 0.10           /* above, with a delay rise: decrease */
-#define LOSS_SEVERE 0.25         /* from here: decrease whatever the delay says */
-#define RANDOM_LOSS_PER_S 1.04   /* increase per second under random loss */
-#define INCREASE_PER_S 1.08      /* multiplicative increase per second */
-#define FAST_PER_S 1.4           /* clean, past the last congestion: recovery */
-#define FAST_AFTER_MS 3000       /* clean this long before the fast pace */
-#define ADDITIVE_SHARE_PER_S 0.1 /* near the capacity: a tenth of it per second */
-#define ADDITIVE_MIN_KBPS 5.0
-#define OVERUSE_FACTOR 0.85   /* delay overuse: rate * 0.85 */
-#define TIMEOUT_FACTOR 0.5    /* feedback stopped: as loss 100 % */
-#define DECREASE_GAP_MS 300.0 /* + RTT between two decreases */
-#define RTT_MAX_MS 60000.0    /* larger RTTs are garbage */
-#define RTT_BUCKET_MS 15000   /* base RTT: minimum over two such buckets */
+#define LOSS_LOW 0.02          /* below: increase */
+#define LOSS_HIGH 0.10         /* above, with a delay rise: decrease */
+#define LOSS_SEVERE 0.25       /* from here: decrease whatever the delay says */
+#define RANDOM_LOSS_PER_S 1.04 /* increase per second under random loss */
+#define INCREASE_PER_S 1.08    /* multiplicative increase per second */
+#define FAST_PER_S 1.4         /* clean, past the last congestion: recovery */
+#define FAST_AFTER_MS 3000     /* clean this long before the fast pace */
+#define OVERUSE_FACTOR 0.85    /* delay overuse: rate * 0.85 */
+#define TIMEOUT_FACTOR 0.5     /* feedback stopped: as loss 100 % */
+#define DECREASE_GAP_MS 300.0  /* + RTT between two decreases */
+#define RTT_MAX_MS 60000.0     /* larger RTTs are garbage */
+#define RTT_BUCKET_MS 15000    /* base RTT: minimum over two such buckets */
 #define DELAY_MARGIN_MIN_MS 50.0
 #define RESUME_WAIT_MAX_MS 60000u
 
@@ -318,11 +316,9 @@ static void update(ml_rate *rc, int64_t now) {
       if (worst == V_CLEAN && rc->in_streak && elapsed(now, rc->streak_ms) >= FAST_AFTER_MS &&
           ml_link_capacity_fast(&rc->capacity, now, rc->rate_kbps))
         per_s = FAST_PER_S;
-      if (ml_link_capacity_known(&rc->capacity) &&
-          rc->rate_kbps >= ml_link_capacity_lower(&rc->capacity)) {
+      if (ml_link_capacity_near(&rc->capacity, rc->rate_kbps)) {
         /* Near the capacity: gently, as the receiver's estimate does. */
-        rc->rate_kbps +=
-            fmax(ADDITIVE_SHARE_PER_S * rc->capacity.kbps, ADDITIVE_MIN_KBPS) * (double)dt / 1000.0;
+        rc->rate_kbps += ml_link_capacity_step_kbps(rc->capacity.kbps) * (double)dt / 1000.0;
       } else {
         rc->rate_kbps *= pow(per_s, (double)dt / 1000.0);
       }

@@ -17,6 +17,7 @@ static void test_unknown_then_band(void **state) {
   ml_link_capacity c;
   ml_link_capacity_init(&c);
   assert_false(ml_link_capacity_known(&c));
+  assert_false(ml_link_capacity_near(&c, 100));
   assert_true(isinf(ml_link_capacity_upper(&c)));
   assert_true(ml_link_capacity_fast(&c, 0, 1)); /* nothing seen: recover fast */
   ml_link_capacity_sample(&c, 0, NAN);          /* garbage is ignored */
@@ -31,6 +32,12 @@ static void test_unknown_then_band(void **state) {
   ml_link_capacity_sample(&c, 1000, 110);
   assert_true(c.kbps > 100 && c.kbps < 101);
   assert_false(ml_link_capacity_fast(&c, 1000, 1000)); /* a band is known */
+  /* Near it from the lower edge up; the step is a tenth, at least 5 kbps. */
+  assert_false(ml_link_capacity_near(&c, 80));
+  assert_true(ml_link_capacity_near(&c, 90));
+  assert_true(ml_link_capacity_near(&c, 500));
+  assert_true(fabs(ml_link_capacity_step_kbps(140) - 14) < 1e-9);
+  assert_true(fabs(ml_link_capacity_step_kbps(20) - 5) < 1e-9);
 }
 
 static void test_thinner_link_starts_over(void **state) {
