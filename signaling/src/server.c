@@ -30,6 +30,8 @@
 #include "server_internal.h"
 #include "turn.h"
 #include "workers.h"
+#include "ws.h"
+#include "ws_frame.h"
 
 #define SWEEP_INTERVAL_MS 250
 #define LISTEN_BACKLOG 4096
@@ -44,10 +46,7 @@ conn *ml_srv_conn_ref(conn *c) {
 void ml_srv_conn_unref(conn *c) {
   if (!g_atomic_int_dec_and_test(&c->ref))
     return;
-  if (c->ws) {
-    g_signal_handlers_disconnect_by_data(c->ws, c);
-    g_object_unref(c->ws);
-  }
+  ml_ws_free(c->ws);
   g_free(c->ip);
   g_free(c);
 }
@@ -65,8 +64,7 @@ void ml_srv_conn_close(conn *c, unsigned short code, const char *reason) {
   if (c->closing)
     return;
   c->closing = true;
-  if (soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close(c->ws, code, reason);
+  ml_ws_close(c->ws, code, reason);
 }
 
 static ml_sig_peer_info peer_info(const ml_room_peer *p) {
@@ -229,7 +227,7 @@ static void auth_failed(ml_signal_server *srv, conn *c, int64_t now) {
   }
 }
 
-static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gpointer user) {
+static void on_message(ml_ws *ws, bool is_text, const char *text, size_t len, void *user) {
   (void)ws;
   conn *c = user;
   ml_signal_server *srv = c->srv;
@@ -255,11 +253,9 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
     /* Over the per-address budget: refused, but not counted as this
      * connection's flood (its neighbours behind the same NAT share it). */
     queue_error(srv, c, ML_SIG_E_RATE_LIMITED, "address over its message rate", NULL, NULL);
-  } else if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+  } else if (!is_text) {
     queue_error(srv, c, ML_SIG_E_BAD_JSON, "text frames only", NULL, NULL);
   } else {
-    gsize len = 0;
-    const char *text = g_bytes_get_data(bytes, &len);
     ml_sig_msg m;
     const char *detail = NULL;
     char *req_id = NULL;
@@ -284,9 +280,8 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
   ml_srv_flush(c->w);
 }
 
-static void on_pong(SoupWebsocketConnection *ws, GBytes *message, gpointer user) {
+static void on_pong(ml_ws *ws, void *user) {
   (void)ws;
-  (void)message;
   conn *c = user;
   c->last_rx_us = g_get_monotonic_time();
 }
@@ -304,7 +299,8 @@ static void uncount(ml_signal_server *srv, conn *c) {
     ml_srv_post_drained(srv);
 }
 
-static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
+static void on_closed(ml_ws *ws, unsigned short code, void *user) {
+  (void)ws;
   conn *c = user;
   ml_signal_server *srv = c->srv;
   worker *w = c->w;
@@ -314,17 +310,29 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer user) {
     srv->backend->ops->leave(srv->backend, c);
   uncount(srv, c);
   ml_srv_unlock(srv);
-  ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id,
-             (unsigned)soup_websocket_connection_get_close_code(ws));
+  ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id, (unsigned)code);
   g_hash_table_remove(w->conns, c); /* drops the table's reference */
   ml_srv_flush(w);
 }
 
-/* Sends one message and closes, for connections refused before they count. */
-static void reject_new(SoupWebsocketConnection *ws, const char *text, unsigned short close_code,
-                       const char *reason) {
-  soup_websocket_connection_send_text(ws, text);
-  soup_websocket_connection_close(ws, close_code, reason);
+static const ml_ws_callbacks conn_callbacks = {
+    .message = on_message, .pong = on_pong, .closed = on_closed};
+
+static void on_refused_closed(ml_ws *ws, unsigned short code, void *user) {
+  (void)code;
+  (void)user;
+  ml_ws_free(ws);
+}
+
+/* Connections refused before they count: one message, a close, and gone. */
+static const ml_ws_callbacks refused_callbacks = {.closed = on_refused_closed};
+
+static void reject_new(worker *w, GIOStream *io, GSocket *sock, const char *text,
+                       unsigned short close_code, const char *reason) {
+  ml_ws *ws = ml_ws_new(w->wsl, io, sock, ML_WS_MAX_CONTROL, 0, &refused_callbacks, NULL);
+  if (text)
+    ml_ws_send_text(ws, text, strlen(text));
+  ml_ws_close(ws, close_code, reason);
 }
 
 /* What a connection refused at accept is told before it is closed. */
@@ -333,18 +341,9 @@ static char *refusal_text(ml_sig_error code) {
                                         : ml_sig_build_error(code, NULL, NULL, NULL);
 }
 
-static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
-                         SoupWebsocketConnection *ws, gpointer user) {
-  (void)server;
-  (void)path;
-  worker *w = user;
+/* Admits the upgraded connection, or tells it why not and closes it. */
+static void accept_ws(worker *w, GIOStream *io, GSocket *sock, const char *ip) {
   ml_signal_server *srv = w->srv;
-  if (g_atomic_int_get(&srv->stopping)) {
-    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
-    return;
-  }
-  const char *host = soup_server_message_get_remote_host(msg);
-  const char *ip = host ? host : "unknown";
   int64_t now = g_get_monotonic_time();
 
   ml_sig_error refuse = ML_SIG_OK;
@@ -356,7 +355,7 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
   if (srv->draining) {
     refuse = ML_SIG_E_SHUTTING_DOWN;
     why = ML_METRICS_CLOSE_DRAINING;
-    close_code = SOUP_WEBSOCKET_CLOSE_GOING_AWAY;
+    close_code = ML_WS_CLOSE_GOING_AWAY;
   } else if (srv->n_conns >= srv->cfg.max_connections) {
     refuse = ML_SIG_E_SERVER_FULL;
     why = ML_METRICS_CLOSE_SERVER_FULL;
@@ -395,25 +394,76 @@ static void on_websocket(SoupServer *server, SoupServerMessage *msg, const char 
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     c->created_us = c->last_rx_us = now;
     ml_ratelimit_init(&c->rl, srv->cfg.message_rate, srv->cfg.message_burst, now);
-    soup_websocket_connection_set_max_incoming_payload_size(
-        ws, (guint64)srv->cfg.max_message_bytes * HARD_FRAME_FACTOR);
-    soup_websocket_connection_set_keepalive_interval(ws, srv->cfg.keepalive_interval_s);
   }
   unsigned total = srv->n_conns;
+  uint64_t max_message = (uint64_t)srv->cfg.max_message_bytes * HARD_FRAME_FACTOR;
+  unsigned keepalive = srv->cfg.keepalive_interval_s;
   ml_srv_unlock(srv);
 
   if (!c) {
     char *text = refusal_text(refuse);
-    reject_new(ws, text, close_code, ml_sig_error_name(refuse));
+    reject_new(w, io, sock, text, close_code, ml_sig_error_name(refuse));
     g_free(text);
     return;
   }
-  c->ws = g_object_ref(ws);
-  g_signal_connect(ws, "message", G_CALLBACK(on_message), c);
-  g_signal_connect(ws, "pong", G_CALLBACK(on_pong), c);
-  g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c);
+  c->ws = ml_ws_new(w->wsl, io, sock, max_message, keepalive, &conn_callbacks, c);
   g_hash_table_add(w->conns, c);
   ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_open", " conn=%s ip=%s conns=%u", c->id, ip, total);
+}
+
+/* The socket under a stolen stream: libsoup's wrapper ("base-iostream"), then
+ * TLS ("base-io-stream"), then our GSocketConnection. We accept connections
+ * ourselves (on_listen_ready), so libsoup has no GSocket to give. */
+static GSocket *socket_of(GIOStream *io) {
+  for (int depth = 0; io && depth < 4; depth++) {
+    if (G_IS_SOCKET_CONNECTION(io))
+      return g_socket_connection_get_socket(G_SOCKET_CONNECTION(io));
+    const char *prop = G_IS_TLS_CONNECTION(io) ? "base-io-stream" : "base-iostream";
+    if (!g_object_class_find_property(G_OBJECT_GET_CLASS(io), prop))
+      return NULL;
+    GIOStream *base = NULL;
+    g_object_get(io, prop, &base, NULL);
+    g_object_unref(base); /* io holds it */
+    io = base;
+  }
+  return NULL;
+}
+
+/* The 101 response is written: the connection is ours from here (ws.h). */
+static void on_upgraded(SoupServerMessage *msg, gpointer user) {
+  worker *w = user;
+  ml_signal_server *srv = w->srv;
+  char *ip = g_strdup(soup_server_message_get_remote_host(msg));
+  GIOStream *io = soup_server_message_steal_connection(msg);
+  GSocket *sock = io ? socket_of(io) : NULL;
+  sock = sock ? g_object_ref(sock) : NULL;
+  if (!io || !sock) {
+    if (io)
+      g_io_stream_close(io, NULL, NULL);
+    g_clear_object(&io);
+    g_clear_object(&sock);
+    g_free(ip);
+    return;
+  }
+  if (g_atomic_int_get(&srv->stopping)) {
+    reject_new(w, io, sock, NULL, ML_WS_CLOSE_GOING_AWAY, NULL);
+    goto out;
+  }
+  accept_ws(w, io, sock, ip ? ip : "unknown");
+out:
+  g_object_unref(io);
+  g_object_unref(sock);
+  g_free(ip);
+}
+
+static void on_ws_request(SoupServer *server, SoupServerMessage *msg, const char *path,
+                          GHashTable *query, gpointer user) {
+  (void)server;
+  (void)path;
+  (void)query;
+  /* libsoup checks the handshake and answers errors itself (400, 405...). */
+  if (soup_websocket_server_process_handshake(msg, NULL, NULL, NULL, NULL))
+    g_signal_connect(msg, "wrote-informational", G_CALLBACK(on_upgraded), user);
 }
 
 /* ---- timers (worker threads) ---- */
@@ -621,8 +671,9 @@ static void serve_on_worker(worker *w) {
   w->soup = soup_server_new("server-header", "mentorlink-signal", NULL);
   soup_server_add_handler(w->soup, "/healthz", on_healthz, w, NULL);
   soup_server_add_handler(w->soup, "/metrics", on_metrics, w, NULL);
-  soup_server_add_websocket_handler(w->soup, "/v1/ws", NULL, NULL, on_websocket, w, NULL);
+  soup_server_add_handler(w->soup, "/v1/ws", on_ws_request, w, NULL);
   g_main_context_pop_thread_default(w->ctx);
+  w->wsl = ml_ws_loop_new(w->ctx);
   w->sweep = g_timeout_source_new(SWEEP_INTERVAL_MS);
   g_source_set_callback(w->sweep, sweep, w, NULL);
   g_source_attach(w->sweep, w->ctx);

@@ -22,14 +22,16 @@
 #include "ml/signal_server.h"
 #include "ratelimit.h"
 #include "room.h"
+#include "ws.h"
 
 /* A log line of srv at its own level (ml_signal_config.log_level). */
 #define ML_SRV_LOG(srv, level, ...)                                                                \
   ml_log_at((ml_log_level)(srv)->cfg.log_level, level, __VA_ARGS__)
 
 #define MAX_WORKERS 64
-/* libsoup itself drops frames above this (close code 1009); between our
- * max_message_bytes and this the client gets a "too_big" error and stays. */
+/* Messages above this factor of max_message_bytes end the connection (close
+ * code 1009, ws.h); between max_message_bytes and this the client gets a
+ * "too_big" error and stays. */
 #define HARD_FRAME_FACTOR 4
 #define CLOSE_TRY_AGAIN_LATER 1013
 #define CLOSE_REMOVED 4001
@@ -62,7 +64,7 @@ typedef struct conn {
   bool counted; /* holds a slot in the connection and per-address counts */
   unsigned failed_joins;
   /* owner thread only */
-  SoupWebsocketConnection *ws;
+  ml_ws *ws;
   bool closing;
   ml_ratelimit rl;
   unsigned floods;
@@ -83,7 +85,8 @@ struct worker {
   GMainContext *ctx;
   GMainLoop *loop; /* NULL when running on the caller's context */
   GThread *thread;
-  SoupServer *soup;
+  SoupServer *soup;  /* HTTP and the WebSocket upgrade */
+  ml_ws_loop *wsl;   /* the upgraded connections (ws.h) */
   GHashTable *conns; /* conn* set (owns a reference each); owner thread only */
   GQueue pending;    /* deliveries queued while this worker held the lock */
   bool flushing;

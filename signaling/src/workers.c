@@ -1,6 +1,8 @@
 /* Worker threads, deliveries and drain. See workers.h. */
 #include "workers.h"
 
+#include <string.h>
+
 #include <sodium.h>
 
 #include "log.h"
@@ -19,9 +21,8 @@ void ml_srv_enqueue(ml_signal_server *srv, conn *c, char *text, unsigned short c
 /* Owner thread: sends one delivery. */
 static void deliver(delivery *d) {
   conn *c = d->to;
-  if (d->text && !c->closing &&
-      soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text(c->ws, d->text);
+  if (d->text && !c->closing)
+    ml_ws_send_text(c->ws, d->text, strlen(d->text));
   if (d->close_code)
     ml_srv_conn_close(c, d->close_code, NULL);
 }
@@ -138,16 +139,7 @@ void ml_srv_workers_start(ml_signal_server *srv, unsigned threads, ml_srv_serve_
  * connection of another worker. */
 static gboolean worker_quiesce(gpointer p) {
   worker *w = p;
-  GHashTableIter it;
-  gpointer key;
-  g_hash_table_iter_init(&it, w->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL)) {
-    conn *c = key;
-    g_signal_handlers_disconnect_by_data(c->ws, c);
-    GIOStream *io = soup_websocket_connection_get_io_stream(c->ws);
-    if (io)
-      g_io_stream_close(io, NULL, NULL);
-  }
+  ml_ws_loop_quiesce(w->wsl);
   if (w->sweep) {
     g_source_destroy(w->sweep);
     g_source_unref(w->sweep);
@@ -176,6 +168,7 @@ static void worker_release(worker *w) {
   delivery *d;
   while ((d = g_queue_pop_head(&w->pending)))
     delivery_free(d);
+  ml_ws_loop_free(w->wsl);
   g_clear_object(&w->soup);
   g_main_context_pop_thread_default(w->ctx);
   if (w->loop)
@@ -216,8 +209,7 @@ static gboolean reload_worker(gpointer p) {
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     conn *c = key;
     ml_ratelimit_configure(&c->rl, j->rate, j->burst);
-    soup_websocket_connection_set_max_incoming_payload_size(c->ws, j->max_payload);
-    soup_websocket_connection_set_keepalive_interval(c->ws, j->keepalive);
+    ml_ws_set_limits(c->ws, j->max_payload, j->keepalive);
   }
   return G_SOURCE_REMOVE;
 }
@@ -296,9 +288,7 @@ static gboolean force_close_worker(gpointer p) {
   GList *all = g_hash_table_get_keys(w->conns);
   for (GList *l = all; l; l = l->next) {
     conn *c = l->data;
-    GIOStream *io = soup_websocket_connection_get_io_stream(c->ws);
-    if (io)
-      g_io_stream_close(io, NULL, NULL);
+    ml_ws_abort(c->ws);
   }
   g_list_free(all);
   return G_SOURCE_REMOVE;

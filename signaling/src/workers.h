@@ -1,11 +1,10 @@
 /* mentorlink-signal — the worker threads, delivery of what the server queued
  * under its lock, and graceful drain.
  *
- * Threads. GLib's main loop costs O(open sockets) per pass, and libsoup 3.2
- * re-creates a connection's input source on every read (another O(sockets)
- * walk of the context's poll list). So connections are spread over `workers`
- * threads, each with its own GMainContext and SoupServer; with workers = 0 one
- * worker runs on the caller's context (the embedded mode).
+ * Threads. Connections are spread over `workers` threads, each with its own
+ * GMainContext, SoupServer (HTTP and the upgrade) and epoll set of WebSocket
+ * connections (ws.h); with workers = 0 one worker runs on the caller's
+ * context (the embedded mode).
  *
  * Deliveries. Nothing calls into libsoup while holding srv->lock: what must
  * be sent is queued (text + optional close) in the locking worker's queue and
