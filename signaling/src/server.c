@@ -318,14 +318,8 @@ static void on_closed(ml_ws *ws, unsigned short code, void *user) {
 static const ml_ws_callbacks conn_callbacks = {
     .message = on_message, .pong = on_pong, .closed = on_closed};
 
-static void on_refused_closed(ml_ws *ws, unsigned short code, void *user) {
-  (void)code;
-  (void)user;
-  ml_ws_free(ws);
-}
-
 /* Connections refused before they count: one message, a close, and gone. */
-static const ml_ws_callbacks refused_callbacks = {.closed = on_refused_closed};
+static const ml_ws_callbacks refused_callbacks = {0};
 
 static void reject_new(worker *w, GIOStream *io, GSocket *sock, const char *text,
                        unsigned short close_code, const char *reason) {
@@ -333,6 +327,7 @@ static void reject_new(worker *w, GIOStream *io, GSocket *sock, const char *text
   if (text)
     ml_ws_send_text(ws, text, strlen(text));
   ml_ws_close(ws, close_code, reason);
+  ml_ws_release(ws);
 }
 
 /* What a connection refused at accept is told before it is closed. */

@@ -9,9 +9,9 @@
 #include "ws_frame.h"
 
 #define READ_CHUNK 16384
-#define READ_BUDGET (256 * 1024) /* per connection and pass: no peer holds the loop */
+#define READ_BUDGET ((size_t)256 * 1024) /* per connection and pass: no peer holds the loop */
 #define MAX_UNSENT (4u << 20)
-#define CLOSE_WAIT_US (5 * G_USEC_PER_SEC)
+#define CLOSE_WAIT_US ((int64_t)5 * G_USEC_PER_SEC)
 #define TICK_US G_USEC_PER_SEC
 #define EPOLL_BATCH 256
 
@@ -44,6 +44,7 @@ struct ml_ws {
   bool queued;           /* in loop->pending */
   bool notified;         /* `closed` ran (or never will: quiesced) */
   bool freed;            /* ml_ws_free ran during a dispatch */
+  bool loop_owned;       /* freed by the loop after `closed` (ml_ws_release) */
   unsigned short close_code;
   unsigned keepalive_s;
   int64_t last_ping_us;
@@ -301,6 +302,8 @@ static gboolean loop_dispatch(GSource *src, GSourceFunc cb, gpointer data) {
       ws->notified = true;
       if (ws->cb->closed)
         ws->cb->closed(ws, ws->close_code, ws->user); /* may free ws */
+      if (!ws->freed && ws->loop_owned)
+        ml_ws_free(ws);
     } else if (ws->read_again) {
       read_some(ws);
     }
@@ -372,6 +375,11 @@ void ml_ws_loop_free(ml_ws_loop *loop) {
     return;
   if (!loop->quiesced)
     ml_ws_loop_quiesce(loop);
+  GList *all = g_hash_table_get_keys(loop->all);
+  for (GList *l = all; l; l = l->next)
+    if (((ml_ws *)l->data)->loop_owned)
+      ml_ws_free(l->data);
+  g_list_free(all);
   loop_unref(loop);
 }
 
@@ -403,6 +411,8 @@ ml_ws *ml_ws_new(ml_ws_loop *loop, GIOStream *io, GSocket *sock, uint64_t max_me
   queue_work(ws);
   return ws;
 }
+
+void ml_ws_release(ml_ws *ws) { ws->loop_owned = true; }
 
 void ml_ws_set_limits(ml_ws *ws, uint64_t max_message, unsigned keepalive_s) {
   ws->reader.max_message = max_message;

@@ -53,8 +53,9 @@ ml_ws_loop *ml_ws_loop_new(GMainContext *ctx);
 /* Closes every connection's socket at once and silences the loop: no
  * callback runs after it. The connections stay allocated for ml_ws_free. */
 void ml_ws_loop_quiesce(ml_ws_loop *loop);
-/* Quiesces (if not yet) and drops the owner's reference: the loop's memory
- * goes with its last connection's ml_ws_free. */
+/* Quiesces (if not yet), frees the released connections (ml_ws_release) and
+ * drops the owner's reference: the loop's memory goes with its last
+ * connection's ml_ws_free. */
 void ml_ws_loop_free(ml_ws_loop *loop);
 
 /* Takes over a connection after the upgrade: io (a reference is taken; reads
@@ -63,6 +64,9 @@ void ml_ws_loop_free(ml_ws_loop *loop);
  * that many seconds. Bytes io already holds are read at once. */
 ml_ws *ml_ws_new(ml_ws_loop *loop, GIOStream *io, GSocket *sock, uint64_t max_message,
                  unsigned keepalive_s, const ml_ws_callbacks *cb, void *user);
+/* Hands ws to its loop: freed after its `closed` callback, or with the loop.
+ * The caller must not touch ws once control returns to the loop. */
+void ml_ws_release(ml_ws *ws);
 /* Changes the limits of an open connection (config reload). */
 void ml_ws_set_limits(ml_ws *ws, uint64_t max_message, unsigned keepalive_s);
 ml_ws_state ml_ws_get_state(const ml_ws *ws);
