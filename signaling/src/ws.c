@@ -102,8 +102,6 @@ static void set_state(ml_ws *ws, ml_ws_state state, bool hard) {
   queue_work(ws);
 }
 
-ml_ws_state ml_ws_get_state(const ml_ws *ws) { return ws->state; }
-
 /* ---- output ---- */
 
 static void watch_output(ml_ws *ws, bool on) {

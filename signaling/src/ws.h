@@ -69,7 +69,6 @@ ml_ws *ml_ws_new(ml_ws_loop *loop, GIOStream *io, GSocket *sock, uint64_t max_me
 void ml_ws_release(ml_ws *ws);
 /* Changes the limits of an open connection (config reload). */
 void ml_ws_set_limits(ml_ws *ws, uint64_t max_message, unsigned keepalive_s);
-ml_ws_state ml_ws_get_state(const ml_ws *ws);
 /* Queues a text frame and writes what the socket takes; OPEN only, else
  * nothing. A peer that leaves more than 4 MiB unread is disconnected. */
 void ml_ws_send_text(ml_ws *ws, const char *text, size_t len);
