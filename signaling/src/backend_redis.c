@@ -5,10 +5,13 @@
  *   ml:room:<room>     the room record (room_codec.h), PX ROOM_TTL_MS, kept
  *                      alive by every instance with a member in it
  *   ml:inst:<inst>     an instance's presence, PX [redis] presence_ttl_ms,
- *                      refreshed every TICK_MS; members of an instance whose
- *                      key is gone are taken out of their rooms by the next
- *                      operation on the room, or by the REAP_INTERVAL sweep of
- *                      every instance with a member there
+ *                      refreshed every TICK_MS
+ *   ml:instances       the set of instance ids, PX ROOM_TTL_MS; every
+ *                      instance checks each listed one's presence every
+ *                      TICK_MS; one whose key is gone is remembered as dead
+ *                      and taken out of the set, and its members are taken
+ *                      out of their rooms by every instance with a member
+ *                      there (a sweep in slices) and by any later operation
  *   ml:authfail:<ip>   refused joins from an address (INCR + PEXPIRE)
  *   ml:open_key        the key of open-mode secret hashes, shared (SET NX)
  * Channels: ml:to:<inst> carries what a room operation elsewhere must tell a
@@ -45,7 +48,8 @@
 #include "workers.h"
 
 #define TICK_MS 1000
-#define REAP_INTERVAL_US (G_USEC_PER_SEC * 5)
+#define SWEEP_SLICE 32  /* rooms per pass of a sweep, so no pass holds the lock long */
+#define DEAD_KEEP_S 600 /* how long a dead instance is remembered */
 #define ROOM_TTL_MS 120000
 #define STALL_US (G_USEC_PER_SEC * 2)
 #define BACKOFF_MIN_MS 250
@@ -106,8 +110,10 @@ struct redis_backend {
   GHashTable *local;   /* peer id -> conn* of members connected here (borrowed) */
   GHashTable *rooms;   /* room id (owned) -> GUINT count of members here */
   GHashTable *recheck; /* room ids (owned) to tidy once Redis is back */
-  bool sweep_due;      /* reap every room with a member here */
-  int64_t swept_us;
+  GHashTable *dead;    /* ids (owned) of instances seen gone -> GSIZE monotonic s */
+  GPtrArray *sweep;    /* room ids (owned) still to reap after an instance died */
+  bool sweep_due;      /* an instance died: reap every room with a member here */
+  bool recheck_queued; /* recheck_rooms is scheduled on worker 0 */
   uint64_t ops, conflicts, errors, reconnects, published, received;
   double rtt_s;
 };
@@ -253,9 +259,15 @@ static redisContext *sync_connect(redis_backend *rb, uint8_t open_key[ML_JOIN_AU
     if (r)
       freeReplyObject(r);
   }
-  if (ok) { /* present at once, before another instance looks */
+  if (ok) { /* present and listed at once, before another instance looks */
     r = redisCommand(c, "SET %s 1 PX %d", rb->inst_key,
                      (int)rb->base.srv->cfg.redis_presence_ttl_ms);
+    ok = r && r->type != REDIS_REPLY_ERROR;
+    if (r)
+      freeReplyObject(r);
+  }
+  if (ok) {
+    r = redisCommand(c, "SADD ml:instances %s", rb->inst);
     ok = r && r->type != REDIS_REPLY_ERROR;
     if (r)
       freeReplyObject(r);
@@ -372,39 +384,20 @@ typedef ml_sig_error (*op_fn)(op_ctx *op, ml_room_registry *reg, conn *c, ml_roo
                               void *arg);
 
 /* Takes out of the room the members no instance holds any more: those of
- * instances whose presence key expired, and those said to be here that this
- * instance does not have. */
+ * instances seen gone (on_instance_exists: their presence key expired), and
+ * those said to be here that this instance does not have. No round trip. */
 static void reap(op_ctx *op, ml_room_registry *reg, ml_room *room, const conn *c) {
   redis_backend *rb = op->rb;
   GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
-  GHashTable *alive = g_hash_table_new(g_str_hash, g_str_equal); /* inst -> GINT 1/2 */
   for (unsigned i = 0; i < ml_room_peer_count(room); i++) {
     const ml_room_peer *p = ml_room_peer_at(room, i);
     rpeer *r = p->conn;
-    bool here = strcmp(r->inst, rb->inst) == 0;
     if (c && strcmp(p->id, c->id) == 0)
       continue; /* the caller's own member: its operation decides */
-    if (here && !r->local) {
-      g_ptr_array_add(gone, g_strdup(p->id));
-      continue;
-    }
-    if (here)
-      continue;
-    gpointer known = g_hash_table_lookup(alive, r->inst);
-    if (!known) {
-      char *key = g_strdup_printf("ml:inst:%s", r->inst);
-      redisReply *rep = sync_cmd2(rb, "EXISTS", key);
-      g_free(key);
-      int v = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0 ? 2 : 1;
-      if (rep)
-        freeReplyObject(rep);
-      known = GINT_TO_POINTER(v);
-      g_hash_table_insert(alive, r->inst, known);
-    }
-    if (GPOINTER_TO_INT(known) == 2)
+    bool here = strcmp(r->inst, rb->inst) == 0;
+    if (here ? !r->local : g_hash_table_contains(rb->dead, r->inst))
       g_ptr_array_add(gone, g_strdup(p->id));
   }
-  g_hash_table_destroy(alive);
   for (unsigned i = 0; i < gone->len; i++) {
     ml_room_peer *p = ml_room_find_peer(reg, g_ptr_array_index(gone, i));
     if (p) {
@@ -458,10 +451,6 @@ static ml_sig_error room_op(redis_backend *rb, const char *room_id, conn *c, op_
         /* the empty record is written back below */
       } else {
         reap(&op, reg, room, c);
-        if (!rb->sync) { /* Redis went away while reaping */
-          e = ML_SIG_E_UNAVAILABLE;
-          goto done;
-        }
       }
     }
     ml_room_peer *self = c ? ml_room_find_peer(reg, c->id) : NULL;
@@ -1005,36 +994,82 @@ static void aconn_tick(aconn *a, int64_t now) {
 }
 
 /* On worker 0's thread: tidies rooms whose leave could not be written
- * while Redis was away (reaping tells the members left in them). */
+ * while Redis was away, and after an instance died reaps its members from
+ * every room with a member here, SWEEP_SLICE rooms per pass (each room is a
+ * round trip or two under the lock: 2,000 rooms at once held it ~0.4 s). */
 static gboolean recheck_rooms(gpointer user) {
   redis_backend *rb = user;
   ml_signal_server *srv = rb->base.srv;
-  if (g_atomic_int_get(&srv->stopping))
-    return G_SOURCE_REMOVE;
   worker *w = &srv->workers[0];
   ml_srv_lock(srv, w);
-  if (rb->state == RB_READY) {
+  bool more = false;
+  if (rb->state == RB_READY && !g_atomic_int_get(&srv->stopping)) {
     GList *ids = g_hash_table_get_keys(rb->recheck);
     for (GList *l = ids; l; l = l->next)
       if (room_op(rb, l->data, NULL, NULL, NULL) == ML_SIG_OK)
         g_hash_table_remove(rb->recheck, l->data);
     g_list_free(ids);
-    if (rb->sweep_due) { /* members of instances that died */
-      rb->sweep_due = false;
-      GPtrArray *rooms = g_ptr_array_new_with_free_func(g_free);
+    if (rb->sweep_due && rb->sweep->len == 0) {
       GHashTableIter it;
       gpointer key;
       g_hash_table_iter_init(&it, rb->rooms);
       while (g_hash_table_iter_next(&it, &key, NULL))
-        g_ptr_array_add(rooms, g_strdup(key));
-      for (unsigned i = 0; i < rooms->len && rb->state == RB_READY; i++)
-        (void)room_op(rb, g_ptr_array_index(rooms, i), NULL, NULL, NULL);
-      g_ptr_array_free(rooms, TRUE);
+        g_ptr_array_add(rb->sweep, g_strdup(key));
     }
+    rb->sweep_due = false;
+    for (unsigned n = 0; n < SWEEP_SLICE && rb->sweep->len > 0 && rb->state == RB_READY; n++) {
+      char *id = g_ptr_array_steal_index_fast(rb->sweep, rb->sweep->len - 1);
+      (void)room_op(rb, id, NULL, NULL, NULL);
+      g_free(id);
+    }
+    more = rb->sweep->len > 0 && rb->state == RB_READY;
   }
+  rb->recheck_queued = more;
   ml_srv_unlock(srv);
   ml_srv_flush(w);
-  return G_SOURCE_REMOVE;
+  return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+typedef struct inst_check {
+  aconn *a;
+  char id[];
+} inst_check;
+
+/* Main context: whether an instance listed in ml:instances is still there. */
+static void on_instance_exists(redisAsyncContext *ac, void *reply, void *priv) {
+  inst_check *ic = priv;
+  redisReply *r = reply;
+  redis_backend *rb = ic->a->rb;
+  if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+    lock(rb);
+    if (!g_hash_table_contains(rb->dead, ic->id)) {
+      g_hash_table_insert(rb->dead, g_strdup(ic->id),
+                          GSIZE_TO_POINTER((gsize)(g_get_monotonic_time() / G_USEC_PER_SEC)));
+      rb->sweep_due = g_hash_table_size(rb->rooms) > 0;
+      ML_SRV_LOG(rb->base.srv, ML_LOG_INFO, "instance_gone", " inst=%s", ic->id);
+    }
+    unlock(rb);
+    redisAsyncCommand(ac, on_reply_ignored, ic->a, "SREM ml:instances %s", ic->id);
+  }
+  g_free(ic);
+}
+
+/* Main context: the instances that said they are there; each is checked. */
+static void on_instances(redisAsyncContext *ac, void *reply, void *priv) {
+  aconn *a = priv;
+  redisReply *r = reply;
+  if (!r || r->type != REDIS_REPLY_ARRAY)
+    return;
+  for (size_t i = 0; i < r->elements && i < 4096; i++) {
+    redisReply *e = r->element[i];
+    if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > ML_ROOM_CODEC_MAX_INST ||
+        strcmp(e->str, a->rb->inst) == 0)
+      continue;
+    inst_check *ic = g_malloc(sizeof *ic + e->len + 1);
+    ic->a = a;
+    memcpy(ic->id, e->str, e->len + 1);
+    redisAsyncCommand(ac, on_instance_exists, ic, "EXISTS ml:inst:%s", ic->id);
+  }
 }
 
 static gboolean on_tick(gpointer user) {
@@ -1046,9 +1081,13 @@ static gboolean on_tick(gpointer user) {
   aconn *ctl = &rb->ctl;
   if (ctl->ac && ctl->up && ctl->asked_us == 0 && now - rb->refreshed_us >= TICK_MS * 1000) {
     rb->refreshed_us = now;
-    /* Presence, TTLs of the rooms with members here, and a PING. */
+    /* Presence, the list of instances (each checked: on_instances), TTLs
+     * of the rooms with members here, and a PING. */
     redisAsyncCommand(ctl->ac, on_reply_ignored, ctl, "SET %s 1 PX %d", rb->inst_key,
                       (int)rb->base.srv->cfg.redis_presence_ttl_ms);
+    redisAsyncCommand(ctl->ac, on_reply_ignored, ctl, "SADD ml:instances %s", rb->inst);
+    redisAsyncCommand(ctl->ac, on_reply_ignored, ctl, "PEXPIRE ml:instances %d", ROOM_TTL_MS);
+    redisAsyncCommand(ctl->ac, on_instances, ctl, "SMEMBERS ml:instances");
     lock(rb);
     GHashTableIter it;
     gpointer key;
@@ -1061,11 +1100,15 @@ static gboolean on_tick(gpointer user) {
     redisAsyncCommand(ctl->ac, on_ping, ctl, "PING");
   }
   lock(rb);
-  if (now - rb->swept_us >= REAP_INTERVAL_US) {
-    rb->swept_us = now;
-    rb->sweep_due = g_hash_table_size(rb->rooms) > 0;
-  }
-  bool recheck = rb->state == RB_READY && (g_hash_table_size(rb->recheck) > 0 || rb->sweep_due);
+  GHashTableIter it;
+  gpointer since;
+  g_hash_table_iter_init(&it, rb->dead);
+  while (g_hash_table_iter_next(&it, NULL, &since))
+    if (now / G_USEC_PER_SEC - (int64_t)GPOINTER_TO_SIZE(since) > DEAD_KEEP_S)
+      g_hash_table_iter_remove(&it);
+  bool recheck = rb->state == RB_READY && !rb->recheck_queued &&
+                 (g_hash_table_size(rb->recheck) > 0 || rb->sweep_due || rb->sweep->len > 0);
+  rb->recheck_queued = rb->recheck_queued || recheck;
   unlock(rb);
   if (recheck && rb->base.srv->workers)
     g_main_context_invoke(rb->base.srv->workers[0].ctx, recheck_rooms, rb);
@@ -1130,6 +1173,8 @@ static void rb_free(ml_backend *b) {
   g_hash_table_destroy(rb->local);
   g_hash_table_destroy(rb->rooms);
   g_hash_table_destroy(rb->recheck);
+  g_hash_table_destroy(rb->dead);
+  g_ptr_array_free(rb->sweep, TRUE);
   g_free(rb->chan);
   g_free(rb->inst_key);
   ml_redis_url_clear(&rb->url);
@@ -1185,6 +1230,8 @@ int ml_backend_redis_new(ml_backend **out, ml_signal_server *srv, char **errmsg)
   rb->local = g_hash_table_new(g_str_hash, g_str_equal);
   rb->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   rb->recheck = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  rb->dead = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  rb->sweep = g_ptr_array_new_with_free_func(g_free);
   *out = &rb->base;
   return ML_OK;
 }

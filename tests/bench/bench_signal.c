@@ -11,8 +11,12 @@
  * Bounded everywhere: N ≤ 15000 (and the fd limit), every phase has a deadline.
  *
  * usage: bench_signal [--clients N] [--rate MSGS_PER_S] [--seconds S] [--workers W]
- *                     [--server PATH] [--redis URL]
- * --redis: the server runs the Redis backend against that Redis (one instance).
+ *                     [--server PATH] [--redis URL [--instances K]] [--churn PER_S]
+ * --redis: the servers run the Redis backend against that Redis.
+ * --instances: K servers (1..4; more than one needs --redis); client i connects
+ *   to server i mod K, so every room has members on several instances.
+ * --churn: during the relay phase, that many participants per second leave
+ *   (close their socket), connect again and join again (the soak).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +45,8 @@
 #define SECRET "bench-secret-0123456789abcdef-0123456789"
 #define RBUF_MAX (256 * 1024)
 #define MAX_SAMPLES 2000000
+#define MAX_INSTANCES 4
+#define REJOIN_DEADLINE_NS (10ull * 1000000000u)
 
 typedef enum { C_CONNECTING, C_HANDSHAKE, C_OPEN, C_DEAD } cstate;
 
@@ -48,6 +54,9 @@ typedef struct client {
   int fd;
   cstate state;
   bool joined;
+  bool join_sent;
+  uint64_t rejoin_t0; /* churn: when it left, 0 when not rejoining */
+  unsigned port;
   char id[32];
   unsigned room; /* index of its room */
   unsigned slot; /* position in the room */
@@ -67,8 +76,10 @@ static int ep;
 static uint32_t rng = 2463534242u;
 static double *samples;
 static size_t n_samples;
-static uint64_t received, sent, errors_seen;
+static uint64_t received, sent, errors_seen, errors_raced;
 static unsigned open_count, joined_count, dead_count;
+static uint64_t churned, rejoined, rejoin_failed;
+static double rejoin_max_ms;
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -162,8 +173,19 @@ static void on_text(client *c, const char *msg, size_t len) {
       c->id[k] = '\0';
       c->joined = true;
       joined_count++;
+      if (c->rejoin_t0) {
+        double ms = (double)(t_now - c->rejoin_t0) / 1e6;
+        rejoin_max_ms = ms > rejoin_max_ms ? ms : rejoin_max_ms;
+        rejoined++;
+        c->rejoin_t0 = 0;
+      }
     }
   } else if (strstr(msg, "\"type\":\"error\"")) {
+    /* A signal in flight to a participant that has just left (churn). */
+    if (churned && strstr(msg, "\"no_such_peer\"")) {
+      errors_raced++;
+      return;
+    }
     errors_seen++;
     if (errors_seen <= 5)
       fprintf(stderr, "server error: %.*s\n", (int)(len > 200 ? 200 : len), msg);
@@ -212,7 +234,9 @@ static void parse_frames(client *c) {
   }
 }
 
-static void on_readable(client *c, unsigned port) {
+static void send_join(client *c);
+
+static void on_readable(client *c) {
   uint8_t buf[65536];
   for (;;) {
     ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -242,25 +266,26 @@ static void on_readable(client *c, unsigned port) {
     g_byte_array_remove_range(c->rbuf, 0, (guint)(end + 4 - (const char *)c->rbuf->data));
     c->state = C_OPEN;
     open_count++;
+    if (c->rejoin_t0)
+      send_join(c);
   }
-  (void)port;
   if (c->state == C_OPEN)
     parse_frames(c);
 }
 
-static void start_handshake(client *c, unsigned port) {
+static void start_handshake(client *c) {
   char req[256];
   int n = snprintf(req, sizeof req,
                    "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                    "Sec-WebSocket-Version: 13\r\n\r\n",
-                   port);
+                   c->port);
   g_byte_array_append(c->wbuf, (const guint8 *)req, (guint)n);
   c->state = C_HANDSHAKE;
   flush(c);
 }
 
-static void open_client(client *c, unsigned port) {
+static void open_client(client *c) {
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (c->fd < 0) {
     c->state = C_DEAD;
@@ -269,10 +294,12 @@ static void open_client(client *c, unsigned port) {
   }
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  c->rbuf = g_byte_array_new();
-  c->wbuf = g_byte_array_new();
+  if (!c->rbuf) {
+    c->rbuf = g_byte_array_new();
+    c->wbuf = g_byte_array_new();
+  }
   c->state = C_CONNECTING;
   struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)(c - clients)};
   epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
@@ -280,7 +307,7 @@ static void open_client(client *c, unsigned port) {
     mark_dead(c);
 }
 
-static void pump(int timeout_ms, unsigned port) {
+static void pump(int timeout_ms) {
   struct epoll_event evs[1024];
   int n = epoll_wait(ep, evs, 1024, timeout_ms);
   for (int i = 0; i < n; i++) {
@@ -292,13 +319,13 @@ static void pump(int timeout_ms, unsigned port) {
       continue;
     }
     if (c->state == C_CONNECTING && (evs[i].events & EPOLLOUT)) {
-      start_handshake(c, port);
+      start_handshake(c);
       continue;
     }
     if (evs[i].events & EPOLLOUT)
       flush(c);
     if (c->state != C_DEAD && (evs[i].events & EPOLLIN))
-      on_readable(c, port);
+      on_readable(c);
   }
 }
 
@@ -339,12 +366,81 @@ static double pct(double p) {
   return samples[i];
 }
 
+/* Starts one server with conf; *port is the port it listens on. */
+static bool spawn_server(const char *server, const char *conf, const char *redis_url, GPid *pid,
+                         unsigned *port) {
+  const char *sargv[] = {
+      server,  "--config",    conf,      "--log-level", "warn", redis_url ? "--backend" : NULL,
+      "redis", "--redis-url", redis_url, NULL};
+  int sout = -1;
+  GError *err = NULL;
+  if (!g_spawn_async_with_pipes(NULL, (char **)(uintptr_t)sargv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                NULL, NULL, pid, NULL, &sout, NULL, &err)) {
+    fprintf(stderr, "spawn %s: %s\n", server, err->message);
+    g_error_free(err);
+    return false;
+  }
+  char line[64] = {0};
+  size_t got = 0;
+  while (got < sizeof line - 1) {
+    ssize_t n = read(sout, line + got, 1);
+    if (n <= 0 || line[got] == '\n')
+      break;
+    got++;
+  }
+  close(sout);
+  *port = (unsigned)strtoul(line + 5, NULL, 10);
+  if (strncmp(line, "port=", 5) != 0 || !*port) {
+    fprintf(stderr, "server did not start\n");
+    return false;
+  }
+  return true;
+}
+
+static void send_join(client *c) {
+  unsigned idx = (unsigned)(c - clients);
+  ml_token_claims cl = {0};
+  snprintf(cl.room, sizeof cl.room, "bench-%u", c->room);
+  snprintf(cl.name, sizeof cl.name, "client %u", idx);
+  cl.role = c->slot == 0 ? ML_TOKEN_ROLE_HOST : ML_TOKEN_ROLE_PARTICIPANT;
+  cl.expiry = g_get_real_time() / G_USEC_PER_SEC + 3600;
+  char *tok = NULL;
+  if (ml_token_issue((const uint8_t *)SECRET, strlen(SECRET), &cl, &tok) != ML_OK) {
+    fprintf(stderr, "token: cannot issue\n");
+    exit(1);
+  }
+  char msg[1400];
+  int n = snprintf(msg, sizeof msg,
+                   "{\"v\":1,\"type\":\"join\",\"token\":\"%s\",\"identity_key\":"
+                   "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"}",
+                   tok);
+  free(tok);
+  send_frame(c, 1, msg, (size_t)n);
+  c->join_sent = true;
+}
+
+/* Churn: a joined participant closes its socket, connects again and joins
+ * again once the handshake is done (on_readable). */
+static void recycle(client *c) {
+  epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  open_count--;
+  joined_count--;
+  c->joined = c->join_sent = false;
+  g_byte_array_set_size(c->rbuf, 0);
+  g_byte_array_set_size(c->wbuf, 0);
+  c->rejoin_t0 = now_ns();
+  churned++;
+  open_client(c);
+}
+
 int main(int argc, char **argv) {
   unsigned want = 1000, rate = 2000, seconds = 10;
   int workers = -1; /* -1: the daemon's default */
   const char *argv_workers = "";
   const char *redis_url = NULL;
   const char *server = SIGNAL_BIN;
+  unsigned instances = 1, churn = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--clients"))
       want = (unsigned)atoi(argv[i + 1]);
@@ -359,10 +455,17 @@ int main(int argc, char **argv) {
       server = argv[i + 1];
     else if (!strcmp(argv[i], "--redis"))
       redis_url = argv[i + 1];
+    else if (!strcmp(argv[i], "--instances"))
+      instances = (unsigned)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--churn"))
+      churn = (unsigned)atoi(argv[i + 1]);
   }
-  if (want < 2 || want > MAX_CLIENTS || seconds < 1 || seconds > 300 || rate > 1000000) {
-    fprintf(stderr, "usage: %s [--clients 2..%d] [--rate msgs/s] [--seconds 1..300]\n", argv[0],
-            MAX_CLIENTS);
+  if (want < 2 || want > MAX_CLIENTS || seconds < 1 || seconds > 900 || rate > 1000000 ||
+      instances < 1 || instances > MAX_INSTANCES || (instances > 1 && !redis_url) || churn > 1000) {
+    fprintf(stderr,
+            "usage: %s [--clients 2..%d] [--rate msgs/s] [--seconds 1..900] [--workers W]\n"
+            "       [--server PATH] [--redis URL [--instances 1..%d]] [--churn 0..1000/s]\n",
+            argv[0], MAX_CLIENTS, MAX_INSTANCES);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -389,31 +492,14 @@ int main(int argc, char **argv) {
   g_free(wline);
   g_file_set_contents_full(conf, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
   g_free(text);
-  const char *sargv[] = {
-      server,  "--config",    conf,      "--log-level", "warn", redis_url ? "--backend" : NULL,
-      "redis", "--redis-url", redis_url, NULL};
-  GPid spid;
-  int sout = -1;
-  GError *err = NULL;
-  if (!g_spawn_async_with_pipes(NULL, (char **)(uintptr_t)sargv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                                NULL, NULL, &spid, NULL, &sout, NULL, &err)) {
-    fprintf(stderr, "spawn %s: %s\n", server, err->message);
-    return 1;
+  GPid spid[MAX_INSTANCES];
+  unsigned port[MAX_INSTANCES];
+  long rss0[MAX_INSTANCES];
+  for (unsigned k = 0; k < instances; k++) {
+    if (!spawn_server(server, conf, redis_url, &spid[k], &port[k]))
+      return 1;
+    rss0[k] = server_rss_kb(spid[k]);
   }
-  char line[64] = {0};
-  size_t got = 0;
-  while (got < sizeof line - 1) {
-    ssize_t n = read(sout, line + got, 1);
-    if (n <= 0 || line[got] == '\n')
-      break;
-    got++;
-  }
-  unsigned port = (unsigned)strtoul(line + 5, NULL, 10);
-  if (strncmp(line, "port=", 5) != 0 || !port) {
-    fprintf(stderr, "server did not start\n");
-    return 1;
-  }
-  long rss0 = server_rss_kb(spid);
 
   /* Rooms of 2..8 members, cycling. */
   clients = g_new0(client, want);
@@ -425,14 +511,18 @@ int main(int argc, char **argv) {
       size = want - i;
     if (size < 2 && n_rooms > 0) { /* fold a lone last client into the previous room */
       rooms[n_rooms - 1].size += size;
-      for (unsigned k = 0; k < size; k++)
+      for (unsigned k = 0; k < size; k++) {
         clients[i + k].room = n_rooms - 1;
+        clients[i + k].slot = rooms[n_rooms - 1].size - size + k;
+        clients[i + k].port = port[(i + k) % instances];
+      }
       break;
     }
     rooms[n_rooms] = (room){i, size};
     for (unsigned k = 0; k < size; k++) {
       clients[i + k].room = n_rooms;
       clients[i + k].slot = k;
+      clients[i + k].port = port[(i + k) % instances];
     }
     i += size;
     n_rooms++;
@@ -445,8 +535,8 @@ int main(int argc, char **argv) {
   unsigned next = 0;
   while ((open_count + dead_count < want) && now_ns() < deadline) {
     while (next < want && next - (open_count + dead_count) < 256)
-      open_client(&clients[next++], port);
-    pump(5, port);
+      open_client(&clients[next++]);
+    pump(5);
   }
   double t_connect = (double)(now_ns() - t0) / 1e9;
 
@@ -459,41 +549,33 @@ int main(int argc, char **argv) {
       client *c = &clients[next_join];
       if (c->state != C_OPEN)
         continue;
-      ml_token_claims cl = {0};
-      snprintf(cl.room, sizeof cl.room, "bench-%u", c->room);
-      snprintf(cl.name, sizeof cl.name, "client %u", next_join);
-      cl.role = c->slot == 0 ? ML_TOKEN_ROLE_HOST : ML_TOKEN_ROLE_PARTICIPANT;
-      cl.expiry = g_get_real_time() / G_USEC_PER_SEC + 3600;
-      char *tok = NULL;
-      if (ml_token_issue((const uint8_t *)SECRET, strlen(SECRET), &cl, &tok) != ML_OK)
-        return 1;
-      char msg[1400];
-      int n = snprintf(msg, sizeof msg,
-                       "{\"v\":1,\"type\":\"join\",\"token\":\"%s\",\"identity_key\":"
-                       "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"}",
-                       tok);
-      free(tok);
-      send_frame(c, 1, msg, (size_t)n);
+      send_join(c);
       k++;
     }
-    pump(5, port);
+    pump(5);
   }
   double t_join = (double)(now_ns() - t1) / 1e9;
   /* Let trailing presence messages settle, bounded. */
   for (int i = 0; i < 50; i++)
-    pump(10, port);
-  long rss1 = server_rss_kb(spid);
+    pump(10);
+  long rss1[MAX_INSTANCES];
+  for (unsigned k = 0; k < instances; k++)
+    rss1[k] = server_rss_kb(spid[k]);
   unsigned held = open_count;
 
-  /* Relay phase. */
+  /* Relay phase, with churn when asked (participants only: a leaving host
+   * may end its room). */
   n_samples = 0;
   received = sent = 0;
-  double cpu0 = server_cpu_s(spid);
+  double cpu0[MAX_INSTANCES];
+  for (unsigned k = 0; k < instances; k++)
+    cpu0[k] = server_cpu_s(spid[k]);
   uint64_t t2 = now_ns(), end = t2 + (uint64_t)seconds * 1000000000u;
   unsigned rr = 0;
   while (now_ns() < end) {
     uint64_t now = now_ns();
-    uint64_t due = (uint64_t)((double)(now - t2) / 1e9 * rate);
+    double since = (double)(now - t2) / 1e9;
+    uint64_t due = (uint64_t)(since * rate);
     unsigned budget = 2000; /* per loop turn, so reads keep up */
     while (sent < due && budget-- > 0) {
       client *c = &clients[rr];
@@ -513,19 +595,32 @@ int main(int argc, char **argv) {
       send_frame(c, 1, msg, (size_t)n);
       sent++;
     }
-    pump(1, port);
+    for (unsigned tries = 0; churned < (uint64_t)(since * churn) && tries < 64; tries++) {
+      client *c = &clients[xorshift() % want];
+      if (c->slot != 0 && c->state == C_OPEN && c->joined)
+        recycle(c);
+    }
+    pump(1);
   }
-  /* Drain in-flight messages, bounded to 2 s. */
+  /* Drain in-flight messages and rejoins, bounded to 2 s. */
   uint64_t drain_end = now_ns() + 2000000000u;
-  while (received < sent && now_ns() < drain_end)
-    pump(5, port);
+  while ((received < sent || rejoined < churned) && now_ns() < drain_end)
+    pump(5);
   double elapsed = (double)(now_ns() - t2) / 1e9;
-  double cpu1 = server_cpu_s(spid);
-  long rss2 = server_rss_kb(spid);
+  double cpu_pct[MAX_INSTANCES];
+  long rss2[MAX_INSTANCES];
+  for (unsigned k = 0; k < instances; k++) {
+    cpu_pct[k] = 100.0 * (server_cpu_s(spid[k]) - cpu0[k]) / elapsed;
+    rss2[k] = server_rss_kb(spid[k]);
+  }
+  for (unsigned i = 0; i < want; i++)
+    if (clients[i].rejoin_t0 && now_ns() - clients[i].rejoin_t0 > REJOIN_DEADLINE_NS)
+      rejoin_failed++;
   qsort(samples, n_samples, sizeof *samples, cmp_double);
 
   printf("mentorlink-signal load benchmark (loopback, %ld CPU cores)\n",
          sysconf(_SC_NPROCESSORS_ONLN));
+  printf("  servers                  %u (%s backend)\n", instances, redis_url ? "redis" : "memory");
   printf("  clients requested        %u in %u rooms of 2-8\n", want, n_rooms);
   printf("  connections held         %u (dead %u)   connect %.2f s, join %.2f s (%u joined)\n",
          held, dead_count, t_connect, t_join, joined_count);
@@ -534,26 +629,40 @@ int main(int argc, char **argv) {
   printf("  messages sent/relayed    %llu / %llu (%.0f msg/s relayed, errors %llu)\n",
          (unsigned long long)sent, (unsigned long long)received, (double)received / elapsed,
          (unsigned long long)errors_seen);
+  if (churn)
+    printf("  churn                    %llu left and joined again, %llu rejoined (slowest %.0f ms),"
+           " %llu not within 10 s; %llu signals raced a leaving peer (no_such_peer)\n",
+           (unsigned long long)churned, (unsigned long long)rejoined, rejoin_max_ms,
+           (unsigned long long)rejoin_failed, (unsigned long long)errors_raced);
   printf("  relay latency ms         p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (n=%zu)\n", pct(0.50),
          pct(0.90), pct(0.99), n_samples ? samples[n_samples - 1] : 0.0, n_samples);
-  printf("  server RSS               %.1f MiB idle, %.1f MiB with clients, %.1f MiB after relay\n",
-         rss0 / 1024.0, rss1 / 1024.0, rss2 / 1024.0);
-  printf("  server RSS / connection  %.1f KiB\n", held ? (double)(rss1 - rss0) / held : 0.0);
-  printf("  server CPU (relay phase) %.1f %% of one core\n", 100.0 * (cpu1 - cpu0) / elapsed);
-
-  kill(spid, SIGTERM);
-  /* Graceful drain of all clients: keep reading so their sockets close. */
-  uint64_t stop_end = now_ns() + 10000000000ull;
-  int status = 0;
-  pid_t w = 0;
-  while ((w = waitpid(spid, &status, WNOHANG)) == 0 && now_ns() < stop_end)
-    pump(10, port);
-  if (w == 0) {
-    kill(spid, SIGKILL);
-    waitpid(spid, &status, 0);
+  for (unsigned k = 0; k < instances; k++) {
+    unsigned mine = (held + instances - 1 - k) / instances;
+    printf(
+        "  server %u RSS             %.1f MiB idle, %.1f MiB with clients, %.1f MiB at the end\n",
+        k + 1, rss0[k] / 1024.0, rss1[k] / 1024.0, rss2[k] / 1024.0);
+    printf("  server %u RSS/connection  %.1f KiB (%u connections)\n", k + 1,
+           mine ? (double)(rss1[k] - rss0[k]) / mine : 0.0, mine);
+    printf("  server %u CPU (relay)     %.1f %% of one core\n", k + 1, cpu_pct[k]);
   }
-  printf("  server exit              %s after SIGTERM drain\n",
-         WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "clean" : "NOT clean");
+
+  /* Graceful drain of all clients: keep reading so their sockets close. */
+  bool clean = true;
+  for (unsigned k = 0; k < instances; k++)
+    kill(spid[k], SIGTERM);
+  for (unsigned k = 0; k < instances; k++) {
+    uint64_t stop_end = now_ns() + 10000000000ull;
+    int status = 0;
+    pid_t w = 0;
+    while ((w = waitpid(spid[k], &status, WNOHANG)) == 0 && now_ns() < stop_end)
+      pump(10);
+    if (w == 0) {
+      kill(spid[k], SIGKILL);
+      waitpid(spid[k], &status, 0);
+    }
+    clean = clean && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  printf("  server exit              %s after SIGTERM drain\n", clean ? "clean" : "NOT clean");
   g_unlink(conf);
   g_rmdir(dir);
   return 0;
