@@ -12,6 +12,7 @@ static const char *const type_names[ML_EVENT_TYPE_COUNT] = {
     [ML_EVENT_JOINED] = "joined",
     [ML_EVENT_PEER_JOINED] = "peer_joined",
     [ML_EVENT_PEER_LEFT] = "peer_left",
+    [ML_EVENT_PEER_REJOINED] = "peer_rejoined",
     [ML_EVENT_KNOCK] = "knock",
     [ML_EVENT_PEER_STATE] = "peer_state",
     [ML_EVENT_VERIFICATION] = "verification",
@@ -154,6 +155,7 @@ char *ml_event_encode(const ml_event *ev) {
   case ML_EVENT_PEER_JOINED:
   case ML_EVENT_KNOCK: add_str(b, "announced_fingerprint", ev->fingerprint); break;
   case ML_EVENT_PEER_LEFT: add_str(b, "reason", ev->text); break;
+  case ML_EVENT_PEER_REJOINED: add_str(b, "previous", ev->text); break;
   case ML_EVENT_PEER_STATE:
     add_str(b, "state", ev->state);
     add_str(b, "path", ev->path);
@@ -352,6 +354,7 @@ static void read_members(reader *r, ml_event *ev) {
   case ML_EVENT_PEER_JOINED:
   case ML_EVENT_KNOCK: read_str(r, "announced_fingerprint", ev->fingerprint); break;
   case ML_EVENT_PEER_LEFT: read_text(r, "reason", ev); break;
+  case ML_EVENT_PEER_REJOINED: read_text(r, "previous", ev); break;
   case ML_EVENT_PEER_STATE:
     read_str(r, "state", ev->state);
     read_str(r, "path", ev->path);

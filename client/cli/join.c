@@ -68,12 +68,12 @@ static void on_event(ml_call *call, const ml_call_event *ev, void *user) {
                                                        : ML_JOIN_EXIT_ENDED;
   if (ev->type == ML_CALL_EV_JOINED && st->cmd->joined_ms < 0)
     st->cmd->joined_ms = now_ms(); /* a reconnect keeps the call's clock */
-  if (ev->type == ML_CALL_EV_JOINED) {
+  if (ev->type == ML_CALL_EV_JOINED)
     st->joined = true;
-    g_hash_table_remove_all(st->cmd->peers); /* after a reconnect: new ids */
-  }
-  if (ev->type == ML_CALL_EV_PEER_JOINED)
+  if (ev->type == ML_CALL_EV_PEER_JOINED || ev->type == ML_CALL_EV_PEER_REJOINED)
     g_hash_table_replace(st->cmd->peers, g_strdup(ev->peer_id), g_strdup(ev->peer_name));
+  if (ev->type == ML_CALL_EV_PEER_REJOINED && ev->text)
+    g_hash_table_remove(st->cmd->peers, ev->text);
   if (ev->type == ML_CALL_EV_PEER_LEFT)
     g_hash_table_remove(st->cmd->peers, ev->peer_id);
   if (ev->type == ML_CALL_EV_ERROR && ev->fatal)

@@ -32,7 +32,9 @@ void ml_join_usage(FILE *f) {
         "                              [join] server, ca_file and name, used when the\n"
         "                              command line does not give them\n"
         "    --server URL              signaling server WebSocket URL, e.g.\n"
-        "                              ws://127.0.0.1:8443/v1/ws (wss:// with TLS)\n"
+        "                              ws://127.0.0.1:8443/v1/ws (wss:// with TLS); or\n"
+        "                              up to 8, comma-separated: instances of one\n"
+        "                              service, tried in turn when one is lost\n"
         "    --room ROOM               room code (open mode) [A-Za-z0-9_.-]{1,64}\n"
         "    --name NAME               your display name (open mode; 1-64 bytes); with\n"
         "                              an invite link, default: your account's name\n"
@@ -91,10 +93,16 @@ int ml_join_usage_error(const char *what, const char *arg) {
 /* What is wrong with the values, each named by its flag (the engine would
  * only say "invalid argument"); 0 or 2 after printing it. */
 static int check_values(const ml_join_options *o) {
-  if (!g_str_has_prefix(o->server, "ws://") && !g_str_has_prefix(o->server, "wss://"))
-    return ml_join_usage_error("--server wants a ws:// or wss:// address ending in /v1/ws "
-                               "(e.g. wss://signal.example.org/v1/ws), not",
-                               o->server);
+  g_auto(GStrv) urls = g_strsplit(o->server, ",", -1);
+  if (!urls[0] || g_strv_length(urls) > ML_SIGNAL_MAX_URLS)
+    return ml_join_usage_error("--server takes 1 to 8 comma-separated addresses", NULL);
+  for (char **u = urls; *u; u++) {
+    g_strstrip(*u);
+    if (!g_str_has_prefix(*u, "ws://") && !g_str_has_prefix(*u, "wss://"))
+      return ml_join_usage_error("--server wants a ws:// or wss:// address ending in /v1/ws "
+                                 "(e.g. wss://signal.example.org/v1/ws), not",
+                                 *u);
+  }
   if (o->room && !ml_signal_valid_id(o->room, ML_SIGNAL_MAX_ROOM))
     return ml_join_usage_error("--room is 1-64 letters, digits, '_', '-' or '.', not", o->room);
   if (o->room && !ml_signal_valid_name(o->name))

@@ -32,6 +32,7 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
       [ML_CALL_EV_JOINED] = ML_EVENT_JOINED,
       [ML_CALL_EV_PEER_JOINED] = ML_EVENT_PEER_JOINED,
       [ML_CALL_EV_PEER_LEFT] = ML_EVENT_PEER_LEFT,
+      [ML_CALL_EV_PEER_REJOINED] = ML_EVENT_PEER_REJOINED,
       [ML_CALL_EV_KNOCK] = ML_EVENT_KNOCK,
       [ML_CALL_EV_PEER_STATE] = ML_EVENT_PEER_STATE,
       [ML_CALL_EV_VERIFIED] = ML_EVENT_VERIFICATION,
@@ -174,6 +175,8 @@ static void print_left(double t, const char *who, const char *reason) {
     printf("[%7.3f] %s was not admitted by the room's host\n", t, who);
   else if (!strcmp(reason, "gone"))
     printf("[%7.3f] %s: the connection to the signaling server was lost; reconnecting\n", t, who);
+  else if (!strcmp(reason, "disconnected"))
+    printf("[%7.3f] %s lost the connection to the room and did not come back\n", t, who);
   else
     printf("[%7.3f] %s left the call\n", t, who);
 }
@@ -252,6 +255,11 @@ void ml_join_print_text(ml_join_text *tx, const ml_call_event *ev) {
   case ML_CALL_EV_PEER_LEFT:
     g_hash_table_remove(tx->shown, ev->peer_id);
     print_left(t, who, ev->text ? ev->text : "left");
+    break;
+  case ML_CALL_EV_PEER_REJOINED:
+    g_hash_table_remove(tx->shown, ev->text);
+    printf("[%7.3f] %s is back in the room (peer id %s, was %s); the call went on\n", t, who,
+           ev->peer_id, ev->text);
     break;
   case ML_CALL_EV_KNOCK:
     printf("[%7.3f] %s is waiting to be admitted (fingerprint %s)\n", t, who, ev->fingerprint);

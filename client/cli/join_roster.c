@@ -53,13 +53,32 @@ static void on_session(ml_join_roster *r, const ml_call_event *ev) {
 void ml_join_roster_apply(ml_join_roster *r, const ml_call_event *ev) {
   ml_join_member *m;
   switch (ev->type) {
-  case ML_CALL_EV_JOINED:
-    g_hash_table_remove_all(r->members); /* after a reconnect: new ids */
+  case ML_CALL_EV_JOINED: {
+    /* After a reconnect our id is new and the knocks are stale; the peers
+     * stay (the engine reports those it drops, and those back under a new
+     * id: PEER_REJOINED). */
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, r->members);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+      if (((ml_join_member *)v)->self || ((ml_join_member *)v)->waiting)
+        g_hash_table_iter_remove(&it);
     g_strlcpy(r->self_id, ev->peer_id, sizeof r->self_id);
     m = get(r, ev->peer_id, ev->peer_name);
     m->self = true;
     m->secure = true;
     break;
+  }
+  case ML_CALL_EV_PEER_REJOINED: {
+    gpointer key = NULL, val = NULL;
+    if (ev->text && g_hash_table_steal_extended(r->members, ev->text, &key, &val)) {
+      g_free(key);
+      m = val;
+      g_strlcpy(m->id, ev->peer_id, sizeof m->id);
+      g_hash_table_replace(r->members, g_strdup(ev->peer_id), m);
+    }
+    break;
+  }
   case ML_CALL_EV_PEER_JOINED:
     m = get(r, ev->peer_id, ev->peer_name);
     m->waiting = false;

@@ -136,11 +136,41 @@ static void take_ice(ml_call *call, const ml_signal_welcome *w) {
   }
 }
 
+/* A welcome after a reconnect (to the same instance or another) gives us a
+ * new peer id, and the peers see us leave ("disconnected") and join again.
+ * The links are peer to peer and need no server: each peer listed again,
+ * under its id or (it reconnected too) another with the same identity key,
+ * keeps its link; the others may still come back (ml_call_peer_away). Our
+ * links keep the ICE roles they were made with (call_peer.controlling). */
+static void keep_listed_peers(ml_call *call, const ml_signal_welcome *w, bool *listed) {
+  GList *vals = g_hash_table_get_values(call->peers);
+  for (GList *l = vals; l; l = l->next) {
+    call_peer *p = l->data;
+    size_t i = 0;
+    while (i < w->n_peers && strcmp(w->peers[i].id, p->id) != 0)
+      i++;
+    if (i == w->n_peers) {
+      i = 0;
+      while (i < w->n_peers &&
+             (listed[i] || ml_call_peer_by_key(call, w->peers[i].identity_key) != p))
+        i++;
+    }
+    if (i < w->n_peers) {
+      listed[i] = true;
+      ml_call_peer_rejoined(call, p, &w->peers[i]);
+    } else {
+      ml_call_peer_away(call, p, "reconnect");
+    }
+  }
+  g_list_free(vals);
+}
+
 static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   ml_call *call = user;
-  /* A welcome after a reconnect gives us a new peer id: links keyed on the
-   * old one are stale, and the peers see us as a new peer. Start over. */
-  remove_all_peers(call, "reconnect");
+  bool listed[ML_SIGNAL_MAX_PEERS] = {false};
+  keep_listed_peers(call, w, listed);
+  if (call->self_id[0] && strcmp(call->self_id, w->peer_id) != 0)
+    g_hash_table_add(call->retired_ids, g_strdup(call->self_id)); /* its peer_left is old news */
   g_strlcpy(call->self_id, w->peer_id, sizeof call->self_id);
   g_strlcpy(call->room_id, w->room, sizeof call->room_id);
   take_ice(call, w);
@@ -151,7 +181,8 @@ static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   ml_call_emit(call, ev);
   ml_call_session_welcome(call, w->host);
   for (size_t i = 0; i < w->n_peers; i++) {
-    ml_call_peer_add(call, &w->peers[i]);
+    if (!listed[i])
+      ml_call_peer_add(call, &w->peers[i]);
     ml_call_session_peer_added(call, &w->peers[i]);
   }
   /* After the peers' ICE has started: capture starts with the call (the self
@@ -159,9 +190,17 @@ static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   ml_call_ensure_sender(call);
 }
 
+/* A peer with the identity key of one we have is that peer back under a new
+ * id (it reconnected, maybe to another instance): its link goes on. */
 static void on_sig_peer_joined(const ml_signal_peer *sp, void *user) {
-  ml_call_peer_add(user, sp);
-  ml_call_session_peer_added(user, sp);
+  ml_call *call = user;
+  call_peer *p =
+      g_hash_table_lookup(call->peers, sp->id) ? NULL : ml_call_peer_by_key(call, sp->identity_key);
+  if (p)
+    ml_call_peer_rejoined(call, p, sp);
+  else
+    ml_call_peer_add(call, sp);
+  ml_call_session_peer_added(call, sp);
 }
 
 static void on_sig_knock(const ml_signal_peer *sp, void *user) {
@@ -177,7 +216,13 @@ static void on_sig_knock(const ml_signal_peer *sp, void *user) {
 
 static void on_sig_peer_left(const char *id, const char *reason, void *user) {
   ml_call *call = user;
+  if (g_hash_table_remove(call->retired_ids, id))
+    return; /* the member it was before it rejoined under a new id */
   call_peer *p = g_hash_table_lookup(call->peers, id);
+  if (p && !strcmp(reason, "disconnected")) {
+    ml_call_peer_away(call, p, reason); /* it may come back: on_sig_peer_joined */
+    return;
+  }
   if (p) {
     ml_call_peer_remove(call, p, reason);
     return;
@@ -355,6 +400,7 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
   call->loop = g_main_loop_new(call->ctx, FALSE);
   call->peers =
       g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)ml_call_peer_free);
+  call->retired_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init(&call->shared_lock);
   call->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   call->thread = g_thread_new("ml-engine", engine_main, call);
@@ -576,6 +622,7 @@ const char *ml_call_event_name(ml_call_event_type type) {
   case ML_CALL_EV_JOINED: return "joined";
   case ML_CALL_EV_PEER_JOINED: return "peer_joined";
   case ML_CALL_EV_PEER_LEFT: return "peer_left";
+  case ML_CALL_EV_PEER_REJOINED: return "peer_rejoined";
   case ML_CALL_EV_KNOCK: return "knock";
   case ML_CALL_EV_PEER_STATE: return "peer_state";
   case ML_CALL_EV_VERIFIED: return "verification";
@@ -632,6 +679,7 @@ void ml_call_free(ml_call *call) {
   ml_call_leave(call);
   g_thread_join(call->thread);
   g_hash_table_destroy(call->peers);
+  g_hash_table_destroy(call->retired_ids);
   g_hash_table_destroy(call->shared);
   g_mutex_clear(&call->shared_lock);
   g_main_loop_unref(call->loop);

@@ -53,6 +53,8 @@ typedef struct call_peer {
   ml_restart_backoff restart; /* progress: the link's authenticated datagrams */
   GSource *restart_timer;     /* a pending ICE restart (we are controlling) */
   ml_peer_state state;        /* changed by peer_set_state only */
+  bool controlling;           /* our ICE role, fixed by the ids when the link was made */
+  GSource *grace_timer;       /* it lost its signaling connection: the link waits for it */
   bool video_flowing;         /* a keyframe start was sent to it: video may follow */
   int64_t rx_started_ms;      /* since the call started */
   ml_peer_link_state reported_state;
@@ -115,6 +117,7 @@ struct ml_call {
   char self_id[ML_CALL_MAX_PEER_ID + 1];
   char room_id[ML_CALL_MAX_PEER_ID + 1];
   GHashTable *peers;         /* id -> call_peer */
+  GHashTable *retired_ids;   /* ids peers had before they rejoined: their peer_left is old news */
   ml_media_sender *tx;       /* see shared_lock */
   ml_rate *rate;             /* with tx: congestion control from the peers' reports */
   ml_rate_decision rate_set; /* what was last applied to tx */
@@ -164,6 +167,16 @@ void ml_call_emit_error(ml_call *call, const call_peer *p, int err, const char *
 void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp);
 /* The peer leaves (final stats, PEER_LEFT) and is freed. */
 void ml_call_peer_remove(ml_call *call, call_peer *p, const char *reason);
+/* The peer whose identity key (proven by the handshake, else announced) is
+ * key; NULL if none. */
+call_peer *ml_call_peer_by_key(ml_call *call, const uint8_t key[ML_IDENTITY_PUBLIC_LEN]);
+/* sp is p again, under a new id after a signaling reconnect (its or ours):
+ * the link carries on; PEER_REJOINED when the id changed. */
+void ml_call_peer_rejoined(ml_call *call, call_peer *p, const ml_signal_peer *sp);
+/* p's signaling connection was lost ("disconnected"), or is not in the room
+ * we rejoined: a secure link is kept ML_CALL_REJOIN_GRACE_MS for it to come
+ * back (ml_call_peer_rejoined), then removed; any other is removed now. */
+void ml_call_peer_away(ml_call *call, call_peer *p, const char *reason);
 /* The destructor of ml_call.peers' values. */
 void ml_call_peer_free(call_peer *p);
 /* A PEER_STATE event if the link's state or path changed since the last. */

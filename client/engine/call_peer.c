@@ -77,6 +77,30 @@ static void stop_restart_timer(call_peer *p) {
 }
 
 /* The one place a peer's state changes, with what each change implies. */
+static void stop_grace_timer(call_peer *p) {
+  if (p->grace_timer) {
+    g_source_destroy(p->grace_timer);
+    g_source_unref(p->grace_timer);
+    p->grace_timer = NULL;
+  }
+}
+
+static gboolean on_grace_over(gpointer user) {
+  call_peer *p = user;
+  g_source_unref(p->grace_timer);
+  p->grace_timer = NULL;
+  ml_call_peer_remove(p->call, p, "disconnected");
+  return G_SOURCE_REMOVE;
+}
+
+/* The peer is removed after ms unless it rejoins (ml_call_peer_rejoined). */
+static void start_grace_timer(call_peer *p, unsigned ms) {
+  stop_grace_timer(p);
+  p->grace_timer = g_timeout_source_new(ms);
+  g_source_set_callback(p->grace_timer, on_grace_over, p, NULL);
+  g_source_attach(p->grace_timer, p->call->ctx);
+}
+
 static void peer_set_state(call_peer *p, ml_peer_state to) {
   ml_peer_state from = p->state;
   if (from == to)
@@ -168,10 +192,13 @@ static gboolean on_restart_timer(gpointer user) {
  * link gives up by itself (connect or path timeout: peer_state failed). */
 static void path_lost(call_peer *p, const char *what) {
   ml_call *call = p->call;
+  if (p->grace_timer) { /* gone from the room and from the path: not coming back */
+    start_grace_timer(p, 0);
+    return;
+  }
   ml_peer_link_stats st;
   ml_peer_link_get_stats(p->link, &st);
-  if (!ml_peer_link_is_controlling(call->self_id, p->id) || p->restart_timer ||
-      st.state == ML_PEER_LINK_FAILED)
+  if (!p->controlling || p->restart_timer || st.state == ML_PEER_LINK_FAILED)
     return;
   int64_t now = g_get_monotonic_time(), due = now;
   unsigned attempt = 0;
@@ -300,6 +327,7 @@ void ml_call_peer_free(call_peer *p) {
     g_mutex_unlock(&p->call->shared_lock);
   }
   stop_restart_timer(p);
+  stop_grace_timer(p);
   ml_media_receiver_free(p->rx);
   p->call->closing++;
   ml_peer_link_close(p->link, on_link_closed, p->call);
@@ -315,8 +343,59 @@ void ml_call_peer_remove(ml_call *call, call_peer *p, const char *reason) {
   g_hash_table_remove(call->peers, p->id); /* frees p */
 }
 
+call_peer *ml_call_peer_by_key(ml_call *call, const uint8_t key[ML_IDENTITY_PUBLIC_LEN]) {
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (g_hash_table_iter_next(&it, NULL, &v)) {
+    call_peer *p = v;
+    if (sodium_memcmp(p->have_proven_key ? p->proven_key : p->announced_key, key,
+                      ML_IDENTITY_PUBLIC_LEN) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+void ml_call_peer_rejoined(ml_call *call, call_peer *p, const ml_signal_peer *sp) {
+  stop_grace_timer(p);
+  g_strlcpy(p->name, sp->name, sizeof p->name);
+  if (strcmp(p->id, sp->id) == 0)
+    return;
+  char old[sizeof p->id];
+  g_strlcpy(old, p->id, sizeof old);
+  g_hash_table_steal(call->peers, old);
+  g_strlcpy(p->id, sp->id, sizeof p->id);
+  g_hash_table_insert(call->peers, p->id, p);
+  if (p->shared) { /* the owner thread finds its frames by the new id */
+    g_mutex_lock(&call->shared_lock);
+    gpointer key = NULL, val = NULL;
+    if (g_hash_table_steal_extended(call->shared, old, &key, &val)) {
+      g_free(key);
+      g_hash_table_insert(call->shared, g_strdup(p->id), val);
+    }
+    g_mutex_unlock(&call->shared_lock);
+  }
+  if (g_hash_table_size(call->retired_ids) >= ML_CALL_MAX_PEERS * 4)
+    g_hash_table_remove_all(call->retired_ids); /* bounded; a stray peer_left is harmless */
+  g_hash_table_add(call->retired_ids, g_strdup(old));
+  ml_call_event *ev = ml_call_event_new(call, ML_CALL_EV_PEER_REJOINED, p);
+  ev->text = g_strdup(old);
+  ml_call_emit(call, ev);
+}
+
+void ml_call_peer_away(ml_call *call, call_peer *p, const char *reason) {
+  if (p->state != ML_PEER_SECURE) {
+    ml_call_peer_remove(call, p, reason);
+    return;
+  }
+  if (!p->grace_timer)
+    start_grace_timer(p, ML_CALL_REJOIN_GRACE_MS);
+}
+
 void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp) {
-  if (g_hash_table_contains(call->peers, sp->id) || !strcmp(sp->id, call->self_id))
+  if (g_hash_table_contains(call->peers, sp->id) || !strcmp(sp->id, call->self_id) ||
+      sodium_memcmp(sp->identity_key, ml_identity_public_key(call->identity),
+                    ML_IDENTITY_PUBLIC_LEN) == 0) /* us, as we were before a reconnect */
     return;
   if (g_hash_table_size(call->peers) >= ML_CALL_MAX_PEERS) {
     /* The server decides who is in the room, and it is untrusted too: a
@@ -331,6 +410,7 @@ void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp) {
   g_strlcpy(p->id, sp->id, sizeof p->id);
   g_strlcpy(p->name, sp->name, sizeof p->name);
   memcpy(p->announced_key, sp->identity_key, sizeof p->announced_key);
+  p->controlling = ml_peer_link_is_controlling(call->self_id, p->id);
   ml_peer_link_config cfg = {
       .context = call->ctx,
       .identity = call->identity,
@@ -405,8 +485,7 @@ void ml_call_on_sig_signal(const char *from, JsonObject *data, void *user) {
       /* New credentials from the controlling peer: it restarted ICE, and we
        * follow (the controlling side never follows, so restarts cannot
        * ping-pong). */
-      if (p->remote_ufrag[0] && strcmp(ufrag, p->remote_ufrag) != 0 &&
-          !ml_peer_link_is_controlling(call->self_id, p->id))
+      if (p->remote_ufrag[0] && strcmp(ufrag, p->remote_ufrag) != 0 && !p->controlling)
         restart_ice(p);
       err = ml_peer_link_set_remote_credentials(p->link, ufrag, pwd);
     }

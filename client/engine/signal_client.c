@@ -17,7 +17,10 @@
 
 struct ml_signal_client {
   GMainContext *ctx;
-  char *url, *token, *room, *name, *verifier;
+  char **urls; /* the service's addresses; a lost or failed connection tries the next */
+  unsigned n_urls, url_i;
+  const char *url; /* urls[url_i] */
+  char *token, *room, *name, *verifier;
   char identity_b64[64];
   unsigned backoff_min_ms, backoff_max_ms;
   ml_signal_client_callbacks cb;
@@ -285,6 +288,19 @@ static void drop_ws(ml_signal_client *sc) {
 
 static void connect_now(ml_signal_client *sc);
 
+/* The address the next attempt goes to, and its host[:port] for messages. */
+static void use_url(ml_signal_client *sc, unsigned i) {
+  sc->url_i = i;
+  sc->url = sc->urls[i];
+  g_free(sc->host);
+  g_autoptr(GUri) uri = g_uri_parse(sc->url, G_URI_FLAGS_NONE, NULL);
+  sc->host = uri && g_uri_get_host(uri)
+                 ? (g_uri_get_port(uri) > 0
+                        ? g_strdup_printf("%s:%d", g_uri_get_host(uri), g_uri_get_port(uri))
+                        : g_strdup(g_uri_get_host(uri)))
+                 : g_strdup("the server");
+}
+
 /* Drops a pending reconnect timer, if any. */
 static void cancel_retry(ml_signal_client *sc) {
   if (sc->retry) {
@@ -349,6 +365,7 @@ static void schedule_reconnect(ml_signal_client *sc, const char *code, const cha
     report_error(sc, code, text, false);
   }
   set_state(sc, ML_SIGNAL_RECONNECTING);
+  use_url(sc, (sc->url_i + 1) % sc->n_urls);
   cancel_retry(sc); /* a second "shutdown" replaces the first one's timer */
   sc->retry = g_timeout_source_new(delay);
   g_source_set_callback(sc->retry, on_retry, sc, NULL);
@@ -510,8 +527,8 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
     const char *id = ml_json_string(o, "peer", 1, ML_SIGNAL_MAX_PEER_ID);
     const char *reason = ml_json_string(o, "reason", 1, 16);
     if (!id || !ml_signal_valid_id(id, ML_SIGNAL_MAX_PEER_ID) || !reason ||
-        (strcmp(reason, "left") != 0 && strcmp(reason, "removed") != 0 &&
-         strcmp(reason, "denied") != 0)) {
+        (strcmp(reason, "left") != 0 && strcmp(reason, "disconnected") != 0 &&
+         strcmp(reason, "removed") != 0 && strcmp(reason, "denied") != 0)) {
       sc->stats.dropped_invalid++;
       return;
     }
@@ -709,9 +726,17 @@ static void connect_now(ml_signal_client *sc) {
 
 int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *cfg) {
   g_assert(out != NULL && cfg != NULL && cfg->context != NULL);
-  if (!cfg->url || !cfg->identity_key ||
-      !(g_str_has_prefix(cfg->url, "ws://") || g_str_has_prefix(cfg->url, "wss://")))
+  if (!cfg->url || !cfg->identity_key)
     return ML_ERR_INVALID;
+  g_auto(GStrv) urls = g_strsplit(cfg->url, ",", ML_SIGNAL_MAX_URLS + 1);
+  unsigned n_urls = g_strv_length(urls);
+  if (n_urls == 0 || n_urls > ML_SIGNAL_MAX_URLS)
+    return ML_ERR_INVALID;
+  for (unsigned i = 0; i < n_urls; i++) {
+    g_strstrip(urls[i]);
+    if (!(g_str_has_prefix(urls[i], "ws://") || g_str_has_prefix(urls[i], "wss://")))
+      return ML_ERR_INVALID;
+  }
   if ((cfg->token != NULL) == (cfg->room != NULL))
     return ML_ERR_INVALID;
   if (cfg->token && (strlen(cfg->token) == 0 || strlen(cfg->token) > 1024))
@@ -727,7 +752,9 @@ int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *
     return ML_ERR_IO;
   ml_signal_client *sc = g_new0(ml_signal_client, 1);
   sc->ctx = g_main_context_ref(cfg->context);
-  sc->url = g_strdup(cfg->url);
+  sc->urls = g_steal_pointer(&urls);
+  sc->n_urls = n_urls;
+  use_url(sc, 0);
   sc->token = g_strdup(cfg->token);
   sc->room = g_strdup(cfg->room);
   sc->name = g_strdup(cfg->name);
@@ -738,12 +765,6 @@ int ml_signal_client_new(ml_signal_client **out, const ml_signal_client_config *
   sc->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : ML_SIGNAL_BACKOFF_MAX_MS;
   if (sc->backoff_max_ms < sc->backoff_min_ms)
     sc->backoff_max_ms = sc->backoff_min_ms;
-  g_autoptr(GUri) uri = g_uri_parse(cfg->url, G_URI_FLAGS_NONE, NULL);
-  sc->host = uri && g_uri_get_host(uri)
-                 ? (g_uri_get_port(uri) > 0
-                        ? g_strdup_printf("%s:%d", g_uri_get_host(uri), g_uri_get_port(uri))
-                        : g_strdup(g_uri_get_host(uri)))
-                 : g_strdup("the server");
   sc->cb = cfg->callbacks;
   sc->session = soup_session_new_with_options("timeout", 15, "idle-timeout", 60, NULL);
   if (ca)
@@ -825,7 +846,7 @@ void ml_signal_client_free(ml_signal_client *sc) {
   g_object_unref(sc->cancel);
   g_object_unref(sc->session);
   g_main_context_unref(sc->ctx);
-  g_free(sc->url);
+  g_strfreev(sc->urls);
   if (sc->token)
     sodium_memzero(sc->token, strlen(sc->token));
   g_free(sc->token);

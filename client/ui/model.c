@@ -257,6 +257,17 @@ bool ml_ui_model_apply(ml_ui_model *m, const ml_call_event *ev, int64_t now_ms, 
   case ML_CALL_EV_PEER_JOINED:
     ml_ui_model_remove_knock(m, ev->peer_id);
     return add_peer(m, ev) != NULL;
+  case ML_CALL_EV_PEER_REJOINED: /* the same peer under a new id: its tile, receipts, spotlight */
+    if (!ev->text || !(p = ml_ui_model_peer(m, ev->text)))
+      return false;
+    copy(p->id, sizeof p->id, ev->peer_id);
+    for (size_t i = 0; i < m->n_chat; i++)
+      for (size_t k = 0; k < m->chat[i].n_to; k++)
+        if (!strcmp(m->chat[i].to[k].peer_id, ev->text))
+          copy(m->chat[i].to[k].peer_id, sizeof m->chat[i].to[k].peer_id, ev->peer_id);
+    if (!strcmp(m->spotlight, ev->text))
+      copy(m->spotlight, sizeof m->spotlight, ev->peer_id);
+    return true;
   case ML_CALL_EV_KNOCK: return add_knock(m, ev);
   case ML_CALL_EV_PEER_LEFT:
     if (!p) {

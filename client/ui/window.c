@@ -711,6 +711,7 @@ static void drain_engine(ui *u) {
     case ML_CALL_EV_JOINED: u->res.joined = true; break;
     case ML_CALL_EV_PEER_JOINED:
     case ML_CALL_EV_PEER_LEFT:
+    case ML_CALL_EV_PEER_REJOINED:
     case ML_CALL_EV_PEER_STATE:
     case ML_CALL_EV_VERIFIED: peers_changed = true; break;
     case ML_CALL_EV_ERROR:

@@ -41,9 +41,10 @@ typedef struct ml_backend_ops {
    * expired-token detail and clears it). */
   ml_sig_error (*join)(ml_backend *b, conn *c, const ml_sig_msg *m, int64_t now_s,
                        ml_join_auth *auth, const char **detail);
-  /* c->member is set: c leaves its room (a "leave" or a closed socket).
-   * Never fails; c->member is NULL afterwards. */
-  void (*leave)(ml_backend *b, conn *c);
+  /* c->member is set: c leaves its room, after a "leave" (lost false) or
+   * with its socket closed (lost true: ml_room_drop). Never fails; c->member
+   * is NULL afterwards. */
+  void (*leave)(ml_backend *b, conn *c, bool lost);
   ml_sig_error (*admit)(ml_backend *b, conn *c, const char *peer_id);
   ml_sig_error (*deny)(ml_backend *b, conn *c, const char *peer_id);
   ml_sig_error (*remove)(ml_backend *b, conn *c, const char *peer_id);

@@ -51,12 +51,12 @@ static ml_sig_error mem_join(ml_backend *b, conn *c, const ml_sig_msg *m, int64_
   return e;
 }
 
-static void mem_leave(ml_backend *b, conn *c) {
+static void mem_leave(ml_backend *b, conn *c, bool lost) {
   mem_backend *mb = (mem_backend *)b;
   ml_room_peer *p = c->member;
   c->member = NULL;
   if (p)
-    ml_room_leave(mb->rooms, p);
+    (lost ? ml_room_drop : ml_room_leave)(mb->rooms, p);
 }
 
 static ml_sig_error mem_admit(ml_backend *b, conn *c, const char *peer_id) {

@@ -403,7 +403,7 @@ static void reap(op_ctx *op, ml_room_registry *reg, ml_room *room, const conn *c
     if (p) {
       ML_SRV_LOG(rb->base.srv, ML_LOG_INFO, "reap", " peer=%s inst=%s", p->id,
                  ((rpeer *)p->conn)->inst);
-      ml_room_leave(reg, p);
+      ml_room_drop(reg, p);
     }
   }
   g_ptr_array_free(gone, TRUE);
@@ -591,18 +591,17 @@ static ml_sig_error do_leave(op_ctx *op, ml_room_registry *reg, conn *c, ml_room
                              void *arg) {
   (void)op;
   (void)c;
-  (void)arg;
   if (self)
-    ml_room_leave(reg, self);
+    (*(const bool *)arg ? ml_room_drop : ml_room_leave)(reg, self);
   return ML_SIG_OK;
 }
 
-static void rb_leave(ml_backend *b, conn *c) {
+static void rb_leave(ml_backend *b, conn *c, bool lost) {
   redis_backend *rb = (redis_backend *)b;
   char *room_id = g_strdup(c->member);
   /* Forgotten here first: the record then no longer maps it to c. */
   member_forget(rb, c);
-  if (room_op(rb, room_id, c, do_leave, NULL) != ML_SIG_OK)
+  if (room_op(rb, room_id, c, do_leave, &lost) != ML_SIG_OK)
     g_hash_table_add(rb->recheck, g_strdup(room_id)); /* the next tick tidies it */
   g_free(room_id);
 }

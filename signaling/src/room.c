@@ -259,6 +259,11 @@ void ml_room_leave(ml_room_registry *reg, ml_room_peer *peer) {
   depart(reg, peer, "left");
 }
 
+void ml_room_drop(ml_room_registry *reg, ml_room_peer *peer) {
+  g_assert(reg && peer);
+  depart(reg, peer, "disconnected");
+}
+
 /* Looks up a host's target in the same room. */
 static ml_sig_error host_target(ml_room_registry *reg, ml_room_peer *host, const char *peer_id,
                                 ml_room_peer **target) {

@@ -63,7 +63,8 @@ typedef struct ml_room_event {
   ml_room_event_type type;
   const ml_room *room;
   const ml_room_peer *subject;
-  const char *reason; /* PEER_LEFT: "left", "removed", "denied", "closed"; CLOSED: "host_left",
+  const char *reason; /* PEER_LEFT: "left", "disconnected", "removed", "denied", "closed";
+                         CLOSED: "host_left",
                          "ended"; ROLE_CHANGED: "host_left", "handover" */
   void *payload;      /* SIGNAL: the caller's opaque payload */
   /* When true the recipient's peer is freed right after the callback returns:
@@ -98,8 +99,13 @@ bool ml_room_registry_has_room(const ml_room_registry *reg, const char *room_id)
 /* Joins (or creates) a room. On ML_SIG_OK *out is the new peer, already
  * admitted (WELCOME sent) or waiting (WAITING sent, hosts KNOCKed). */
 ml_sig_error ml_room_join(ml_room_registry *reg, const ml_room_join_req *req, ml_room_peer **out);
-/* Removes peer from its room and frees it; tells the others. Never fails. */
+/* Removes peer from its room and frees it; tells the others (PEER_LEFT
+ * "left"). Never fails. */
 void ml_room_leave(ml_room_registry *reg, ml_room_peer *peer);
+/* The same for a member whose connection was lost without a leave (its
+ * socket closed, or its instance died): PEER_LEFT "disconnected", so that its
+ * peers may keep their links while it comes back (docs/PROTOCOL.md). */
+void ml_room_drop(ml_room_registry *reg, ml_room_peer *peer);
 
 ml_sig_error ml_room_admit(ml_room_registry *reg, ml_room_peer *host, const char *peer_id);
 ml_sig_error ml_room_deny(ml_room_registry *reg, ml_room_peer *host, const char *peer_id);

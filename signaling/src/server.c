@@ -190,7 +190,7 @@ static ml_sig_error dispatch(conn *c, ml_sig_msg *m, const char **detail) {
   ml_backend *b = srv->backend;
   switch (m->type) {
   case ML_SIG_MSG_LEAVE:
-    b->ops->leave(b, c);
+    b->ops->leave(b, c, false);
     ml_srv_enqueue(srv, c, NULL, CLOSE_LEFT);
     return ML_SIG_OK;
   case ML_SIG_MSG_ADMIT: return b->ops->admit(b, c, m->peer);
@@ -307,7 +307,7 @@ static void on_closed(ml_ws *ws, unsigned short code, void *user) {
   c->closing = true;
   ml_srv_lock(srv, w);
   if (c->member)
-    srv->backend->ops->leave(srv->backend, c);
+    srv->backend->ops->leave(srv->backend, c, true);
   uncount(srv, c);
   ml_srv_unlock(srv);
   ML_SRV_LOG(srv, ML_LOG_DEBUG, "conn_close", " conn=%s code=%u", c->id, (unsigned)code);

@@ -85,7 +85,9 @@ static void t_join_presence(void) {
   drop(sig_client_join(p, "ward7", "participant", "Again", NULL));
   drop(expect(h, "peer_joined"));
   sig_client_free(p);
-  drop(expect(h, "peer_left"));
+  j = expect(h, "peer_left");
+  CHECK(!strcmp(obj_str(j, "reason"), "disconnected"));
+  drop(j);
   sig_client_free(h);
   sig_server_stop(&s);
 }

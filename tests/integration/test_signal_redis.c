@@ -10,6 +10,12 @@
  *   instance_death instance A killed: its host reconnects to B and hosts
  *                  again; B's participant is told the old host left
  *   malformed      garbage and oversized frames against a Redis instance
+ *   call           a real call (mentorlink join --headless) between a client
+ *                  of A and a client of B: secure, media and chat both ways
+ *   move           the same call, instance A killed mid-call: its client moves
+ *                  to B (--server A,B) and is back in the room within 5 s; the
+ *                  other side's decoded video and audio never stop, a chat line
+ *                  sent during the switch arrives, nobody is told anyone left
  * argv[1] is the redis-server program. */
 #include <signal.h>
 #include <stdio.h>
@@ -328,6 +334,7 @@ static void t_instance_death(void) {
   JsonNode *l = sig_client_wait(p, "peer_left", 15000);
   CHECK(l != NULL);
   CHECK(!strcmp(obj_str(l, "peer"), old_host));
+  CHECK(!strcmp(obj_str(l, "reason"), "disconnected"));
   drop(l);
   fprintf(stderr, "instance_death: host back on B after %.2f s, old host reaped after %.1f s\n",
           back, (double)(g_get_monotonic_time() - killed) / 1e6);
@@ -439,6 +446,187 @@ static void t_call(void) {
   sig_server_stop(&b);
 }
 
+/* ---- a call that outlives its instance ---- */
+
+typedef struct live {
+  GSubprocess *proc;
+  GDataInputStream *out;
+  GString *text; /* every line so far (--json events) */
+  bool eof;
+} live;
+
+static void on_live_line(GObject *src, GAsyncResult *res, gpointer user) {
+  live *p = user;
+  gsize len = 0;
+  char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, NULL);
+  if (!line) {
+    p->eof = true;
+    return;
+  }
+  g_string_append_len(p->text, line, (gssize)len);
+  g_string_append_c(p->text, '\n');
+  g_free(line);
+  g_data_input_stream_read_line_async(p->out, G_PRIORITY_DEFAULT, NULL, on_live_line, p);
+}
+
+static void live_start(live *p, const char *home, const char *name, const char *servers) {
+  g_autoptr(GSubprocessLauncher) l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *data = g_build_filename(home, name, NULL);
+  CHECK(g_mkdir_with_parents(data, 0700) == 0);
+  g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
+  const char *argv[] = {MENTORLINK_BIN,
+                        "join",
+                        "--server",
+                        servers,
+                        "--room",
+                        "moving",
+                        "--name",
+                        name,
+                        "--admit-all",
+                        "--headless",
+                        "--json",
+                        "--stdin-commands",
+                        "--video-source",
+                        "test",
+                        "--audio-source",
+                        "test",
+                        "--local-address",
+                        "127.0.0.1",
+                        "--duration",
+                        "22",
+                        NULL};
+  p->proc = g_subprocess_launcher_spawnv(l, argv, NULL);
+  CHECK(p->proc);
+  p->text = g_string_new(NULL);
+  p->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p->proc));
+  g_data_input_stream_read_line_async(p->out, G_PRIORITY_DEFAULT, NULL, on_live_line, p);
+}
+
+static unsigned count_of(const live *p, const char *needle) {
+  unsigned n = 0;
+  for (const char *s = p->text->str; (s = strstr(s, needle)); s++)
+    n++;
+  return n;
+}
+
+typedef struct live_want {
+  const live *p;
+  const char *needle;
+  unsigned n;
+} live_want;
+
+static bool live_has(void *d) {
+  const live_want *w = d;
+  return count_of(w->p, w->needle) >= w->n || w->p->eof;
+}
+
+static bool live_wait(const live *p, const char *needle, unsigned n, int timeout_ms) {
+  live_want w = {p, needle, n};
+  return sig_wait_until(live_has, &w, timeout_ms) && count_of(p, needle) >= n;
+}
+
+static bool lives_ended(void *d) {
+  const live *two = d;
+  return two[0].eof && two[1].eof;
+}
+
+/* What the receiver decoded from `from` in each of its stats events, in
+ * order: a stall is an interval without a new video frame or new audio. */
+static void check_media_flowed(const live *rx, const char *from, const char *who) {
+  g_auto(GStrv) lines = g_strsplit(rx->text->str, "\n", -1);
+  g_autofree char *name = g_strdup_printf("\"name\":\"%s\"", from);
+  int64_t last_v = -1, last_a = -1;
+  unsigned intervals = 0, stalls = 0;
+  for (char **l = lines; *l; l++) {
+    if (!strstr(*l, "\"event\":\"stats\"") || !strstr(*l, name))
+      continue;
+    g_autoptr(JsonParser) jp = json_parser_new();
+    if (!json_parser_load_from_data(jp, *l, -1, NULL))
+      continue;
+    JsonObject *o = json_node_get_object(json_parser_get_root(jp));
+    if (json_object_has_member(o, "final") && json_object_get_boolean_member(o, "final"))
+      continue; /* the last one, written as the call ends */
+    int64_t v = json_object_get_int_member(o, "video_frames_decoded");
+    int64_t a = json_object_get_int_member(o, "audio_ms_decoded");
+    if (last_v > 0) { /* from the first decoded frame on */
+      intervals++;
+      if (v <= last_v || a <= last_a) {
+        stalls++;
+        fprintf(stderr, "%s: no new media from %s in the interval ending %s\n", who, from, *l);
+      }
+    }
+    last_v = v;
+    last_a = a;
+  }
+  fprintf(stderr, "move: %s decoded media from %s in %u of %u one-second intervals\n", who, from,
+          intervals - stalls, intervals);
+  CHECK(intervals >= 15);
+  CHECK(stalls == 0);
+}
+
+static void t_move(void) {
+  sig_server a, b;
+  instance_start_with(&a, "open = true\n", "presence_ttl_ms = 3000\n");
+  instance_start_with(&b, "open = true\n", "presence_ttl_ms = 3000\n");
+  wait_health(&a, 200, WAIT_MS);
+  wait_health(&b, 200, WAIT_MS);
+  g_autofree char *home = g_dir_make_tmp("mlmove-XXXXXX", NULL);
+  g_autofree char *ua = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", a.port);
+  g_autofree char *ub = g_strdup_printf("ws://127.0.0.1:%u/v1/ws", b.port);
+  g_autofree char *mentor_servers = g_strdup_printf("%s,%s", ua, ub);
+  g_autofree char *mentee_servers = g_strdup_printf("%s,%s", ub, ua);
+  live p[2] = {0};
+  live_start(&p[0], home, "Mentor", mentor_servers); /* on A */
+  live_start(&p[1], home, "Mentee", mentee_servers); /* on B */
+  /* The call is up and the mentee sees the mentor's video. */
+  CHECK(live_wait(&p[0], "\"event\":\"verification\"", 1, 30000));
+  CHECK(live_wait(&p[1], "\"event\":\"verification\"", 1, 30000));
+  CHECK(live_wait(&p[1], "\"first_frame_ms\":", 1, 10000));
+
+  gint64 killed = g_get_monotonic_time();
+  g_subprocess_send_signal(a.proc, SIGKILL);
+  CHECK(sig_server_wait_exit(&a, WAIT_MS) != -1);
+  const char line[] = "said during the switch\n";
+  CHECK(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p[0].proc), line, strlen(line), NULL,
+                                  NULL, NULL));
+  /* The mentor's client is joined again, on B, and the mentee sees it back. */
+  CHECK(live_wait(&p[0], "\"event\":\"joined\"", 2, 10000));
+  double back = (double)(g_get_monotonic_time() - killed) / 1e6;
+  CHECK(live_wait(&p[1], "\"event\":\"peer_rejoined\"", 1, 10000));
+  CHECK(live_wait(&p[1], "said during the switch", 1, 10000));
+  fprintf(stderr, "move: the mentor's client was back in the room %.2f s after A was killed\n",
+          back);
+  CHECK(back < 5.0);
+  CHECK(sig_wait_until(lives_ended, p, 60000));
+  int st0 = 0, st1 = 0;
+  CHECK(g_subprocess_wait(p[0].proc, NULL, NULL) && g_subprocess_wait(p[1].proc, NULL, NULL));
+  st0 = g_subprocess_get_exit_status(p[0].proc);
+  st1 = g_subprocess_get_exit_status(p[1].proc);
+  if (st0 != 0 || st1 != 0)
+    fprintf(stderr, "Mentor printed:\n%s\nMentee printed:\n%s\n", p[0].text->str, p[1].text->str);
+  CHECK(st0 == 0 && st1 == 0);
+  /* Nobody was told that anyone left before the end (the reaped member the
+   * mentor was on A is old news), and the media never stopped. */
+  CHECK(count_of(&p[1], "\"reason\":\"disconnected\"") == 0);
+  if (count_of(&p[0], "\"event\":\"peer_left\"") > 1)
+    fprintf(stderr, "Mentor printed:\n%s\n", p[0].text->str);
+  CHECK(count_of(&p[0], "\"event\":\"peer_left\"") <= 1); /* at the end: the call ends */
+  check_media_flowed(&p[1], "Mentor", "Mentee");
+  check_media_flowed(&p[0], "Mentee", "Mentor");
+  printf("ok   instance A killed mid-call: the call went on, back in the room after %.2f s\n",
+         back);
+  for (int i = 0; i < 2; i++) {
+    g_object_unref(p[i].out);
+    g_object_unref(p[i].proc);
+    g_string_free(p[i].text, TRUE);
+  }
+  sig_server_stop(&a);
+  sig_server_stop(&b);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s REDIS_SERVER SCENARIO\n", argv[0]);
@@ -454,6 +642,7 @@ int main(int argc, char **argv) {
       {"instance_death", t_instance_death},
       {"malformed", t_malformed},
       {"call", t_call},
+      {"move", t_move},
   };
   /* "suite:NAME": test_signal_integration's scenario NAME against an
    * instance of the Redis backend (ML_TEST_REDIS_URL, see sigclient.c). */

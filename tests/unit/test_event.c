@@ -36,6 +36,7 @@ static ml_event sample(ml_event_type type) {
     g_strlcpy(ev.fingerprint, "ABCD-EFGH-IJKL-MNOP", sizeof ev.fingerprint);
     break;
   case ML_EVENT_PEER_LEFT: ev.text = "left"; break;
+  case ML_EVENT_PEER_REJOINED: ev.text = "p-0a1b"; break;
   case ML_EVENT_PEER_STATE:
     g_strlcpy(ev.state, "secure", sizeof ev.state);
     g_strlcpy(ev.path, "relay", sizeof ev.path);
@@ -168,7 +169,7 @@ static void test_exact_text(void **state) {
   char *line = ml_event_encode(&ev);
   assert_string_equal(
       line,
-      "{\"event\":\"stats\",\"t_ms\":1011,\"peer\":\"p-1f2e\",\"name\":\"mentee\",\"path\":"
+      "{\"event\":\"stats\",\"t_ms\":1012,\"peer\":\"p-1f2e\",\"name\":\"mentee\",\"path\":"
       "\"host\",\"rtt_ms\":1.23,\"loss\":0.0123,\"target_kbps\":800,\"video_paused\":false,"
       "\"bitrate_kbps\":812.3,\"fps\":30.0,\"jitter_ms\":1.50,\"latency_ms\":40,\"e2e_latency_"
       "ms\":null,\"video_frames_decoded\":290,\"audio_ms_decoded\":9800,\"first_frame_ms\":120,"
@@ -198,31 +199,31 @@ static void test_exact_text(void **state) {
   ml_event c = sample(ML_EVENT_CHAT);
   g_strlcpy(c.name, "n", sizeof c.name);
   c.text = "a\"b\\c\nd\x01\x7f\xc3\xa9/";
-  assert_encodes(&c, "{\"event\":\"chat\",\"t_ms\":1008,\"peer\":\"p-1f2e\",\"name\":\"n\","
+  assert_encodes(&c, "{\"event\":\"chat\",\"t_ms\":1009,\"peer\":\"p-1f2e\",\"name\":\"n\","
                      "\"id\":42,\"text\":\"a\\\"b\\\\c\\u000ad\\u0001\\u007f\xc3\xa9/\"}");
 
   ml_event e = sample(ML_EVENT_ERROR);
   e.peer[0] = '\0';
   e.error[0] = '\0';
   e.fatal = false;
-  assert_encodes(&e, "{\"event\":\"error\",\"t_ms\":1015,\"message\":\"the handshake "
+  assert_encodes(&e, "{\"event\":\"error\",\"t_ms\":1016,\"message\":\"the handshake "
                      "failed\",\"fatal\":false}");
 
   ml_event m = sample(ML_EVENT_MARKED_VERIFIED);
   g_strlcpy(m.name, "n", sizeof m.name);
   m.ok = false;
   g_strlcpy(m.error, "not found", sizeof m.error);
-  assert_encodes(&m, "{\"event\":\"marked_verified\",\"t_ms\":1013,\"peer\":\"p-1f2e\","
+  assert_encodes(&m, "{\"event\":\"marked_verified\",\"t_ms\":1014,\"peer\":\"p-1f2e\","
                      "\"name\":\"n\",\"ok\":false,\"error\":\"not found\"}");
 
   ml_event se = sample(ML_EVENT_SESSION);
   g_strlcpy(se.name, "n", sizeof se.name);
-  assert_encodes(&se, "{\"event\":\"session\",\"t_ms\":1014,\"peer\":\"p-1f2e\",\"name\":"
+  assert_encodes(&se, "{\"event\":\"session\",\"t_ms\":1015,\"peer\":\"p-1f2e\",\"name\":"
                       "\"n\",\"what\":\"hand\",\"on\":true,\"order\":3,\"by\":\"h-9\","
                       "\"by_name\":\"Dr \\\"O\\\"\",\"detail\":\"detail\"}");
 
   ml_event end = sample(ML_EVENT_ENDED);
-  assert_encodes(&end, "{\"event\":\"ended\",\"t_ms\":1016}");
+  assert_encodes(&end, "{\"event\":\"ended\",\"t_ms\":1017}");
 }
 
 static void assert_same_members(const ml_event *a, const ml_event *b) {

@@ -136,6 +136,12 @@ static void test_presence_on_join_and_leave(void **state) {
   int i = find(0, ML_ROOM_EV_PEER_LEFT, "p1");
   assert_true(i >= 0);
   assert_string_equal(fx.log[i].reason, "left");
+  /* A lost connection is told apart from a leave. */
+  assert_int_equal(join_s(2, "r", ML_SIG_ROLE_PARTICIPANT, &open_door, NULL), ML_SIG_OK);
+  ml_room_drop(fx.reg, fx.peers[2]);
+  i = find(0, ML_ROOM_EV_PEER_LEFT, "p2");
+  assert_true(i >= 0);
+  assert_string_equal(fx.log[i].reason, "disconnected");
   ml_room_leave(fx.reg, fx.peers[0]);
   assert_int_equal(ml_room_registry_room_count(fx.reg), 0);
   assert_int_equal(ml_room_registry_peer_count(fx.reg), 0);

@@ -35,6 +35,7 @@ typedef enum ml_event_type {
   ML_EVENT_JOINED,           /* peer (our own id, "peer_id"), name, text ("room") */
   ML_EVENT_PEER_JOINED,      /* fingerprint ("announced_fingerprint") */
   ML_EVENT_PEER_LEFT,        /* text ("reason") */
+  ML_EVENT_PEER_REJOINED,    /* text ("previous": the id it had; "peer" is the new one) */
   ML_EVENT_KNOCK,            /* fingerprint ("announced_fingerprint") */
   ML_EVENT_PEER_STATE,       /* state, path */
   ML_EVENT_VERIFICATION,     /* sas, safety_number, fingerprint, pin, verified */

@@ -58,6 +58,9 @@
 #define ML_CALL_MAX_NAME 64
 #define ML_CALL_MAX_EVENTS 4096 /* queued events; beyond it stats and peer_media are dropped */
 #define ML_CALL_MAX_PEERS 16    /* remote peers with a link; more are refused (error event) */
+/* A secure peer whose signaling connection was lost keeps its link this long
+ * (or until its path is lost too) for it to rejoin: ML_CALL_EV_PEER_REJOINED. */
+#define ML_CALL_REJOIN_GRACE_MS 30000
 #define ML_CALL_STATS_INTERVAL_MS 1000
 
 typedef struct ml_call ml_call;
@@ -119,6 +122,9 @@ typedef enum ml_call_event_type {
   ML_CALL_EV_PEER_JOINED,      /* a peer is in the room */
   ML_CALL_EV_PEER_LEFT,        /* text: reason; a last STATS event (final) precedes it; also
                                   for a peer that waited (we host; no name then) */
+  ML_CALL_EV_PEER_REJOINED,    /* peer_id: its new id; text: the id it had. The same peer
+                                  (identity key) is in the room again after a signaling
+                                  reconnect, its or ours; its link and media went on */
   ML_CALL_EV_KNOCK,            /* we host; the peer waits to be admitted (ml_call_admit) */
   ML_CALL_EV_PEER_STATE,       /* state: ml_call_link_state (FAILED: given up); path */
   ML_CALL_EV_VERIFIED,         /* secure: sas, safety_number, fingerprint, pin, verified */

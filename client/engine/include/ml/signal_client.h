@@ -55,6 +55,7 @@
 #define ML_SIGNAL_MAX_ICE_SERVERS 8  /* ice server URLs kept from one welcome */
 #define ML_SIGNAL_MAX_CREDENTIAL 512 /* TURN username / credential, bytes */
 #define ML_SIGNAL_MAX_HOST 255
+#define ML_SIGNAL_MAX_URLS 8 /* addresses of one service (ml_signal_client_config.url) */
 #define ML_SIGNAL_BACKOFF_MIN_MS 500
 #define ML_SIGNAL_BACKOFF_MAX_MS 30000
 /* Attempts before the first welcome after which the client gives up: about a
@@ -152,7 +153,10 @@ typedef struct ml_signal_client_callbacks {
 
 typedef struct ml_signal_client_config {
   GMainContext *context; /* required; thread-default on the calling thread */
-  const char *url;       /* required: ws:// or wss:// URL of /v1/ws */
+  /* required: the ws:// or wss:// URL of /v1/ws; or up to ML_SIGNAL_MAX_URLS
+   * of them separated by commas, instances of one service (backend = redis):
+   * each lost connection or failed attempt goes to the next in turn. */
+  const char *url;
   const char *token;     /* token mode; or: */
   const char *room;      /* open mode: room id */
   const char *name;      /* open mode: display name */
