@@ -157,9 +157,9 @@ typedef struct ml_signal_client_config {
    * of them separated by commas, instances of one service (backend = redis):
    * each lost connection or failed attempt goes to the next in turn. */
   const char *url;
-  const char *token;     /* token mode; or: */
-  const char *room;      /* open mode: room id */
-  const char *name;      /* open mode: display name */
+  const char *token; /* token mode; or: */
+  const char *room;  /* open mode: room id */
+  const char *name;  /* open mode: display name */
   /* Open mode: the room-secret verifier (never the secret itself, see
    * ml_signal_room_verifier); NULL for a room without a secret. */
   const char *secret_verifier;
