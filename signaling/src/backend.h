@@ -77,8 +77,8 @@ struct ml_backend {
 
 /* Main context. *out on ML_OK. */
 ML_MUST_CHECK int ml_backend_memory_new(ml_backend **out, ml_signal_server *srv);
-/* ML_ERR_INVALID with *errmsg when the configuration cannot work (a bad URL,
- * TLS asked of a hiredis without it). */
+/* ML_ERR_INVALID with *errmsg when the configuration cannot work (a bad
+ * URL). */
 ML_MUST_CHECK int ml_backend_redis_new(ml_backend **out, ml_signal_server *srv, char **errmsg);
 
 #endif /* ML_SIGNAL_BACKEND_H */

@@ -42,6 +42,7 @@
 #include <hiredis/hiredis.h>
 #include <sodium.h>
 
+#include "redis_tls.h"
 #include "redis_url.h"
 #include "room.h"
 #include "room_codec.h"
@@ -94,8 +95,9 @@ typedef struct aconn {
 struct redis_backend {
   ml_backend base;
   ml_redis_url url;
-  char inst[24]; /* this instance's id */
-  char *chan;    /* ml:to:<inst> */
+  ml_redis_tls *tls; /* rediss://: hiredis reaches Redis through it; NULL: plain TCP */
+  char inst[24];     /* this instance's id */
+  char *chan;        /* ml:to:<inst> */
   char *inst_key;
   aconn sub, ctl;
   GSource *tick;
@@ -225,14 +227,16 @@ static redisReply *sync_cmd2(redis_backend *rb, const char *a, const char *b) {
 static redisContext *sync_connect(redis_backend *rb, uint8_t open_key[ML_JOIN_AUTH_KEY_LEN]) {
   unsigned ms = rb->base.srv->cfg.redis_timeout_ms;
   struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-  redisContext *c = redisConnectWithTimeout(rb->url.host, (int)rb->url.port, tv);
+  redisContext *c = rb->tls ? redisConnectUnixWithTimeout(ml_redis_tls_path(rb->tls), tv)
+                            : redisConnectWithTimeout(rb->url.host, (int)rb->url.port, tv);
   if (!c || c->err) {
     if (c)
       redisFree(c);
     return NULL;
   }
   redisSetTimeout(c, tv);
-  redisEnableKeepAlive(c);
+  if (!rb->tls) /* TCP only: on the bridge's Unix socket it fails (and marks c failed) */
+    redisEnableKeepAlive(c);
   bool ok = true;
   redisReply *r = NULL;
   if (rb->url.password) {
@@ -950,7 +954,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
 
 static void aconn_connect(aconn *a) {
   redis_backend *rb = a->rb;
-  redisAsyncContext *ac = redisAsyncConnect(rb->url.host, (int)rb->url.port);
+  redisAsyncContext *ac = rb->tls ? redisAsyncConnectUnix(ml_redis_tls_path(rb->tls))
+                                  : redisAsyncConnect(rb->url.host, (int)rb->url.port);
   if (!ac || ac->err) {
     const char *why = ac && ac->errstr[0] ? ac->errstr : "connect failed";
     a->backoff_ms = next_backoff(a->backoff_ms);
@@ -1116,9 +1121,28 @@ static gboolean on_tick(gpointer user) {
 
 /* ---- lifecycle ---- */
 
+/* The TLS bridge's thread: why a TLS connection to Redis failed. */
+static void on_tls_failed(void *user, const char *reason) {
+  redis_backend *rb = user;
+  ML_SRV_LOG(rb->base.srv, ML_LOG_WARN, "redis_tls_failed", " host=%s port=%u reason=\"%s\"",
+             rb->url.host, rb->url.port, reason);
+}
+
 static int rb_start(ml_backend *b, char **errmsg) {
   redis_backend *rb = (redis_backend *)b;
   *errmsg = NULL;
+  const ml_signal_config *cfg = &b->srv->cfg;
+  if (rb->url.tls) {
+    ml_redis_tls_config tc = {.host = rb->url.host,
+                              .port = rb->url.port,
+                              .ca_file = cfg->redis_tls_ca_file,
+                              .cert_file = cfg->redis_tls_cert_file,
+                              .key_file = cfg->redis_tls_key_file,
+                              .log_cb = on_tls_failed,
+                              .user = rb};
+    if (ml_redis_tls_new(&rb->tls, &tc, errmsg) != ML_OK)
+      return ML_ERR_IO;
+  }
   aconn_connect(&rb->sub);
   aconn_connect(&rb->ctl);
   /* A first blocking connection now, so that an instance started with Redis
@@ -1139,8 +1163,8 @@ static int rb_start(ml_backend *b, char **errmsg) {
   }
   unlock(rb);
   sodium_memzero(key, sizeof key);
-  ML_SRV_LOG(b->srv, ML_LOG_INFO, "backend", " backend=redis inst=%s host=%s port=%u db=%u",
-             rb->inst, rb->url.host, rb->url.port, rb->url.db);
+  ML_SRV_LOG(b->srv, ML_LOG_INFO, "backend", " backend=redis inst=%s host=%s port=%u db=%u tls=%d",
+             rb->inst, rb->url.host, rb->url.port, rb->url.db, rb->url.tls);
   rb->tick = g_timeout_source_new(TICK_MS / 4);
   g_source_set_callback(rb->tick, on_tick, rb, NULL);
   g_source_attach(rb->tick, b->srv->main_ctx);
@@ -1169,6 +1193,7 @@ static void rb_free(ml_backend *b) {
   }
   if (rb->sync)
     redisFree(rb->sync);
+  ml_redis_tls_free(rb->tls); /* after every connection through it */
   g_hash_table_destroy(rb->local);
   g_hash_table_destroy(rb->rooms);
   g_hash_table_destroy(rb->recheck);

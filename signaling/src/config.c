@@ -61,6 +61,9 @@ void ml_signal_config_clear(ml_signal_config *cfg) {
   if (cfg->redis_password)
     sodium_memzero(cfg->redis_password, strlen(cfg->redis_password));
   g_free(cfg->redis_password);
+  g_free(cfg->redis_tls_ca_file);
+  g_free(cfg->redis_tls_cert_file);
+  g_free(cfg->redis_tls_key_file);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -92,6 +95,9 @@ void ml_signal_config_copy(ml_signal_config *dst, const ml_signal_config *src) {
   dst->turn_secret = g_strdup(src->turn_secret);
   dst->redis_url = g_strdup(src->redis_url);
   dst->redis_password = g_strdup(src->redis_password);
+  dst->redis_tls_ca_file = g_strdup(src->redis_tls_ca_file);
+  dst->redis_tls_cert_file = g_strdup(src->redis_tls_cert_file);
+  dst->redis_tls_key_file = g_strdup(src->redis_tls_key_file);
   dst->token_secret = NULL;
   dst->token_secret_len = 0;
   if (src->token_secret) {
@@ -175,6 +181,9 @@ static const struct key {
     {"server", "backend", K_BACKEND, O(backend), 0, 0},
     {"redis", "url", K_STR, O(redis_url), 0, 0},
     {"redis", "password", K_STR, O(redis_password), 0, 0},
+    {"redis", "tls_ca_file", K_STR, O(redis_tls_ca_file), 0, 0},
+    {"redis", "tls_cert_file", K_STR, O(redis_tls_cert_file), 0, 0},
+    {"redis", "tls_key_file", K_STR, O(redis_tls_key_file), 0, 0},
     {"redis", "timeout_ms", K_UINT, O(redis_timeout_ms), 50, 10000},
     {"redis", "presence_ttl_ms", K_UINT, O(redis_presence_ttl_ms), 3000, 600000},
     {"rooms", "capacity", K_UINT, O(room_capacity), 1, 1000},

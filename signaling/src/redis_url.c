@@ -42,11 +42,10 @@ int ml_redis_url_parse(const char *url, ml_redis_url *out, char **errmsg) {
   if (g_str_has_prefix(url, "redis://"))
     p = url + 8;
   else if (g_str_has_prefix(url, "rediss://")) {
-    *errmsg = g_strdup("rediss:// (TLS) needs a hiredis with TLS, which Debian 12 does not have: "
-                       "reach Redis through a TLS tunnel on loopback (see docs/DEPLOYMENT.md)");
-    return ML_ERR_INVALID;
+    p = url + 9;
+    u.tls = true;
   } else {
-    *errmsg = g_strdup("the Redis URL must start with redis://");
+    *errmsg = g_strdup("the Redis URL must start with redis:// (or rediss:// for TLS)");
     return ML_ERR_INVALID;
   }
   const char *at = strrchr(p, '@');

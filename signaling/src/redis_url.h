@@ -1,9 +1,8 @@
 /* mentorlink-signal — the Redis URL of the redis backend:
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]      HOST a name, IPv4 or [IPv6]
- * rediss:// (TLS) is recognised and refused: Debian 12's hiredis (0.14) has
- * no TLS; reach a remote Redis through a TLS tunnel (stunnel, spiped) on
- * loopback instead (docs/DEPLOYMENT.md). A user name (Redis 6 ACL) is used
- * with AUTH USER PASSWORD.
+ *   rediss://...                                    the same over TLS (tls true;
+ *                                                   redis_tls.h carries it)
+ * A user name (Redis 6 ACL) is used with AUTH USER PASSWORD.
  *
  * Pure; the URL comes from the configuration (trusted) but is checked
  * strictly all the same. */

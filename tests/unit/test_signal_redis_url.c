@@ -36,6 +36,13 @@ static void test_good(void **state) {
   assert_int_equal(u.port, 7000);
   assert_string_equal(u.user, "signal");
   assert_string_equal(u.password, "pw");
+  assert_false(u.tls);
+  ml_redis_url_clear(&u);
+  assert_int_equal(ml_redis_url_parse("rediss://redis.example.org:6380/1", &u, &err), ML_OK);
+  assert_true(u.tls);
+  assert_string_equal(u.host, "redis.example.org");
+  assert_int_equal(u.port, 6380);
+  assert_int_equal(u.db, 1);
   ml_redis_url_clear(&u);
 }
 
@@ -55,8 +62,8 @@ static void test_bad(void **state) {
   }
   ml_redis_url u;
   char *err = NULL;
-  assert_int_equal(ml_redis_url_parse("rediss://h", &u, &err), ML_ERR_INVALID);
-  assert_non_null(strstr(err, "TLS"));
+  assert_int_equal(ml_redis_url_parse("http://h", &u, &err), ML_ERR_INVALID);
+  assert_non_null(strstr(err, "rediss://"));
   g_free(err);
   /* The error never quotes the password. */
   assert_int_equal(ml_redis_url_parse("redis://:hunter2@h:99999", &u, &err), ML_ERR_INVALID);

@@ -61,7 +61,10 @@ typedef struct ml_signal_config {
   ml_signal_log_level log_level; /* default info; the daemon's --log-level */
   ml_signal_backend backend;     /* not reloadable */
   /* [redis] (backend = redis; not reloadable) */
-  char *redis_url;           /* redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default loopback */
+  char *redis_url; /* redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default loopback */
+  /* rediss:// (TLS): the CA that signed Redis's certificate (NULL: the
+   * system store); a client certificate and its key (NULL: none). */
+  char *redis_tls_ca_file, *redis_tls_cert_file, *redis_tls_key_file;
   char *redis_password;      /* AUTH; overrides the URL's password; NULL: none */
   unsigned redis_timeout_ms; /* bound on each Redis command and connect (default 500) */
   /* An instance silent this long is taken for dead and its members are
