@@ -210,7 +210,11 @@ static void on_sig_knock(const ml_signal_peer *sp, void *user) {
   g_strlcpy(ev->peer_name, sp->name, sizeof ev->peer_name);
   ml_identity_fingerprint(sp->identity_key, ev->fingerprint);
   ml_call_emit(call, ev);
-  if (call->admit_all && ml_signal_client_admit(call->sig, sp->id) != ML_OK)
+  /* A peer whose key our link has proven, knocking again after it lost its
+   * server connection, had been admitted: it gets its place back. */
+  call_peer *back = ml_call_peer_by_key(call, sp->identity_key);
+  bool readmit = back && back->have_proven_key;
+  if ((call->admit_all || readmit) && ml_signal_client_admit(call->sig, sp->id) != ML_OK)
     ml_call_emit_error(call, NULL, ML_ERR_STATE, "could not admit a waiting peer");
 }
 
