@@ -26,6 +26,7 @@
 
 #include "ml/call.h"
 #include "ml/identity.h"
+#include "ml/signal_token.h"
 #include "ml/ui.h"
 
 #define END_WAIT_MS 5000 /* after leave, the longest wait for the engine to end */
@@ -184,6 +185,8 @@ static int run(const ml_join_options *o) {
       .identity = id,
       .pins_path = o->known_peers,
       .video = o->video,
+      .video_width = o->video_width,
+      .video_height = o->video_height,
       .audio = o->audio,
       .camera = o->camera,
       .microphone = o->microphone,
@@ -268,6 +271,29 @@ static int discover(void) {
   return 0;
 }
 
+/* An invitation for a scheduled session (a token with a start time:
+ * `mentorlink-signal invite --from --until`) ends the call at the token's
+ * end, as --duration would; --duration wins when given. The claims are read
+ * without the server's secret: the end shown is the invitation's word, and
+ * the server decides what the token admits. */
+static void take_scheduled_end(ml_join_options *o) {
+  ml_token_claims c;
+  if (o->duration_s > 0 || !o->token || ml_token_read_claims(o->token, &c) != ML_OK ||
+      c.not_before <= 0)
+    return;
+  int64_t left = c.expiry - (int64_t)time(NULL);
+  if (left <= 0)
+    return; /* the server refuses it and says why */
+  o->duration_s = (double)left;
+  time_t end = (time_t)c.expiry;
+  struct tm tm;
+  char when[32] = "";
+  if (gmtime_r(&end, &tm))
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+  fprintf(stderr, "mentorlink: the session is scheduled to end at %s (the invitation's end)\n",
+          when);
+}
+
 int ml_join_run(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "--discover"))
@@ -277,8 +303,10 @@ int ml_join_run(int argc, char **argv) {
                                              NULL);
   ml_join_options o;
   int rc = ml_join_parse_options(argc, argv, &o);
-  if (rc == 0)
+  if (rc == 0) {
+    take_scheduled_end(&o);
     rc = run(&o);
+  }
   ml_join_options_clear(&o);
   return rc == ML_JOIN_HELP ? 0 : rc;
 }

@@ -29,7 +29,8 @@ typedef struct ml_join_options {
   bool headless, json, admit_all, measure_tone, stdin_commands, ui_test_control;
   ml_media_video_source video;
   ml_media_audio_source audio;
-  double duration_s; /* <= 0: no limit */
+  unsigned video_width, video_height; /* --video-size; 0: the engine's 640x360 */
+  double duration_s;                  /* <= 0: no limit */
   const char *chat[ML_JOIN_MAX_CHAT_LINES];
   size_t n_chat;
   const char *local[ML_JOIN_MAX_LOCAL_ADDRESSES];

@@ -45,6 +45,9 @@ void ml_join_usage(FILE *f) {
         "                              MENTORLINK_ROOM_SECRET in the environment\n"
         "    --headless                no window (also: audio to a fake sink)\n"
         "    --video-source camera|test|none   default camera\n"
+        "    --video-size WxH          capture and top sending size, e.g. 320x180 (16-1920\n"
+        "                              by 16-1080, even); default 640x360. On a weak link\n"
+        "                              the sender still steps down from it\n"
         "    --audio-source mic|test|none      default mic\n"
         "    --camera DEVICE           the camera by name or id (mentorlink devices);\n"
         "                              default: the first\n"
@@ -303,6 +306,15 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
       o->camera = v;
     } else if (!strcmp(a, "--microphone")) {
       o->microphone = v;
+    } else if (!strcmp(a, "--video-size")) {
+      unsigned w = 0, h = 0;
+      char end = 0;
+      if (sscanf(v, "%ux%u%c", &w, &h, &end) != 2 || w < 16 || w > 1920 || h < 16 || h > 1080 ||
+          w % 2 || h % 2)
+        return ml_join_usage_error("--video-size is WIDTHxHEIGHT, even, 16-1920 by 16-1080, not",
+                                   v);
+      o->video_width = w;
+      o->video_height = h;
     } else if (!strcmp(a, "--video-source")) {
       if (!strcmp(v, "camera"))
         o->video = ML_MEDIA_VIDEO_CAMERA;

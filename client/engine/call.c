@@ -389,6 +389,8 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
     call->pins_path = g_strdup(ml_pins_default_path(path, sizeof path) == ML_OK ? path : "");
   }
   call->video = cfg->video;
+  call->video_width = cfg->video_width;
+  call->video_height = cfg->video_height;
   call->audio = cfg->audio;
   call->headless = cfg->headless;
   call->admit_all = cfg->admit_all;

@@ -90,6 +90,7 @@ struct ml_call {
   char *url, *token, *room_cfg, *name, *secret, *pins_path, *ca_file, *camera, *microphone;
   const ml_identity *identity;
   ml_media_video_source video;
+  unsigned video_width, video_height; /* 0: the sender's default */
   ml_media_audio_source audio;
   bool headless, admit_all, measure_tone;
   uint32_t path_timeout_ms;

@@ -351,6 +351,8 @@ void ml_call_ensure_sender(ml_call *call) {
   ml_media_sender_config cfg = {
       .video = call->video,
       .audio = call->audio,
+      .width = call->video_width,
+      .height = call->video_height,
       .camera_device = call->camera,
       .microphone_device = call->microphone,
       .on_packet = on_sender_packet,

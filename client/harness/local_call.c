@@ -11,6 +11,7 @@ int ml_local_server_start(ml_local_server *ls, const char *who) {
   ls->cfg.listen_port = 0;
   ls->cfg.open_mode = true;
   ls->cfg.auto_admit = true;
+  ls->cfg.room_capacity = 16; /* groups of 9 (test_group_call) and more */
   char *errmsg = NULL;
   if (ml_signal_server_new(&ls->srv, &ls->cfg) != 0 ||
       ml_signal_server_start(ls->srv, &errmsg) != 0) {

@@ -24,6 +24,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "ml/signal_token.h"
 #include "sigclient.h"
 
 typedef struct run_result {
@@ -82,6 +83,10 @@ static run_result run_env(const char *name, const char *value, const char *first
   RUN_WITH(MENTORLINK_BIN, name, value, first);
 }
 static run_result run_signal(const char *first, ...) { RUN_WITH(SIGNAL_BIN, NULL, NULL, first); }
+/* For a join without --duration: coreutils' timeout bounds it (status 124). */
+static run_result run_bounded(const char *first, ...) {
+  RUN_WITH("/usr/bin/timeout", NULL, NULL, first);
+}
 
 /* r exited with status, and what it printed (stdout: the call's events in
  * words; stderr: usage errors) holds said and not unsaid. */
@@ -335,6 +340,22 @@ static void invites(const char *dir) {
   expect(run("join", "--server", url, "--token-file", tok_file, quiet[0], quiet[1], quiet[2],
              quiet[3], quiet[4], quiet[5], quiet[6], NULL),
          3, "joined room ward-7", NULL, "join --token-file");
+
+  /* An invitation for a scheduled session that ends in 4 s: the call ends
+   * then by itself, no --duration given. */
+  ml_token_claims sc = {.role = ML_TOKEN_ROLE_HOST,
+                        .not_before = g_get_real_time() / G_USEC_PER_SEC - 60,
+                        .expiry = g_get_real_time() / G_USEC_PER_SEC + 4};
+  g_strlcpy(sc.room, "ward-7", sizeof sc.room);
+  g_strlcpy(sc.name, "Nurse", sizeof sc.name);
+  char *scheduled = NULL;
+  CHECK(ml_token_issue((const uint8_t *)TEST_SECRET, strlen(TEST_SECRET), &sc, &scheduled) ==
+        ML_OK);
+  expect(run_bounded("30", MENTORLINK_BIN, "join", "--server", url, "--token", scheduled, quiet[0],
+                     quiet[1], quiet[2], quiet[3], quiet[4], NULL),
+         3, "the session is scheduled to end at", NULL,
+         "join with an invitation that ends in 4 s, no --duration");
+  free(scheduled);
   expect(run("open", NULL), 2, "open the invite link", NULL, "open without a link");
   expect(run("open", "mentorlink://join?room=r", NULL), 2, "This link cannot be used", NULL,
          "open with a link that names no server");

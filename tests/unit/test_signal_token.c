@@ -69,7 +69,16 @@ static void test_not_before(void **state) {
   assert_int_equal(ml_token_verify(secret, SECRET_LEN, tok, NOW + 600, &c), ML_OK);
   assert_int_equal(c.not_before, NOW + 600);
   assert_int_equal(ml_token_verify(secret, SECRET_LEN, tok, NOW + 3600, &c), ML_ERR_STATE);
+  /* The client reads the scheduled window without the secret. */
+  assert_int_equal(ml_token_read_claims(tok, &c), ML_OK);
+  assert_int_equal(c.not_before, NOW + 600);
+  assert_int_equal(c.expiry, NOW + 3600);
+  assert_string_equal(c.room, "ward-7");
   free(tok);
+  assert_int_equal(ml_token_read_claims("", &c), ML_ERR_PROTOCOL);
+  assert_int_equal(ml_token_read_claims("not a token", &c), ML_ERR_PROTOCOL);
+  assert_int_equal(ml_token_read_claims(".abc", &c), ML_ERR_PROTOCOL);
+  assert_int_equal(ml_token_read_claims("e30.abc", &c), ML_ERR_PROTOCOL); /* {} */
   /* A start at or after the end is refused at issue. */
   in.not_before = in.expiry;
   tok = NULL;

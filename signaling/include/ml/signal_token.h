@@ -43,4 +43,9 @@ ML_MUST_CHECK int ml_token_issue(const uint8_t *secret, size_t secret_len,
 ML_MUST_CHECK int ml_token_verify(const uint8_t *secret, size_t secret_len, const char *token,
                                   int64_t now, ml_token_claims *claims);
 
+/* What token says, NOT verified (the client has no secret): for showing
+ * its scheduled end only; the server decides what the token allows.
+ * ML_ERR_PROTOCOL when malformed. */
+ML_MUST_CHECK int ml_token_read_claims(const char *token, ml_token_claims *claims);
+
 #endif /* ML_SIGNAL_TOKEN_H */

@@ -86,7 +86,9 @@ typedef enum ml_call_path {
 } ml_call_path;
 
 typedef struct ml_call_config {
-  const char *server_url; /* required: ws:// or wss:// .../v1/ws */
+  /* required: ws:// or wss:// .../v1/ws, or several comma-separated
+   * (ml_signal_client_config.url) */
+  const char *server_url;
   const char *token;      /* token mode; or room + name (open mode) */
   const char *room;
   const char *name;
@@ -98,6 +100,9 @@ typedef struct ml_call_config {
   const char *ca_file;
   ml_media_video_source video;
   ml_media_audio_source audio;
+  /* Capture size, and the top of the sender's resolution ladder; 0 x 0:
+   * 640x360. */
+  unsigned video_width, video_height;
   /* With video CAMERA / audio MIC: the device by name or id (ml/devices.h);
    * NULL: the default. A device that is not there is said (a non-fatal
    * ERROR event) and the call goes on without it. */
