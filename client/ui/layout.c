@@ -172,12 +172,12 @@ void ml_layout_dialog_buttons(ml_rect d, float scale, int n, ml_rect *out) {
     out[i] = rect(x0 + i * (bw + gap), y0, bw, bh);
 }
 
-void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting,
+void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting, bool host,
                       ml_people_layout *out) {
   memset(out, 0, sizeof *out);
   int gap = ml_layout_px(scale, 8), hh = ml_layout_px(scale, 48), rh = ml_layout_px(scale, 46);
   int wh = ml_layout_px(scale, 30), bw = ml_layout_px(scale, 72), bh = ml_layout_px(scale, 30);
-  int cs = ml_layout_px(scale, 32);
+  int cs = ml_layout_px(scale, 32), ah = ml_layout_px(scale, 26), ag = ml_layout_px(scale, 4);
   if (panel.w <= 2 * gap || panel.h <= hh)
     return;
   out->header = rect(panel.x, panel.y, panel.w, hh);
@@ -185,8 +185,32 @@ void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting,
   int y = panel.y + hh, bottom = panel.y + panel.h, x = panel.x + gap, w = panel.w - 2 * gap;
   n_members = imin(imax(n_members, 0), ML_LAYOUT_MAX_PEOPLE);
   n_waiting = imin(imax(n_waiting, 0), ML_LAYOUT_MAX_PEOPLE);
-  for (int i = 0; i < n_members && y + rh <= bottom; i++, y += rh)
-    out->rows[out->n_rows++] = rect(x, y, w, rh);
+  /* A host's buttons: room actions of bw; member actions share the row's
+   * width by the length of their labels (ml_ui_people_act_label). */
+  static const int weight[ML_PEOPLE_ACT_COUNT] = {7, 14, 11, 12, 10};
+  int inner = w - (ML_PEOPLE_ACT_COUNT - 1) * ag, total = 0;
+  for (int a = 0; a < ML_PEOPLE_ACT_COUNT; a++)
+    total += weight[a];
+  bool acts = host && inner * weight[0] / total >= ml_layout_px(scale, 36);
+  if (host && w >= 2 * bw + gap && y + bh + gap <= bottom) {
+    out->lock = rect(x, y, bw, bh);
+    out->end = rect(x + bw + gap, y, bw, bh);
+    y += bh + gap;
+  }
+  for (int i = 0; i < n_members; i++) {
+    bool with_acts = acts && i > 0;
+    int h = with_acts ? rh + ah + ag : rh;
+    if (y + h > bottom)
+      break;
+    int k = out->n_rows++;
+    out->rows[k] = rect(x, y, w, h);
+    for (int a = 0, ax = x; with_acts && a < ML_PEOPLE_ACT_COUNT; a++) {
+      int aw = inner * weight[a] / total;
+      out->acts[k][a] = rect(ax, y + rh, aw, ah);
+      ax += aw + ag;
+    }
+    y += h;
+  }
   if (n_waiting == 0 || y + wh + rh > bottom)
     return;
   out->waiting_header = rect(x, y, w, wh);

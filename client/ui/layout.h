@@ -62,23 +62,36 @@ typedef struct ml_layout {
 } ml_layout;
 
 /* The participant panel (in the right-side panel's place, the chat's
- * rectangle): a header with a close box, one row per member (us first),
- * then, for a host, a "Waiting" heading and one row per waiting person
- * with Admit and Deny buttons at its right. Rows that do not fit below are
- * left out (n_rows, n_waiting say how many are laid out); every rectangle
- * lies inside the panel and none overlaps another (buttons lie inside
- * their row). */
+ * rectangle): a header with a close box; for a host, a line of room
+ * actions (Lock or Unlock, End for all); one row per member (us first);
+ * for a host, each other member's row has a line of actions (ml_people_act)
+ * under its name; then, for a host, a "Waiting" heading and one row per
+ * waiting person with Admit and Deny buttons at its right. Rows that do not
+ * fit below are left out (n_rows, n_waiting say how many are laid out);
+ * every rectangle lies inside the panel and none overlaps another (buttons
+ * lie inside their row, apart). A panel too narrow for buttons gets rows
+ * without them (w == 0). */
 #define ML_LAYOUT_MAX_PEOPLE 16
+typedef enum ml_people_act {
+  ML_PEOPLE_ACT_MUTE,       /* ask to mute */
+  ML_PEOPLE_ACT_LOWER_HAND, /* lower its hand */
+  ML_PEOPLE_ACT_SPOTLIGHT,  /* in the spotlight for everyone, or out of it */
+  ML_PEOPLE_ACT_MAKE_HOST,  /* hand the host role over */
+  ML_PEOPLE_ACT_REMOVE,     /* out of the room */
+  ML_PEOPLE_ACT_COUNT
+} ml_people_act;
 typedef struct ml_people_layout {
   ml_rect header, close;
+  ml_rect lock, end; /* host: the room's actions; w == 0: none */
   ml_rect rows[ML_LAYOUT_MAX_PEOPLE];
+  ml_rect acts[ML_LAYOUT_MAX_PEOPLE][ML_PEOPLE_ACT_COUNT]; /* host, rows 1..; w == 0: none */
   int n_rows;
   ml_rect waiting_header; /* h == 0: nobody waiting */
   ml_rect waiting[ML_LAYOUT_MAX_PEOPLE], admit[ML_LAYOUT_MAX_PEOPLE], deny[ML_LAYOUT_MAX_PEOPLE];
   int n_waiting;
 } ml_people_layout;
 
-void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting,
+void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting, bool host,
                       ml_people_layout *out);
 
 /* Logical pixels to output pixels (rounded). */

@@ -191,10 +191,22 @@ int ml_ui_view_dialog_rects(const ml_ui_view *v, ml_rect *d,
   return n;
 }
 
+const char *ml_ui_people_act_label(ml_people_act a, const ml_ui_model *m, const ml_ui_peer *p) {
+  switch (a) {
+  case ML_PEOPLE_ACT_MUTE: return "Mute";
+  case ML_PEOPLE_ACT_LOWER_HAND: return "Lower hand";
+  case ML_PEOPLE_ACT_SPOTLIGHT: return strcmp(m->spotlight, p->id) ? "Spotlight" : "Spot off";
+  case ML_PEOPLE_ACT_MAKE_HOST: return "Make host";
+  case ML_PEOPLE_ACT_REMOVE:
+  case ML_PEOPLE_ACT_COUNT: break;
+  }
+  return "Remove";
+}
+
 void ml_ui_view_people(const ml_ui_view *v, const ml_layout *l, ml_people_layout *out) {
   const ml_ui_model *m = v->model;
   ml_layout_people(l->chat, v->scale, 1 + (int)m->n_peers, m->self_host ? (int)m->n_knocks : 0,
-                   out);
+                   m->self_host, out);
 }
 
 static ml_rect chat_close_rect(const ml_ui_view *v, const ml_layout *l) {
@@ -226,6 +238,14 @@ ml_ui_hit ml_ui_view_hit(const ml_ui_view *v, int x, int y) {
     ml_ui_view_people(v, &l, &pl);
     if (ml_rect_contains(pl.close, x, y))
       return (ml_ui_hit){ML_UI_HIT_PEOPLE_CLOSE, 0};
+    if (ml_rect_contains(pl.lock, x, y))
+      return (ml_ui_hit){ML_UI_HIT_PEOPLE_LOCK, 0};
+    if (ml_rect_contains(pl.end, x, y))
+      return (ml_ui_hit){ML_UI_HIT_PEOPLE_END, 0};
+    for (int i = 1; i < pl.n_rows; i++)
+      for (int a = 0; a < ML_PEOPLE_ACT_COUNT; a++)
+        if (ml_rect_contains(pl.acts[i][a], x, y))
+          return (ml_ui_hit){ML_UI_HIT_PEOPLE_ACT, (i - 1) * ML_PEOPLE_ACT_COUNT + a};
     for (int i = 0; i < pl.n_waiting; i++) {
       if (ml_rect_contains(pl.admit[i], x, y))
         return (ml_ui_hit){ML_UI_HIT_PEOPLE_ADMIT, i};
@@ -844,6 +864,22 @@ static void draw_people(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, con
     people_row(
         t, v, pl.rows[i], p->name, false, p->host, ml_ui_model_hand_place(m, false, (size_t)i - 1),
         m->spotlight[0] && !strcmp(m->spotlight, p->id), state, p->quality == ML_UI_QUALITY_POOR);
+  }
+  if (pl.lock.w) {
+    fill(r, pl.lock, ML_COL_BUTTON);
+    text_centered(t, ML_FONT_SMALL, m->locked ? "Unlock" : "Lock", ML_COL_TEXT, pl.lock);
+    bool armed = v->now_ms < v->end_armed_until_ms;
+    fill(r, pl.end, armed ? ML_COL_BAD : ML_COL_BUTTON);
+    text_centered(t, ML_FONT_SMALL, armed ? "Really end?" : "End for all",
+                  armed ? ML_COL_DARK_TEXT : ML_COL_TEXT, pl.end);
+  }
+  for (int i = 1; i < pl.n_rows; i++) {
+    const ml_ui_peer *p = &m->peers[i - 1];
+    for (int a = 0; a < ML_PEOPLE_ACT_COUNT && pl.acts[i][a].w; a++) {
+      fill(r, pl.acts[i][a], ML_COL_BUTTON);
+      text_centered(t, ML_FONT_SMALL, ml_ui_people_act_label((ml_people_act)a, m, p), ML_COL_TEXT,
+                    pl.acts[i][a]);
+    }
   }
   if (pl.waiting_header.h) {
     ml_ui_text_puts(t, ML_FONT_BOLD, "Waiting to join", ML_COL_TEXT, pl.waiting_header.x + P(v, 6),

@@ -63,6 +63,7 @@ typedef struct ml_ui_view {
   int hover_button;             /* ml_ui_button under the mouse, -1 none */
   bool tooltip;                 /* show the hovered button's tooltip */
   bool leaving;                 /* the user confirmed: "Leaving…" */
+  int64_t end_armed_until_ms;   /* host: "End for all" asks again until then (now_ms clock) */
   ml_ui_wrap_cache *wrap_cache; /* NULL: wrap on every frame */
 } ml_ui_view;
 
@@ -79,6 +80,9 @@ typedef enum ml_ui_hit_kind {
   ML_UI_HIT_PEOPLE_CLOSE,
   ML_UI_HIT_PEOPLE_ADMIT, /* index: model knock */
   ML_UI_HIT_PEOPLE_DENY,  /* index: model knock */
+  ML_UI_HIT_PEOPLE_ACT,   /* index: model peer * ML_PEOPLE_ACT_COUNT + ml_people_act */
+  ML_UI_HIT_PEOPLE_LOCK,  /* host: lock or unlock the room */
+  ML_UI_HIT_PEOPLE_END,   /* host: end the session for everyone (asks first) */
 } ml_ui_hit_kind;
 
 typedef struct ml_ui_hit {
@@ -96,6 +100,8 @@ void ml_ui_view_layout(const ml_ui_view *v, ml_layout *out);
  * rectangle): members are us then the model's peers, the waiting rows the
  * model's knocks (for a host). */
 void ml_ui_view_people(const ml_ui_view *v, const ml_layout *l, ml_people_layout *out);
+/* The label of a host's action button on p's row ("Spotlight" or "Spot off", ...). */
+const char *ml_ui_people_act_label(ml_people_act a, const ml_ui_model *m, const ml_ui_peer *p);
 
 /* Dialog geometry: its rectangle and its buttons (returns how many). */
 int ml_ui_view_dialog_rects(const ml_ui_view *v, ml_rect *dialog,

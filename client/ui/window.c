@@ -38,6 +38,7 @@
 
 #define TOOLTIP_DELAY_MS 600
 #define LEAVE_WAIT_MS 5000
+#define END_ARM_MS 5000
 #define WATCH_STOP_MS 250 /* how often the watcher looks at the stop flag */
 #define LEVEL_EVERY_TICKS 6
 #define SPEAKING_DBFS (-45.0)
@@ -321,6 +322,38 @@ static void people_answer(ui *u, int i, bool admit_it) {
   ml_ui_model_remove_knock(&u->model, id);
 }
 
+/* As the host, from the participant panel: an action on the member of
+ * index / ML_PEOPLE_ACT_COUNT (a model peer); what the room did comes back
+ * as events. */
+static void people_act(ui *u, int index) {
+  size_t i = (size_t)index / ML_PEOPLE_ACT_COUNT;
+  if (index < 0 || i >= u->model.n_peers)
+    return;
+  char id[ML_CALL_MAX_PEER_ID + 1];
+  snprintf(id, sizeof id, "%s", u->model.peers[i].id);
+  switch ((ml_people_act)(index % ML_PEOPLE_ACT_COUNT)) {
+  case ML_PEOPLE_ACT_MUTE: ml_call_ask_mute(u->call, id); break;
+  case ML_PEOPLE_ACT_LOWER_HAND: ml_call_lower_hand(u->call, id); break;
+  case ML_PEOPLE_ACT_SPOTLIGHT:
+    ml_call_spotlight(u->call, strcmp(u->model.spotlight, id) ? id : NULL);
+    break;
+  case ML_PEOPLE_ACT_MAKE_HOST: ml_call_hand_over(u->call, id); break;
+  case ML_PEOPLE_ACT_REMOVE: ml_call_remove(u->call, id); break;
+  case ML_PEOPLE_ACT_COUNT: break;
+  }
+}
+
+/* "End for all" ends the session on a second click within END_ARM_MS. */
+static void end_for_all(ui *u) {
+  int64_t now = now_ms();
+  if (now < u->view.end_armed_until_ms) {
+    u->view.end_armed_until_ms = 0;
+    ml_call_end_for_all(u->call);
+  } else {
+    u->view.end_armed_until_ms = now + END_ARM_MS;
+  }
+}
+
 static void toggle_mic(ui *u) {
   u->model.muted = !u->model.muted;
   if (!u->model.muted)
@@ -507,6 +540,9 @@ static void on_click(ui *u, int x, int y) {
   case ML_UI_HIT_PEOPLE_CLOSE: u->model.people_open = false; break;
   case ML_UI_HIT_PEOPLE_ADMIT: people_answer(u, h.index, true); break;
   case ML_UI_HIT_PEOPLE_DENY: people_answer(u, h.index, false); break;
+  case ML_UI_HIT_PEOPLE_ACT: people_act(u, h.index); break;
+  case ML_UI_HIT_PEOPLE_LOCK: ml_call_set_locked(u->call, !u->model.locked); break;
+  case ML_UI_HIT_PEOPLE_END: end_for_all(u); break;
   default: set_chat_focus(u, false); break;
   }
 }

@@ -34,6 +34,8 @@ typedef struct party {
   const char *name;
   ml_child *proc;
   bool secure, knock, host_hand;
+  /* What the participant was told of the host's actions from the panel. */
+  bool hand_lowered, spotlit, muted_by_host, locked;
   unsigned layouts, shots;
   double scale;
   ml_rect chat;
@@ -62,6 +64,15 @@ static void take_line(void *user, const char *line, const ml_event *ev) {
     else if (ev->type == ML_EVENT_SESSION && !strcmp(ev->what, "hand") && ev->on &&
              !strcmp(ev->name, "Dr. Mentor"))
       p->host_hand = true;
+    else if (ev->type == ML_EVENT_SESSION && !strcmp(ev->what, "hand") && !ev->on && ev->by[0])
+      p->hand_lowered = true;
+    else if (ev->type == ML_EVENT_SESSION && !strcmp(ev->what, "spotlight") &&
+             !strcmp(ev->name, "Sam Mentee"))
+      p->spotlit = true;
+    else if (ev->type == ML_EVENT_SESSION && !strcmp(ev->what, "muted_by_host"))
+      p->muted_by_host = true;
+    else if (ev->type == ML_EVENT_SESSION && !strcmp(ev->what, "locked") && ev->on)
+      p->locked = true;
     return;
   }
   g_autoptr(JsonParser) jp = json_parser_new();
@@ -114,7 +125,8 @@ static void send_cmd(party *p, const char *cmd) {
 
 typedef struct cond {
   party *p;
-  int what; /* 0 secure, 1 knock, 2 layouts >= n, 3 shots >= n, 4 host hand */
+  int what; /* 0 secure, 1 knock, 2 layouts >= n, 3 shots >= n, 4 host hand, 5 hand lowered,
+               6 spotlit, 7 muted by the host, 8 locked, 9 exited */
   unsigned n;
 } cond;
 
@@ -125,7 +137,12 @@ static bool cond_holds(void *arg) {
   case 1: return c->p->knock;
   case 2: return c->p->layouts >= c->n;
   case 3: return c->p->shots >= c->n;
-  default: return c->p->host_hand;
+  case 4: return c->p->host_hand;
+  case 5: return c->p->hand_lowered;
+  case 6: return c->p->spotlit;
+  case 7: return c->p->muted_by_host;
+  case 8: return c->p->locked;
+  default: return ml_child_done(c->p->proc);
   }
 }
 
@@ -210,7 +227,7 @@ int main(void) {
   send_cmd(&a, "key ctrl+p");
   CHECK(layout(&a) && a.chat.w > 0, "the participant panel did not open");
   ml_people_layout pl;
-  ml_layout_people(a.chat, (float)a.scale, 1, 1, &pl);
+  ml_layout_people(a.chat, (float)a.scale, 1, 1, true, &pl);
   SDL_Surface *s = shot(&a, "waiting");
   CHECK(find(s, pl.waiting_header, ML_PX_BOLD, &a, "Waiting to join", ML_COL_TEXT, ML_COL_PANEL),
         "the panel shows no \"Waiting to join\"");
@@ -229,7 +246,7 @@ int main(void) {
   /* A raised hand, in order, and the host badge. */
   send_cmd(&b, "/hand");
   CHECK(layout(&a), "the host's window answers"); /* the knock's banner went: the panel moved */
-  ml_layout_people(a.chat, (float)a.scale, 2, 0, &pl);
+  ml_layout_people(a.chat, (float)a.scale, 2, 0, true, &pl);
   bool hand = false;
   for (int i = 0; i < 20 && !hand; i++) {
     s = shot(&a, "people");
@@ -251,7 +268,42 @@ int main(void) {
   send_cmd(&a, "key ctrl+h");
   CHECK(wait_cond(&b, 4, 0), "the participant did not see the host's hand");
 
-  send_cmd(&b, "/leave");
+  /* The host's buttons on the participant's row and for the room, each
+   * clicked and seen by the participant (the layout asked again before
+   * each: a banner may have moved the panel). */
+  CHECK(layout(&a), "the host's window answers");
+  ml_layout_people(a.chat, (float)a.scale, 2, 0, true, &pl);
+  s = shot(&a, "actions");
+  CHECK(find(s, pl.acts[1][ML_PEOPLE_ACT_LOWER_HAND], ML_PX_SMALL, &a, "Lower hand", ML_COL_TEXT,
+             ML_COL_BUTTON),
+        "no \"Lower hand\" button on the participant's row");
+  CHECK(find(s, pl.acts[1][ML_PEOPLE_ACT_REMOVE], ML_PX_SMALL, &a, "Remove", ML_COL_TEXT,
+             ML_COL_BUTTON),
+        "no \"Remove\" button on the participant's row");
+  CHECK(find(s, pl.lock, ML_PX_SMALL, &a, "Lock", ML_COL_TEXT, ML_COL_BUTTON), "no Lock button");
+  SDL_FreeSurface(s);
+  struct {
+    int act; /* ml_people_act, or -1: Lock */
+    int what;
+    const char *fail;
+  } acts[] = {
+      {ML_PEOPLE_ACT_LOWER_HAND, 5, "Lower hand did not lower the participant's hand"},
+      {ML_PEOPLE_ACT_SPOTLIGHT, 6, "Spotlight did not reach the participant"},
+      {ML_PEOPLE_ACT_MUTE, 7, "Mute did not mute the participant"},
+      {-1, 8, "Lock did not lock the room"},
+      {ML_PEOPLE_ACT_REMOVE, 9, "Remove did not take the participant out"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(acts); i++) {
+    CHECK(layout(&a), "the host's window answers");
+    ml_layout_people(a.chat, (float)a.scale, 2, 0, true, &pl);
+    ml_rect at = acts[i].act < 0 ? pl.lock : pl.acts[1][acts[i].act];
+    snprintf(click, sizeof click, "click %d %d", at.x + at.w / 2, at.y + at.h / 2);
+    send_cmd(&a, click);
+    CHECK(wait_cond(&b, acts[i].what, 0), "%s", acts[i].fail);
+  }
+  CHECK(ml_child_status(b.proc) == 5, "the removed participant exited with %d, not 5 (removed)",
+        ml_child_status(b.proc));
+
   send_cmd(&a, "key ctrl+w");
   send_cmd(&a, "key return");
   ml_child *both[] = {a.proc, b.proc};

@@ -217,49 +217,71 @@ static void test_people(void **state) {
   for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++)
     for (int h = 100; h <= 1400; h += 70)
       for (int members = 0; members <= ML_LAYOUT_MAX_PEOPLE + 2; members += 3)
-        for (int waiting = 0; waiting <= 5; waiting++) {
-          ml_rect panel = {900, 40, ml_layout_px(scales[si], 360), h};
-          ml_people_layout pl;
-          ml_layout_people(panel, scales[si], members, waiting, &pl);
-          if (!pl.header.h)
-            continue; /* too small for anything */
-          assert_true(ml_rect_inside(pl.header, panel));
-          assert_true(ml_rect_inside(pl.close, pl.header));
-          assert_true(pl.n_rows <= members && pl.n_rows <= ML_LAYOUT_MAX_PEOPLE);
-          int bottom = pl.header.y + pl.header.h;
-          for (int i = 0; i < pl.n_rows; i++) {
-            assert_true(ml_rect_inside(pl.rows[i], panel));
-            assert_true(pl.rows[i].y >= bottom);
-            bottom = pl.rows[i].y + pl.rows[i].h;
+        for (int waiting = 0; waiting <= 5; waiting++)
+          for (int host = 0; host <= 1; host++) {
+            ml_rect panel = {900, 40, ml_layout_px(scales[si], 360), h};
+            ml_people_layout pl;
+            ml_layout_people(panel, scales[si], members, waiting, host, &pl);
+            if (!pl.header.h)
+              continue; /* too small for anything */
+            assert_true(ml_rect_inside(pl.header, panel));
+            assert_true(ml_rect_inside(pl.close, pl.header));
+            assert_true(pl.n_rows <= members && pl.n_rows <= ML_LAYOUT_MAX_PEOPLE);
+            int bottom = pl.header.y + pl.header.h;
+            if (!host)
+              assert_int_equal(pl.lock.w, 0);
+            if (pl.lock.w) { /* the room's actions, side by side below the header */
+              assert_true(ml_rect_inside(pl.lock, panel) && ml_rect_inside(pl.end, panel));
+              assert_true(pl.lock.y >= bottom && !ml_rect_overlaps(pl.lock, pl.end));
+              bottom = pl.lock.y + pl.lock.h;
+            }
+            for (int i = 0; i < pl.n_rows; i++) {
+              assert_true(ml_rect_inside(pl.rows[i], panel));
+              assert_true(pl.rows[i].y >= bottom);
+              bottom = pl.rows[i].y + pl.rows[i].h;
+              for (int a = 0; a < ML_PEOPLE_ACT_COUNT; a++) {
+                /* a host's buttons on the others' rows (360 px: room for them), none on ours */
+                assert_true((pl.acts[i][a].w > 0) == (host && i > 0));
+                if (!pl.acts[i][a].w)
+                  continue;
+                assert_true(ml_rect_inside(pl.acts[i][a], pl.rows[i]));
+                for (int b = a + 1; b < ML_PEOPLE_ACT_COUNT; b++)
+                  assert_false(ml_rect_overlaps(pl.acts[i][a], pl.acts[i][b]));
+              }
+            }
+            if (pl.n_rows < members && members <= ML_LAYOUT_MAX_PEOPLE) /* cut: no room below */
+              assert_true(bottom + ml_layout_px(scales[si], host ? 76 : 46) > panel.y + panel.h);
+            assert_true(pl.n_waiting <= waiting);
+            if (pl.waiting_header.h) {
+              assert_true(ml_rect_inside(pl.waiting_header, panel) &&
+                          pl.waiting_header.y >= bottom);
+              bottom = pl.waiting_header.y + pl.waiting_header.h;
+            } else {
+              assert_int_equal(pl.n_waiting, 0);
+            }
+            for (int i = 0; i < pl.n_waiting; i++) {
+              assert_true(ml_rect_inside(pl.waiting[i], panel) && pl.waiting[i].y >= bottom);
+              bottom = pl.waiting[i].y + pl.waiting[i].h;
+              assert_true(pl.admit[i].w > 0 &&
+                          pl.deny[i].w > 0); /* 360 logical px: room for buttons */
+              assert_true(ml_rect_inside(pl.admit[i], pl.waiting[i]));
+              assert_true(ml_rect_inside(pl.deny[i], pl.waiting[i]));
+              assert_false(ml_rect_overlaps(pl.admit[i], pl.deny[i]));
+            }
           }
-          if (pl.n_rows < members && members <= ML_LAYOUT_MAX_PEOPLE) /* cut: no room below */
-            assert_true(bottom + ml_layout_px(scales[si], 46) > panel.y + panel.h);
-          assert_true(pl.n_waiting <= waiting);
-          if (pl.waiting_header.h) {
-            assert_true(ml_rect_inside(pl.waiting_header, panel) && pl.waiting_header.y >= bottom);
-            bottom = pl.waiting_header.y + pl.waiting_header.h;
-          } else {
-            assert_int_equal(pl.n_waiting, 0);
-          }
-          for (int i = 0; i < pl.n_waiting; i++) {
-            assert_true(ml_rect_inside(pl.waiting[i], panel) && pl.waiting[i].y >= bottom);
-            bottom = pl.waiting[i].y + pl.waiting[i].h;
-            assert_true(pl.admit[i].w > 0 &&
-                        pl.deny[i].w > 0); /* 360 logical px: room for buttons */
-            assert_true(ml_rect_inside(pl.admit[i], pl.waiting[i]));
-            assert_true(ml_rect_inside(pl.deny[i], pl.waiting[i]));
-            assert_false(ml_rect_overlaps(pl.admit[i], pl.deny[i]));
-          }
-        }
   /* A tall panel shows everyone. */
   ml_people_layout pl;
-  ml_layout_people((ml_rect){0, 0, 400, 2000}, 1.0f, 9, 3, &pl);
+  ml_layout_people((ml_rect){0, 0, 400, 2000}, 1.0f, 9, 3, true, &pl);
   assert_int_equal(pl.n_rows, 9);
   assert_int_equal(pl.n_waiting, 3);
+  /* A group of 9 with a host's buttons fits a 1000 px panel. */
+  ml_layout_people((ml_rect){0, 0, 340, 1000}, 1.0f, 9, 0, true, &pl);
+  assert_int_equal(pl.n_rows, 9);
   /* Too narrow for buttons: rows without them. */
-  ml_layout_people((ml_rect){0, 0, 150, 800}, 1.0f, 2, 1, &pl);
+  ml_layout_people((ml_rect){0, 0, 150, 800}, 1.0f, 2, 1, true, &pl);
   assert_int_equal(pl.n_waiting, 1);
   assert_int_equal(pl.admit[0].w, 0);
+  assert_int_equal(pl.acts[1][0].w, 0);
 }
 
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_all_sizes, test_active_speaker,
