@@ -192,9 +192,10 @@ void ml_layout_people(ml_rect panel, float scale, int n_members, int n_waiting, 
   for (int a = 0; a < ML_PEOPLE_ACT_COUNT; a++)
     total += weight[a];
   bool acts = host && inner * weight[0] / total >= ml_layout_px(scale, 36);
-  if (host && w >= 2 * bw + gap && y + bh + gap <= bottom) {
+  if (host && w >= 3 * bw + 2 * gap && y + bh + gap <= bottom) {
     out->lock = rect(x, y, bw, bh);
-    out->end = rect(x + bw + gap, y, bw, bh);
+    out->mute_all = rect(x + bw + gap, y, bw, bh);
+    out->end = rect(x + 2 * (bw + gap), y, bw, bh);
     y += bh + gap;
   }
   for (int i = 0; i < n_members; i++) {

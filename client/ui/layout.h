@@ -63,7 +63,7 @@ typedef struct ml_layout {
 
 /* The participant panel (in the right-side panel's place, the chat's
  * rectangle): a header with a close box; for a host, a line of room
- * actions (Lock or Unlock, End for all); one row per member (us first);
+ * actions (Lock or Unlock, Mute all, End for all); one row per member (us first);
  * for a host, each other member's row has a line of actions (ml_people_act)
  * under its name; then, for a host, a "Waiting" heading and one row per
  * waiting person with Admit and Deny buttons at its right. Rows that do not
@@ -82,7 +82,7 @@ typedef enum ml_people_act {
 } ml_people_act;
 typedef struct ml_people_layout {
   ml_rect header, close;
-  ml_rect lock, end; /* host: the room's actions; w == 0: none */
+  ml_rect lock, mute_all, end; /* host: the room's actions; w == 0: none */
   ml_rect rows[ML_LAYOUT_MAX_PEOPLE];
   ml_rect acts[ML_LAYOUT_MAX_PEOPLE][ML_PEOPLE_ACT_COUNT]; /* host, rows 1..; w == 0: none */
   int n_rows;

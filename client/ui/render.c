@@ -240,6 +240,8 @@ ml_ui_hit ml_ui_view_hit(const ml_ui_view *v, int x, int y) {
       return (ml_ui_hit){ML_UI_HIT_PEOPLE_CLOSE, 0};
     if (ml_rect_contains(pl.lock, x, y))
       return (ml_ui_hit){ML_UI_HIT_PEOPLE_LOCK, 0};
+    if (ml_rect_contains(pl.mute_all, x, y))
+      return (ml_ui_hit){ML_UI_HIT_PEOPLE_MUTE_ALL, 0};
     if (ml_rect_contains(pl.end, x, y))
       return (ml_ui_hit){ML_UI_HIT_PEOPLE_END, 0};
     for (int i = 1; i < pl.n_rows; i++)
@@ -868,6 +870,8 @@ static void draw_people(SDL_Renderer *r, ml_ui_text *t, const ml_ui_view *v, con
   if (pl.lock.w) {
     fill(r, pl.lock, ML_COL_BUTTON);
     text_centered(t, ML_FONT_SMALL, m->locked ? "Unlock" : "Lock", ML_COL_TEXT, pl.lock);
+    fill(r, pl.mute_all, ML_COL_BUTTON);
+    text_centered(t, ML_FONT_SMALL, "Mute all", ML_COL_TEXT, pl.mute_all);
     bool armed = v->now_ms < v->end_armed_until_ms;
     fill(r, pl.end, armed ? ML_COL_BAD : ML_COL_BUTTON);
     text_centered(t, ML_FONT_SMALL, armed ? "Really end?" : "End for all",

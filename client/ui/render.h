@@ -78,11 +78,12 @@ typedef enum ml_ui_hit_kind {
   ML_UI_HIT_TILE,   /* index: model peer */
   ML_UI_HIT_BANNER, /* index: banner (ml_ui_model_banners order) */
   ML_UI_HIT_PEOPLE_CLOSE,
-  ML_UI_HIT_PEOPLE_ADMIT, /* index: model knock */
-  ML_UI_HIT_PEOPLE_DENY,  /* index: model knock */
-  ML_UI_HIT_PEOPLE_ACT,   /* index: model peer * ML_PEOPLE_ACT_COUNT + ml_people_act */
-  ML_UI_HIT_PEOPLE_LOCK,  /* host: lock or unlock the room */
-  ML_UI_HIT_PEOPLE_END,   /* host: end the session for everyone (asks first) */
+  ML_UI_HIT_PEOPLE_ADMIT,    /* index: model knock */
+  ML_UI_HIT_PEOPLE_DENY,     /* index: model knock */
+  ML_UI_HIT_PEOPLE_ACT,      /* index: model peer * ML_PEOPLE_ACT_COUNT + ml_people_act */
+  ML_UI_HIT_PEOPLE_LOCK,     /* host: lock or unlock the room */
+  ML_UI_HIT_PEOPLE_MUTE_ALL, /* host: ask every other participant to mute */
+  ML_UI_HIT_PEOPLE_END,      /* host: end the session for everyone (asks first) */
 } ml_ui_hit_kind;
 
 typedef struct ml_ui_hit {

@@ -231,8 +231,11 @@ static void test_people(void **state) {
             if (!host)
               assert_int_equal(pl.lock.w, 0);
             if (pl.lock.w) { /* the room's actions, side by side below the header */
-              assert_true(ml_rect_inside(pl.lock, panel) && ml_rect_inside(pl.end, panel));
-              assert_true(pl.lock.y >= bottom && !ml_rect_overlaps(pl.lock, pl.end));
+              assert_true(ml_rect_inside(pl.lock, panel) && ml_rect_inside(pl.end, panel) &&
+                          ml_rect_inside(pl.mute_all, panel));
+              assert_true(pl.lock.y >= bottom && !ml_rect_overlaps(pl.lock, pl.end) &&
+                          !ml_rect_overlaps(pl.lock, pl.mute_all) &&
+                          !ml_rect_overlaps(pl.mute_all, pl.end));
               bottom = pl.lock.y + pl.lock.h;
             }
             for (int i = 0; i < pl.n_rows; i++) {
