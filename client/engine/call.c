@@ -68,8 +68,23 @@ static void remove_all_peers(ml_call *call, const char *reason) {
   g_list_free(vals);
 }
 
+/* Our id in the room, from a welcome or a waiting; after a reconnect the
+ * links are told the new one, and the old one's peer_left is old news. */
+static void set_self_id(ml_call *call, const char *id) {
+  if (!id[0] || !strcmp(call->self_id, id))
+    return;
+  bool changed = call->self_id[0] != '\0';
+  if (changed)
+    g_hash_table_add(call->retired_ids, g_strdup(call->self_id));
+  g_strlcpy(call->self_id, id, sizeof call->self_id);
+  if (changed)
+    ml_call_session_self_id_changed(call);
+}
+
 static void on_sig_state(ml_signal_client_state st, void *user) {
   ml_call *call = user;
+  if (st == ML_SIGNAL_WAITING) /* knocking again: our links must know the id that knocks */
+    set_self_id(call, ml_signal_client_peer_id(call->sig));
   ml_call_event *ev = ml_call_event_new(call, ML_CALL_EV_SIGNALING, NULL);
   ev->state = (int)st;
   ml_call_emit(call, ev);
@@ -149,18 +164,26 @@ static void keep_listed_peers(ml_call *call, const ml_signal_welcome *w, bool *l
     size_t i = 0;
     while (i < w->n_peers && strcmp(w->peers[i].id, p->id) != 0)
       i++;
-    if (i == w->n_peers) {
-      i = 0;
-      while (i < w->n_peers &&
-             (listed[i] || ml_call_peer_by_key(call, w->peers[i].identity_key) != p))
-        i++;
+    if (i < w->n_peers) { /* under its id: it stayed */
+      listed[i] = true;
+      ml_call_peer_rejoined(call, p, &w->peers[i]);
+      continue;
+    }
+    /* Under another id with its key (it reconnected too): the same peer
+     * only if its link names that id, now or later (ml_call_peer_claimed). */
+    for (i = 0; i < w->n_peers; i++)
+      if (!listed[i] && ml_call_peer_by_key(call, w->peers[i].identity_key) == p)
+        break;
+    if (i < w->n_peers && p->have_said && !strcmp(p->said_id, w->peers[i].id)) {
+      listed[i] = true;
+      ml_call_peer_rejoined(call, p, &w->peers[i]);
+      continue;
     }
     if (i < w->n_peers) {
       listed[i] = true;
-      ml_call_peer_rejoined(call, p, &w->peers[i]);
-    } else {
-      ml_call_peer_away(call, p, "reconnect");
+      ml_call_peer_claimed(call, p, &w->peers[i]); /* held: not named yet */
     }
+    ml_call_peer_away(call, p, "reconnect");
   }
   g_list_free(vals);
 }
@@ -169,9 +192,7 @@ static void on_sig_welcome(const ml_signal_welcome *w, void *user) {
   ml_call *call = user;
   bool listed[ML_SIGNAL_MAX_PEERS] = {false};
   keep_listed_peers(call, w, listed);
-  if (call->self_id[0] && strcmp(call->self_id, w->peer_id) != 0)
-    g_hash_table_add(call->retired_ids, g_strdup(call->self_id)); /* its peer_left is old news */
-  g_strlcpy(call->self_id, w->peer_id, sizeof call->self_id);
+  set_self_id(call, w->peer_id);
   g_strlcpy(call->room_id, w->room, sizeof call->room_id);
   take_ice(call, w);
   ml_call_event *ev = ml_call_event_new(call, ML_CALL_EV_JOINED, NULL);
@@ -196,10 +217,11 @@ static void on_sig_peer_joined(const ml_signal_peer *sp, void *user) {
   ml_call *call = user;
   call_peer *p =
       g_hash_table_lookup(call->peers, sp->id) ? NULL : ml_call_peer_by_key(call, sp->identity_key);
-  if (p)
-    ml_call_peer_rejoined(call, p, sp);
-  else
-    ml_call_peer_add(call, sp);
+  if (p) {
+    ml_call_peer_claimed(call, p, sp);
+    return;
+  }
+  ml_call_peer_add(call, sp);
   ml_call_session_peer_added(call, sp);
 }
 
@@ -211,9 +233,12 @@ static void on_sig_knock(const ml_signal_peer *sp, void *user) {
   ml_identity_fingerprint(sp->identity_key, ev->fingerprint);
   ml_call_emit(call, ev);
   /* A peer whose key our link has proven, knocking again after it lost its
-   * server connection, had been admitted: it gets its place back. */
+   * server connection, had been admitted: it gets its place back once its
+   * link names the id that knocks (at once, or ml_call_peer_said_id). */
   call_peer *back = ml_call_peer_by_key(call, sp->identity_key);
-  bool readmit = back && back->have_proven_key;
+  bool readmit = back && back->have_said && !strcmp(back->said_id, sp->id);
+  if (back && !readmit && !call->admit_all)
+    g_strlcpy(back->pending_knock, sp->id, sizeof back->pending_knock);
   if ((call->admit_all || readmit) && ml_signal_client_admit(call->sig, sp->id) != ML_OK)
     ml_call_emit_error(call, NULL, ML_ERR_STATE, "could not admit a waiting peer");
 }

@@ -55,8 +55,17 @@ typedef struct call_peer {
   ml_peer_state state;        /* changed by peer_set_state only */
   bool controlling;           /* our ICE role, fixed by the ids when the link was made */
   GSource *grace_timer;       /* it lost its signaling connection: the link waits for it */
-  bool video_flowing;         /* a keyframe start was sent to it: video may follow */
-  int64_t rx_started_ms;      /* since the call started */
+  /* Its signaling id as its link says (CONTROL SIGNAL_ID), and a member the
+   * server announced with its identity key under another id, held until
+   * the link names that id (then the same peer, back) or the link goes
+   * (then someone else: added); and such a knock, admitted once named. */
+  char said_id[ML_CALL_MAX_PEER_ID + 1];
+  uint32_t said_seq;
+  bool have_said;
+  ml_signal_peer *pending;
+  char pending_knock[ML_CALL_MAX_PEER_ID + 1];
+  bool video_flowing;    /* a keyframe start was sent to it: video may follow */
+  int64_t rx_started_ms; /* since the call started */
   ml_peer_link_state reported_state;
   ml_peer_link_path reported_path;
   uint64_t frames_sent, rtp_sent, pli_received;
@@ -140,7 +149,7 @@ struct ml_call {
   bool self_host;
   bool hand_raised;
   uint64_t hand_ticket, tickets; /* ours; the last ticket given out */
-  uint32_t hand_seq, ctl_seq, spot_seq;
+  uint32_t hand_seq, ctl_seq, spot_seq, self_id_seq;
   uint8_t reaction;
   uint32_t reaction_seq;
   unsigned reaction_left;
@@ -168,9 +177,13 @@ void ml_call_emit_error(ml_call *call, const call_peer *p, int err, const char *
 void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp);
 /* The peer leaves (final stats, PEER_LEFT) and is freed. */
 void ml_call_peer_remove(ml_call *call, call_peer *p, const char *reason);
-/* The peer whose identity key (proven by the handshake, else announced) is
- * key; NULL if none. */
+/* The peer whose identity key its handshake proved is key; NULL if none. */
 call_peer *ml_call_peer_by_key(ml_call *call, const uint8_t key[ML_IDENTITY_PUBLIC_LEN]);
+/* sp, announced with p's proven key under another id: p again if p's link
+ * names that id (now, or later: ml_call_peer_said_id), else held. */
+void ml_call_peer_claimed(ml_call *call, call_peer *p, const ml_signal_peer *sp);
+/* p's link named its signaling id (CONTROL SIGNAL_ID, newer seq). */
+void ml_call_peer_said_id(call_peer *p, const ml_control_message *m);
 /* sp is p again, under a new id after a signaling reconnect (its or ours):
  * the link carries on; PEER_REJOINED when the id changed. */
 void ml_call_peer_rejoined(ml_call *call, call_peer *p, const ml_signal_peer *sp);
@@ -210,8 +223,12 @@ gboolean ml_call_on_stats_tick(gpointer user);
 
 /* A CONTROL message other than MEDIA_STATE from p (parsed). */
 void ml_call_session_on_control(call_peer *p, const ml_control_message *m);
-/* Once a second: the repeats of our hand, spotlight and pending one-shots. */
+/* Once a second: the repeats of our hand, spotlight, signaling id and
+ * pending one-shots. */
 void ml_call_session_tick(ml_call *call);
+/* Our signaling id changed (a welcome or waiting after a reconnect): every
+ * link is told at once (SIGNAL_ID). */
+void ml_call_session_self_id_changed(ml_call *call);
 /* A peer the server announced (welcome or peer_joined) is in call->peers. */
 void ml_call_session_peer_added(ml_call *call, const ml_signal_peer *sp);
 /* We were welcomed (role from the welcome). */

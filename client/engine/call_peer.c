@@ -328,6 +328,7 @@ void ml_call_peer_free(call_peer *p) {
   }
   stop_restart_timer(p);
   stop_grace_timer(p);
+  g_free(p->pending);
   ml_media_receiver_free(p->rx);
   p->call->closing++;
   ml_peer_link_close(p->link, on_link_closed, p->call);
@@ -340,7 +341,13 @@ void ml_call_peer_remove(ml_call *call, call_peer *p, const char *reason) {
   ml_call_event *ev = ml_call_event_new(call, ML_CALL_EV_PEER_LEFT, p);
   ev->text = g_strdup(reason);
   ml_call_emit(call, ev);
+  ml_signal_peer *claim = g_steal_pointer(&p->pending);
   g_hash_table_remove(call->peers, p->id); /* frees p */
+  if (claim) { /* its link never named that id: someone else (its client restarted, say) */
+    ml_call_peer_add(call, claim);
+    ml_call_session_peer_added(call, claim);
+    g_free(claim);
+  }
 }
 
 call_peer *ml_call_peer_by_key(ml_call *call, const uint8_t key[ML_IDENTITY_PUBLIC_LEN]) {
@@ -349,11 +356,41 @@ call_peer *ml_call_peer_by_key(ml_call *call, const uint8_t key[ML_IDENTITY_PUBL
   g_hash_table_iter_init(&it, call->peers);
   while (g_hash_table_iter_next(&it, NULL, &v)) {
     call_peer *p = v;
-    if (sodium_memcmp(p->have_proven_key ? p->proven_key : p->announced_key, key,
-                      ML_IDENTITY_PUBLIC_LEN) == 0)
+    if (p->have_proven_key && sodium_memcmp(p->proven_key, key, ML_IDENTITY_PUBLIC_LEN) == 0)
       return p;
   }
   return NULL;
+}
+
+void ml_call_peer_claimed(ml_call *call, call_peer *p, const ml_signal_peer *sp) {
+  if (p->have_said && !strcmp(p->said_id, sp->id)) {
+    ml_call_peer_rejoined(call, p, sp);
+    ml_call_session_peer_added(call, sp);
+    return;
+  }
+  g_free(p->pending); /* the newest claim is the one to check */
+  p->pending = g_memdup2(sp, sizeof *sp);
+}
+
+void ml_call_peer_said_id(call_peer *p, const ml_control_message *m) {
+  if (p->have_said && (int32_t)(m->seq - p->said_seq) <= 0)
+    return;
+  p->have_said = true;
+  p->said_seq = m->seq;
+  g_strlcpy(p->said_id, m->peer, sizeof p->said_id);
+  ml_call *call = p->call;
+  if (p->pending_knock[0] && !strcmp(p->pending_knock, p->said_id)) {
+    p->pending_knock[0] = '\0';
+    if (ml_signal_client_admit(call->sig, p->said_id) != ML_OK)
+      ml_call_emit_error(call, p, ML_ERR_STATE, "could not admit a peer back in the room");
+  }
+  if (p->pending && !strcmp(p->pending->id, p->said_id)) {
+    ml_signal_peer *sp = p->pending;
+    p->pending = NULL;
+    ml_call_peer_rejoined(call, p, sp);
+    ml_call_session_peer_added(call, sp);
+    g_free(sp);
+  }
 }
 
 void ml_call_peer_rejoined(ml_call *call, call_peer *p, const ml_signal_peer *sp) {

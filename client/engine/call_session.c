@@ -97,7 +97,21 @@ static void set_own_hand(ml_call *call, bool raised, const call_peer *by) {
   ml_call_emit(call, ev);
 }
 
+static void send_signal_id(ml_call *call) {
+  if (!call->self_id[0])
+    return;
+  ml_control_message m = {.type = ML_CONTROL_SIGNAL_ID, .seq = call->self_id_seq};
+  g_strlcpy(m.peer, call->self_id, sizeof m.peer);
+  send_all(call, &m);
+}
+
+void ml_call_session_self_id_changed(ml_call *call) {
+  next_seq(&call->self_id_seq);
+  send_signal_id(call);
+}
+
 void ml_call_session_tick(ml_call *call) {
+  send_signal_id(call);
   if (call->hand_seq)
     send_hand(call);
   if (call->spot_ours && call->self_host)
@@ -212,6 +226,7 @@ void ml_call_session_on_control(call_peer *p, const ml_control_message *m) {
     break;
   case ML_CONTROL_HOST_REQUEST: on_request(p, m); break;
   case ML_CONTROL_SPOTLIGHT: on_spotlight(p, m); break;
+  case ML_CONTROL_SIGNAL_ID: ml_call_peer_said_id(p, m); break;
   }
 }
 

@@ -28,12 +28,10 @@
  *              UNDERUSE: hold (the queue is draining); NORMAL: additive
  *              within the capacity's band (ml_link_capacity_step_kbps of
  *              the capacity, or of its recent peak if higher, per second),
- *              multiplicative 8 % per second below it; past the band the link grew, the capacity is forgotten,
- *              A grows 8 % per second, and 40 % per second (recovery) once
- *              above 1.5 x the capacity's recent peak and 3 s after the
- *              last overuse.
- *              A never exceeds 1.5 R + 10 kbps (no estimate beyond what was
- *              seen arriving).
+ *              multiplicative 8 % per second below it; past the band the link grew, the capacity is
+ * forgotten, A grows 8 % per second, and 40 % per second (recovery) once above 1.5 x the capacity's
+ * recent peak and 3 s after the last overuse. A never exceeds 1.5 R + 10 kbps (no estimate beyond
+ * what was seen arriving).
  *
  * Times are monotonic microseconds passed in (g_get_monotonic_time on the
  * context thread that opened the datagram). No GLib, no allocation, no

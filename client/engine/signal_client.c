@@ -38,6 +38,7 @@ struct ml_signal_client {
   ml_signal_client_state state;
   bool fatal; /* no reconnect after the current connection closes */
   ml_signal_client_stats stats;
+  char peer_id[ML_SIGNAL_MAX_PEER_ID + 1]; /* ours, from the last welcome or waiting */
 };
 
 /* ---- validation helpers ---- */
@@ -393,6 +394,7 @@ static void handle_welcome(ml_signal_client *sc, JsonObject *o) {
     return;
   }
   g_strlcpy(w.peer_id, peer_id, sizeof w.peer_id);
+  g_strlcpy(sc->peer_id, peer_id, sizeof sc->peer_id);
   g_strlcpy(w.room, room, sizeof w.room);
   g_strlcpy(w.name, name, sizeof w.name);
   w.host = !strcmp(role, "host");
@@ -501,6 +503,9 @@ static void dispatch(ml_signal_client *sc, JsonObject *o) {
   if (!strcmp(type, "welcome")) {
     handle_welcome(sc, o);
   } else if (!strcmp(type, "waiting")) {
+    const char *id = ml_json_string(o, "peer_id", 1, ML_SIGNAL_MAX_PEER_ID);
+    g_strlcpy(sc->peer_id, id && ml_signal_valid_id(id, ML_SIGNAL_MAX_PEER_ID) ? id : "",
+              sizeof sc->peer_id);
     set_state(sc, ML_SIGNAL_WAITING);
   } else if (!strcmp(type, "peer_joined")) {
     JsonObject *po = NULL;
@@ -798,6 +803,8 @@ void ml_signal_client_leave(ml_signal_client *sc) {
 }
 
 ml_signal_client_state ml_signal_client_get_state(const ml_signal_client *sc) { return sc->state; }
+
+const char *ml_signal_client_peer_id(const ml_signal_client *sc) { return sc->peer_id; }
 
 void ml_signal_client_get_stats(const ml_signal_client *sc, ml_signal_client_stats *out) {
   *out = sc->stats;

@@ -62,14 +62,15 @@ size_t ml_control_write(const ml_control_message *m, uint8_t *out, size_t cap) {
       return 0;
     return w.pos;
   }
-  case ML_CONTROL_SPOTLIGHT: {
+  case ML_CONTROL_SPOTLIGHT:
+  case ML_CONTROL_SIGNAL_ID: {
     size_t n = strnlen(m->peer, sizeof m->peer);
-    if (n > ML_CONTROL_MAX_PEER_ID)
+    if (n > ML_CONTROL_MAX_PEER_ID || (m->type == ML_CONTROL_SIGNAL_ID && n == 0))
       return 0;
     for (size_t i = 0; i < n; i++)
       if (!id_char((uint8_t)m->peer[i]))
         return 0;
-    if (!ml_writer_u8(&w, ML_CONTROL_VERSION) || !ml_writer_u8(&w, ML_CONTROL_SPOTLIGHT) ||
+    if (!ml_writer_u8(&w, ML_CONTROL_VERSION) || !ml_writer_u8(&w, (uint8_t)m->type) ||
         !ml_writer_u32(&w, m->seq) || !ml_writer_u8(&w, (uint8_t)n) ||
         !ml_writer_bytes(&w, m->peer, n))
       return 0;
@@ -88,7 +89,7 @@ int ml_control_parse(const uint8_t *data, size_t len, ml_control_message *out) {
     return ML_ERR_UNSUPPORTED;
   if (!ml_reader_u8(&r, &type))
     return ML_ERR_PROTOCOL;
-  if (type < ML_CONTROL_MEDIA_STATE || type > ML_CONTROL_SPOTLIGHT)
+  if (type < ML_CONTROL_MEDIA_STATE || type > ML_CONTROL_SIGNAL_ID)
     return ML_ERR_UNSUPPORTED;
   ml_control_message m;
   memset(&m, 0, sizeof m);
@@ -117,11 +118,12 @@ int ml_control_parse(const uint8_t *data, size_t len, ml_control_message *out) {
       m.code = b;
     }
     break;
-  case ML_CONTROL_SPOTLIGHT: {
+  case ML_CONTROL_SPOTLIGHT:
+  case ML_CONTROL_SIGNAL_ID: {
     const uint8_t *id;
     if (len < ML_CONTROL_SPOTLIGHT_MIN_LEN || !ml_reader_u32(&r, &m.seq) || !ml_reader_u8(&r, &b) ||
         b > ML_CONTROL_MAX_PEER_ID || len != ML_CONTROL_SPOTLIGHT_MIN_LEN + (size_t)b ||
-        !ml_reader_bytes(&r, b, &id))
+        (m.type == ML_CONTROL_SIGNAL_ID && b == 0) || !ml_reader_bytes(&r, b, &id))
       return ML_ERR_PROTOCOL;
     for (size_t i = 0; i < b; i++)
       if (!id_char(id[i]))

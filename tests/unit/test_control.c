@@ -140,6 +140,7 @@ static void test_session_round_trip(void **state) {
       {.type = ML_CONTROL_HOST_REQUEST, .code = ML_CONTROL_REQUEST_LOWER_HAND, .seq = 4},
       {.type = ML_CONTROL_SPOTLIGHT, .seq = 6, .peer = "x2Vb0c9yQ1dTr0aM"},
       {.type = ML_CONTROL_SPOTLIGHT, .seq = 7},
+      {.type = ML_CONTROL_SIGNAL_ID, .seq = 8, .peer = "ZYfG6P64-VtccsQL"},
   };
   /* The longest spotlight id. */
   memset(in[5].peer, 'z', ML_CONTROL_MAX_PEER_ID);
@@ -188,9 +189,19 @@ static void test_session_strict(void **state) {
   assert_int_equal(ml_control_parse(spot_sp, sizeof spot_sp, &m), ML_ERR_PROTOCOL);
   const uint8_t spot_nul[] = {0x01, 0x05, 0, 0, 0, 1, 2, 'a', 0};
   assert_int_equal(ml_control_parse(spot_nul, sizeof spot_nul, &m), ML_ERR_PROTOCOL);
-  /* Type 6 and above: a later version's. */
-  const uint8_t t6[] = {0x01, 0x06, 0, 0, 0, 0, 1};
-  assert_int_equal(ml_control_parse(t6, sizeof t6, &m), ML_ERR_UNSUPPORTED);
+  /* SIGNAL_ID: an id of 1..64 id characters, never empty. */
+  const uint8_t sid[] = {0x01, 0x06, 0, 0, 0, 3, 2, 'Q', '9'};
+  assert_int_equal(ml_control_parse(sid, sizeof sid, &m), ML_OK);
+  assert_int_equal(m.type, ML_CONTROL_SIGNAL_ID);
+  assert_string_equal(m.peer, "Q9");
+  const uint8_t sid_empty[] = {0x01, 0x06, 0, 0, 0, 1, 0};
+  assert_int_equal(ml_control_parse(sid_empty, sizeof sid_empty, &m), ML_ERR_PROTOCOL);
+  uint8_t buf[ML_CONTROL_MAX_LEN];
+  ml_control_message empty = {.type = ML_CONTROL_SIGNAL_ID, .seq = 1};
+  assert_int_equal(ml_control_write(&empty, buf, sizeof buf), 0);
+  /* Type 7 and above: a later version's. */
+  const uint8_t t7[] = {0x01, 0x07, 0, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(t7, sizeof t7, &m), ML_ERR_UNSUPPORTED);
 }
 
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_layout, test_round_trip, test_strict,

@@ -27,6 +27,11 @@
  *   type 5 SPOTLIGHT     8..72 bytes: seq, u8 n (0..64), n bytes of a peer
  *                        id ([A-Za-z0-9_.-]; n = 0: nobody). From a host to
  *                        everyone; repeated once per second (host only too).
+ *   type 6 SIGNAL_ID     8..72 bytes: seq, u8 n (1..64), n bytes of the
+ *                        sender's own peer id on the signaling server. From
+ *                        everyone; on change (a reconnect gives a new id) and
+ *                        repeated once per second. A peer back under a new id
+ *                        is taken for the same one only when its link says so.
  *
  * Parsing is strict: a known version and type with a wrong length or a
  * reserved bit set is malformed (ML_ERR_PROTOCOL); an unknown version or
@@ -59,6 +64,7 @@ typedef enum ml_control_type {
   ML_CONTROL_REACTION = 3,
   ML_CONTROL_HOST_REQUEST = 4,
   ML_CONTROL_SPOTLIGHT = 5,
+  ML_CONTROL_SIGNAL_ID = 6,
 } ml_control_type;
 
 /* The fixed set of reactions (1..ML_CONTROL_REACTION_COUNT - 1). */
@@ -95,7 +101,7 @@ typedef struct ml_control_message {
   uint32_t seq;                 /* the other types */
   bool raised;                  /* HAND */
   uint8_t code; /* REACTION: ml_control_reaction; HOST_REQUEST: ml_control_request */
-  char peer[ML_CONTROL_MAX_PEER_ID + 1]; /* SPOTLIGHT: the peer id, "" for nobody */
+  char peer[ML_CONTROL_MAX_PEER_ID + 1]; /* SPOTLIGHT: the peer id, "" for nobody; SIGNAL_ID */
 } ml_control_message;
 
 /* The name of a reaction ("thumbs_up", "clap", "heart", "laugh",

@@ -89,7 +89,7 @@ typedef struct ml_call_config {
   /* required: ws:// or wss:// .../v1/ws, or several comma-separated
    * (ml_signal_client_config.url) */
   const char *server_url;
-  const char *token;      /* token mode; or room + name (open mode) */
+  const char *token; /* token mode; or room + name (open mode) */
   const char *room;
   const char *name;
   const char *room_secret;     /* open mode, optional: PSK (Argon2id) + server verifier */

@@ -217,6 +217,8 @@ int ml_signal_client_host_action(ml_signal_client *sc, const char *type, const c
 void ml_signal_client_leave(ml_signal_client *sc);
 
 ml_signal_client_state ml_signal_client_get_state(const ml_signal_client *sc);
+/* Our peer id from the last welcome or waiting ("" before one). */
+const char *ml_signal_client_peer_id(const ml_signal_client *sc);
 void ml_signal_client_get_stats(const ml_signal_client *sc, ml_signal_client_stats *out);
 
 /* The open-mode room-secret verifier the server compares (never the secret):
