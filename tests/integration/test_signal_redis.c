@@ -18,7 +18,9 @@
  *   move           the same call, instance A killed mid-call: its client moves
  *                  to B (--server A,B) and is back in the room within 10 s; the
  *                  other side's decoded video and audio never stop, a chat line
- *                  sent during the switch arrives, nobody is told anyone left
+ *                  sent during the switch arrives, nobody is told anyone left;
+ *                  before that, a knock with the mentor's public key from
+ *                  someone else is neither admitted nor taken for the mentor
  * argv[1] is the redis-server program. */
 #include <signal.h>
 #include <stdint.h>
@@ -647,6 +649,15 @@ static unsigned count_of(const live *p, const char *needle) {
   return n;
 }
 
+/* Lines holding needle (whole --json events). */
+static unsigned lines_with(const live *p, const char *needle) {
+  unsigned n = 0;
+  g_auto(GStrv) lines = g_strsplit(p->text->str, "\n", -1);
+  for (char **l = lines; *l; l++)
+    n += strstr(*l, needle) != NULL;
+  return n;
+}
+
 typedef struct live_want {
   const live *p;
   const char *needle;
@@ -702,6 +713,33 @@ static void check_media_flowed(const live *rx, const char *from, const char *who
   CHECK(stalls == 0);
 }
 
+/* The public key `mentorlink identity` prints for the identity in
+ * home/name, base64 (as the signaling join carries it). */
+static char *public_key_of(const char *home, const char *name) {
+  g_autofree char *data = g_build_filename(home, name, NULL);
+  g_autofree char *env_data = g_strconcat("XDG_DATA_HOME=", data, NULL);
+  char *envp[] = {env_data, NULL};
+  g_autofree char *exe = g_strdup(MENTORLINK_BIN), *cmd = g_strdup("identity");
+  char *argv[] = {exe, cmd, NULL};
+  g_autofree char *out = NULL;
+  int status = -1;
+  CHECK(g_spawn_sync(NULL, argv, envp, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status,
+                     NULL) &&
+        g_spawn_check_wait_status(status, NULL));
+  const char *hex = strstr(out, "public key:");
+  CHECK(hex);
+  hex += strlen("public key:");
+  while (*hex == ' ')
+    hex++;
+  guchar key[32];
+  for (int i = 0; i < 32; i++) {
+    unsigned v = 0;
+    CHECK(sscanf(hex + 2 * i, "%2x", &v) == 1);
+    key[i] = (guchar)v;
+  }
+  return g_base64_encode(key, sizeof key);
+}
+
 static void t_move(void) {
   sig_server a, b;
   instance_start_with(&a, "open = true\n", "presence_ttl_ms = 3000\n");
@@ -725,6 +763,21 @@ static void t_move(void) {
   CHECK(live_wait(&p[1], "\"event\":\"verification\"", 1, 30000));
   CHECK(live_wait(&p[1], "\"first_frame_ms\":", 1, 10000));
 
+  /* Someone else with the mentor's public key (everyone in a room knows it)
+   * knocks: the host's client neither admits it nor takes it for the
+   * mentor, whose link does not name that id. */
+  g_autofree char *mentor_key = public_key_of(home, "Mentor");
+  sig_client *impostor = sig_client_connect(&b);
+  sig_client_send(impostor,
+                  "{\"v\":1,\"type\":\"join\",\"room\":\"moving\",\"name\":\"Mentor\","
+                  "\"identity_key\":\"%s\"}",
+                  mentor_key);
+  drop(expect(impostor, "waiting"));
+  CHECK(live_wait(&p[1], "\"event\":\"knock\"", 2, 10000));
+  JsonNode *let_in = sig_client_wait(impostor, "welcome", 3000);
+  CHECK(let_in == NULL); /* 3 s: three of the mentor's SIGNAL_ID repeats */
+  sig_client_free(impostor);
+
   gint64 killed = g_get_monotonic_time();
   g_subprocess_send_signal(a.proc, SIGKILL);
   CHECK(sig_server_wait_exit(&a, WAIT_MS) != -1);
@@ -736,7 +789,7 @@ static void t_move(void) {
   CHECK(live_wait(&p[1], "said during the switch", 1, 10000));
   /* It knocked again on B and had its place back without a second /admit:
    * the host's link had proven its key. */
-  CHECK(count_of(&p[1], "\"event\":\"knock\"") == 2);
+  CHECK(count_of(&p[1], "\"event\":\"knock\"") == 3); /* the mentor, the impostor, the mentor */
   fprintf(stderr, "move: the mentor's client was back in the room %.2f s after A was killed\n",
           back);
   g_auto(GStrv) mentor_lines = g_strsplit(p[0].text->str, "\n", -1);
@@ -757,7 +810,7 @@ static void t_move(void) {
   CHECK(st0 == 0 && st1 == 0);
   /* Nobody was told that anyone left before the end (the reaped member the
    * mentor was on A is old news), and the media never stopped. */
-  CHECK(count_of(&p[1], "\"reason\":\"disconnected\"") == 0);
+  CHECK(lines_with(&p[1], "\"name\":\"Mentor\",\"reason\":\"disconnected\"") == 0);
   if (count_of(&p[0], "\"event\":\"peer_left\"") > 1)
     fprintf(stderr, "Mentor printed:\n%s\n", p[0].text->str);
   CHECK(count_of(&p[0], "\"event\":\"peer_left\"") <= 1); /* at the end: the call ends */
