@@ -17,9 +17,8 @@
  * percent of one core, over the call (first to last stats line) and over the
  * whole process (spawn to the last sample before it exited).
  *
- * The test source's format: `join` has no option for it; the engine's sender
- * uses the default of ml_media_sender_config (640x360 at 30 fps), which is
- * the format the figures are asked for.
+ * The test source's format: the engine's default (640x360 at 30 fps, what
+ * `join` sends without --video-size), the format the figures are asked for.
  *
  * Usage: bench_call [runs [seconds]]   (default 5 6; runs 1-50, seconds 2-60)
  * A program, not a test: the figures depend on the machine. */
