@@ -76,7 +76,6 @@ static void stop_restart_timer(call_peer *p) {
   p->restart_timer = NULL;
 }
 
-/* The one place a peer's state changes, with what each change implies. */
 static void stop_grace_timer(call_peer *p) {
   if (p->grace_timer) {
     g_source_destroy(p->grace_timer);
@@ -101,6 +100,7 @@ static void start_grace_timer(call_peer *p, unsigned ms) {
   g_source_attach(p->grace_timer, p->call->ctx);
 }
 
+/* The one place a peer's state changes, with what each change implies. */
 static void peer_set_state(call_peer *p, ml_peer_state to) {
   ml_peer_state from = p->state;
   if (from == to)
@@ -394,6 +394,8 @@ void ml_call_peer_said_id(call_peer *p, const ml_control_message *m) {
 }
 
 void ml_call_peer_rejoined(ml_call *call, call_peer *p, const ml_signal_peer *sp) {
+  if (strcmp(p->id, sp->id) != 0 && g_hash_table_contains(call->peers, sp->id))
+    return; /* another peer has that id: the server's list does not add up */
   stop_grace_timer(p);
   g_strlcpy(p->name, sp->name, sizeof p->name);
   if (strcmp(p->id, sp->id) == 0)
