@@ -33,6 +33,7 @@
 #include <glib/gstdio.h>
 #include <hiredis/hiredis.h>
 
+#include "local_call.h"
 #include "sigclient.h"
 
 typedef struct redis_proc {
@@ -609,28 +610,13 @@ static void live_start(live *p, const char *home, const char *name, const char *
   CHECK(g_mkdir_with_parents(data, 0700) == 0);
   g_subprocess_launcher_setenv(l, "XDG_DATA_HOME", data, TRUE);
   g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
-  const char *argv[] = {MENTORLINK_BIN,
-                        "join",
-                        "--server",
-                        servers,
-                        "--room",
-                        "moving",
-                        "--name",
-                        name,
-                        "--headless",
-                        "--json",
-                        "--stdin-commands",
-                        "--video-source",
-                        "test",
-                        "--audio-source",
-                        "test",
-                        "--local-address",
-                        "127.0.0.1",
-                        "--duration",
-                        "22",
-                        admit_all ? "--admit-all" : NULL,
-                        NULL};
-  p->proc = g_subprocess_launcher_spawnv(l, argv, NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  ml_local_join_args(argv, MENTORLINK_BIN, servers, "moving", name, TRUE);
+  const char *more[] = {"--stdin-commands", "--duration", "22", admit_all ? "--admit-all" : NULL};
+  for (size_t i = 0; i < G_N_ELEMENTS(more) && more[i]; i++)
+    g_ptr_array_add(argv, g_strdup(more[i]));
+  g_ptr_array_add(argv, NULL);
+  p->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, NULL);
   CHECK(p->proc);
   p->text = g_string_new(NULL);
   p->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p->proc));
