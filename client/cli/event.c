@@ -97,6 +97,8 @@ static void add_stats(GString *b, const ml_event_stats *s) {
   add_double(b, "loss", s->loss, 4);
   add_int(b, "target_kbps", s->target_kbps);
   add_bool(b, "video_paused", s->video_paused);
+  add_str(b, "sent_layer", s->sent_layer);
+  add_int(b, "layer_switches", s->layer_switches);
   add_double(b, "bitrate_kbps", s->bitrate_kbps, 1);
   add_double(b, "fps", s->fps, 1);
   add_double(b, "jitter_ms", s->jitter_ms, 2);
@@ -298,6 +300,8 @@ static void read_stats(reader *r, ml_event_stats *s) {
   s->loss = read_num(r, "loss", false);
   s->target_kbps = read_int(r, "target_kbps");
   s->video_paused = read_bool(r, "video_paused");
+  read_str(r, "sent_layer", s->sent_layer);
+  s->layer_switches = read_int(r, "layer_switches");
   s->bitrate_kbps = read_num(r, "bitrate_kbps", false);
   s->fps = read_num(r, "fps", false);
   s->jitter_ms = read_num(r, "jitter_ms", false);

@@ -186,6 +186,7 @@ static int run(const ml_join_options *o) {
       .pins_path = o->known_peers,
       .video = o->video,
       .video_width = o->video_width,
+      .receive_small = o->receive_small,
       .video_height = o->video_height,
       .audio = o->audio,
       .camera = o->camera,

@@ -30,6 +30,7 @@ typedef struct ml_join_options {
   ml_media_video_source video;
   ml_media_audio_source audio;
   unsigned video_width, video_height; /* --video-size; 0: the engine's 640x360 */
+  bool receive_small;                 /* --receive-layer small */
   double duration_s;                  /* <= 0: no limit */
   const char *chat[ML_JOIN_MAX_CHAT_LINES];
   size_t n_chat;

@@ -48,6 +48,10 @@ void ml_join_usage(FILE *f) {
         "    --video-size WxH          capture and top sending size, e.g. 320x180 (16-1920\n"
         "                              by 16-1080, even); default 640x360. On a weak link\n"
         "                              the sender still steps down from it\n"
+        "    --receive-layer small|large   which of each sender's two video layers to\n"
+        "                              receive: the small one (half size) for a view of\n"
+        "                              thumbnails, a bot or a weak link; default large\n"
+        "                              (the window asks by tile size instead)\n"
         "    --audio-source mic|test|none      default mic\n"
         "    --camera DEVICE           the camera by name or id (mentorlink devices);\n"
         "                              default: the first\n"
@@ -315,6 +319,10 @@ int ml_join_parse_options(int argc, char **argv, ml_join_options *o) {
                                    v);
       o->video_width = w;
       o->video_height = h;
+    } else if (!strcmp(a, "--receive-layer")) {
+      if (strcmp(v, "small") && strcmp(v, "large"))
+        return ml_join_usage_error("--receive-layer is small or large, not", v);
+      o->receive_small = !strcmp(v, "small");
     } else if (!strcmp(a, "--video-source")) {
       if (!strcmp(v, "camera"))
         o->video = ML_MEDIA_VIDEO_CAMERA;

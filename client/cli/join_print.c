@@ -89,6 +89,9 @@ static void to_json_event(const ml_call_event *ev, ml_event *out) {
   o->loss = s->loss;
   o->target_kbps = s->target_kbps;
   o->video_paused = s->video_paused;
+  g_strlcpy(o->sent_layer, s->sent_layer == ML_MEDIA_LAYER_SMALL ? "small" : "large",
+            sizeof o->sent_layer);
+  o->layer_switches = (int64_t)s->layer_switches;
   o->bitrate_kbps = s->bitrate_kbps;
   o->fps = s->fps;
   o->jitter_ms = s->jitter_ms;

@@ -290,6 +290,8 @@ static void call_end(ml_call *call) {
   ml_call_free_sender(call);
   ml_rate_free(call->rate);
   call->rate = NULL;
+  ml_rate_free(call->rate_small);
+  call->rate_small = NULL;
   if (call->stats_timer) {
     g_source_destroy(call->stats_timer);
     g_source_unref(call->stats_timer);
@@ -420,6 +422,7 @@ int ml_call_new(ml_call **out, const ml_call_config *cfg) {
   call->headless = cfg->headless;
   call->admit_all = cfg->admit_all;
   call->measure_tone = cfg->measure_tone;
+  call->ask_default = cfg->receive_small ? ML_MEDIA_LAYER_SMALL : ML_MEDIA_LAYER_LARGE;
   call->path_timeout_ms = cfg->path_timeout_ms;
   call->n_local_addresses = cfg->n_local_addresses;
   call->local_addresses = g_new0(char *, cfg->n_local_addresses + 1);
@@ -552,6 +555,41 @@ static gboolean cmd_admit(gpointer user) {
     ml_call_emit_error(call, NULL, ML_ERR_STATE,
                        "could not admit the peer (not joined, or a bad id)");
   return G_SOURCE_REMOVE;
+}
+
+static gboolean cmd_receive_layer(gpointer user) {
+  void **args = user;
+  ml_call *call = args[0];
+  const char *id = args[1];
+  ml_media_layer l = args[2] ? ML_MEDIA_LAYER_SMALL : ML_MEDIA_LAYER_LARGE;
+  if (!id[0])
+    call->ask_default = l;
+  bool changed = false;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, call->peers);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    call_peer *p = v;
+    if ((id[0] && strcmp(p->id, id)) || p->ask == l)
+      continue;
+    p->ask = l;
+    changed = true;
+  }
+  if (changed && !call->ended) {
+    call->ask_seq++;
+    ml_call_layers_send_request(call, NULL);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void ml_call_receive_layer(ml_call *call, const char *peer_id, ml_media_layer layer) {
+  g_assert(call);
+  void **args = g_new(void *, 3);
+  args[0] = call;
+  args[1] = g_strndup(peer_id ? peer_id : "", ML_CALL_MAX_PEER_ID);
+  args[2] = layer == ML_MEDIA_LAYER_SMALL ? call : NULL;
+  g_main_context_invoke_full(call->ctx, G_PRIORITY_DEFAULT, cmd_receive_layer, args,
+                             free_chat_args);
 }
 
 void ml_call_admit(ml_call *call, const char *peer_id) {

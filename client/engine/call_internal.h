@@ -23,6 +23,8 @@
 #include "ml/media.h"
 #include "ml/peer_link.h"
 #include "ladder.h"
+#include "layer_fwd.h"
+#include "layer_policy.h"
 #include "ml/rate.h"
 #include "ml/signal_client.h"
 #include "peer_state.h"
@@ -64,8 +66,15 @@ typedef struct call_peer {
   bool have_said;
   ml_signal_peer *pending;
   char pending_knock[ML_CALL_MAX_PEER_ID + 1];
-  bool video_flowing;    /* a keyframe start was sent to it: video may follow */
-  int64_t rx_started_ms; /* since the call started */
+  /* Layers (call_layers.c): what it is sent of our video, and what we ask of its. */
+  ml_layer_fwd fwd;     /* rewrites the layer it is sent (layer_fwd.h) */
+  ml_media_layer wants; /* its LAYER request (large until it asks) */
+  uint32_t wants_seq;
+  bool have_wants;
+  ml_layer_policy policy; /* small while its link is weak (layer_policy.h) */
+  ml_media_layer sent;    /* wants, or small while demoted: its rate group */
+  ml_media_layer ask;     /* what we ask its sender for */
+  int64_t rx_started_ms;  /* since the call started */
   ml_peer_link_state reported_state;
   ml_peer_link_path reported_path;
   uint64_t frames_sent, rtp_sent, pli_received;
@@ -129,9 +138,15 @@ struct ml_call {
   GHashTable *peers;         /* id -> call_peer */
   GHashTable *retired_ids;   /* ids peers had before they rejoined: their peer_left is old news */
   ml_media_sender *tx;       /* see shared_lock */
-  ml_rate *rate;             /* with tx: congestion control from the peers' reports */
+  ml_rate *rate;             /* with tx: the large layer's congestion control (its peers) */
   ml_rate_decision rate_set; /* what was last applied to tx */
-  ml_ladder ladder;          /* with rate and video: the format for the target (ladder.h) */
+  ml_rate *rate_small;       /* with tx and video: the small layer's (the peers sent it) */
+  ml_rate_decision small_set;
+  unsigned opus_loss_set;      /* the expected loss last told to Opus */
+  bool announced_small_paused; /* in the last MEDIA_STATE to the small layer's peers */
+  ml_media_layer ask_default;  /* what we ask every sender for (the owner may change it) */
+  uint32_t ask_seq;            /* of our LAYER requests */
+  ml_ladder ladder;            /* with rate and video: the format for the target (ladder.h) */
   bool have_ladder;
   bool thin_audio; /* Opus set for a thin link (ladder.h) */
   bool muted, camera_off;
@@ -218,6 +233,29 @@ void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *
 /* Once a second (ML_CALL_STATS_INTERVAL_MS): the rate controller, every
  * peer's state and stats, the repeat of our media state. */
 gboolean ml_call_on_stats_tick(gpointer user);
+
+/* ---- layers (call_layers.c) ---- */
+
+/* A new peer: sent the large layer once a keyframe starts; asked for ask_default. */
+void ml_call_layers_peer_init(call_peer *p);
+/* The rate controller that hears p's reports: the one of the layer it is sent. */
+ml_rate *ml_call_layers_rate_of(const call_peer *p);
+/* One packet of the sender for p: false if it is not for p; else *out is
+ * what to send (buf, rewritten, or data itself). */
+bool ml_call_layers_out(call_peer *p, ml_inner_type type, const uint8_t *data, size_t len,
+                        uint8_t *buf, const uint8_t **out);
+/* p's feedback about our video, pointed at the layer it concerns (in buf). */
+const uint8_t *ml_call_layers_feedback(const call_peer *p, const uint8_t *data, size_t len,
+                                       uint8_t *buf);
+/* p's LAYER request. */
+void ml_call_layers_on_request(call_peer *p, const ml_control_message *m);
+/* Which layers are encoded: those some usable peer is sent (or is still
+ * sent until its switch), the small one unless its controller paused it. */
+void ml_call_layers_apply(ml_call *call);
+/* Once a second: each peer's layer (layer_policy.h), our requests repeated. */
+void ml_call_layers_tick(ml_call *call, int64_t now_ms);
+/* Our request to p (or, NULL, to every usable peer). */
+void ml_call_layers_send_request(ml_call *call, call_peer *only);
 
 /* ---- session controls (call_session.c) ---- */
 

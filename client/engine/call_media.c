@@ -18,7 +18,7 @@
 
 /* ---- stats ---- */
 
-static double report_loss(const ml_call *call, const ml_media_rtcp_info *info);
+static double report_loss(const call_peer *p, const ml_media_rtcp_info *info);
 
 /* The stats' rate_reason of a decision: the controller's own (ml/rate.h),
  * "paused" while video is. */
@@ -51,15 +51,20 @@ static void fill_stats(call_peer *p, ml_call_stats *s) {
   s->control_malformed = p->control_malformed;
   if (p->have_rtcp) {
     s->rtt_ms = p->rtcp.rtt_ms;
-    s->loss = report_loss(p->call, &p->rtcp);
+    s->loss = report_loss(p, &p->rtcp);
   }
   s->peer_estimate_kbps = p->remb_kbps < 0 ? -1 : (int)lround(p->remb_kbps);
   g_strlcpy(s->rate_reason, ML_CALL_RATE_REASON_NONE, sizeof s->rate_reason);
-  if (p->call->rate) {
-    s->target_kbps = p->call->rate_set.video_kbps;
-    s->video_paused = p->call->rate_set.video_paused;
-    s->estimate_kbps = p->call->rate_set.video_kbps;
-    g_strlcpy(s->rate_reason, rate_reason(&p->call->rate_set), sizeof s->rate_reason);
+  s->sent_layer = p->sent;
+  s->layer_switches = p->fwd.switches;
+  if (ml_call_layers_rate_of(p)) {
+    const ml_rate_decision *d = p->sent == ML_MEDIA_LAYER_SMALL && p->call->rate_small
+                                    ? &p->call->small_set
+                                    : &p->call->rate_set;
+    s->target_kbps = d->video_kbps;
+    s->video_paused = d->video_paused;
+    s->estimate_kbps = d->video_kbps;
+    g_strlcpy(s->rate_reason, rate_reason(d), sizeof s->rate_reason);
   }
   if (p->rx) {
     ml_media_receiver_stats rs;
@@ -116,21 +121,25 @@ static ml_call_peer_media own_media(ml_call *call) {
   return m;
 }
 
-/* Sends the state last announced to p, or to every secure peer (NULL). */
+/* Sends the state last announced to p, or to every secure peer (NULL):
+ * video paused as the controller of the layer each is sent decided. */
 static void send_media_state(ml_call *call, call_peer *only) {
-  ml_control_media_state st = {.muted = call->announced.muted,
-                               .camera_on = call->announced.camera_on,
-                               .video_paused = call->announced.video_paused,
-                               .seq = call->media_seq};
-  uint8_t buf[ML_CONTROL_MAX_LEN];
-  size_t n = ml_control_write_media_state(&st, buf, sizeof buf);
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     call_peer *p = v;
-    if (ml_peer_state_usable(p->state) && (!only || p == only))
-      (void)!ml_peer_link_send(p->link, ML_INNER_CONTROL, buf, n); /* lost as UDP; repeated */
+    if (!ml_peer_state_usable(p->state) || (only && p != only))
+      continue;
+    bool small = p->sent == ML_MEDIA_LAYER_SMALL && call->rate_small;
+    ml_control_media_state st = {.muted = call->announced.muted,
+                                 .camera_on = call->announced.camera_on,
+                                 .video_paused = small ? call->announced_small_paused
+                                                       : call->announced.video_paused,
+                                 .seq = call->media_seq};
+    uint8_t buf[ML_CONTROL_MAX_LEN];
+    size_t n = ml_control_write_media_state(&st, buf, sizeof buf);
+    (void)!ml_peer_link_send(p->link, ML_INNER_CONTROL, buf, n); /* lost as UDP; repeated */
   }
 }
 
@@ -141,10 +150,13 @@ static void send_media_state(ml_call *call, call_peer *only) {
  * seq. True when sent. */
 bool ml_call_media_state_update(ml_call *call) {
   ml_call_peer_media m = own_media(call);
+  bool small_paused = call->small_set.video_paused;
   if (call->media_seq != 0 && m.muted == call->announced.muted &&
-      m.camera_on == call->announced.camera_on && m.video_paused == call->announced.video_paused)
+      m.camera_on == call->announced.camera_on && m.video_paused == call->announced.video_paused &&
+      small_paused == call->announced_small_paused)
     return false;
   call->announced = m;
+  call->announced_small_paused = small_paused;
   if (++call->media_seq == 0) /* 0 means "none yet" here */
     call->media_seq = 1;
   send_media_state(call, NULL);
@@ -162,6 +174,7 @@ void ml_call_update_idle(ml_call *call) {
   while (!any && g_hash_table_iter_next(&it, &k, &v))
     any = ml_peer_state_usable(((call_peer *)v)->state);
   ml_media_sender_set_idle(call->tx, !any);
+  ml_call_layers_apply(call);
 }
 
 /* ---- congestion control (ml/rate.h) ---- */
@@ -177,8 +190,12 @@ static void apply_rate(ml_call *call) {
   bool pause_changed = d.video_paused != call->rate_set.video_paused;
   if (pause_changed)
     ml_media_sender_set_video_paused(call->tx, d.video_paused);
-  if (d.audio_loss_percent != call->rate_set.audio_loss_percent)
-    ml_media_sender_set_audio_loss_percent(call->tx, d.audio_loss_percent);
+  /* Opus FEC for the worse of the two layers' peers (one audio encoder). */
+  unsigned loss = MAX(d.audio_loss_percent, call->small_set.audio_loss_percent);
+  if (loss != call->opus_loss_set) {
+    call->opus_loss_set = loss;
+    ml_media_sender_set_audio_loss_percent(call->tx, loss);
+  }
   call->rate_set = d;
   if (call->have_ladder && ml_ladder_update(&call->ladder, call_ms(call), d.video_kbps)) {
     ml_ladder_format f = ml_ladder_format_now(&call->ladder);
@@ -196,25 +213,66 @@ static void apply_rate(ml_call *call) {
 }
 
 /* The loss a report tells of the path: paused video is reported as 0 lost
- * of 0 sent, so while the controller has paused it, the audio block tells. */
-static double report_loss(const ml_call *call, const ml_media_rtcp_info *info) {
-  if (call->rate && call->rate_set.video_paused && info->audio_fraction_lost >= 0)
+ * of 0 sent, so while the controller of the layer p is sent has paused it,
+ * the audio block tells. */
+static double report_loss(const call_peer *p, const ml_media_rtcp_info *info) {
+  const ml_call *call = p->call;
+  bool small = p->sent == ML_MEDIA_LAYER_SMALL && call->rate_small;
+  bool paused = small ? call->small_set.video_paused : call->rate_set.video_paused;
+  if (ml_call_layers_rate_of(p) && paused && info->audio_fraction_lost >= 0)
     return info->audio_fraction_lost;
   return info->fraction_lost;
 }
 
+/* The small layer's controller: its target, and its pause (the layer is
+ * switched off; its peers are told their video is paused). */
+static void apply_small(ml_call *call) {
+  ml_rate_decision d;
+  ml_rate_get(call->rate_small, &d);
+  if (d.video_kbps != call->small_set.video_kbps)
+    ml_media_sender_set_small_kbps(call->tx, d.video_kbps);
+  bool pause_changed = d.video_paused != call->small_set.video_paused;
+  call->small_set = d;
+  if (pause_changed) {
+    ml_call_layers_apply(call);
+    ml_call_media_state_update(call);
+  }
+}
+
+static void apply_rates(ml_call *call, const ml_rate *which) {
+  if (which == call->rate_small)
+    apply_small(call);
+  apply_rate(call); /* the large layer's, and Opus FEC for both */
+}
+
+/* p's report goes to the controller of the layer it is sent. */
 static void rate_report(call_peer *p, const ml_media_rtcp_info *info) {
   ml_call *call = p->call;
-  if (call->rate && ml_rate_on_report(call->rate, p, call_ms(call), report_loss(call, info),
-                                      info->rtt_ms) == ML_OK)
-    apply_rate(call);
+  ml_rate *rc = ml_call_layers_rate_of(p);
+  if (rc && ml_rate_on_report(rc, p, call_ms(call), report_loss(p, info), info->rtt_ms) == ML_OK)
+    apply_rates(call, rc);
 }
 
 /* The peer's delay-based estimate (REMB, from its receive branch). */
 static void rate_estimate(call_peer *p, double kbps) {
   ml_call *call = p->call;
-  if (call->rate && ml_rate_on_estimate(call->rate, p, call_ms(call), kbps) == ML_OK)
-    apply_rate(call);
+  ml_rate *rc = ml_call_layers_rate_of(p);
+  if (rc && ml_rate_on_estimate(rc, p, call_ms(call), kbps) == ML_OK)
+    apply_rates(call, rc);
+}
+
+/* The small layer's controller: from 30 kbps to the layer's ceiling. */
+static void start_small_rate(ml_call *call) {
+  ml_media_sender_stats st;
+  ml_media_sender_get_stats(call->tx, &st);
+  ml_rate_config rc = {.no_pause = call->audio == ML_MEDIA_AUDIO_NONE,
+                       .min_kbps = 30,
+                       .max_kbps = ML_MEDIA_SMALL_MAX_KBPS,
+                       .start_kbps = ML_MEDIA_SMALL_MAX_KBPS};
+  if (st.small_width == 0 || ml_rate_new(&call->rate_small, &rc) != ML_OK)
+    return; /* every peer is sent the large layer */
+  ml_rate_get(call->rate_small, &call->small_set);
+  ml_media_sender_set_small_kbps(call->tx, call->small_set.video_kbps);
 }
 
 static void start_rate(ml_call *call) {
@@ -227,6 +285,7 @@ static void start_rate(ml_call *call) {
   }
   ml_rate_get(call->rate, &call->rate_set);
   ml_media_sender_set_video_kbps(call->tx, call->rate_set.video_kbps);
+  start_small_rate(call);
   ml_media_sender_stats st;
   ml_media_sender_get_stats(call->tx, &st);
   if (call->video != ML_MEDIA_VIDEO_NONE && st.width > 0 && st.height > 0 && st.fps > 0) {
@@ -241,10 +300,15 @@ static void start_rate(ml_call *call) {
 
 gboolean ml_call_on_stats_tick(gpointer user) {
   ml_call *call = user;
+  if (call->rate_small) {
+    ml_rate_tick(call->rate_small, call_ms(call));
+    apply_small(call);
+  }
   if (call->rate) {
     ml_rate_tick(call->rate, call_ms(call));
     apply_rate(call);
   }
+  ml_call_layers_tick(call, call_ms(call));
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);
@@ -262,28 +326,23 @@ gboolean ml_call_on_stats_tick(gpointer user) {
 
 /* ---- media ---- */
 
-/* One packet of the send pipeline: sealed to every secure peer (encode once,
- * fan out). */
+/* One packet of the send pipeline: sealed to every secure peer (encode once
+ * per layer, fan out), of the layer each is sent (call_layers.c; nothing of
+ * the video before a keyframe: on_secure asked for one). */
 static void on_sender_packet(ml_inner_type type, const uint8_t *data, size_t len, void *user) {
   ml_call *call = user;
   bool frame_end = type == ML_INNER_RTP && len > 12 && (data[1] & 0x7f) == ML_MEDIA_PT_VP8 &&
                    (data[1] & 0x80) != 0;
+  uint8_t buf[ML_MEDIA_MAX_PACKET];
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     call_peer *p = v;
-    if (!ml_peer_state_usable(p->state))
+    const uint8_t *out;
+    if (!ml_peer_state_usable(p->state) || !ml_call_layers_out(p, type, data, len, buf, &out))
       continue;
-    if (!p->video_flowing && type == ML_INNER_RTP && len >= 12 &&
-        (data[1] & 0x7f) == ML_MEDIA_PT_VP8) {
-      /* Nothing before a keyframe is decodable: wait for the one on_secure
-       * asked for. (RTX answers NACKs, which only come after it.) */
-      if (!ml_rtp_vp8_keyframe_start(data, len, ML_MEDIA_PT_VP8))
-        continue;
-      p->video_flowing = true;
-    }
-    if (ml_peer_link_send(p->link, type, data, len) != ML_OK)
+    if (ml_peer_link_send(p->link, type, out, len) != ML_OK)
       continue; /* lost, as UDP would lose it; counted by the link */
     if (type == ML_INNER_RTP) {
       p->rtp_sent++;
@@ -351,6 +410,7 @@ void ml_call_ensure_sender(ml_call *call) {
   ml_media_sender_config cfg = {
       .video = call->video,
       .audio = call->audio,
+      .small_layer = true,
       .width = call->video_width,
       .height = call->video_height,
       .camera_device = call->camera,
@@ -449,6 +509,7 @@ void ml_call_start_media(call_peer *p) {
     ml_media_receiver_request_keyframe(p->rx);
   if (!ml_call_media_state_update(call))
     send_media_state(call, p);
+  ml_call_layers_send_request(call, p);
 }
 
 /* ---- from the peer ---- */
@@ -506,9 +567,11 @@ void ml_call_on_datagram(ml_peer_link *link, ml_inner_type type, const uint8_t *
     if (ml_rtcp_from_peer_sender(data, len)) {
       if (p->rx)
         (void)!ml_media_receiver_push(p->rx, type, data, len);
-    } else if (p->call->tx) {
+    } else if (p->call->tx && len <= ML_MEDIA_MAX_PACKET) {
       ml_media_rtcp_info info;
-      if (ml_media_sender_push_rtcp(p->call->tx, data, len, &info) == ML_OK) {
+      uint8_t buf[ML_MEDIA_MAX_PACKET];
+      const uint8_t *fb = ml_call_layers_feedback(p, data, len, buf);
+      if (ml_media_sender_push_rtcp(p->call->tx, fb, len, &info) == ML_OK) {
         p->pli_received += info.pli + info.fir;
         if (info.have_report) {
           p->rtcp = info;

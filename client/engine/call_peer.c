@@ -321,6 +321,8 @@ static void on_link_closed(void *user) {
 void ml_call_peer_free(call_peer *p) {
   if (p->call->rate)
     ml_rate_remove_peer(p->call->rate, p);
+  if (p->call->rate_small)
+    ml_rate_remove_peer(p->call->rate_small, p);
   if (p->shared) { /* no other thread may reach rx from here on */
     g_mutex_lock(&p->call->shared_lock);
     g_hash_table_remove(p->call->shared, p->id);
@@ -446,6 +448,7 @@ void ml_call_peer_add(ml_call *call, const ml_signal_peer *sp) {
   call_peer *p = g_new0(call_peer, 1);
   p->call = call;
   p->remb_kbps = -1;
+  ml_call_layers_peer_init(p);
   g_strlcpy(p->id, sp->id, sizeof p->id);
   g_strlcpy(p->name, sp->name, sizeof p->name);
   memcpy(p->announced_key, sp->identity_key, sizeof p->announced_key);

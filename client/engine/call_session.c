@@ -227,6 +227,7 @@ void ml_call_session_on_control(call_peer *p, const ml_control_message *m) {
   case ML_CONTROL_HOST_REQUEST: on_request(p, m); break;
   case ML_CONTROL_SPOTLIGHT: on_spotlight(p, m); break;
   case ML_CONTROL_SIGNAL_ID: ml_call_peer_said_id(p, m); break;
+  case ML_CONTROL_LAYER: ml_call_layers_on_request(p, m); break;
   }
 }
 

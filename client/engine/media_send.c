@@ -2,6 +2,7 @@
  *
  * src -> convert/scale -> I420 caps -> tee -> valve -> queue -> vp8enc -> rtpvp8pay -+
  *                                     tee -> queue -> appsink (self view slot)      |
+ *   (small layer)                     tee -> valve -> queue -> scale -> caps -> vp8enc -> pay -+
  * src -> convert/resample -> 48 kHz mono -> volume -> opusenc -> rtpopuspay ---------+
  * -> rtpfunnel -> rtpbin session 0 [aux: rtprtxsend] -> appsink (RTP)
  * rtpbin send_rtcp_src_0 -> appsink (RTCP SR); appsrc (peer RTCP) -> recv_rtcp_sink_0
@@ -27,21 +28,30 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+/* One encoded layer: valve -> queue -> [scale -> caps] -> vp8enc -> rtpvp8pay. */
+typedef struct send_layer {
+  GstElement *valve, *enc; /* NULL without this layer */
+  GstElement *caps;        /* the small layer's size; NULL for the large one */
+  unsigned kbps, width, height;
+  bool on;
+  atomic_uint_fast64_t frames;
+} send_layer;
+
 struct ml_media_sender {
   GMainContext *ctx;
   ml_media_sender_config cfg;
   ml_gst_bus_owner bus;
   GstElement *pipeline, *rtpbin, *rtcp_in;
-  GstElement *vsrc, *vcaps, *valve, *venc; /* NULL without video */
-  GstElement *volume, *aenc;               /* NULL without audio */
-  GstElement *rtxsend;                     /* owned by rtpbin; a ref kept for stats */
+  GstElement *vsrc, *vcaps;  /* NULL without video */
+  send_layer layer[2];       /* by ml_media_layer */
+  GstElement *volume, *aenc; /* NULL without audio */
+  GstElement *rtxsend;       /* owned by rtpbin; a ref kept for stats */
   GSource *bus_source;
   ml_handoff h;
-  atomic_uint_fast64_t frames, keyframes, audio_packets, rtp_packets, rtp_bytes, rtcp_out,
-      rtcp_in_count, pli, fir, nack, key_requests;
+  atomic_uint_fast64_t keyframes, audio_packets, rtp_packets, rtp_bytes, rtcp_out, rtcp_in_count,
+      pli, fir, nack, key_requests;
   atomic_int_fast64_t encode_delay_us; /* -1 before the first frame */
   ml_frame_slot preview;               /* the self view: captured frames, closed while camera off */
-  unsigned video_kbps;
   bool paused, muted, camera_on, idle;
 };
 
@@ -88,13 +98,20 @@ static GstFlowReturn sender_new_preview(GstAppSink *sink, gpointer data) {
   return GST_FLOW_OK;
 }
 
+static GstPadProbeReturn on_small_frame(GstPad *pad, GstPadProbeInfo *pi, gpointer data) {
+  (void)pad;
+  (void)pi;
+  ml_media_count(&((ml_media_sender *)data)->layer[ML_MEDIA_LAYER_SMALL].frames, 1);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn on_encoded_frame(GstPad *pad, GstPadProbeInfo *pi, gpointer data) {
   (void)pad;
   ml_media_sender *tx = data;
   GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(pi);
   if (b == NULL)
     return GST_PAD_PROBE_OK;
-  ml_media_count(&tx->frames, 1);
+  ml_media_count(&tx->layer[ML_MEDIA_LAYER_LARGE].frames, 1);
   if (!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT))
     ml_media_count(&tx->keyframes, 1);
   /* Capture to encoded: a live source stamps frames with the running time
@@ -127,7 +144,7 @@ static GstPadProbeReturn on_audio_packet(GstPad *pad, GstPadProbeInfo *pi, gpoin
   return GST_PAD_PROBE_OK;
 }
 
-/* rtpbin "request-aux-sender": RFC 4588 retransmission of VP8 only. */
+/* rtpbin "request-aux-sender": RFC 4588 retransmission of VP8 only (both layers). */
 static GstElement *on_request_aux_sender(GstElement *rtpbin, guint session, gpointer data) {
   (void)rtpbin;
   ml_media_sender *tx = data;
@@ -136,12 +153,14 @@ static GstElement *on_request_aux_sender(GstElement *rtpbin, guint session, gpoi
     return NULL;
   GstStructure *pt_map = gst_structure_new("application/x-rtp-pt-map", G_STRINGIFY(ML_MEDIA_PT_VP8),
                                            G_TYPE_UINT, (guint)ML_MEDIA_PT_RTX, NULL);
-  char ssrc_key[16];
-  g_snprintf(ssrc_key, sizeof ssrc_key, "%u", ML_MEDIA_SSRC_VIDEO);
-  GstStructure *ssrc_map = gst_structure_new("application/x-rtp-ssrc-map", ssrc_key, G_TYPE_UINT,
-                                             (guint)ML_MEDIA_SSRC_VIDEO_RTX, NULL);
+  char large_key[16], small_key[16];
+  g_snprintf(large_key, sizeof large_key, "%u", ML_MEDIA_SSRC_VIDEO);
+  g_snprintf(small_key, sizeof small_key, "%u", ML_MEDIA_SSRC_SMALL);
+  GstStructure *ssrc_map = gst_structure_new("application/x-rtp-ssrc-map", large_key, G_TYPE_UINT,
+                                             (guint)ML_MEDIA_SSRC_VIDEO_RTX, small_key, G_TYPE_UINT,
+                                             (guint)ML_MEDIA_SSRC_SMALL_RTX, NULL);
   /* ~1 s of history at 30 fps and a few packets per frame. */
-  g_object_set(rtx, "payload-type-map", pt_map, "ssrc-map", ssrc_map, "max-size-packets", 300u,
+  g_object_set(rtx, "payload-type-map", pt_map, "ssrc-map", ssrc_map, "max-size-packets", 400u,
                "max-size-time", 1000u, NULL);
   gst_structure_free(pt_map);
   gst_structure_free(ssrc_map);
@@ -180,6 +199,82 @@ static GstElement *source_of(GstBin *bin, ml_device_kind kind, const char *want,
   return src;
 }
 
+/* Real-time VP8 as WebRTC engines configure it: no lag, CBR, short GOP;
+ * but up to VP8's coarsest quantizer (63, not libwebrtc's 56): on a thin
+ * link a coarser picture rather than dropped frames, as the ladder chose
+ * the frame rate (at 56 the test pattern at 180p and 100 kbps keeps only
+ * 2/3 of 22 fps). */
+static void configure_vp8(GstElement *enc, unsigned width, unsigned height, unsigned kbps,
+                          unsigned keyframe_max_frames) {
+  g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads",
+               vp8_encoder_threads(width, height), "keyframe-max-dist", (int)keyframe_max_frames,
+               "target-bitrate", (int)(kbps * 1000u), "buffer-size", 1000, "buffer-initial-size",
+               500, "buffer-optimal-size", 600, "min-quantizer", 4, "max-quantizer", 63, NULL);
+  gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
+  gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
+  /* Drop frames rather than overshoot when the content is too costly for
+   * the target (libwebrtc's VP8 setting): without it, noisy content (the
+   * test pattern's noise square, a dark camera) holds ~750 kbps whatever
+   * target the rate controller sets. */
+  g_object_set(enc, "dropframe-threshold", 30, NULL);
+  /* A keyframe capped at 9 x an average frame (libwebrtc's cap: on a thin
+   * link it must not drain the buffer and cost the frames after it);
+   * overshoot held to 15 %. */
+  g_object_set(enc, "max-intra-bitrate", 900, "overshoot", 15, "undershoot", 100, NULL);
+}
+
+/* Never let frames pile up ahead of an encoder or the self view: newest
+ * wins, and each branch has its own thread, so no branch holds another back. */
+static void make_leaky(GstElement *queue) {
+  g_object_set(queue, "max-size-buffers", 1u, "max-size-bytes", 0u, "max-size-time", (guint64)0,
+               NULL);
+  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+}
+
+/* tee -> valve -> queue -> [scale -> caps] -> vp8enc -> rtpvp8pay -> funnel, for layer l. */
+static int build_layer(ml_media_sender *tx, GstBin *bin, GstElement *tee, GstElement *funnel,
+                       ml_media_layer l, guint32 ts_offset) {
+  const ml_media_sender_config *c = &tx->cfg;
+  send_layer *L = &tx->layer[l];
+  bool small = l == ML_MEDIA_LAYER_SMALL;
+  GstElement *valve = ml_gst_make(bin, "valve", NULL);
+  GstElement *queue = ml_gst_make(bin, "queue", NULL);
+  GstElement *scale = small ? ml_gst_make(bin, "videoscale", NULL) : NULL;
+  GstElement *caps =
+      small ? ml_gst_make_capsfilter(
+                  bin, gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
+                                           G_TYPE_INT, (int)L->width, "height", G_TYPE_INT,
+                                           (int)L->height, "pixel-aspect-ratio", GST_TYPE_FRACTION,
+                                           1, 1, NULL))
+            : NULL;
+  GstElement *enc = ml_gst_make(bin, "vp8enc", small ? "venc_small" : "venc");
+  GstElement *pay = ml_gst_make(bin, "rtpvp8pay", NULL);
+  if (!valve || !queue || !enc || !pay || (small && (!scale || !caps)))
+    return ML_ERR_UNSUPPORTED;
+  make_leaky(queue);
+  configure_vp8(enc, L->width, L->height, L->kbps, c->keyframe_max_frames);
+  /* The same RTP time for the same frame in both layers: one SR mapping. */
+  g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_VP8, "ssrc",
+               (guint)(small ? ML_MEDIA_SSRC_SMALL : ML_MEDIA_SSRC_VIDEO), "timestamp-offset",
+               ts_offset, NULL);
+  gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
+  g_object_set(valve, "drop", !L->on, NULL);
+  if (ml_gst_link_pads(tee, "src_%u", valve, "sink") != ML_OK || !gst_element_link(valve, queue) ||
+      (small ? !gst_element_link_many(queue, scale, caps, enc, NULL)
+             : !gst_element_link(queue, enc)) ||
+      !gst_element_link(enc, pay) || ml_gst_link_pads(pay, "src", funnel, "sink_%u") != ML_OK)
+    return ML_ERR_IO;
+  GstPad *encsrc = gst_element_get_static_pad(enc, "src");
+  gst_pad_add_probe(encsrc, GST_PAD_PROBE_TYPE_BUFFER, small ? on_small_frame : on_encoded_frame,
+                    tx, NULL);
+  gst_pad_add_probe(encsrc, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_encoder_upstream, tx, NULL);
+  gst_object_unref(encsrc);
+  L->valve = valve;
+  L->enc = enc;
+  L->caps = caps;
+  return ML_OK;
+}
+
 static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel,
                             const char *device) {
   const ml_media_sender_config *c = &tx->cfg;
@@ -206,67 +301,26 @@ static int build_video_send(ml_media_sender *tx, GstBin *bin, GstElement *funnel
   GstElement *caps =
       ml_gst_make_capsfilter(bin, ml_gst_caps_video_i420(c->width, c->height, c->fps));
   GstElement *tee = ml_gst_make(bin, "tee", NULL);
-  GstElement *valve = ml_gst_make(bin, "valve", NULL);
-  GstElement *queue = ml_gst_make(bin, "queue", NULL);
-  GstElement *enc = ml_gst_make(bin, "vp8enc", "venc");
-  GstElement *pay = ml_gst_make(bin, "rtpvp8pay", NULL);
   GstElement *pqueue = ml_gst_make(bin, "queue", NULL);
   GstElement *preview =
       ml_gst_make_appsink(bin, &(GstAppSinkCallbacks){.new_sample = sender_new_preview}, tx);
-  if (!conv || !scale || !rate || !caps || !tee || !valve || !queue || !enc || !pay || !pqueue ||
-      !preview)
+  if (!conv || !scale || !rate || !caps || !tee || !pqueue || !preview)
     return ML_ERR_UNSUPPORTED;
   g_object_set(rate, "drop-only", TRUE, NULL);
-  /* Never let frames pile up ahead of the encoder or the self view: newest
-   * wins, and each branch has its own thread, so the self view never holds
-   * the encoder back (nor the other way round). */
-  GstElement *queues[] = {queue, pqueue};
-  for (size_t i = 0; i < G_N_ELEMENTS(queues); i++) {
-    g_object_set(queues[i], "max-size-buffers", 1u, "max-size-bytes", 0u, "max-size-time",
-                 (guint64)0, NULL);
-    gst_util_set_object_arg(G_OBJECT(queues[i]), "leaky", "downstream");
-  }
+  make_leaky(pqueue);
   g_object_set(preview, "max-buffers", 1u, "drop", TRUE, NULL);
-  /* Real-time VP8 as WebRTC engines configure it: no lag, CBR, short GOP;
-   * but up to VP8's coarsest quantizer (63, not libwebrtc's 56): on a thin
-   * link a coarser picture rather than dropped frames, as the ladder chose
-   * the frame rate (at 56 the test pattern at 180p and 100 kbps keeps only
-   * 2/3 of 22 fps). */
-  g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads",
-               vp8_encoder_threads(c->width, c->height), "keyframe-max-dist",
-               (int)c->keyframe_max_frames, "target-bitrate", (int)(c->video_kbps * 1000u),
-               "buffer-size", 1000, "buffer-initial-size", 500, "buffer-optimal-size", 600,
-               "min-quantizer", 4, "max-quantizer", 63, NULL);
-  gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
-  gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
-  /* Drop frames rather than overshoot when the content is too costly for
-   * the target (libwebrtc's VP8 setting): without it, noisy content (the
-   * test pattern's noise square, a dark camera) holds ~750 kbps whatever
-   * target the rate controller sets. */
-  g_object_set(enc, "dropframe-threshold", 30, NULL);
-  /* A keyframe capped at 9 x an average frame (libwebrtc's cap: on a thin
-   * link it must not drain the buffer and cost the frames after it);
-   * overshoot held to 15 %. */
-  g_object_set(enc, "max-intra-bitrate", 900, "overshoot", 15, "undershoot", 100, NULL);
-  g_object_set(pay, "mtu", (guint)ML_MEDIA_RTP_MTU, "pt", (guint)ML_MEDIA_PT_VP8, "ssrc",
-               (guint)ML_MEDIA_SSRC_VIDEO, NULL);
-  gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
   if (!gst_element_link_many(src, conv, scale, rate, caps, tee, NULL) ||
-      ml_gst_link_pads(tee, "src_%u", valve, "sink") != ML_OK ||
-      !gst_element_link_many(valve, queue, enc, pay, NULL) ||
-      ml_gst_link_pads(pay, "src", funnel, "sink_%u") != ML_OK ||
       ml_gst_link_pads(tee, "src_%u", pqueue, "sink") != ML_OK ||
       !gst_element_link(pqueue, preview))
     return ML_ERR_IO;
-
-  GstPad *encsrc = gst_element_get_static_pad(enc, "src");
-  gst_pad_add_probe(encsrc, GST_PAD_PROBE_TYPE_BUFFER, on_encoded_frame, tx, NULL);
-  gst_pad_add_probe(encsrc, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_encoder_upstream, tx, NULL);
-  gst_object_unref(encsrc);
+  guint32 ts_offset = g_random_int();
+  int rc = build_layer(tx, bin, tee, funnel, ML_MEDIA_LAYER_LARGE, ts_offset);
+  if (rc == ML_OK && c->small_layer)
+    rc = build_layer(tx, bin, tee, funnel, ML_MEDIA_LAYER_SMALL, ts_offset);
+  if (rc != ML_OK)
+    return rc;
   tx->vsrc = src;
-  tx->valve = valve;
   tx->vcaps = caps;
-  tx->venc = enc;
   return ML_OK;
 }
 
@@ -346,7 +400,14 @@ int ml_media_sender_new(ml_media_sender **out, GMainContext *ctx,
   ml_frame_slot_init(&tx->preview);
   sender_config_defaults(&tx->cfg);
   const ml_media_sender_config c = tx->cfg;
-  tx->video_kbps = c.video_kbps;
+  tx->layer[ML_MEDIA_LAYER_LARGE] =
+      (send_layer){.kbps = c.video_kbps, .width = c.width, .height = c.height, .on = true};
+  if (c.small_layer) /* half the size, even, at least 32x18 */
+    tx->layer[ML_MEDIA_LAYER_SMALL] = (send_layer){
+        .kbps = ML_MEDIA_SMALL_MAX_KBPS,
+        .width = MAX(32u, (c.width / 2) & ~1u),
+        .height = MAX(18u, (c.height / 2) & ~1u),
+    };
   tx->camera_on = c.video != ML_MEDIA_VIDEO_NONE;
   atomic_init(&tx->encode_delay_us, -1);
   ml_handoff_init(&tx->h, ctx, sender_deliver, tx);
@@ -430,21 +491,36 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
   return ML_OK;
 }
 
-void ml_media_sender_request_keyframe(ml_media_sender *tx) {
-  g_assert(tx != NULL);
-  if (tx->venc == NULL)
+void ml_media_sender_request_layer_keyframe(ml_media_sender *tx, ml_media_layer layer) {
+  g_assert(tx != NULL && (layer == ML_MEDIA_LAYER_SMALL || layer == ML_MEDIA_LAYER_LARGE));
+  if (tx->layer[layer].enc == NULL)
     return;
-  GstPad *pad = gst_element_get_static_pad(tx->venc, "src");
+  GstPad *pad = gst_element_get_static_pad(tx->layer[layer].enc, "src");
   gst_pad_send_event(pad,
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   gst_object_unref(pad);
 }
 
+void ml_media_sender_request_keyframe(ml_media_sender *tx) {
+  ml_media_sender_request_layer_keyframe(tx, ML_MEDIA_LAYER_LARGE);
+  ml_media_sender_request_layer_keyframe(tx, ML_MEDIA_LAYER_SMALL);
+}
+
+static void set_layer_kbps(send_layer *L, unsigned kbps) {
+  L->kbps = kbps;
+  if (L->enc != NULL)
+    g_object_set(L->enc, "target-bitrate", (int)(kbps * 1000u), NULL);
+}
+
 void ml_media_sender_set_video_kbps(ml_media_sender *tx, unsigned kbps) {
   g_assert(tx != NULL);
-  tx->video_kbps = ml_media_clampu(kbps, 30, 4000);
-  if (tx->venc != NULL)
-    g_object_set(tx->venc, "target-bitrate", (int)(tx->video_kbps * 1000u), NULL);
+  set_layer_kbps(&tx->layer[ML_MEDIA_LAYER_LARGE], ml_media_clampu(kbps, 30, 4000));
+}
+
+void ml_media_sender_set_small_kbps(ml_media_sender *tx, unsigned kbps) {
+  g_assert(tx != NULL);
+  set_layer_kbps(&tx->layer[ML_MEDIA_LAYER_SMALL],
+                 ml_media_clampu(kbps, 30, ML_MEDIA_SMALL_MAX_KBPS));
 }
 
 int ml_media_sender_set_video_format(ml_media_sender *tx, unsigned width, unsigned height,
@@ -458,12 +534,13 @@ int ml_media_sender_set_video_format(ml_media_sender *tx, unsigned width, unsign
   /* The capsfilter's new caps make videoscale/videorate renegotiate; vp8enc
    * restarts on the new format with a keyframe, and receivers' decoders
    * follow it (frames carry their own size). */
-  g_object_set(tx->venc, "threads", vp8_encoder_threads(width, height), NULL); /* at the restart */
+  g_object_set(tx->layer[ML_MEDIA_LAYER_LARGE].enc, "threads", vp8_encoder_threads(width, height),
+               NULL); /* at the restart */
   GstCaps *caps = ml_gst_caps_video_i420(width, height, fps);
   g_object_set(tx->vcaps, "caps", caps, NULL);
   gst_caps_unref(caps);
-  tx->cfg.width = width;
-  tx->cfg.height = height;
+  tx->cfg.width = tx->layer[ML_MEDIA_LAYER_LARGE].width = width;
+  tx->cfg.height = tx->layer[ML_MEDIA_LAYER_LARGE].height = height;
   tx->cfg.fps = fps;
   return ML_OK;
 }
@@ -493,14 +570,27 @@ int ml_media_sender_set_audio_frame_ms(ml_media_sender *tx, unsigned ms) {
 }
 
 static void video_flow(ml_media_sender *tx) {
-  if (tx->valve == NULL)
+  for (ml_media_layer l = ML_MEDIA_LAYER_SMALL; l <= ML_MEDIA_LAYER_LARGE; l++) {
+    send_layer *L = &tx->layer[l];
+    if (L->valve == NULL)
+      continue;
+    /* The rate controller's pause is the large layer's (the caller turns
+     * the small one off for its own). */
+    bool drop = !L->on || !tx->camera_on || tx->idle || (l == ML_MEDIA_LAYER_LARGE && tx->paused);
+    gboolean was;
+    g_object_get(L->valve, "drop", &was, NULL);
+    g_object_set(L->valve, "drop", drop, NULL);
+    if (was && !drop)
+      ml_media_sender_request_layer_keyframe(tx, l); /* receivers need one to resume */
+  }
+}
+
+void ml_media_sender_set_layer_on(ml_media_sender *tx, ml_media_layer layer, bool on) {
+  g_assert(tx != NULL && (layer == ML_MEDIA_LAYER_SMALL || layer == ML_MEDIA_LAYER_LARGE));
+  if (tx->layer[layer].on == on)
     return;
-  bool drop = tx->paused || !tx->camera_on || tx->idle;
-  gboolean was;
-  g_object_get(tx->valve, "drop", &was, NULL);
-  g_object_set(tx->valve, "drop", drop, NULL);
-  if (was && !drop)
-    ml_media_sender_request_keyframe(tx); /* receivers need one to resume */
+  tx->layer[layer].on = on;
+  video_flow(tx);
 }
 
 void ml_media_sender_set_video_paused(ml_media_sender *tx, bool paused) {
@@ -545,7 +635,17 @@ void ml_media_sender_set_camera_on(ml_media_sender *tx, bool on) {
 void ml_media_sender_get_stats(const ml_media_sender *tx, ml_media_sender_stats *out) {
   g_assert(tx != NULL && out != NULL);
   memset(out, 0, sizeof(*out));
-  out->video_frames_encoded = ml_media_load(&tx->frames);
+  const send_layer *large = &tx->layer[ML_MEDIA_LAYER_LARGE];
+  const send_layer *small = &tx->layer[ML_MEDIA_LAYER_SMALL];
+  out->video_frames_encoded = ml_media_load(&large->frames);
+  out->small_frames_encoded = ml_media_load(&small->frames);
+  if (small->enc != NULL) {
+    out->small_kbps = small->kbps;
+    out->small_width = small->width;
+    out->small_height = small->height;
+  }
+  out->large_on = large->on;
+  out->small_on = small->on;
   out->video_keyframes = ml_media_load(&tx->keyframes);
   out->audio_packets = ml_media_load(&tx->audio_packets);
   out->rtp_packets = ml_media_load(&tx->rtp_packets);
@@ -564,7 +664,7 @@ void ml_media_sender_get_stats(const ml_media_sender *tx, ml_media_sender_stats 
   }
   int64_t d = atomic_load(&tx->encode_delay_us);
   out->capture_to_encoded_ms = d < 0 ? -1.0 : (double)d / 1000.0;
-  out->video_kbps = tx->video_kbps;
+  out->video_kbps = large->kbps;
   out->width = tx->cfg.width;
   out->height = tx->cfg.height;
   out->fps = tx->cfg.fps;

@@ -186,7 +186,7 @@ void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
         /* cumulative lost: 24 bits, sign-extended */
         int32_t lost = (int32_t)((lost_word & 0x00800000u) ? (lost_word | 0xff000000u)
                                                            : (lost_word & 0x00ffffffu));
-        bool video = ssrc == ML_MEDIA_SSRC_VIDEO;
+        bool video = ssrc == ML_MEDIA_SSRC_VIDEO || ssrc == ML_MEDIA_SSRC_SMALL;
         if (!video && ssrc != ML_MEDIA_SSRC_AUDIO)
           continue;
         if (!video)

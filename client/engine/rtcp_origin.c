@@ -18,5 +18,6 @@ bool ml_rtcp_from_peer_sender(const uint8_t *rtcp, size_t len) {
       !ml_reader_u32(&r, &ssrc) || (vpc >> 6) != 2 || pt < RTCP_PT_FIRST || pt > RTCP_PT_LAST)
     return false;
   return ssrc == ML_MEDIA_SSRC_VIDEO || ssrc == ML_MEDIA_SSRC_VIDEO_RTX ||
-         ssrc == ML_MEDIA_SSRC_AUDIO;
+         ssrc == ML_MEDIA_SSRC_AUDIO || ssrc == ML_MEDIA_SSRC_SMALL ||
+         ssrc == ML_MEDIA_SSRC_SMALL_RTX;
 }

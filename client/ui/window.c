@@ -66,7 +66,14 @@ typedef struct shared {
 typedef struct video_slot {
   char id[ML_CALL_MAX_PEER_ID + 1];
   ml_ui_video vid;
+  int layer; /* the ml_media_layer asked of this peer; -1 not yet */
 } video_slot;
+
+/* A tile this many output pixels high or more shows a peer's large layer,
+ * one below SMALL_BELOW its small one (half the sender's size: 180 lines
+ * from 640x360); in between, what was asked stays (no flapping on a resize). */
+#define LARGE_FROM 320
+#define SMALL_BELOW 270
 
 typedef struct ui {
   const ml_ui_config *cfg;
@@ -221,6 +228,7 @@ static ml_ui_video *video_for(ui *u, const char *id, bool create) {
   for (size_t i = 0; i < ML_UI_MAX_PEERS; i++)
     if (!u->videos[i].id[0]) {
       snprintf(u->videos[i].id, sizeof u->videos[i].id, "%s", id);
+      u->videos[i].layer = -1;
       return &u->videos[i].vid;
     }
   return NULL;
@@ -784,8 +792,33 @@ static void sync_view(ui *u) {
     u->view.active = -1;
 }
 
+/* Each peer is asked for the layer its tile shows (ml_call_receive_layer). */
+static void ask_layers(ui *u) {
+  ml_layout l;
+  ml_ui_view_layout(&u->view, &l);
+  for (size_t i = 0; i < u->model.n_peers && (int)i < l.n_tiles; i++) {
+    const char *id = u->model.peers[i].id;
+    video_slot *vs = NULL;
+    for (size_t k = 0; k < ML_UI_MAX_PEERS && !vs; k++)
+      if (u->videos[k].id[0] && !strcmp(u->videos[k].id, id))
+        vs = &u->videos[k];
+    if (!vs)
+      continue; /* no frame yet: the peer sends the large layer until asked */
+    int h = l.tiles[i].h;
+    int want = h >= LARGE_FROM   ? ML_MEDIA_LAYER_LARGE
+               : h < SMALL_BELOW ? ML_MEDIA_LAYER_SMALL
+               : vs->layer >= 0  ? vs->layer
+                                 : ML_MEDIA_LAYER_LARGE;
+    if (want != vs->layer) {
+      vs->layer = want;
+      ml_call_receive_layer(u->call, id, (ml_media_layer)want);
+    }
+  }
+}
+
 static void render(ui *u) {
   sync_view(u);
+  ask_layers(u);
   ml_ui_render(u->ren, u->text, &u->view);
   if (u->screenshot_req[0])
     save_screenshot(u);

@@ -33,6 +33,8 @@ static bool id_char(uint8_t c) {
 static bool valid_code(ml_control_type type, uint8_t code) {
   if (type == ML_CONTROL_REACTION)
     return code >= 1 && code < ML_CONTROL_REACTION_COUNT;
+  if (type == ML_CONTROL_LAYER)
+    return code == ML_CONTROL_LAYER_SMALL || code == ML_CONTROL_LAYER_LARGE;
   return code == ML_CONTROL_REQUEST_MUTE || code == ML_CONTROL_REQUEST_LOWER_HAND;
 }
 
@@ -53,7 +55,8 @@ size_t ml_control_write(const ml_control_message *m, uint8_t *out, size_t cap) {
   case ML_CONTROL_MEDIA_STATE: return ml_control_write_media_state(&m->media, out, cap);
   case ML_CONTROL_HAND:
   case ML_CONTROL_REACTION:
-  case ML_CONTROL_HOST_REQUEST: {
+  case ML_CONTROL_HOST_REQUEST:
+  case ML_CONTROL_LAYER: {
     uint8_t b = m->type == ML_CONTROL_HAND ? (m->raised ? ML_CONTROL_HAND_RAISED : 0u) : m->code;
     if (m->type != ML_CONTROL_HAND && !valid_code(m->type, b))
       return 0;
@@ -89,7 +92,7 @@ int ml_control_parse(const uint8_t *data, size_t len, ml_control_message *out) {
     return ML_ERR_UNSUPPORTED;
   if (!ml_reader_u8(&r, &type))
     return ML_ERR_PROTOCOL;
-  if (type < ML_CONTROL_MEDIA_STATE || type > ML_CONTROL_SIGNAL_ID)
+  if (type < ML_CONTROL_MEDIA_STATE || type > ML_CONTROL_LAYER)
     return ML_ERR_UNSUPPORTED;
   ml_control_message m;
   memset(&m, 0, sizeof m);
@@ -106,6 +109,7 @@ int ml_control_parse(const uint8_t *data, size_t len, ml_control_message *out) {
   case ML_CONTROL_HAND:
   case ML_CONTROL_REACTION:
   case ML_CONTROL_HOST_REQUEST:
+  case ML_CONTROL_LAYER:
     if (len != ML_CONTROL_SHORT_LEN || !ml_reader_u8(&r, &b) || !ml_reader_u32(&r, &m.seq))
       return ML_ERR_PROTOCOL;
     if (m.type == ML_CONTROL_HAND) {

@@ -2,16 +2,21 @@
  * processes in one room of the embedded signaling server (open mode,
  * auto-admit), each sending the test pattern at --video-size SIZE.
  *
- * usage: test_group_call N WxH SECONDS MODE
+ * usage: test_group_call N WxH SECONDS MODE [small]
  *   MODE secure  every participant has a secure link to every other
  *        video   ... and decodes video from every other (frames decoded
  *                grow during the second half of the call, or from the first
  *                frame on when it came later)
+ *        layers  ... and P1, which asks for the small layer (--receive-layer
+ *                small), decodes every other's at half the size while the
+ *                others decode each other's and P1's at full size
  *        bench   no check: prints the figures (README, "A group call"):
  *                CPU per process, decoded frames/s per ordered pair over the
  *                second half of the call, and for the last to join (it starts
  *                last, 300 ms after the one before) its process start to the
  *                first frame from any peer and from all of them.
+ *   small        every participant asks for the small layer (a view of
+ *                thumbnails).
  * Participants join 300 ms apart; each runs SECONDS from its join. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +40,7 @@ typedef struct pair_stats { /* what receiver r decoded from sender s */
   bool secure;
   int64_t first_frame_ms; /* first_frame_since_start_ms; -1 none */
   int64_t dec_mid, dec_last, t_mid_ms, t_last_ms;
+  unsigned height; /* of the latest decoded frame */
 } pair_stats;
 
 typedef struct party {
@@ -49,6 +55,7 @@ typedef struct party {
 
 static party parties[MAX_N];
 static unsigned n_parties, seconds;
+static bool all_small, first_small;
 
 static long long proc_ticks(int pid) {
   char path[64], *text = NULL;
@@ -98,6 +105,7 @@ static void take_line(void *user, const char *line, const ml_event *ev) {
   }
   ps->dec_last = dec;
   ps->t_last_ms = ev->t_ms;
+  ps->height = (unsigned)ev->stats.frame_height;
   long long t = proc_ticks(ml_child_pid(p->proc));
   if (t >= 0) {
     int64_t now = g_get_monotonic_time();
@@ -128,6 +136,10 @@ static gboolean spawn_next(gpointer user) {
   const char *more[] = {"--video-size", ctx[3], "--duration", dur};
   for (size_t i = 0; i < G_N_ELEMENTS(more); i++)
     g_ptr_array_add(argv, g_strdup(more[i]));
+  if (all_small || (first_small && next == 0)) {
+    g_ptr_array_add(argv, g_strdup("--receive-layer"));
+    g_ptr_array_add(argv, g_strdup("small"));
+  }
   g_ptr_array_add(argv, NULL);
   g_autofree char *data_env = g_strconcat("XDG_DATA_HOME=", data, NULL);
   const char *env[] = {data_env, "MENTORLINK_PASSPHRASE", "MENTORLINK_ROOM_SECRET", NULL};
@@ -154,18 +166,24 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s N WxH SECONDS secure|video|bench\n", argv[0]);
+  if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "small"))) {
+    fprintf(stderr, "usage: %s N WxH SECONDS secure|video|layers|bench [small]\n", argv[0]);
     return 2;
   }
+  all_small = argc == 6;
   n_parties = (unsigned)atoi(argv[1]);
   seconds = (unsigned)atoi(argv[3]);
   const char *mode = argv[4];
+  unsigned width = 0, height = 0;
   if (n_parties < 2 || n_parties > MAX_N || seconds < 4 || seconds > 120 ||
-      (strcmp(mode, "secure") && strcmp(mode, "video") && strcmp(mode, "bench"))) {
-    fprintf(stderr, "usage: %s N(2-%d) WxH SECONDS(4-120) secure|video|bench\n", argv[0], MAX_N);
+      sscanf(argv[2], "%ux%u", &width, &height) != 2 ||
+      (strcmp(mode, "secure") && strcmp(mode, "video") && strcmp(mode, "layers") &&
+       strcmp(mode, "bench"))) {
+    fprintf(stderr, "usage: %s N(2-%d) WxH SECONDS(4-120) secure|video|layers|bench [small]\n",
+            argv[0], MAX_N);
     return 2;
   }
+  first_small = !strcmp(mode, "layers");
   ml_local_server ls;
   if (ml_local_server_start(&ls, "test_group_call") != 0)
     return 1;
@@ -190,6 +208,7 @@ int main(int argc, char **argv) {
   bool finished = ml_child_wait(procs, n_parties, deadline);
 
   unsigned pairs = n_parties * (n_parties - 1), secure = 0, decoding = 0, clean_exits = 0;
+  unsigned right_size = 0; /* pairs whose latest frame is of the layer asked for */
   double *fps = g_new0(double, pairs);
   unsigned k = 0;
   long hz = sysconf(_SC_CLK_TCK);
@@ -212,6 +231,7 @@ int main(int argc, char **argv) {
       secure += ps->secure;
       fps[k] = fps_of(ps);
       decoding += fps[k] > 0;
+      right_size += ps->height == (all_small || (first_small && r == 0) ? height / 2 : height);
       k++;
     }
   }
@@ -232,12 +252,17 @@ int main(int argc, char **argv) {
   printf("  pairs decoding video     %u of %u in the second half\n", decoding, pairs);
   printf("  decoded fps per pair     min %.1f  median %.1f  max %.1f\n", fps[0], fps[pairs / 2],
          fps[pairs - 1]);
+  printf("  pairs at the layer asked %u of %u (%s)\n", right_size, pairs,
+         all_small     ? "all small"
+         : first_small ? "P1 small, the others large"
+                       : "all large");
   printf("  CPU per process          mean %.0f %%  max %.0f %% of one core\n", cpu_sum / n_parties,
          cpu_max);
   printf("  last joiner: first frame %lld ms from any peer, %lld ms from all (-1: never)\n",
          (long long)ff_any, (long long)ff_all);
-  bool ok = clean_exits == n_parties && secure == pairs &&
-            (strcmp(mode, "video") != 0 || decoding == pairs);
+  bool media = !strcmp(mode, "video") || !strcmp(mode, "layers");
+  bool ok = clean_exits == n_parties && secure == pairs && (!media || decoding == pairs) &&
+            (!first_small || right_size == pairs);
   g_free(fps);
   for (unsigned i = 0; i < n_parties; i++)
     ml_child_free(parties[i].proc);
@@ -251,6 +276,8 @@ int main(int argc, char **argv) {
     return 0;
   if (!ok)
     fprintf(stderr, "FAIL: %s: not every pair %s\n", argv[0],
-            strcmp(mode, "video") ? "reached secure (or a participant failed)" : "decoded video");
+            !media        ? "reached secure (or a participant failed)"
+            : first_small ? "decoded video of the layer it asked for"
+                          : "decoded video");
   return ok ? 0 : 1;
 }

@@ -141,6 +141,8 @@ static void test_session_round_trip(void **state) {
       {.type = ML_CONTROL_SPOTLIGHT, .seq = 6, .peer = "x2Vb0c9yQ1dTr0aM"},
       {.type = ML_CONTROL_SPOTLIGHT, .seq = 7},
       {.type = ML_CONTROL_SIGNAL_ID, .seq = 8, .peer = "ZYfG6P64-VtccsQL"},
+      {.type = ML_CONTROL_LAYER, .code = ML_CONTROL_LAYER_SMALL, .seq = 10},
+      {.type = ML_CONTROL_LAYER, .code = ML_CONTROL_LAYER_LARGE, .seq = 11},
   };
   /* The longest spotlight id. */
   memset(in[5].peer, 'z', ML_CONTROL_MAX_PEER_ID);
@@ -199,9 +201,18 @@ static void test_session_strict(void **state) {
   uint8_t buf[ML_CONTROL_MAX_LEN];
   ml_control_message empty = {.type = ML_CONTROL_SIGNAL_ID, .seq = 1};
   assert_int_equal(ml_control_write(&empty, buf, sizeof buf), 0);
-  /* Type 7 and above: a later version's. */
-  const uint8_t t7[] = {0x01, 0x07, 0, 0, 0, 0, 1};
-  assert_int_equal(ml_control_parse(t7, sizeof t7, &m), ML_ERR_UNSUPPORTED);
+  /* LAYER: 0 (small) or 1 (large), nothing else. */
+  const uint8_t layer[] = {0x01, 0x07, 1, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(layer, sizeof layer, &m), ML_OK);
+  assert_int_equal(m.type, ML_CONTROL_LAYER);
+  assert_int_equal(m.code, ML_CONTROL_LAYER_LARGE);
+  const uint8_t layer2[] = {0x01, 0x07, 2, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(layer2, sizeof layer2, &m), ML_ERR_PROTOCOL);
+  ml_control_message bad_layer = {.type = ML_CONTROL_LAYER, .code = 2, .seq = 1};
+  assert_int_equal(ml_control_write(&bad_layer, buf, sizeof buf), 0);
+  /* Type 8 and above: a later version's. */
+  const uint8_t t8[] = {0x01, 0x08, 0, 0, 0, 0, 1};
+  assert_int_equal(ml_control_parse(t8, sizeof t8, &m), ML_ERR_UNSUPPORTED);
 }
 
 ML_UNIT_MAIN(ML_UNIT_NOTHING, cmocka_unit_test, test_layout, test_round_trip, test_strict,

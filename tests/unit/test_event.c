@@ -66,6 +66,8 @@ static ml_event sample(ml_event_type type) {
     s->loss = 0.0625;
     s->target_kbps = 800;
     s->video_paused = true;
+    g_strlcpy(s->sent_layer, "small", sizeof s->sent_layer);
+    s->layer_switches = 2;
     s->bitrate_kbps = 812.5;
     s->fps = 30;
     s->jitter_ms = 1.5;
@@ -171,7 +173,8 @@ static void test_exact_text(void **state) {
       line,
       "{\"event\":\"stats\",\"t_ms\":1012,\"peer\":\"p-1f2e\",\"name\":\"mentee\",\"path\":"
       "\"host\",\"rtt_ms\":1.23,\"loss\":0.0123,\"target_kbps\":800,\"video_paused\":false,"
-      "\"bitrate_kbps\":812.3,\"fps\":30.0,\"jitter_ms\":1.50,\"latency_ms\":40,\"e2e_latency_"
+      "\"sent_layer\":\"small\",\"layer_switches\":2,\"bitrate_kbps\":812.3,\"fps\":30.0,\"jitter_"
+      "ms\":1.50,\"latency_ms\":40,\"e2e_latency_"
       "ms\":null,\"video_frames_decoded\":290,\"audio_ms_decoded\":9800,\"first_frame_ms\":120,"
       "\"first_frame_since_start_ms\":900,\"video_frames_sent\":300,\"rtp_packets_sent\":1500,"
       "\"packets_lost\":0,\"audio_tone_hz\":440.0,\"datagrams_in\":5000,\"datagrams_out\":5100,"
@@ -315,6 +318,8 @@ static void assert_same_members(const ml_event *a, const ml_event *b) {
                          y->audio_concealed_ms};
   assert_memory_equal(xs, ys, sizeof xs);
   assert_int_equal(x->video_paused, y->video_paused);
+  assert_string_equal(x->sent_layer, y->sent_layer);
+  assert_int_equal(x->layer_switches, y->layer_switches);
   assert_int_equal(x->final, y->final);
 }
 

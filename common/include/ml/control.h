@@ -32,6 +32,11 @@
  *                        everyone; on change (a reconnect gives a new id) and
  *                        repeated once per second. A peer back under a new id
  *                        is taken for the same one only when its link says so.
+ *   type 7 LAYER         7 bytes: layer (0 small, 1 large: ml_media_layer), seq.
+ *                        From a receiver to one sender: which of its two video
+ *                        layers to send (by the size it shows that sender at);
+ *                        on change and repeated once per second. The sender
+ *                        may send the small one anyway when the link is weak.
  *
  * Parsing is strict: a known version and type with a wrong length or a
  * reserved bit set is malformed (ML_ERR_PROTOCOL); an unknown version or
@@ -52,7 +57,7 @@
 #define ML_CONTROL_VERSION 1
 #define ML_CONTROL_HEADER_LEN 2
 #define ML_CONTROL_MEDIA_STATE_LEN 7   /* header + flags + seq */
-#define ML_CONTROL_SHORT_LEN 7         /* HAND, REACTION, HOST_REQUEST: header + u8 + seq */
+#define ML_CONTROL_SHORT_LEN 7         /* HAND, REACTION, HOST_REQUEST, LAYER: header + u8 + seq */
 #define ML_CONTROL_MAX_PEER_ID 64      /* SPOTLIGHT's peer id, bytes */
 #define ML_CONTROL_SPOTLIGHT_MIN_LEN 7 /* header + seq + n */
 #define ML_CONTROL_MAX_LEN (ML_CONTROL_SPOTLIGHT_MIN_LEN + ML_CONTROL_MAX_PEER_ID)
@@ -65,7 +70,11 @@ typedef enum ml_control_type {
   ML_CONTROL_HOST_REQUEST = 4,
   ML_CONTROL_SPOTLIGHT = 5,
   ML_CONTROL_SIGNAL_ID = 6,
+  ML_CONTROL_LAYER = 7,
 } ml_control_type;
+
+#define ML_CONTROL_LAYER_SMALL 0
+#define ML_CONTROL_LAYER_LARGE 1
 
 /* The fixed set of reactions (1..ML_CONTROL_REACTION_COUNT - 1). */
 typedef enum ml_control_reaction {
@@ -100,7 +109,8 @@ typedef struct ml_control_message {
   ml_control_media_state media; /* MEDIA_STATE */
   uint32_t seq;                 /* the other types */
   bool raised;                  /* HAND */
-  uint8_t code; /* REACTION: ml_control_reaction; HOST_REQUEST: ml_control_request */
+  uint8_t code;                 /* REACTION: ml_control_reaction; HOST_REQUEST: ml_control_request;
+                                   LAYER: ML_CONTROL_LAYER_SMALL or _LARGE */
   char peer[ML_CONTROL_MAX_PEER_ID + 1]; /* SPOTLIGHT: the peer id, "" for nobody; SIGNAL_ID */
 } ml_control_message;
 

@@ -65,6 +65,8 @@ typedef struct ml_event_stats {
   double loss;
   int64_t target_kbps;
   bool video_paused;
+  char sent_layer[ML_EVENT_MAX_WORD + 1]; /* "small" or "large": of our video, to this peer */
+  int64_t layer_switches;
   double bitrate_kbps, fps, jitter_ms;
   int64_t latency_ms;
   double e2e_latency_ms; /* < 0: unknown (null) */

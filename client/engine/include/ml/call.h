@@ -113,6 +113,9 @@ typedef struct ml_call_config {
   /* Tests and bots: measure the dominant frequency of each peer's decoded
    * audio (stats.audio_tone_hz; costs some CPU once per second). */
   bool measure_tone;
+  /* Ask every sender for its small layer (a bot, a view of thumbnails);
+   * the window asks per peer by tile size (ml_call_receive_layer). */
+  bool receive_small;
   /* Host candidates only from these IP literals (NULL: every interface). */
   const char *const *local_addresses;
   size_t n_local_addresses;
@@ -200,10 +203,14 @@ typedef struct ml_call_stats {
   uint64_t dropped_not_ours, dropped_malformed, dropped_unexpected, dropped_auth, dropped_replay,
       dropped_handshake;
   uint64_t pli_sent, pli_received;
-  /* Our sender, for the whole call (one encoder fanned out to every peer):
-   * the rate controller's video target (ml/rate.h; 0 before media starts),
-   * and whether it paused our video because the worst peer's path is too
-   * poor (audio goes on). */
+  /* Our sender as this peer gets it: the layer it is sent (ml/media.h,
+   * "Layers": what it asked for, or the small one while its link would
+   * hold the others back), the rate controller's video target of that
+   * layer (ml/rate.h; 0 before media starts), and whether that controller
+   * paused the layer because the worst path it serves is too poor (audio
+   * goes on). layer_switches counts the changes of layer. */
+  ml_media_layer sent_layer;
+  uint64_t layer_switches;
   unsigned target_kbps;
   bool video_paused;
   /* The controller's estimate of what the worst peer's path carries (kbps;
@@ -313,6 +320,13 @@ int ml_call_react(ml_call *call, const char *reaction) ML_MUST_CHECK;
 void ml_call_ask_mute(ml_call *call, const char *peer_id);
 void ml_call_lower_hand(ml_call *call, const char *peer_id);
 void ml_call_spotlight(ml_call *call, const char *peer_id);
+
+/* Which of a peer's video layers to receive (peer_id NULL: every peer's,
+ * and the default for peers to come): the large one for a big tile or the
+ * spotlight, the small one for a thumbnail. Sent to the peer in a CONTROL
+ * LAYER message on change and once a second; it may still send the small
+ * one while our link is weak. Any thread; asynchronous. */
+void ml_call_receive_layer(ml_call *call, const char *peer_id, ml_media_layer layer);
 
 /* Tests only: sends len bytes (1..ML_CONTROL_MAX_LEN) as one CONTROL
  * datagram to a secure peer, as a forger would, with no check of ours. */

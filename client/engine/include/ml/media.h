@@ -17,7 +17,19 @@
  *   what        payload type            SSRC
  *   VP8         ML_MEDIA_PT_VP8 (96)    ML_MEDIA_SSRC_VIDEO
  *   VP8 RTX     ML_MEDIA_PT_RTX (97)    ML_MEDIA_SSRC_VIDEO_RTX (RFC 4588)
+ *   VP8 small   ML_MEDIA_PT_VP8 (96)    ML_MEDIA_SSRC_SMALL (the sender's second layer)
+ *   small RTX   ML_MEDIA_PT_RTX (97)    ML_MEDIA_SSRC_SMALL_RTX
  *   Opus        ML_MEDIA_PT_OPUS (111)  ML_MEDIA_SSRC_AUDIO
+ *
+ * Layers (simulcast). With small_layer set, the sender encodes a second,
+ * small VP8 stream of the same frames (ML_MEDIA_LAYER_SMALL: half the
+ * configured capture size, at most ML_MEDIA_SMALL_MAX_KBPS) next to the
+ * large one (ML_MEDIA_LAYER_LARGE: the capture format the rate controller's
+ * ladder chose). Both payloaders stamp the same RTP time for the same frame,
+ * so one SR mapping serves both. The packets of both reach on_packet; a peer
+ * gets one of them, rewritten to the large layer's SSRCs (layer_fwd.h), so
+ * receivers see one stream that changes size at a keyframe. A layer nobody
+ * is sent is switched off before its encoder (ml_media_sender_set_layer_on).
  *
  * The SSRCs are constants because every pair of peers has its own channel and
  * every receive branch its own RTP session; a later relay (SFU) mode will
@@ -90,6 +102,9 @@
 #define ML_MEDIA_SSRC_VIDEO 0x4d4c5601u     /* "MLV\1" */
 #define ML_MEDIA_SSRC_VIDEO_RTX 0x4d4c5202u /* "MLR\2" */
 #define ML_MEDIA_SSRC_AUDIO 0x4d4c4101u     /* "MLA\1" */
+#define ML_MEDIA_SSRC_SMALL 0x4d4c5603u     /* "MLV\3" */
+#define ML_MEDIA_SSRC_SMALL_RTX 0x4d4c5204u /* "MLR\4" */
+#define ML_MEDIA_SMALL_MAX_KBPS 250         /* the small layer's ceiling */
 #define ML_MEDIA_VIDEO_CLOCK_RATE 90000
 #define ML_MEDIA_AUDIO_CLOCK_RATE 48000
 /* Largest RTP or RTCP packet the module hands out or accepts. */
@@ -108,6 +123,12 @@ typedef void (*ml_media_error_cb)(int err, const char *message, void *user);
  * mono. Called on the owning context (a tap for tests and bots; the audio
  * is played regardless). samples is valid only during the call. */
 typedef void (*ml_media_pcm_cb)(const int16_t *samples, size_t n_samples, void *user);
+
+/* A video layer (see "Layers" above). The values are the wire's (ml/control.h). */
+typedef enum ml_media_layer {
+  ML_MEDIA_LAYER_SMALL = 0,
+  ML_MEDIA_LAYER_LARGE = 1,
+} ml_media_layer;
 
 typedef enum ml_media_video_source {
   ML_MEDIA_VIDEO_NONE = 0,
@@ -153,6 +174,7 @@ typedef struct ml_media_sender_config {
    * a name that no device has with ML_ERR_NOT_FOUND. */
   const char *camera_device;
   const char *microphone_device;
+  bool small_layer;             /* also encode the small layer (off until set_layer_on) */
   ml_media_packet_cb on_packet; /* required */
   ml_media_error_cb on_error;   /* may be NULL */
   void *user;
@@ -171,8 +193,11 @@ typedef struct ml_media_sender_stats {
   uint64_t dropped_handoff;     /* packets dropped because the engine fell behind */
   double capture_to_encoded_ms; /* smoothed; -1 before the first frame */
   unsigned video_kbps;          /* current encoder target */
-  unsigned width, height, fps;  /* current capture/encode format */
-  bool video_paused;            /* ml_media_sender_set_video_paused (the rate controller) */
+  unsigned width, height, fps;  /* current capture/encode format (the large layer) */
+  uint64_t small_frames_encoded;
+  unsigned small_kbps, small_width, small_height; /* 0 without a small layer */
+  bool large_on, small_on;                        /* ml_media_sender_set_layer_on */
+  bool video_paused; /* ml_media_sender_set_video_paused (the rate controller) */
   bool audio_muted, camera_on;
   bool idle; /* ml_media_sender_set_idle */
 } ml_media_sender_stats;
@@ -213,6 +238,14 @@ int ml_media_sender_push_rtcp(ml_media_sender *tx, const uint8_t *data, size_t l
  * resuming, or turning the camera on, sends a keyframe first. Camera off also
  * stops the capture element (the camera light goes out). */
 void ml_media_sender_set_video_kbps(ml_media_sender *tx, unsigned kbps);
+/* The small layer's target, clamped to [30, ML_MEDIA_SMALL_MAX_KBPS]. */
+void ml_media_sender_set_small_kbps(ml_media_sender *tx, unsigned kbps);
+/* Whether a layer is encoded (someone is sent it). The large layer starts
+ * on, the small one off; turning one on sends a keyframe of it first. No
+ * small layer: setting it does nothing. */
+void ml_media_sender_set_layer_on(ml_media_sender *tx, ml_media_layer layer, bool on);
+/* A keyframe of one layer (ml_media_sender_request_keyframe: of both). */
+void ml_media_sender_request_layer_keyframe(ml_media_sender *tx, ml_media_layer layer);
 /* Capture/encode format for a rate controller's ladder (e.g. 320x180 below
  * 300 kbps, 640x360 from 500 kbps, 1280x720 from 1.5 Mbps). Applied on the
  * fly; the next frame is a keyframe at the new size. Errors: ML_ERR_INVALID

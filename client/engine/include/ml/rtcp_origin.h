@@ -4,8 +4,9 @@
  * branch per peer, each its own rtpbin session, and both ends use the same
  * fixed SSRCs (ml/media.h). So RTCP from a peer has two destinations here:
  *
- * - from its sender session (reporting under ML_MEDIA_SSRC_VIDEO, _VIDEO_RTX
- *   or _AUDIO: an SR while it sends, an RR while its video is paused, a BYE
+ * - from its sender session (reporting under ML_MEDIA_SSRC_VIDEO, _VIDEO_RTX,
+ *   _AUDIO, or _SMALL and _SMALL_RTX, which our layer forwarding never sends but
+ *   a peer might: an SR while it sends, an RR while its video is paused, a BYE
  *   when its session timed a stream out): about the media it sends us, for
  *   our receive branch of that peer;
  * - from its receive branch (reporting under the random SSRC of that
