@@ -121,7 +121,8 @@ static void choose(call_peer *p, int64_t now_ms) {
       weak = congested(p, others_on_large(p, &clean));
     else
       weak = congested(p, call->small_set.video_kbps);
-    demoted = ml_layer_policy_update(&p->policy, now_ms, weak, clean, call->rate_set.video_kbps);
+    demoted = ml_layer_policy_update(&p->policy, now_ms, weak, clean, call->rate_set.video_kbps,
+                                     p->remb_kbps);
   }
   send_layer(p, demoted || p->wants == ML_MEDIA_LAYER_SMALL ? ML_MEDIA_LAYER_SMALL
                                                             : ML_MEDIA_LAYER_LARGE);

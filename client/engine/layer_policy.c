@@ -2,8 +2,11 @@
 #include "layer_policy.h"
 
 void ml_layer_policy_init(ml_layer_policy *p) {
-  *p = (ml_layer_policy){
-      .weak_since_ms = -1, .demoted_ms = -1, .promoted_ms = -1, .retry_ms = ML_LAYER_RETRY_MS};
+  *p = (ml_layer_policy){.weak_since_ms = -1,
+                         .good_since_ms = -1,
+                         .demoted_ms = -1,
+                         .promoted_ms = -1,
+                         .retry_ms = ML_LAYER_RETRY_MS};
 }
 
 static void demote(ml_layer_policy *p, int64_t now_ms) {
@@ -16,14 +19,18 @@ static void demote(ml_layer_policy *p, int64_t now_ms) {
     p->retry_ms = ML_LAYER_RETRY_MAX_MS;
   p->demoted = true;
   p->demoted_ms = now_ms;
-  p->weak_since_ms = -1;
+  p->weak_since_ms = p->good_since_ms = -1;
   p->demotions++;
 }
 
 bool ml_layer_policy_update(ml_layer_policy *p, int64_t now_ms, bool congested, bool others_clean,
-                            unsigned large_kbps) {
+                            unsigned large_kbps, double estimate_kbps) {
   if (p->demoted) {
-    if (!congested && now_ms - p->demoted_ms >= (int64_t)p->retry_ms) {
+    if (congested || !(estimate_kbps >= ML_LAYER_PROMOTE_KBPS)) {
+      p->good_since_ms = -1;
+    } else if (p->good_since_ms < 0) {
+      p->good_since_ms = now_ms;
+    } else if (now_ms - p->good_since_ms >= (int64_t)p->retry_ms) {
       p->demoted = false;
       p->promoted_ms = now_ms;
     }

@@ -6,8 +6,15 @@
 #include <string.h>
 
 int ml_local_server_start(ml_local_server *ls, const char *who) {
+  return ml_local_server_start_at(ls, who, "127.0.0.1");
+}
+
+int ml_local_server_start_at(ml_local_server *ls, const char *who, const char *address) {
   memset(ls, 0, sizeof *ls);
   ml_signal_config_init(&ls->cfg);
+  g_free(ls->cfg.listen_host);
+  ls->cfg.listen_host = g_strdup(address);
+  ls->cfg.insecure_listen = strcmp(address, "127.0.0.1") != 0;
   ls->cfg.listen_port = 0;
   ls->cfg.open_mode = true;
   ls->cfg.auto_admit = true;
@@ -21,7 +28,7 @@ int ml_local_server_start(ml_local_server *ls, const char *who) {
     return -1;
   }
   ls->port = ml_signal_server_port(ls->srv);
-  g_snprintf(ls->url, sizeof ls->url, "ws://127.0.0.1:%u/v1/ws", ls->port);
+  g_snprintf(ls->url, sizeof ls->url, "ws://%s:%u/v1/ws", address, ls->port);
   return 0;
 }
 
@@ -33,10 +40,15 @@ void ml_local_server_stop(ml_local_server *ls) {
 
 void ml_local_join_args(GPtrArray *argv, const char *exe, const char *url, const char *room,
                         const char *name, gboolean headless) {
+  ml_local_join_args_at(argv, exe, url, room, name, headless, "127.0.0.1");
+}
+
+void ml_local_join_args_at(GPtrArray *argv, const char *exe, const char *url, const char *room,
+                           const char *name, gboolean headless, const char *address) {
   const char *args[] = {
-      exe,        "join",   "--server",       url,    "--room",         room,   "--name",
-      name,       "--json", "--video-source", "test", "--audio-source", "test", "--local-address",
-      "127.0.0.1"};
+      exe,    "join",   "--server",       url,    "--room",         room,   "--name",
+      name,   "--json", "--video-source", "test", "--audio-source", "test", "--local-address",
+      address};
   for (size_t i = 0; i < G_N_ELEMENTS(args); i++)
     g_ptr_array_add(argv, g_strdup(args[i]));
   if (headless)

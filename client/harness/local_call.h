@@ -16,7 +16,7 @@ typedef struct ml_local_server {
   ml_signal_config cfg;
   ml_signal_server *srv;
   unsigned port;
-  char url[64]; /* ws://127.0.0.1:PORT/v1/ws */
+  char url[64]; /* ws://ADDRESS:PORT/v1/ws */
 } ml_local_server;
 
 /* Starts the signaling server in this process on 127.0.0.1 at a free port,
@@ -24,6 +24,8 @@ typedef struct ml_local_server {
  * -1 after printing "WHO: the signaling server did not start: REASON" to
  * stderr (nothing to stop then). */
 int ml_local_server_start(ml_local_server *ls, const char *who);
+/* The same on address (an IPv4 literal; plain ws, as on a clinic LAN). */
+int ml_local_server_start_at(ml_local_server *ls, const char *who, const char *address);
 void ml_local_server_stop(ml_local_server *ls);
 
 /* Appends to argv (an array that frees its elements with g_free):
@@ -32,5 +34,8 @@ void ml_local_server_stop(ml_local_server *ls);
  * The caller appends its own options, then NULL. */
 void ml_local_join_args(GPtrArray *argv, const char *exe, const char *url, const char *room,
                         const char *name, gboolean headless);
+/* The same with --local-address address. */
+void ml_local_join_args_at(GPtrArray *argv, const char *exe, const char *url, const char *room,
+                           const char *name, gboolean headless, const char *address);
 
 #endif /* ML_HARNESS_LOCAL_CALL_H */

@@ -2,7 +2,7 @@
  * processes in one room of the embedded signaling server (open mode,
  * auto-admit), each sending the test pattern at --video-size SIZE.
  *
- * usage: test_group_call N WxH SECONDS MODE [small]
+ * usage: test_group_call N WxH SECONDS MODE [small | slow ADDR NETNS SLOW_ADDR]
  *   MODE secure  every participant has a secure link to every other
  *        video   ... and decodes video from every other (frames decoded
  *                grow during the second half of the call, or from the first
@@ -17,6 +17,11 @@
  *                first frame from any peer and from all of them.
  *   small        every participant asks for the small layer (a view of
  *                thumbnails).
+ *   slow         the server and the first N-1 participants on ADDR, the last
+ *                one in network namespace NETNS on SLOW_ADDR (the caller
+ *                builds both and shapes the link between them: the bench
+ *                bench_group_slow.sh); the figures of the others among
+ *                themselves and with the slow one are printed apart.
  * Participants join 300 ms apart; each runs SECONDS from its join. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +45,9 @@ typedef struct pair_stats { /* what receiver r decoded from sender s */
   bool secure;
   int64_t first_frame_ms; /* first_frame_since_start_ms; -1 none */
   int64_t dec_mid, dec_last, t_mid_ms, t_last_ms;
-  unsigned height; /* of the latest decoded frame */
+  unsigned height;  /* of the latest decoded frame */
+  bool sent_small;  /* the latest stats: r sends s its small layer */
+  int64_t switches; /* and the layer changes r made for s */
 } pair_stats;
 
 typedef struct party {
@@ -56,6 +63,7 @@ typedef struct party {
 static party parties[MAX_N];
 static unsigned n_parties, seconds;
 static bool all_small, first_small;
+static const char *root_addr = "127.0.0.1", *slow_ns, *slow_addr; /* slow mode */
 
 static long long proc_ticks(int pid) {
   char path[64], *text = NULL;
@@ -106,6 +114,8 @@ static void take_line(void *user, const char *line, const ml_event *ev) {
   ps->dec_last = dec;
   ps->t_last_ms = ev->t_ms;
   ps->height = (unsigned)ev->stats.frame_height;
+  ps->sent_small = !strcmp(ev->stats.sent_layer, "small");
+  ps->switches = ev->stats.layer_switches;
   long long t = proc_ticks(ml_child_pid(p->proc));
   if (t >= 0) {
     int64_t now = g_get_monotonic_time();
@@ -132,7 +142,14 @@ static gboolean spawn_next(gpointer user) {
   char dur[16];
   g_snprintf(dur, sizeof dur, "%u", seconds);
   GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-  ml_local_join_args(argv, MENTORLINK_BIN, ctx[0], ctx[1], p->name, TRUE);
+  bool slow = slow_ns && next == n_parties - 1;
+  if (slow) {
+    const char *ns[] = {"ip", "netns", "exec", slow_ns};
+    for (size_t i = 0; i < G_N_ELEMENTS(ns); i++)
+      g_ptr_array_add(argv, g_strdup(ns[i]));
+  }
+  ml_local_join_args_at(argv, MENTORLINK_BIN, ctx[0], ctx[1], p->name, TRUE,
+                        slow ? slow_addr : root_addr);
   const char *more[] = {"--video-size", ctx[3], "--duration", dur};
   for (size_t i = 0; i < G_N_ELEMENTS(more); i++)
     g_ptr_array_add(argv, g_strdup(more[i]));
@@ -165,12 +182,49 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Slow mode: the others among themselves, with the slow one (the last). */
+static void print_slow(void) {
+  unsigned slow = n_parties - 1, n_fast = 0, n_small = 0;
+  double fast[MAX_N * MAX_N], from_slow[MAX_N], to_slow[MAX_N];
+  int64_t switches = 0;
+  for (unsigned r = 0; r < slow; r++) {
+    for (unsigned s = 0; s < slow; s++)
+      if (s != r)
+        fast[n_fast++] = fps_of(&parties[r].from[s]);
+    from_slow[r] = fps_of(&parties[r].from[slow]);
+    to_slow[r] = fps_of(&parties[slow].from[r]);
+    /* r's stats about the slow one say which layer r sends it. */
+    n_small += parties[r].from[slow].sent_small;
+    switches += parties[r].from[slow].switches;
+  }
+  qsort(fast, n_fast, sizeof *fast, cmp_double);
+  qsort(from_slow, slow, sizeof *from_slow, cmp_double);
+  qsort(to_slow, slow, sizeof *to_slow, cmp_double);
+  printf("  the others among them    fps min %.1f  median %.1f (%u pairs)\n", fast[0],
+         fast[n_fast / 2], n_fast);
+  printf("  the slow one (P%u) gets   fps min %.1f  median %.1f\n", slow + 1, to_slow[0],
+         to_slow[slow / 2]);
+  printf("  the others get from it   fps min %.1f  median %.1f\n", from_slow[0],
+         from_slow[slow / 2]);
+  printf("  sent it the small layer  %u of %u senders at the end, %lld layer switches\n", n_small,
+         slow, (long long)switches);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "small"))) {
-    fprintf(stderr, "usage: %s N WxH SECONDS secure|video|layers|bench [small]\n", argv[0]);
+  if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "small")) &&
+      !(argc == 9 && !strcmp(argv[5], "slow"))) {
+    fprintf(
+        stderr,
+        "usage: %s N WxH SECONDS secure|video|layers|bench [small | slow ADDR NETNS SLOW_ADDR]\n",
+        argv[0]);
     return 2;
   }
   all_small = argc == 6;
+  if (argc == 9) {
+    root_addr = argv[6];
+    slow_ns = argv[7];
+    slow_addr = argv[8];
+  }
   n_parties = (unsigned)atoi(argv[1]);
   seconds = (unsigned)atoi(argv[3]);
   const char *mode = argv[4];
@@ -185,7 +239,7 @@ int main(int argc, char **argv) {
   }
   first_small = !strcmp(mode, "layers");
   ml_local_server ls;
-  if (ml_local_server_start(&ls, "test_group_call") != 0)
+  if (ml_local_server_start_at(&ls, "test_group_call", root_addr) != 0)
     return 1;
   char room[32];
   g_snprintf(room, sizeof room, "group-%08x", g_random_int());
@@ -260,6 +314,8 @@ int main(int argc, char **argv) {
          cpu_max);
   printf("  last joiner: first frame %lld ms from any peer, %lld ms from all (-1: never)\n",
          (long long)ff_any, (long long)ff_all);
+  if (slow_ns)
+    print_slow();
   bool media = !strcmp(mode, "video") || !strcmp(mode, "layers");
   bool ok = clean_exits == n_parties && secure == pairs && (!media || decoding == pairs) &&
             (!first_small || right_size == pairs);
