@@ -255,7 +255,7 @@ void ml_call_layers_apply(ml_call *call);
 /* Once a second: each peer's layer (layer_policy.h), our requests repeated. */
 void ml_call_layers_tick(ml_call *call, int64_t now_ms);
 /* Our request to p (or, NULL, to every usable peer). */
-void ml_call_layers_send_request(ml_call *call, call_peer *only);
+void ml_call_layers_send_request(ml_call *call, const call_peer *only);
 
 /* ---- session controls (call_session.c) ---- */
 

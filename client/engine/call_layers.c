@@ -143,7 +143,7 @@ void ml_call_layers_on_request(call_peer *p, const ml_control_message *m) {
   choose(p, (g_get_monotonic_time() - p->call->t0) / 1000);
 }
 
-void ml_call_layers_send_request(ml_call *call, call_peer *only) {
+void ml_call_layers_send_request(ml_call *call, const call_peer *only) {
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);

@@ -2,17 +2,9 @@
 #include "layer_fwd.h"
 
 #include "ml/rtp_vp8.h"
+#include "packet_check.h"
 
 #define RTP_FIXED 12
-#define RTCP_SR 200
-#define RTCP_RR 201
-#define RTCP_SDES 202
-#define RTCP_BYE 203
-#define RTCP_RTPFB 205
-#define RTCP_PSFB 206
-#define FMT_NACK 1
-#define FMT_PLI 1
-#define FMT_FIR 4
 #define PID_MASK 0x7fffu
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
@@ -175,11 +167,11 @@ static void each_packet(const ml_layer_fwd *f, uint8_t *rtcp, size_t len, rtcp_p
 static void feedback_packet(const ml_layer_fwd *f, uint8_t *pkt, size_t n) {
   unsigned count = pkt[0] & 0x1fu, pt = pkt[1];
   uint32_t large = ML_MEDIA_SSRC_VIDEO, now = media_ssrc(f->current);
-  if (pt == RTCP_SR || pt == RTCP_RR) { /* report blocks: SSRC first */
-    for (size_t b = pt == RTCP_SR ? 28 : 8, i = 0; i < count && b + 24 <= n; i++, b += 24)
+  if (pt == ML_RTCP_SR || pt == ML_RTCP_RR) { /* report blocks: SSRC first */
+    for (size_t b = pt == ML_RTCP_SR ? 28 : 8, i = 0; i < count && b + 24 <= n; i++, b += 24)
       if (rd32(pkt + b) == large)
         wr32(pkt + b, now);
-  } else if (pt == RTCP_RTPFB && count == FMT_NACK && n >= 16 && rd32(pkt + 8) == large) {
+  } else if (pt == ML_RTCP_RTPFB && count == ML_RTPFB_NACK && n >= 16 && rd32(pkt + 8) == large) {
     /* The layer the first lost packet was sent from decides for the packet. */
     uint16_t first = rd16(pkt + 12);
     bool prev = f->have_prev && seq_before(first, f->boundary);
@@ -187,10 +179,10 @@ static void feedback_packet(const ml_layer_fwd *f, uint8_t *pkt, size_t n) {
     uint16_t off = prev ? f->prev_seq_off : f->seq_off;
     for (size_t w = 12; w + 4 <= n; w += 4)
       wr16(pkt + w, (uint16_t)(rd16(pkt + w) - off));
-  } else if (pt == RTCP_PSFB && n >= 12 && (count == FMT_PLI || count == FMT_FIR)) {
+  } else if (pt == ML_RTCP_PSFB && n >= 12 && (count == ML_PSFB_PLI || count == ML_PSFB_FIR)) {
     if (rd32(pkt + 8) == large)
       wr32(pkt + 8, now);
-    if (count == FMT_FIR) /* FCI: SSRC, seq nr, reserved */
+    if (count == ML_PSFB_FIR) /* FCI: SSRC, seq nr, reserved */
       for (size_t e = 12; e + 8 <= n; e += 8)
         if (rd32(pkt + e) == large)
           wr32(pkt + e, now);
@@ -204,8 +196,8 @@ void ml_layer_fwd_feedback(const ml_layer_fwd *f, uint8_t *rtcp, size_t len) {
 /* The small layer's SSRCs as the sender field of SR, SDES (first chunk) and BYE. */
 static void rename_small(const ml_layer_fwd *f, uint8_t *pkt, size_t n) {
   (void)f;
-  if (n < 8 ||
-      (pkt[1] != RTCP_SR && pkt[1] != RTCP_RR && pkt[1] != RTCP_SDES && pkt[1] != RTCP_BYE))
+  if (n < 8 || (pkt[1] != ML_RTCP_SR && pkt[1] != ML_RTCP_RR && pkt[1] != ML_RTCP_SDES &&
+                pkt[1] != ML_RTCP_BYE))
     return;
   uint32_t s = rd32(pkt + 4);
   if (s == ML_MEDIA_SSRC_SMALL)

@@ -6,16 +6,6 @@
 
 #include "ml/bytes.h"
 
-#define RTCP_SR 200
-#define RTCP_RR 201
-#define RTCP_SDES 202
-#define RTCP_BYE 203
-#define RTCP_RTPFB 205
-#define RTCP_PSFB 206
-#define RTPFB_NACK 1
-#define PSFB_PLI 1
-#define PSFB_FIR 4
-#define PSFB_AFB 15 /* application layer feedback: REMB here */
 #define REMB_MAX_SSRCS 8
 
 #define RTP_HEADER_LEN 12
@@ -101,15 +91,15 @@ bool ml_packet_rtcp_check(const uint8_t *data, size_t len) {
     }
     bool ok;
     switch (type) {
-    case RTCP_SR:
-    case RTCP_RR:
-      ok = (type == RTCP_SR ? 24u : 4u) + 24 * (size_t)count <= body_len &&
+    case ML_RTCP_SR:
+    case ML_RTCP_RR:
+      ok = (type == ML_RTCP_SR ? 24u : 4u) + 24 * (size_t)count <= body_len &&
            n_senders < ML_PACKET_RTCP_MAX_SENDERS;
       if (ok)
         senders[n_senders++] = be32(body);
       break;
-    case RTCP_SDES: ok = sdes_check(body, body_len, count, senders, n_senders); break;
-    case RTCP_BYE:
+    case ML_RTCP_SDES: ok = sdes_check(body, body_len, count, senders, n_senders); break;
+    case ML_RTCP_BYE:
       ok = 4 * (size_t)count <= body_len &&
            (4 * (size_t)count == body_len ||
             4 * (size_t)count + 1 + body[4 * (size_t)count] <= body_len);
@@ -117,10 +107,10 @@ bool ml_packet_rtcp_check(const uint8_t *data, size_t len) {
     /* Only the feedback we use: generic NACK, PLI, FIR (the count field is
      * the format). Others, such as transport-wide CC, are parsed by code we
      * never exercise. */
-    case RTCP_RTPFB: ok = body_len >= 12 && count == RTPFB_NACK; break;
-    case RTCP_PSFB:
-      ok = (count == PSFB_PLI && body_len >= 8) || (count == PSFB_FIR && body_len >= 16) ||
-           (count == PSFB_AFB && remb_check(body, body_len));
+    case ML_RTCP_RTPFB: ok = body_len >= 12 && count == ML_RTPFB_NACK; break;
+    case ML_RTCP_PSFB:
+      ok = (count == ML_PSFB_PLI && body_len >= 8) || (count == ML_PSFB_FIR && body_len >= 16) ||
+           (count == ML_PSFB_AFB && remb_check(body, body_len));
       break;
     default: ok = false; break;
     }
@@ -172,10 +162,10 @@ void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
       return;
     size_t body_len = (size_t)words * 4; /* padding included, as GStreamer reads it */
     unsigned count = b0 & 0x1fu;
-    if (type == RTCP_SR || type == RTCP_RR) {
+    if (type == ML_RTCP_SR || type == ML_RTCP_RR) {
       ml_reader blocks = ml_reader_init(body, body_len);
       const uint8_t *skip;
-      (void)ml_reader_bytes(&blocks, type == RTCP_SR ? 24 : 4, &skip);
+      (void)ml_reader_bytes(&blocks, type == ML_RTCP_SR ? 24 : 4, &skip);
       for (unsigned i = 0; i < count; i++) {
         uint32_t ssrc, lost_word, exthighest, jitter, lsr, dlsr;
         if (!ml_reader_u32(&blocks, &ssrc) || !ml_reader_u32(&blocks, &lost_word) ||
@@ -205,12 +195,12 @@ void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
             info->rtt_ms = rtt * 1000.0 / 65536.0;
         }
       }
-    } else if (type == RTCP_PSFB) {
-      if (count == PSFB_PLI)
+    } else if (type == ML_RTCP_PSFB) {
+      if (count == ML_PSFB_PLI)
         info->pli++;
-      else if (count == PSFB_FIR)
+      else if (count == ML_PSFB_FIR)
         info->fir++;
-      else if (count == PSFB_AFB && remb_check(body, body_len)) {
+      else if (count == ML_PSFB_AFB && remb_check(body, body_len)) {
         unsigned exp = body[13] >> 2;
         uint64_t mantissa =
             ((uint64_t)(body[13] & 3u) << 16) | ((uint64_t)body[14] << 8) | body[15];
@@ -218,7 +208,7 @@ void ml_packet_rtcp_parse(const uint8_t *data, size_t len, uint32_t now_ntp32,
         double bps = exp > 45 ? 1e18 : (double)(mantissa << exp);
         info->remb_kbps = bps / 1000.0;
       }
-    } else if (type == RTCP_RTPFB && count == RTPFB_NACK && words > 2) {
+    } else if (type == ML_RTCP_RTPFB && count == ML_RTPFB_NACK && words > 2) {
       /* After the two SSRCs, each FCI word: PID (16 bits) and a bitmask of
        * the 16 following. */
       for (size_t w = 2; w < words; w++) {
@@ -252,8 +242,8 @@ size_t ml_packet_remb_write(uint32_t sender_ssrc, uint32_t media_ssrc, uint64_t 
   while ((bps >> exp) > 0x3ffffu)
     exp++;
   uint32_t mantissa = (uint32_t)(bps >> exp);
-  const uint8_t out[ML_PACKET_REMB_LEN] = {0x80u | PSFB_AFB,
-                                           RTCP_PSFB,
+  const uint8_t out[ML_PACKET_REMB_LEN] = {0x80u | ML_PSFB_AFB,
+                                           ML_RTCP_PSFB,
                                            0,
                                            ML_PACKET_REMB_LEN / 4 - 1,
                                            (uint8_t)(sender_ssrc >> 24),

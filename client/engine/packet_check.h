@@ -19,6 +19,18 @@
 
 #include "ml/media.h"
 
+/* RTCP packet types (RFC 3550, RFC 4585) and feedback formats. */
+#define ML_RTCP_SR 200
+#define ML_RTCP_RR 201
+#define ML_RTCP_SDES 202
+#define ML_RTCP_BYE 203
+#define ML_RTCP_RTPFB 205
+#define ML_RTCP_PSFB 206
+#define ML_RTPFB_NACK 1
+#define ML_PSFB_PLI 1
+#define ML_PSFB_FIR 4
+#define ML_PSFB_AFB 15 /* application layer feedback: REMB here */
+
 /* At most this many SR/RR packets in one compound (their SSRCs are what an
  * SDES in it may describe). */
 #define ML_PACKET_RTCP_MAX_SENDERS 8
