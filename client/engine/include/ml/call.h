@@ -213,7 +213,7 @@ typedef struct ml_call_stats {
   uint64_t layer_switches;
   unsigned target_kbps;
   bool video_paused;
-  /* The controller's estimate of what the worst peer's path carries (kbps;
+  /* That controller's estimate of what the worst path it serves carries (kbps;
    * today its video target: ml/rate.h keeps one number) and what its
    * latest update did and why: ML_CALL_RATE_REASON_* ("none" without a
    * controller). */

@@ -60,8 +60,8 @@
  * sender's capture time; on one host (or NTP-synchronised hosts) decode minus
  * capture is the end-to-end latency.
  *
- * Fan-out: every packet goes to every peer, RTX included (other receivers
- * drop retransmissions they did not ask for). An engine that wants to spare
+ * Fan-out: every packet goes to every peer sent its layer, RTX included
+ * (other receivers drop retransmissions they did not ask for). An engine that wants to spare
  * them can send packets with SSRC ML_MEDIA_SSRC_VIDEO_RTX only to peers whose
  * recent RTCP carried a NACK (ml_media_rtcp_info.nack).
  *

@@ -60,10 +60,12 @@
  * not pause video by itself (it follows the received rate, low whenever
  * the encoder undershoots): the pause needs loss, an RTT rise or silence.
  *
- * Several peers (encode once, fan out): there is one encoder, so the target is
- * driven by the worst peer: one weak peer lowers quality for everyone, but
- * nobody is sent more than their path carries (no layers to give each peer its
- * own rate until a simulcast/SVC or relay mode exists). A peer is known from
+ * Several peers (encode once, fan out): one controller serves one encoder,
+ * so its target is driven by the worst of the peers it hears: nobody is sent
+ * more than their path carries. A call runs one per video layer (ml/media.h,
+ * "Layers"), each fed only by the peers sent that layer, and moves a peer
+ * whose link holds the large layer down to the small one (layer_policy.h),
+ * so one weak peer no longer lowers quality for everyone. A peer is known from
  * its first report until ml_rate_remove_peer; a known peer with no report for
  * feedback_timeout_ms counts as congested (loss 100 %): feedback that stops
  * is the worst sign, not a neutral one.
