@@ -45,9 +45,11 @@ typedef struct pair_stats { /* what receiver r decoded from sender s */
   bool secure;
   int64_t first_frame_ms; /* first_frame_since_start_ms; -1 none */
   int64_t dec_mid, dec_last, t_mid_ms, t_last_ms;
-  unsigned height;  /* of the latest decoded frame */
-  bool sent_small;  /* the latest stats: r sends s its small layer */
-  int64_t switches; /* and the layer changes r made for s */
+  unsigned height;              /* of the latest decoded frame */
+  bool sent_small;              /* the latest stats: r sends s its small layer */
+  int64_t switches;             /* and the layer changes r made for s */
+  unsigned paused_s;            /* seconds r's video to s was paused (by its rate controller) */
+  int64_t target_sum, target_n; /* r's video target for s, summed over its stats */
 } pair_stats;
 
 typedef struct party {
@@ -116,6 +118,9 @@ static void take_line(void *user, const char *line, const ml_event *ev) {
   ps->height = (unsigned)ev->stats.frame_height;
   ps->sent_small = !strcmp(ev->stats.sent_layer, "small");
   ps->switches = ev->stats.layer_switches;
+  ps->paused_s += ev->stats.video_paused;
+  ps->target_sum += ev->stats.target_kbps;
+  ps->target_n++;
   long long t = proc_ticks(ml_child_pid(p->proc));
   if (t >= 0) {
     int64_t now = g_get_monotonic_time();
@@ -186,7 +191,8 @@ static int cmp_double(const void *a, const void *b) {
 static void print_slow(void) {
   unsigned slow = n_parties - 1, n_fast = 0, n_small = 0;
   double fast[MAX_N * MAX_N], from_slow[MAX_N], to_slow[MAX_N];
-  int64_t switches = 0;
+  int64_t switches = 0, target_sum = 0, target_n = 0;
+  unsigned paused_s = 0;
   for (unsigned r = 0; r < slow; r++) {
     for (unsigned s = 0; s < slow; s++)
       if (s != r)
@@ -196,6 +202,9 @@ static void print_slow(void) {
     /* r's stats about the slow one say which layer r sends it. */
     n_small += parties[r].from[slow].sent_small;
     switches += parties[r].from[slow].switches;
+    paused_s += parties[r].from[slow].paused_s;
+    target_sum += parties[r].from[slow].target_sum;
+    target_n += parties[r].from[slow].target_n;
   }
   qsort(fast, n_fast, sizeof *fast, cmp_double);
   qsort(from_slow, slow, sizeof *from_slow, cmp_double);
@@ -208,6 +217,8 @@ static void print_slow(void) {
          from_slow[slow / 2]);
   printf("  sent it the small layer  %u of %u senders at the end, %lld layer switches\n", n_small,
          slow, (long long)switches);
+  printf("  their video to it        target mean %lld kbps, paused %u of %lld s\n",
+         (long long)(target_n ? target_sum / target_n : 0), paused_s, (long long)target_n);
 }
 
 int main(int argc, char **argv) {
