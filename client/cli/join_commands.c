@@ -55,6 +55,7 @@ static const char help_text[] =
     "  /lock, /unlock        lock or unlock the room to new participants\n"
     "  /ask-mute NAME        ask someone to mute (only they can unmute)\n"
     "  /mute-all             ask everyone else to mute\n"
+    "  /mute-all-but NAME    ask everyone but NAME (the speaker) to mute\n"
     "  /lower NAME           lower someone's hand\n"
     "  /spotlight NAME|off   put someone (or yourself) in the spotlight for everyone\n"
     "  /host NAME            hand the host role over (you become a participant)\n"
@@ -186,6 +187,11 @@ static void run_command(ml_call *call, ml_join_commands *c, const char *line) {
   } else if (!strcmp(line, "/mute-all")) {
     if (host_only(c, "/mute-all"))
       ml_call_ask_mute(call, NULL);
+  } else if ((a = arg_of(line, "/mute-all-but"))) {
+    if (host_only(c, "/mute-all-but") && (m = target(c, "/mute-all-but", a, false, false))) {
+      ml_call_ask_mute_all_but(call, m->id);
+      confirm("asking everyone but this speaker to mute:", m->name);
+    }
   } else if ((a = arg_of(line, "/lower"))) {
     if (host_only(c, "/lower") && (m = target(c, "/lower", a, false, false)))
       ml_call_lower_hand(call, m->id);

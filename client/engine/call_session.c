@@ -365,7 +365,12 @@ static void request(ml_call *call, call_peer *p, ml_control_request code) {
   ml_call_emit(call, ev);
 }
 
-static void requests(ml_call *call, const char *peer, ml_control_request code) {
+/* To peer, or (NULL) to every peer but keep (NULL: all). */
+static void requests(ml_call *call, const char *peer, const char *keep, ml_control_request code) {
+  if (keep && !g_hash_table_contains(call->peers, keep)) {
+    ml_call_emit_error(call, NULL, ML_ERR_NOT_FOUND, "no such peer in the call");
+    return;
+  }
   if (peer) {
     call_peer *p = g_hash_table_lookup(call->peers, peer);
     if (p)
@@ -378,7 +383,8 @@ static void requests(ml_call *call, const char *peer, ml_control_request code) {
   gpointer k, v;
   g_hash_table_iter_init(&it, call->peers);
   while (g_hash_table_iter_next(&it, &k, &v))
-    request(call, v, code);
+    if (!keep || strcmp(k, keep) != 0)
+      request(call, v, code);
 }
 
 static gboolean run_cmd(gpointer user) {
@@ -407,11 +413,11 @@ static gboolean run_cmd(gpointer user) {
   }
   case OP_ASK_MUTE:
     if (need_host(call, "ask someone to mute"))
-      requests(call, c->peer, ML_CONTROL_REQUEST_MUTE);
+      requests(call, c->flag ? NULL : c->peer, c->flag ? c->peer : NULL, ML_CONTROL_REQUEST_MUTE);
     break;
   case OP_LOWER_HAND:
     if (need_host(call, "lower someone's hand"))
-      requests(call, c->peer, ML_CONTROL_REQUEST_LOWER_HAND);
+      requests(call, c->peer, NULL, ML_CONTROL_REQUEST_LOWER_HAND);
     break;
   case OP_SPOTLIGHT: {
     if (!need_host(call, "spotlight a participant"))
@@ -483,6 +489,11 @@ int ml_call_react(ml_call *call, const char *reaction) {
 
 void ml_call_ask_mute(ml_call *call, const char *peer_id) {
   invoke(call, OP_ASK_MUTE, peer_id, false, 0);
+}
+
+void ml_call_ask_mute_all_but(ml_call *call, const char *speaker_id) {
+  g_assert(call && speaker_id);
+  invoke(call, OP_ASK_MUTE, speaker_id, true, 0);
 }
 
 void ml_call_lower_hand(ml_call *call, const char *peer_id) {

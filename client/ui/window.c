@@ -550,7 +550,12 @@ static void on_click(ui *u, int x, int y) {
   case ML_UI_HIT_PEOPLE_DENY: people_answer(u, h.index, false); break;
   case ML_UI_HIT_PEOPLE_ACT: people_act(u, h.index); break;
   case ML_UI_HIT_PEOPLE_LOCK: ml_call_set_locked(u->call, !u->model.locked); break;
-  case ML_UI_HIT_PEOPLE_MUTE_ALL: ml_call_ask_mute(u->call, NULL); break;
+  case ML_UI_HIT_PEOPLE_MUTE_ALL: /* everyone but the one speaking (if that is not us) */
+    if (u->view.active >= 0 && u->view.active < (int)u->model.n_peers)
+      ml_call_ask_mute_all_but(u->call, u->model.peers[u->view.active].id);
+    else
+      ml_call_ask_mute(u->call, NULL);
+    break;
   case ML_UI_HIT_PEOPLE_END: end_for_all(u); break;
   default: set_chat_focus(u, false); break;
   }

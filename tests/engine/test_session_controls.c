@@ -15,7 +15,8 @@
  *     sees both; /who on alice's side lists bob with his state;
  *   - eve tries with a wrong room secret: alice is told (join_failed);
  *   - carol knocks and alice denies her: carol is told and exits 4; dave is
- *     admitted, then removed: he is told and exits 5;
+ *     admitted; alice mutes everyone but bob (the speaker): dave is asked,
+ *     bob is not; then alice removes dave: he is told and exits 5;
  *   - alice hands the host role to bob (both see the roles change), bob
  *     ends the session for all: alice exits 6, bob (who ended it) exits 0.
  * Part 2, two ml_call objects in this process: the participant forges a
@@ -327,6 +328,16 @@ static void run_room(const char *url, const char *dir) {
           ml_child_status(carol.proc));
   knock_and(&alice, &dave, url, room, dir, true);
   if (wait_for(&dave, p_secure2, "dave secure with both")) {
+    /* Everyone but the speaker: dave is asked, bob (the speaker) is not. */
+    size_t bob_from = bob.n;
+    type_line(&alice, "/mute-all-but bob");
+    wait_stderr(&alice, "asking everyone but this speaker to mute: bob");
+    const session_rec *md = wait_session(&dave, "muted_by_host", "dave", -1, NULL);
+    if (md)
+      CHECK(!strcmp(md->by_name, "alice"), "dave muted by alice (%s)", md->by_name);
+    wait_session(&alice, "asked", "dave", -1, "mute");
+    want bob_again = {&bob, "muted_by_host", NULL, NULL, -1, bob_from};
+    CHECK(!find(&bob_again), "the speaker (bob) was not asked to mute");
     type_line(&alice, "/remove dave");
     wait_session(&dave, "closed", "dave", -1, "removed");
     wait_for(&bob, p_removed_left, "dave removed (peer_left at bob)");

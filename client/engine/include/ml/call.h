@@ -318,6 +318,9 @@ void ml_call_hand_over(ml_call *call, const char *peer_id);
 void ml_call_raise_hand(ml_call *call, bool raised);
 int ml_call_react(ml_call *call, const char *reaction) ML_MUST_CHECK;
 void ml_call_ask_mute(ml_call *call, const char *peer_id);
+/* A host: ask every peer but speaker_id (the one who speaks) to mute;
+ * ML_ERR_NOT_FOUND as an ERROR event when there is no such peer. */
+void ml_call_ask_mute_all_but(ml_call *call, const char *speaker_id);
 void ml_call_lower_hand(ml_call *call, const char *peer_id);
 void ml_call_spotlight(ml_call *call, const char *peer_id);
 
