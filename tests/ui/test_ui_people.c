@@ -1,13 +1,15 @@
 /* The participant panel in a real call: an embedded signaling server with
- * a waiting room, the host in a `mentorlink join` window (under Xvfb) and a
- * participant in a headless `mentorlink join --stdin-commands`, checked by
- * the pixels of screenshots:
+ * a waiting room, the host and a participant each in a `mentorlink join`
+ * window (under Xvfb), checked by the pixels of screenshots:
  *   - the participant knocks: the host's panel (Ctrl+P) lists them under
  *     "Waiting to join" with Admit and Deny; a click on Admit lets them in;
- *   - the participant raises a hand (/hand): the panel shows "Hand #1" on
+ *   - the participant raises a hand (Ctrl+H): the panel shows "Hand #1" on
  *     their row; the host's own row has the HOST badge;
  *   - the host's window shortcut Ctrl+H raises the host's hand, which the
- *     participant sees (session hand).
+ *     participant sees (session hand);
+ *   - the host's row buttons and Lock, each clicked and seen by the
+ *     participant (--json); after Mute, the participant's own window shows
+ *     "Muted by the host"; after Remove it exits with 5.
  * people.png (ui-people-shots/) is the README's picture of the panel. Exit
  * 77 (skipped) only when no display can be opened. */
 #include <stdio.h>
@@ -38,6 +40,7 @@ typedef struct party {
   bool hand_lowered, spotlit, muted_by_host, locked;
   unsigned layouts, shots;
   double scale;
+  int width, height;
   ml_rect chat;
   char shot_path[1024];
   bool shot_ok;
@@ -83,6 +86,8 @@ static void take_line(void *user, const char *line, const ml_event *ev) {
   const char *e = ml_json_str(o, "event");
   if (!strcmp(e, "ui_layout")) {
     p->scale = json_object_get_double_member_with_default(o, "scale", 1.0);
+    p->width = (int)json_object_get_int_member_with_default(o, "width", 0);
+    p->height = (int)json_object_get_int_member_with_default(o, "height", 0);
     p->chat = rect_of(o, "chat");
     p->layouts++;
   } else if (!strcmp(e, "ui_screenshot")) {
@@ -219,7 +224,7 @@ int main(void) {
   if (!spawn(&a, ls.url, room, da, shots, true))
     return 1;
   CHECK(layout(&a), "the host's window answers"); /* joined first: it hosts */
-  if (!spawn(&b, ls.url, room, db, shots, false))
+  if (!spawn(&b, ls.url, room, db, shots, true))
     return 1;
   CHECK(wait_cond(&a, 1, 0), "the host got no knock");
 
@@ -244,7 +249,7 @@ int main(void) {
   CHECK(wait_cond(&a, 0, 0) && wait_cond(&b, 0, 0), "Admit did not lead to a secure call");
 
   /* A raised hand, in order, and the host badge. */
-  send_cmd(&b, "/hand");
+  send_cmd(&b, "key ctrl+h");
   CHECK(layout(&a), "the host's window answers"); /* the knock's banner went: the panel moved */
   ml_layout_people(a.chat, (float)a.scale, 2, 0, true, &pl);
   bool hand = false;
@@ -300,6 +305,19 @@ int main(void) {
     snprintf(click, sizeof click, "click %d %d", at.x + at.w / 2, at.y + at.h / 2);
     send_cmd(&a, click);
     CHECK(wait_cond(&b, acts[i].what, 0), "%s", acts[i].fail);
+    if (acts[i].act != ML_PEOPLE_ACT_MUTE)
+      continue;
+    /* The participant's own window says why its microphone is off. */
+    bool said = false;
+    for (int k = 0; k < 20 && !said && layout(&b); k++) {
+      s = shot(&b, "muted-by-host");
+      said = find(s, (ml_rect){0, 0, b.width, b.height}, ML_PX_BOLD, &b, "Muted by the host",
+                  ML_COL_DARK_TEXT, ML_COL_WARN_BG);
+      SDL_FreeSurface(s);
+      if (!said)
+        g_usleep(100000); /* the next frame */
+    }
+    CHECK(said, "the participant's window shows no \"Muted by the host\" banner");
   }
   CHECK(ml_child_status(b.proc) == 5, "the removed participant exited with %d, not 5 (removed)",
         ml_child_status(b.proc));
