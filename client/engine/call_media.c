@@ -10,7 +10,6 @@
 #include "ml/devices.h"
 #include "ml/control.h"
 #include "ml/rtcp_origin.h"
-#include "ml/rtp_vp8.h"
 #include "tone.h"
 
 #define TONE_SAMPLES 9600  /* 0.2 s at 48 kHz */
